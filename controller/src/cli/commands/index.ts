@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+
+/**
+ * Every `wvo` subcommand registers itself here: one module per command (or command group),
+ * each exporting `register(program)`. Add one line per new command.
+ */
+const registrations: Array<() => Promise<{ register: (program: Command) => void }>> = [
+];
+
+export async function registerAll(program: Command): Promise<void> {
+  for (const load of registrations) (await load()).register(program);
+}
