@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { WvoError } from '../../../common/src/errors.js';
+import type { Logger } from '../../../common/src/logger.js';
+import { listWorkspaceFiles } from './stage.js';
+
+/** The last lines of a failed command's output, for the error and steps.json. */
+export function tailLines(text: string, count = 30): string[] {
+  return text.split('\n').filter((line) => line.trim() !== '').slice(-count);
+}
+
+/** A hash of every staged source file: equal hashes build equal trees. */
+export async function sourceHash(stageDir: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of (await listWorkspaceFiles(stageDir)).sort()) {
+    hash.update(file).update('\0').update(readFileSync(join(stageDir, file))).update('\0');
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+export interface BuildResult {
+  sourceHash: string;
+  dist: 'cache-hit' | 'built';
+}
+
+/**
+ * `npm run build` in the stage, skipped when an identical source tree was built before
+ * (the compiled tree is cached by source hash and hard-linked back).
+ */
+export async function buildStagedTree(stageDir: string, buildCacheRoot: string, logger: Logger): Promise<BuildResult> {
+  const hash = await sourceHash(stageDir);
+  const cached = join(buildCacheRoot, hash, 'dist');
+  if (existsSync(cached)) {
+    rmSync(join(stageDir, 'dist'), { recursive: true, force: true });
+    await execa('cp', ['-al', cached, join(stageDir, 'dist')]);
+    return { sourceHash: hash, dist: 'cache-hit' };
+  }
+  logger.info({ stageDir }, 'building the staged tree');
+  const result = await execa('npm', ['run', 'build'], { cwd: stageDir, reject: false, all: true });
+  if (result.exitCode !== 0) {
+    throw new WvoError('WVO_BUILD_FAILED', `npm run build failed in the stage (exit ${result.exitCode})`, {
+      subject: stageDir,
+      hint: 'fix the build errors below (rerun with --keep-stage to inspect the staged copy)',
+      details: { output: tailLines(result.all ?? '') },
+    });
+  }
+  rmSync(join(buildCacheRoot, hash), { recursive: true, force: true });
+  mkdirSync(join(buildCacheRoot, hash), { recursive: true });
+  await execa('cp', ['-al', join(stageDir, 'dist'), cached]);
+  return { sourceHash: hash, dist: 'built' };
+}
+
+/** Run the staged copy's tests; a failure names the command and shows its last lines. */
+export async function runStagedTests(stageDir: string, command: string[]): Promise<{ command: string; summary: string[] }> {
+  const [program, ...args] = command;
+  if (!program) throw new WvoError('WVO_CONFIG_INVALID', 'upgrade.testCommand is empty', { subject: 'upgrade.testCommand' });
+  const result = await execa(program, args, {
+    cwd: stageDir,
+    reject: false,
+    all: true,
+    env: { CI: 'true', WVO_REQUIRE_DOCKER: '0' },
+  });
+  const summary = tailLines(result.all ?? '', 8);
+  if (result.exitCode !== 0) {
+    throw new WvoError('WVO_TESTS_FAILED', `the staged copy's tests failed (exit ${result.exitCode})`, {
+      subject: command.join(' '),
+      hint: 'fix the failing tests, or pass --skip-tests for triage (promotion then refuses the run)',
+      details: { output: tailLines(result.all ?? '') },
+    });
+  }
+  return { command: command.join(' '), summary };
+}
