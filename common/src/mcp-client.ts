@@ -47,7 +47,7 @@ export async function connectMcp(url: string, clientName = 'wvo'): Promise<McpSe
     async call(tool, args = {}) {
       const started = performance.now();
       const result = await client.callTool({ name: tool, arguments: args });
-      return { ...decodeToolResult(result), durationMs: performance.now() - started };
+      return { ...decodeToolResult(result as Parameters<typeof decodeToolResult>[0]), durationMs: performance.now() - started };
     },
     async close() {
       await transport.terminateSession().catch(() => undefined);
