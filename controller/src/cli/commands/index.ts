@@ -5,6 +5,8 @@ import type { Command } from 'commander';
  * each exporting `register(program)`. Add one line per new command.
  */
 const registrations: Array<() => Promise<{ register: (program: Command) => void }>> = [
+  () => import('./parity.js'),
+  () => import('./unlock.js'),
 ];
 
 export async function registerAll(program: Command): Promise<void> {

@@ -1,0 +1,352 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import Database from 'better-sqlite3';
+import { systemClock, type Clock } from '../../../common/src/clock.js';
+import { WvoError, isWvoError } from '../../../common/src/errors.js';
+import { silentLogger, type Logger } from '../../../common/src/logger.js';
+import { MANIFEST_FILE, SnapshotManifest, type SnapshotFile, type SqliteFacts } from './manifest.js';
+import { compareOpenDatabases } from './parity.js';
+import { SQLITE_SIDE_SUFFIXES, isSqliteFile, openReadOnly } from './sqlite-file.js';
+
+/**
+ * Consistent snapshots of a live state directory (DESIGN §4 step 6). Each SQLite database is
+ * copied inside one read transaction (the online backup API in a single step, or VACUUM INTO),
+ * so the copy is the database at one moment while the writer keeps committing; its WAL and shm
+ * are never copied. Other files are copied as they are. `manifest.json` is written last.
+ */
+
+/**
+ * `backup`: the online backup API, all pages in one step (one read transaction, no restarts).
+ * `vacuum`: `VACUUM INTO`, which rebuilds (compacts) the file. bench/snapshot.ts measured backup
+ * faster (it copies pages, VACUUM re-inserts every row and rebuilds every index), so it is the default.
+ */
+export const SNAPSHOT_METHODS = ['backup', 'vacuum'] as const;
+export type SnapshotMethod = (typeof SNAPSHOT_METHODS)[number];
+
+/** The file operations a snapshot performs: a seam so tests can inject ENOSPC and EACCES. */
+export interface SnapshotIo {
+  copyFile(source: string, dest: string): Promise<void>;
+  copySqlite(source: string, dest: string, method: SnapshotMethod): Promise<void>;
+  writeFile(path: string, data: string): Promise<void>;
+}
+
+export interface SnapshotOptions {
+  readonly sourceRoot: string;
+  readonly destRoot: string;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  readonly method?: SnapshotMethod;
+  /** Paths relative to the source root left out of the snapshot. Default: the upgrade lock. */
+  readonly exclude?: readonly string[];
+  readonly io?: Partial<SnapshotIo>;
+  /** Run `PRAGMA integrity_check` on each copied database (default true). */
+  readonly checkIntegrity?: boolean;
+}
+
+export interface SnapshotResult {
+  readonly root: string;
+  readonly manifest: SnapshotManifest;
+  readonly duration_ms: number;
+}
+
+export const DEFAULT_SNAPSHOT_EXCLUDE = ['upgrade.lock'] as const;
+
+/** Copy one database at one moment through the online backup API or VACUUM INTO. */
+export async function copySqliteConsistent(source: string, dest: string, method: SnapshotMethod): Promise<void> {
+  const db = openReadOnly(source, 'state database');
+  try {
+    if (method === 'vacuum') {
+      db.prepare('VACUUM INTO ?').run(dest);
+    } else {
+      // The first step (0 pages) sizes the job; the second copies every page inside one read
+      // transaction, so a concurrent writer can neither restart nor tear the copy.
+      await db.backup(dest, { progress: () => 0x7fffffff });
+    }
+  } finally {
+    db.close();
+  }
+}
+
+const defaultIo: SnapshotIo = {
+  copyFile: (source, dest) => copyFile(source, dest),
+  copySqlite: copySqliteConsistent,
+  writeFile: (path, data) => writeFile(path, data),
+};
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+interface SourceEntry {
+  readonly relPath: string;
+  readonly kind: SnapshotFile['kind'];
+}
+
+/** List regular files to copy, sorted; databases' side files and excluded paths are left out. */
+async function listSource(root: string, exclude: readonly string[], logger: Logger): Promise<SourceEntry[]> {
+  const files: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile()) files.push(relative(root, path).split(sep).join('/'));
+      else logger.warn({ path }, 'snapshot: skipping a non-regular file');
+    }
+  };
+  await walk(root);
+  const present = new Set(files);
+  const isSideFile = (rel: string) =>
+    SQLITE_SIDE_SUFFIXES.some((suffix) => rel.endsWith(suffix) && present.has(rel.slice(0, -suffix.length)));
+  return files
+    .filter((rel) => !exclude.includes(rel) && rel !== MANIFEST_FILE && !isSideFile(rel))
+    .sort()
+    .map((relPath) => ({ relPath, kind: isSqliteFile(join(root, relPath)) ? 'sqlite' : 'file' }));
+}
+
+/**
+ * Check a copied database and read its facts. Opened read-write because the copy is ours: closing
+ * the last connection removes the -wal/-shm a WAL-mode file needs while open, leaving one file.
+ */
+function verifySqliteCopy(path: string, checkIntegrity: boolean): SqliteFacts {
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    const problems = !checkIntegrity
+      ? ['ok']
+      : (db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check);
+    if (problems.length !== 1 || problems[0] !== 'ok') {
+      throw new WvoError('WVO_SNAPSHOT_VERIFY_FAILED', `snapshot copy failed integrity_check: ${path}`, {
+        subject: path,
+        hint: 'The source database may be damaged: run `PRAGMA integrity_check` on it.',
+        details: { problems: problems.slice(0, 5) },
+      });
+    }
+    return {
+      page_count: db.pragma('page_count', { simple: true }) as number,
+      page_size: db.pragma('page_size', { simple: true }) as number,
+      user_version: db.pragma('user_version', { simple: true }) as number,
+      journal_mode: db.pragma('journal_mode', { simple: true }) as string,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+const UNWRITABLE_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'SQLITE_READONLY', 'SQLITE_CANTOPEN']);
+
+/** Turn an I/O failure while writing the snapshot into a coded error naming the destination. */
+function destinationError(error: unknown, destRoot: string, file: string | undefined): WvoError {
+  if (isWvoError(error)) return error;
+  const code = String((error as { code?: unknown })?.code ?? '');
+  const subject = file ?? destRoot;
+  if (DISK_FULL_CODES.has(code) || code.startsWith('SQLITE_FULL')) {
+    return new WvoError('WVO_SNAPSHOT_DISK_FULL', `disk full while writing the snapshot to ${destRoot}`, {
+      subject,
+      hint: 'Free space on the destination filesystem (or pick another with more room); the source was not touched.',
+      cause: error,
+    });
+  }
+  if (UNWRITABLE_CODES.has(code) || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) {
+    return new WvoError('WVO_SNAPSHOT_DEST_UNWRITABLE', `snapshot destination is not writable: ${destRoot}`, {
+      subject,
+      hint: 'Choose a destination directory you can write to.',
+      cause: error,
+    });
+  }
+  return new WvoError('WVO_SNAPSHOT_FAILED', `snapshot failed: ${error instanceof Error ? error.message : String(error)}`, {
+    subject,
+    hint: 'See the cause in the log; the partial snapshot was removed and the source was not touched.',
+    cause: error,
+  });
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..');
+}
+
+/** Validate source and destination; returns whether the destination directory already existed. */
+async function checkRoots(sourceRoot: string, destRoot: string): Promise<boolean> {
+  const source = await stat(sourceRoot).catch(() => undefined);
+  if (!source?.isDirectory()) {
+    throw new WvoError('WVO_SNAPSHOT_SOURCE_MISSING', `state directory not found: ${sourceRoot}`, {
+      subject: sourceRoot,
+      hint: 'Point the snapshot at an existing state directory (WVO_STATE_ROOT).',
+    });
+  }
+  if (isInside(destRoot, sourceRoot)) {
+    throw new WvoError('WVO_SNAPSHOT_DEST_INVALID', `snapshot destination is inside the source: ${destRoot}`, {
+      subject: destRoot,
+      hint: 'Write snapshots outside the state directory they copy.',
+      exitCode: 2,
+    });
+  }
+  const dest = await stat(destRoot).catch(() => undefined);
+  if (dest === undefined) return false;
+  if (!dest.isDirectory() || (await readdir(destRoot)).length > 0) {
+    throw new WvoError('WVO_SNAPSHOT_DEST_INVALID', `snapshot destination exists and is not an empty directory: ${destRoot}`, {
+      subject: destRoot,
+      hint: 'Use a new directory for each snapshot.',
+      exitCode: 2,
+    });
+  }
+  return true;
+}
+
+/** Remove what a failed snapshot wrote; keep a directory the caller made. */
+async function removePartial(destRoot: string, existed: boolean, logger: Logger): Promise<void> {
+  try {
+    if (!existed) {
+      await rm(destRoot, { recursive: true, force: true });
+      return;
+    }
+    const entries = await readdir(destRoot).catch(() => [] as string[]);
+    await Promise.all(entries.map((name) => rm(join(destRoot, name), { recursive: true, force: true })));
+  } catch (error) {
+    // Never mask the original failure; a destination we could not write may not be removable either.
+    logger.warn({ dest: destRoot, err: error }, 'snapshot: could not remove the partial destination');
+  }
+}
+
+/** Take one consistent snapshot of `sourceRoot` into `destRoot` (new or empty). */
+export async function takeSnapshot(options: SnapshotOptions): Promise<SnapshotResult> {
+  const logger = options.logger ?? silentLogger();
+  const clock = options.clock ?? systemClock;
+  const io: SnapshotIo = { ...defaultIo, ...options.io };
+  const method = options.method ?? 'backup';
+  const sourceRoot = resolve(options.sourceRoot);
+  const destRoot = resolve(options.destRoot);
+  const started = clock.now();
+
+  const existed = await checkRoots(sourceRoot, destRoot);
+  let current: string | undefined;
+  try {
+    await mkdir(destRoot, { recursive: true });
+    const entries = await listSource(sourceRoot, options.exclude ?? DEFAULT_SNAPSHOT_EXCLUDE, logger);
+    const files: SnapshotFile[] = [];
+    for (const entry of entries) {
+      const source = join(sourceRoot, entry.relPath);
+      const dest = join(destRoot, entry.relPath);
+      current = dest;
+      await mkdir(dirname(dest), { recursive: true });
+      try {
+        if (entry.kind === 'sqlite') await io.copySqlite(source, dest, method);
+        else await io.copyFile(source, dest);
+      } catch (error) {
+        // A file that vanished between listing and copying (a temp file) is not part of the state.
+        if ((error as { code?: string }).code === 'ENOENT' && !statSync(source, { throwIfNoEntry: false })) {
+          logger.warn({ path: entry.relPath }, 'snapshot: file vanished while copying; skipped');
+          continue;
+        }
+        throw error;
+      }
+      const sqlite = entry.kind === 'sqlite' ? verifySqliteCopy(dest, options.checkIntegrity ?? true) : undefined;
+      const size = (await stat(dest)).size;
+      files.push({ path: entry.relPath, kind: entry.kind, size, sha256: await sha256File(dest), ...(sqlite ? { sqlite } : {}) });
+      logger.debug({ path: entry.relPath, kind: entry.kind, size }, 'snapshot: copied');
+    }
+    const manifest = SnapshotManifest.parse({
+      version: 1,
+      taken_at: new Date(clock.now()).toISOString(),
+      source_root: sourceRoot,
+      method,
+      files,
+    });
+    current = join(destRoot, MANIFEST_FILE);
+    await io.writeFile(current, `${JSON.stringify(manifest, null, 2)}\n`);
+    const duration = clock.now() - started;
+    logger.info({ dest: destRoot, files: files.length, duration_ms: duration }, 'snapshot taken');
+    return { root: destRoot, manifest, duration_ms: duration };
+  } catch (error) {
+    const coded = destinationError(error, destRoot, current);
+    await removePartial(destRoot, existed, logger);
+    logger.error({ code: coded.code, dest: destRoot }, 'snapshot failed; partial destination removed');
+    throw coded;
+  }
+}
+
+export interface SnapshotCopiesOptions extends Omit<SnapshotOptions, 'destRoot'> {
+  /** One destination per shadow lane; all receive the same snapshot. */
+  readonly destRoots: readonly string[];
+}
+
+export interface SnapshotCopiesResult {
+  readonly copies: readonly SnapshotResult[];
+  readonly duration_ms: number;
+}
+
+/**
+ * N identical copies of one moment, one per shadow lane: snapshot the live source once, then
+ * replicate that quiescent copy and prove each replica equal (sha256 and the parity checker).
+ */
+export async function snapshotCopies(options: SnapshotCopiesOptions): Promise<SnapshotCopiesResult> {
+  const clock = options.clock ?? systemClock;
+  const io: SnapshotIo = { ...defaultIo, ...options.io };
+  const [first, ...rest] = options.destRoots;
+  if (first === undefined) {
+    throw new WvoError('WVO_SNAPSHOT_DEST_INVALID', 'snapshotCopies needs at least one destination', {
+      subject: 'destRoots',
+      hint: 'Pass one destination directory per shadow lane.',
+      exitCode: 2,
+    });
+  }
+  const started = clock.now();
+  const original = await takeSnapshot({ ...options, destRoot: first });
+  const copies: SnapshotResult[] = [original];
+  try {
+    for (const destRoot of rest) {
+      const replica = await takeSnapshot({
+        ...options,
+        sourceRoot: original.root,
+        destRoot,
+        exclude: [],
+        checkIntegrity: false,
+        // The original is quiescent and closed: a plain file copy is exact and consistent.
+        io: { ...options.io, copySqlite: (source, dest) => io.copyFile(source, dest) },
+      });
+      copies.push(replica);
+      verifyReplica(original, replica);
+      // Same moment, same manifest: the replica describes the original's snapshot.
+      await io.writeFile(join(destRoot, MANIFEST_FILE), `${JSON.stringify(original.manifest, null, 2)}\n`);
+      copies[copies.length - 1] = { ...replica, manifest: original.manifest };
+    }
+  } catch (error) {
+    await Promise.all(copies.map((copy) => rm(copy.root, { recursive: true, force: true })));
+    for (const destRoot of rest) await rm(destRoot, { recursive: true, force: true });
+    throw error;
+  }
+  return { copies, duration_ms: clock.now() - started };
+}
+
+/** A replica must match the original file for file, and every database must pass parity. */
+function verifyReplica(original: SnapshotResult, replica: SnapshotResult): void {
+  const describe = (files: readonly SnapshotFile[]) => files.map((f) => `${f.path}:${f.sha256}`).join('\n');
+  if (describe(original.manifest.files) !== describe(replica.manifest.files)) {
+    throw new WvoError('WVO_SNAPSHOT_VERIFY_FAILED', `snapshot replica differs from the original: ${replica.root}`, {
+      subject: replica.root,
+      hint: 'Check the destination filesystem; take the snapshot again.',
+    });
+  }
+  for (const file of original.manifest.files.filter((f) => f.kind === 'sqlite')) {
+    // Read-write on our own copies so closing leaves no -wal/-shm behind.
+    const a = new Database(join(original.root, file.path), { fileMustExist: true });
+    const b = new Database(join(replica.root, file.path), { fileMustExist: true });
+    try {
+      const report = compareOpenDatabases(a, b, { a: join(original.root, file.path), b: join(replica.root, file.path) });
+      if (!report.equal) {
+        throw new WvoError('WVO_SNAPSHOT_VERIFY_FAILED', `snapshot replica fails parity: ${file.path}`, {
+          subject: join(replica.root, file.path),
+          hint: 'Check the destination filesystem; take the snapshot again.',
+          details: { tables: report.tables.filter((t) => !t.equal).map((t) => t.name) },
+        });
+      }
+    } finally {
+      a.close();
+      b.close();
+    }
+  }
+}
