@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { DEPLOYMENT_STATES } from './states.js';
+import { flagChangeSchema, promotionPlanSchema, type PromotionPlan } from './plan.js';
+
+/** The current observation phase: phase k observes after k flags were flipped. */
+export const observationSchema = z.object({
+  phase: z.number().int().min(0),
+  phaseStartedAt: z.number(),
+  phaseEndsAt: z.number(),
+  checks: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  consecutiveFailed: z.number().int().min(0),
+  lastReasons: z.array(z.string()),
+});
+export type Observation = z.infer<typeof observationSchema>;
+
+/** The persisted deployment (declared once; the store and the plan file read through it). */
+export const deploymentRecordSchema = z.object({
+  id: z.string().min(1),
+  upgradeId: z.string().min(1),
+  state: z.enum(DEPLOYMENT_STATES),
+  plan: promotionPlanSchema,
+  /** Flags flipped (or being flipped: write-ahead) in order; emptied once reverted. */
+  activeFlags: z.array(flagChangeSchema),
+  observation: observationSchema.nullable(),
+  rollback: z
+    .object({ from: z.enum(DEPLOYMENT_STATES), reason: z.string(), requestedAt: z.number() })
+    .nullable(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  switchedAt: z.number().nullable(),
+  promotedAt: z.number().nullable(),
+  retentionEndsAt: z.number().nullable(),
+  finishedAt: z.number().nullable(),
+  /** The old lane was removed after the retention window: rollback is no longer possible. */
+  baselineRemoved: z.boolean(),
+  /** Optimistic-concurrency counter, bumped by the store on every write. */
+  version: z.number().int().min(0),
+});
+export type DeploymentRecord = z.infer<typeof deploymentRecordSchema>;
+
+export function newDeploymentRecord(id: string, plan: PromotionPlan, now: number): DeploymentRecord {
+  return {
+    id,
+    upgradeId: plan.upgradeId,
+    state: 'shadowed',
+    plan,
+    activeFlags: [],
+    observation: null,
+    rollback: null,
+    createdAt: now,
+    updatedAt: now,
+    switchedAt: null,
+    promotedAt: null,
+    retentionEndsAt: null,
+    finishedAt: null,
+    baselineRemoved: false,
+    version: 0,
+  };
+}

@@ -1,0 +1,79 @@
+/** The promotion room's public surface (DESIGN §5). Nothing else reaches into this folder. */
+export {
+  DEPLOYMENT_STATES,
+  FORWARD_PATH,
+  LEGAL_TRANSITIONS,
+  RUNNING_STATES,
+  SETTLED_STATES,
+  isLegalTransition,
+  isRunning,
+  isSettled,
+  type DeploymentState,
+} from './states.js';
+export { formatDuration, parseDuration } from './duration.js';
+export { EFFECT_KINDS, describeEffect, type Effect, type EffectKind } from './effects.js';
+export { EVENT_TYPES, type EventType, type PromotionEvent } from './events.js';
+export {
+  FLAG_NAMES,
+  PLAN_STEP_KINDS,
+  RESUME_OBSERVING,
+  buildPromotionPlan,
+  parsePromotionOptions,
+  promotionOptionsSchema,
+  promotionPlanSchema,
+  upgradeSummarySchema,
+  type FlagChange,
+  type FlagName,
+  type LaneRef,
+  type PlanStep,
+  type PromotionOptions,
+  type PromotionOptionsInput,
+  type PromotionPlan,
+  type UpgradeSummary,
+} from './plan.js';
+export {
+  deploymentRecordSchema,
+  newDeploymentRecord,
+  type DeploymentRecord,
+  type Observation,
+} from './deployment.js';
+export {
+  RESUME_ACTIONS,
+  resumeDecision,
+  rollbackEffects,
+  transition,
+  type ResumeAction,
+  type ResumeDecision,
+  type TransitionEntry,
+  type TransitionResult,
+} from './state-machine.js';
+export {
+  CHECK_STATUS,
+  DEFAULT_GATE_THRESHOLDS,
+  FAILURE_MODES,
+  GATE_NAMES,
+  evaluateGates,
+  failureDecision,
+  gateThresholdsSchema,
+  readWorkerSignals,
+  type CheckCounts,
+  type FailureMode,
+  type GateCheck,
+  type GateName,
+  type GateResult,
+  type GateThresholds,
+  type LaneFigures,
+  type MetricsSnapshot,
+  type WorkerSignals,
+} from './gates.js';
+export {
+  bucketIncrease,
+  counterIncrease,
+  histogramBuckets,
+  parsePromText,
+  quantileFromBuckets,
+  sumSeries,
+  type Bucket,
+  type LabelFilter,
+  type PromSample,
+} from './parse-prom.js';

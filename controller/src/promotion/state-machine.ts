@@ -1,0 +1,348 @@
+import { WvoError } from '../../../common/src/errors.js';
+import type { DeploymentRecord, Observation } from './deployment.js';
+import { formatDuration } from './duration.js';
+import type { Effect } from './effects.js';
+import type { EventType, PromotionEvent } from './events.js';
+import { failureDecision } from './gates.js';
+import { FORWARD_PATH, forwardIndex, isLegalTransition, type DeploymentState } from './states.js';
+
+/** One row of the deployment's history (transitions table, promotion_plan.json). */
+export interface TransitionEntry {
+  readonly from: DeploymentState;
+  readonly to: DeploymentState;
+  readonly event: EventType;
+  readonly reason: string;
+  readonly at: number;
+}
+
+export interface TransitionResult {
+  /** The record to persist (unchanged when `noop`). */
+  readonly record: DeploymentRecord;
+  /** Side effects to run, in order, after the record is persisted. */
+  readonly effects: readonly Effect[];
+  /** The history row to persist with the record; null when nothing worth logging happened. */
+  readonly transition: TransitionEntry | null;
+  /** The event to feed back once every effect succeeded (e.g. `canary_ready`). */
+  readonly onSuccess: PromotionEvent | null;
+  /** Why nothing happened (the event was already applied or is not due): argo's "skip, because". */
+  readonly noop: string | null;
+}
+
+export const RESUME_ACTIONS = ['continue', 'rollback', 'finish_rollback', 'none'] as const;
+export type ResumeAction = (typeof RESUME_ACTIONS)[number];
+
+export interface ResumeDecision {
+  readonly action: ResumeAction;
+  readonly reason: string;
+}
+
+/**
+ * What to do with a deployment found in `record.state` after its controller died. Effects are
+ * idempotent, so "continue" re-issues the current step's effects; anything whose outcome is
+ * unknown before the observation began is rolled back (the baseline is still running).
+ */
+export function resumeDecision(record: DeploymentRecord): ResumeDecision {
+  switch (record.state) {
+    case 'shadowed':
+      return { action: 'continue', reason: 'nothing was started yet: start the canary' };
+    case 'canary_live':
+      return {
+        action: 'rollback',
+        reason: 'controller stopped while the canary started: traffic never moved, stop the candidate',
+      };
+    case 'switched':
+      return {
+        action: 'rollback',
+        reason: 'controller stopped during the switch: proxy state unknown, baseline still running, switch back',
+      };
+    case 'observing':
+      return record.plan.resumeObserving === 'continue'
+        ? { action: 'continue', reason: 'controller stopped while observing: re-assert switch and flags, restart this phase' }
+        : { action: 'rollback', reason: 'controller stopped while observing: policy resumeObserving=rollback' };
+    case 'promoted':
+      return { action: 'none', reason: 'already promoted: only the baseline stop is re-asserted' };
+    case 'rolling_back':
+      return { action: 'finish_rollback', reason: 'controller stopped while rolling back: finish rolling back' };
+    case 'rolled_back':
+      return { action: 'none', reason: 'already rolled back' };
+  }
+}
+
+/**
+ * The pure promotion state machine: `(record, event, now) → record', effects`. Throws
+ * `WVO_ILLEGAL_TRANSITION` for an edge not in LEGAL_TRANSITIONS; an event already applied (or
+ * not yet due) is a no-op that says why.
+ */
+export function transition(record: DeploymentRecord, event: PromotionEvent, now: number): TransitionResult {
+  const s = record.state;
+  switch (event.type) {
+    case 'start':
+      return forward(record, event, 'canary_live', () =>
+        move(record, event, 'canary_live', now, `promote upgrade ${record.upgradeId}`, {}, [
+          startCanary(record),
+          WRITE_PLAN,
+        ], { type: 'canary_ready' }),
+      );
+    case 'canary_ready':
+      return forward(record, event, 'switched', () =>
+        move(record, event, 'switched', now, `${record.plan.candidate.lane} is ready; switching traffic`, { switchedAt: now }, [
+          switchTo(record, 'candidate'),
+          WRITE_WORKER_MANAGER,
+          WRITE_PLAN,
+        ], { type: 'switched' }),
+      );
+    case 'switched':
+      return forward(record, event, 'observing', () =>
+        move(record, event, 'observing', now, `observe ${formatDuration(record.plan.observeMs)} with no flag changes`, {
+          observation: freshObservation(record, 0, now),
+        }, [WRITE_PLAN]),
+      );
+    case 'gate_passed':
+    case 'gate_failed':
+      return gateResult(record, event, now);
+    case 'observe_window_elapsed':
+      return windowElapsed(record, event, now);
+    case 'rollback_requested':
+      return rollbackRequested(record, event, now, event.reason);
+    case 'effect_failed': {
+      const why = `${event.effect} failed: ${event.message}`;
+      if (s === 'rolling_back') return noop(record, `${why}; still rolling back (its effects are retried)`);
+      if (s === 'rolled_back') return noop(record, `${why}; already rolled back`);
+      if (s === 'promoted') return noop(record, `${why}; the promotion stands`);
+      return enterRollback(record, event, now, why);
+    }
+    case 'rollback_complete':
+      if (s === 'rolled_back') return noop(record, 'already rolled back');
+      if (s !== 'rolling_back') throw illegal(s, 'rolled_back', event.type);
+      return move(record, event, 'rolled_back', now, `rolled back to ${record.plan.baseline.lane}`, {
+        activeFlags: [],
+        finishedAt: now,
+      }, [WRITE_WORKER_MANAGER, WRITE_PLAN]);
+    case 'retention_elapsed':
+      return retentionElapsed(record, event, now);
+    case 'resume':
+      return resume(record, event, now);
+  }
+}
+
+const WRITE_PLAN: Effect = { kind: 'write_plan' };
+const WRITE_WORKER_MANAGER: Effect = { kind: 'write_worker_manager' };
+
+function startCanary(record: DeploymentRecord): Effect {
+  return { kind: 'start_canary_lane', lane: record.plan.candidate.lane, image: record.plan.candidate.image };
+}
+
+function switchTo(record: DeploymentRecord, side: 'candidate' | 'baseline'): Effect {
+  const { candidate, baseline } = record.plan;
+  return side === 'candidate'
+    ? { kind: 'switch_proxy', to: candidate.lane, from: baseline.lane }
+    : { kind: 'switch_proxy', to: baseline.lane, from: candidate.lane };
+}
+
+function freshObservation(record: DeploymentRecord, phase: number, now: number, prior?: Observation): Observation {
+  return {
+    phase,
+    phaseStartedAt: now,
+    phaseEndsAt: now + record.plan.observeMs,
+    checks: prior?.checks ?? 0,
+    failed: prior?.failed ?? 0,
+    consecutiveFailed: prior?.consecutiveFailed ?? 0,
+    lastReasons: prior?.lastReasons ?? [],
+  };
+}
+
+function noop(record: DeploymentRecord, why: string): TransitionResult {
+  return { record, effects: [], transition: null, onSuccess: null, noop: why };
+}
+
+function illegal(from: DeploymentState, to: DeploymentState, event: EventType): WvoError {
+  return new WvoError('WVO_ILLEGAL_TRANSITION', `illegal transition ${from} → ${to} (event ${event})`, {
+    subject: `${from} → ${to}`,
+    hint: 'check `wvo status`; a deployment moves shadowed → canary_live → switched → observing → promoted, or rolls back',
+    details: { from, to, event },
+  });
+}
+
+function move(
+  record: DeploymentRecord,
+  event: PromotionEvent,
+  to: DeploymentState,
+  now: number,
+  reason: string,
+  changes: Partial<DeploymentRecord>,
+  effects: readonly Effect[],
+  onSuccess: PromotionEvent | null = null,
+): TransitionResult {
+  if (!isLegalTransition(record.state, to)) throw illegal(record.state, to, event.type);
+  return {
+    record: { ...record, ...changes, state: to, updatedAt: now },
+    effects,
+    transition: { from: record.state, to, event: event.type, reason, at: now },
+    onSuccess,
+    noop: null,
+  };
+}
+
+/** A step along the forward path: done once; repeating it (or arriving late) is a no-op. */
+function forward(
+  record: DeploymentRecord,
+  event: PromotionEvent,
+  target: (typeof FORWARD_PATH)[number],
+  apply: () => TransitionResult,
+): TransitionResult {
+  const here = forwardIndex(record.state);
+  const there = forwardIndex(target);
+  if (here >= there) return noop(record, `${event.type}: already ${record.state} (at or past ${target})`);
+  if (here === there - 1) return apply();
+  throw illegal(record.state, target, event.type);
+}
+
+function requireObserving(record: DeploymentRecord, event: PromotionEvent): Observation | TransitionResult {
+  if (record.state === 'observing' && record.observation) return record.observation;
+  if (forwardIndex(record.state) < forwardIndex('observing') && forwardIndex(record.state) >= 0) {
+    throw illegal(record.state, 'observing', event.type);
+  }
+  return noop(record, `${event.type}: observation is over (state ${record.state})`);
+}
+
+function gateResult(
+  record: DeploymentRecord,
+  event: Extract<PromotionEvent, { type: 'gate_passed' | 'gate_failed' }>,
+  now: number,
+): TransitionResult {
+  const obs = requireObserving(record, event);
+  if ('noop' in obs) return obs;
+  if (event.type === 'gate_passed') {
+    const observation = { ...obs, checks: obs.checks + 1, consecutiveFailed: 0, lastReasons: [] };
+    return { record: { ...record, observation, updatedAt: now }, effects: [], transition: null, onSuccess: null, noop: null };
+  }
+  const observation: Observation = {
+    ...obs,
+    checks: obs.checks + 1,
+    failed: obs.failed + 1,
+    consecutiveFailed: obs.consecutiveFailed + 1,
+    lastReasons: [...event.reasons],
+  };
+  const decision = failureDecision(observation, record.plan.maxFailedChecks, record.plan.failureMode);
+  const reasons = event.reasons.join('; ');
+  const updated = { ...record, observation };
+  if (decision.rollback) return enterRollback(updated, event, now, `gates failed (${decision.reason}): ${reasons}`);
+  return move(updated, event, 'observing', now, `gate failed (${decision.reason}): ${reasons}`, {}, []);
+}
+
+function windowElapsed(record: DeploymentRecord, event: PromotionEvent, now: number): TransitionResult {
+  const obs = requireObserving(record, event);
+  if ('noop' in obs) return obs;
+  if (now < obs.phaseEndsAt) {
+    return noop(record, `observe window of phase ${obs.phase} ends in ${formatDuration(obs.phaseEndsAt - now)}`);
+  }
+  const next = record.plan.flags[obs.phase];
+  if (next) {
+    return move(record, event, 'observing', now, `phase ${obs.phase} observed clean; set ${next.name}=${next.value} and observe`, {
+      activeFlags: [...record.activeFlags, next],
+      observation: freshObservation(record, obs.phase + 1, now, obs),
+    }, [{ kind: 'flip_flag', lane: record.plan.candidate.lane, flag: next.name, value: next.value }, WRITE_PLAN]);
+  }
+  return move(record, event, 'promoted', now, `observed ${obs.phase + 1} phase(s) clean (${obs.failed} failed checks of ${obs.checks})`, {
+    promotedAt: now,
+    retentionEndsAt: now + record.plan.retentionMs,
+  }, [{ kind: 'stop_lane', lane: record.plan.baseline.lane }, WRITE_WORKER_MANAGER, WRITE_PLAN]);
+}
+
+function rollbackRequested(record: DeploymentRecord, event: PromotionEvent, now: number, reason: string): TransitionResult {
+  if (record.state === 'rolling_back') return noop(record, 'already rolling back');
+  if (record.state === 'rolled_back') return noop(record, 'already rolled back');
+  if (record.state === 'promoted') {
+    if (record.baselineRemoved || (record.retentionEndsAt !== null && now >= record.retentionEndsAt)) {
+      throw new WvoError('WVO_RETENTION_EXPIRED', `deployment ${record.id}: the retention window ended, ${record.plan.baseline.lane} is gone`, {
+        subject: record.id,
+        hint: 'promote the old version as a new upgrade instead (`wvo upgrade` from its source)',
+      });
+    }
+  }
+  return enterRollback(record, event, now, reason);
+}
+
+function enterRollback(record: DeploymentRecord, event: PromotionEvent, now: number, reason: string): TransitionResult {
+  const withRollback = { ...record, rollback: { from: record.state, reason, requestedAt: now } };
+  return move(withRollback, event, 'rolling_back', now, reason, {}, rollbackEffects(withRollback), {
+    type: 'rollback_complete',
+  });
+}
+
+/**
+ * Undo in reverse: flags in reverse order, then traffic back to the baseline (restarted first
+ * if it was stopped by promotion), then the candidate stopped. Derived from `rollback.from`, so
+ * the same list is issued again when a rollback is resumed.
+ */
+export function rollbackEffects(record: DeploymentRecord): Effect[] {
+  const from = record.rollback?.from ?? record.state;
+  const { baseline, candidate } = record.plan;
+  if (from === 'shadowed') return [WRITE_PLAN];
+  if (from === 'canary_live') return [{ kind: 'stop_lane', lane: candidate.lane }, WRITE_PLAN];
+  const effects: Effect[] = [];
+  if (from === 'promoted') effects.push({ kind: 'start_lane', lane: baseline.lane, image: baseline.image });
+  for (const flag of [...record.activeFlags].reverse()) {
+    effects.push({ kind: 'revert_flag', lane: candidate.lane, flag: flag.name, value: flag.revertTo });
+  }
+  effects.push(switchTo(record, 'baseline'), { kind: 'stop_lane', lane: candidate.lane }, WRITE_WORKER_MANAGER, WRITE_PLAN);
+  return effects;
+}
+
+function retentionElapsed(record: DeploymentRecord, event: PromotionEvent, now: number): TransitionResult {
+  if (record.state !== 'promoted') return noop(record, `retention applies to promoted deployments (state ${record.state})`);
+  if (record.baselineRemoved) return noop(record, `${record.plan.baseline.lane} already removed`);
+  if (record.retentionEndsAt !== null && now < record.retentionEndsAt) {
+    return noop(record, `retention ends in ${formatDuration(record.retentionEndsAt - now)}`);
+  }
+  return move(record, event, 'promoted', now, `retention ended: remove ${record.plan.baseline.lane}`, {
+    baselineRemoved: true,
+  }, [{ kind: 'remove_lane', lane: record.plan.baseline.lane }, WRITE_PLAN]);
+}
+
+function resume(record: DeploymentRecord, event: PromotionEvent, now: number): TransitionResult {
+  const decision = resumeDecision(record);
+  const reason = `resumed: ${decision.reason}`;
+  switch (decision.action) {
+    case 'rollback':
+      return enterRollback(record, event, now, reason);
+    case 'finish_rollback':
+      return {
+        record: { ...record, updatedAt: now },
+        effects: rollbackEffects(record),
+        transition: { from: 'rolling_back', to: 'rolling_back', event: 'resume', reason, at: now },
+        onSuccess: { type: 'rollback_complete' },
+        noop: null,
+      };
+    case 'continue':
+      if (record.state === 'shadowed') {
+        const started = transition(record, { type: 'start' }, now);
+        return { ...started, transition: started.transition && { ...started.transition, event: 'resume', reason } };
+      }
+      return resumeObserving(record, event, now, reason);
+    case 'none':
+      if (record.state === 'promoted' && !record.baselineRemoved) {
+        return {
+          record,
+          effects: [{ kind: 'stop_lane', lane: record.plan.baseline.lane }, WRITE_WORKER_MANAGER, WRITE_PLAN],
+          transition: null,
+          onSuccess: null,
+          noop: null,
+        };
+      }
+      return noop(record, decision.reason);
+  }
+}
+
+/** Re-assert the switch and every active flag (idempotent), then restart the current phase. */
+function resumeObserving(record: DeploymentRecord, event: PromotionEvent, now: number, reason: string): TransitionResult {
+  const obs = record.observation ?? freshObservation(record, record.activeFlags.length, now);
+  const effects: Effect[] = [switchTo(record, 'candidate')];
+  for (const flag of record.activeFlags) {
+    effects.push({ kind: 'flip_flag', lane: record.plan.candidate.lane, flag: flag.name, value: flag.value });
+  }
+  effects.push(WRITE_PLAN);
+  return move(record, event, 'observing', now, reason, {
+    observation: freshObservation(record, obs.phase, now, obs),
+  }, effects);
+}
