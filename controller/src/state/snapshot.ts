@@ -315,9 +315,9 @@ export async function snapshotCopies(options: SnapshotCopiesOptions): Promise<Sn
       copies[copies.length - 1] = { ...replica, manifest: original.manifest };
     }
   } catch (error) {
-    await Promise.all(copies.map((copy) => rm(copy.root, { recursive: true, force: true })));
-    for (const destRoot of rest) await rm(destRoot, { recursive: true, force: true });
-    throw error;
+    // All lanes or none: a shadow run on some lanes' copies would compare different moments.
+    for (const destRoot of options.destRoots) await rm(destRoot, { recursive: true, force: true });
+    throw destinationError(error, first, undefined);
   }
   return { copies, duration_ms: clock.now() - started };
 }
