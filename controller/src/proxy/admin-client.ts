@@ -1,0 +1,116 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import { ProxyError, proxyErrorFromJson } from './errors.js';
+import type { LaneView, LastSwitch, SwitchResult } from './service.js';
+import type { SessionView } from './session-table.js';
+
+export interface AdminClientOptions {
+  /** `http://127.0.0.1:8081` or `unix:/path/admin.sock` (what `startProxy` returns as adminUrl). */
+  url: string;
+  token: string;
+  timeoutMs?: number;
+}
+
+export interface LaneWithSessions extends LaneView {
+  sessions: number;
+}
+
+export interface LanesResponse {
+  active: string | null;
+  last_switch: LastSwitch | null;
+  lanes: LaneWithSessions[];
+}
+
+export interface HealthResponse {
+  ok: boolean;
+  active: string | null;
+  active_healthy: boolean;
+  sessions: number;
+  last_switch: LastSwitch | null;
+}
+
+/** Typed client for the proxy admin API (the controller's way to switch lanes). Errors keep their codes. */
+export class ProxyAdminClient {
+  private readonly origin: string;
+  private readonly dispatcher: Dispatcher | undefined;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: AdminClientOptions) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    if (options.url.startsWith('unix:')) {
+      this.origin = 'http://localhost';
+      this.dispatcher = new Agent({ connect: { socketPath: options.url.slice('unix:'.length) } });
+    } else {
+      this.origin = options.url.replace(/\/+$/, '');
+      this.dispatcher = undefined;
+    }
+  }
+
+  lanes(): Promise<LanesResponse> {
+    return this.call('GET', '/lanes');
+  }
+
+  health(): Promise<HealthResponse> {
+    return this.call('GET', '/health');
+  }
+
+  async registerLane(lane: { name: string; url: string }): Promise<LaneView> {
+    return (await this.call<{ lane: LaneView }>('POST', '/lanes', lane)).lane;
+  }
+
+  /** Make `lane` active. `rollback: true` moves the previous lane's sessions at once instead of draining. */
+  switchTo(lane: string, options: { rollback?: boolean } = {}): Promise<SwitchResult & { ok: true }> {
+    return this.call('POST', '/switch', { lane, ...(options.rollback ? { rollback: true } : {}) });
+  }
+
+  async drain(lane: string, options: { timeoutMs?: number } = {}): Promise<LaneView> {
+    const body = { lane, ...(options.timeoutMs !== undefined ? { timeout_ms: options.timeoutMs } : {}) };
+    return (await this.call<{ lane: LaneView }>('POST', '/drain', body)).lane;
+  }
+
+  sessions(): Promise<{ count: number; sessions: SessionView[] }> {
+    return this.call('GET', '/sessions');
+  }
+
+  /** Prometheus text exposition. */
+  metrics(): Promise<string> {
+    return this.call('GET', '/metrics', undefined, true);
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher?.close();
+  }
+
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, text = false): Promise<T> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(`${this.origin}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.options.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+    } catch (error) {
+      throw new ProxyError('WVO_PROXY_ADMIN_UNREACHABLE', `proxy admin API at ${this.options.url}: ${(error as Error).message}`, {
+        subject: this.options.url,
+        hint: 'is `wvo proxy` running with this --admin address?',
+        cause: error,
+      });
+    }
+    const raw = await response.body.text();
+    if (response.statusCode >= 400) {
+      let json: unknown;
+      try {
+        json = JSON.parse(raw);
+      } catch {
+        json = undefined;
+      }
+      throw proxyErrorFromJson(response.statusCode, json);
+    }
+    return (text ? raw : JSON.parse(raw)) as T;
+  }
+}

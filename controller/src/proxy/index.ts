@@ -1,0 +1,17 @@
+export { startProxy, type RunningProxy } from './proxy.js';
+export { ProxyAdminClient, type AdminClientOptions } from './admin-client.js';
+export {
+  PROXY_DEFAULTS,
+  SESSION_POLICIES,
+  parseDuration,
+  parseLaneFlag,
+  parseListenAddress,
+  type LaneSpec,
+  type ProxyOptions,
+  type SessionPolicy,
+} from './options.js';
+export { PROXY_ERRORS, ProxyError, type ProxyErrorCode } from './errors.js';
+export type { LaneView, SwitchResult, LastSwitch } from './service.js';
+export type { SessionView } from './session-table.js';
+export type { LaneRole } from './switch-rules.js';
+export { RouteTableSchema, type RouteTable } from './route-table.js';

@@ -1,0 +1,113 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Per-lane figures the promotion gates read (error rate, p95) and Prometheus scrapes. */
+export interface LaneMetricsSource {
+  lanes(): Array<{ name: string; healthy: boolean; active: boolean; sessions: number; inflight: number }>;
+}
+
+/** Cached label children so the hot path never builds label objects. */
+export class LaneMeter {
+  private readonly byStatus = new Map<number, Counter.Internal>();
+  constructor(
+    private readonly metrics: ProxyMetrics,
+    readonly lane: string,
+    readonly latency: Histogram.Internal<'lane'>,
+  ) {}
+
+  request(status: number, seconds: number | undefined): void {
+    let counter = this.byStatus.get(status);
+    if (!counter) {
+      counter = this.metrics.requests.labels(this.lane, String(status));
+      this.byStatus.set(status, counter);
+    }
+    counter.inc();
+    if (seconds !== undefined) this.latency.observe(seconds);
+  }
+}
+
+export class ProxyMetrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<'lane' | 'code'>;
+  readonly latency: Histogram<'lane'>;
+  readonly switches: Counter<'from' | 'to' | 'mode'>;
+  readonly sessionMoves: Counter<'from' | 'to' | 'result'>;
+  readonly sessionExpiries: Counter<'lane'>;
+  readonly upstreamErrors: Counter<'lane' | 'kind'>;
+  readonly clientAborts: Counter<'lane'>;
+  private readonly meters = new Map<string, LaneMeter>();
+
+  constructor(source: LaneMetricsSource) {
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'wvo_proxy_requests_total',
+      help: 'Requests forwarded, by lane and response status (0 = no response).',
+      labelNames: ['lane', 'code'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'wvo_proxy_request_duration_seconds',
+      help: 'Time from request received to response end (POST/DELETE; GET streams excluded), by lane.',
+      labelNames: ['lane'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.switches = new Counter({
+      name: 'wvo_proxy_switches_total',
+      help: 'Active lane switches.',
+      labelNames: ['from', 'to', 'mode'],
+      registers,
+    });
+    this.sessionMoves = new Counter({
+      name: 'wvo_proxy_session_moves_total',
+      help: 'Sessions re-initialized on another lane.',
+      labelNames: ['from', 'to', 'result'],
+      registers,
+    });
+    this.sessionExpiries = new Counter({
+      name: 'wvo_proxy_session_expiries_total',
+      help: 'Sessions answered 404 because their lane stopped serving them (policy expire).',
+      labelNames: ['lane'],
+      registers,
+    });
+    this.upstreamErrors = new Counter({
+      name: 'wvo_proxy_upstream_errors_total',
+      help: 'Upstream failures (connect, timeout, reset), by lane.',
+      labelNames: ['lane', 'kind'],
+      registers,
+    });
+    this.clientAborts = new Counter({
+      name: 'wvo_proxy_client_aborts_total',
+      help: 'Requests whose client went away before the response ended (upstream aborted).',
+      labelNames: ['lane'],
+      registers,
+    });
+    const lanesGauge = (name: string, help: string, pick: (l: ReturnType<LaneMetricsSource['lanes']>[number]) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['lane'],
+        registers,
+        collect() {
+          this.reset();
+          for (const lane of source.lanes()) this.labels(lane.name).set(pick(lane));
+        },
+      });
+    lanesGauge('wvo_proxy_sessions_open', 'Sessions pinned to each lane.', (l) => l.sessions);
+    lanesGauge('wvo_proxy_inflight', 'Requests and streams in flight to each lane.', (l) => l.inflight);
+    lanesGauge('wvo_proxy_lane_healthy', '1 when the lane answers its readiness check.', (l) => (l.healthy ? 1 : 0));
+    lanesGauge('wvo_proxy_lane_active', '1 for the active lane.', (l) => (l.active ? 1 : 0));
+  }
+
+  meter(lane: string): LaneMeter {
+    let meter = this.meters.get(lane);
+    if (!meter) {
+      meter = new LaneMeter(this, lane, this.latency.labels(lane));
+      this.meters.set(lane, meter);
+    }
+    return meter;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

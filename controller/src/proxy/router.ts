@@ -1,0 +1,225 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../../common/src/logger.js';
+import type { Clock } from '../../../common/src/clock.js';
+import { isWvoError } from '../../../common/src/errors.js';
+import { ForwardHandler, upstreamHeaders, writeProxyError, type ForwardOutcome } from './forward.js';
+import type { ProxyMetrics } from './metrics.js';
+import type { SessionPolicy } from './options.js';
+import type { Service } from './service.js';
+import type { SessionMover } from './session-mover.js';
+import type { Session, SessionTable } from './session-table.js';
+import { routeSession } from './switch-rules.js';
+import type { Target } from './target.js';
+
+export interface RouterOptions {
+  sessionPolicy: SessionPolicy;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  streamIdleTimeoutMs: number;
+  maxBodyBytes: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+const INITIALIZE = Buffer.from('"initialize"');
+const INITIALIZED = Buffer.from('notifications/initialized');
+
+function jsonMethod(body: Buffer): string | undefined {
+  try {
+    const message = JSON.parse(body.toString('utf8')) as { method?: unknown };
+    return typeof message?.method === 'string' ? message.method : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A single (non-batch) JSON-RPC `initialize` request. The byte check keeps JSON.parse off the hot path. */
+export function isInitializeRequest(body: Buffer | null): body is Buffer {
+  return body !== null && body.includes(INITIALIZE) && jsonMethod(body) === 'initialize';
+}
+
+function isInitializedNotification(body: Buffer | null): body is Buffer {
+  return body !== null && body.includes(INITIALIZED) && jsonMethod(body) === 'notifications/initialized';
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * The data plane (kamal-proxy's Router): picks the lane for each request — the session's pinned
+ * lane, or the active lane for new sessions and session-less calls — moves or expires sessions
+ * whose lane stopped serving them, and hands the request to a ForwardHandler.
+ */
+export class Router {
+  constructor(
+    private readonly service: Service,
+    private readonly sessions: SessionTable,
+    private readonly mover: SessionMover,
+    private readonly metrics: ProxyMetrics,
+    private readonly options: RouterOptions,
+  ) {}
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const method = req.method ?? 'GET';
+    if (method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'OPTIONS') {
+      this.route(req, res, null);
+      return;
+    }
+    const limit = this.options.maxBodyBytes;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) return this.rejectBody(req, res);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let rejected = false;
+    req.on('data', (chunk: Buffer) => {
+      if (rejected) return;
+      size += chunk.length;
+      if (size > limit) {
+        rejected = true;
+        this.rejectBody(req, res);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (rejected) return;
+      this.route(req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    req.on('error', () => undefined);
+  };
+
+  /** At a lane's drain deadline: close the GET streams of its sessions (SDK clients reconnect, and move). */
+  retire(lane: string): void {
+    for (const session of this.sessions.onLane(lane)) {
+      for (const stream of [...session.streams]) stream.close();
+    }
+  }
+
+  private rejectBody(req: IncomingMessage, res: ServerResponse): void {
+    res.setHeader('connection', 'close');
+    writeProxyError(res, 413, 'WVO_PROXY_BODY_TOO_LARGE', `request body over ${this.options.maxBodyBytes} bytes`);
+    req.resume();
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse, body: Buffer | null): void {
+    const started = performance.now();
+    const clientId = header(req, 'mcp-session-id');
+    if (clientId !== undefined) {
+      const session = this.sessions.get(clientId);
+      if (session) return this.routeSession(req, res, body, session, started);
+      // Unknown id (e.g. minted before a proxy restart): the active lane decides; adopt it if served.
+      return this.forwardNew(req, res, body, started, (target, status) => {
+        if (status < 400 && req.method !== 'DELETE' && !this.sessions.get(clientId)) {
+          this.sessions.create({ clientId, lane: target.name, path: req.url ?? '/', host: header(req, 'host'), origin: header(req, 'origin'), protocolVersion: header(req, 'mcp-protocol-version') }, this.options.clock.now());
+        }
+      });
+    }
+    if (req.method === 'POST' && isInitializeRequest(body)) {
+      return this.forwardNew(req, res, body, started, (target, status, sessionId) => {
+        if (status === 200 && sessionId !== undefined) {
+          this.sessions.create(
+            { clientId: sessionId, lane: target.name, path: req.url ?? '/', initialize: body, host: header(req, 'host'), origin: header(req, 'origin') },
+            this.options.clock.now(),
+          );
+        }
+      });
+    }
+    this.forwardNew(req, res, body, started, undefined);
+  }
+
+  private routeSession(req: IncomingMessage, res: ServerResponse, body: Buffer | null, session: Session, started: number): void {
+    const now = this.options.clock.now();
+    session.lastSeenAt = now;
+    session.protocolVersion ??= header(req, 'mcp-protocol-version');
+    if (session.initialized === undefined && req.method === 'POST' && isInitializedNotification(body)) session.initialized = body;
+    const role = this.service.role(session.lane, now);
+    const decision = routeSession(role, this.options.sessionPolicy, session.initialize !== undefined);
+    if (decision === 'forward') return this.forwardSession(req, res, body, session, started);
+    if (decision === 'expire') {
+      for (const stream of [...session.streams]) stream.close();
+      this.sessions.remove(session.clientId);
+      this.metrics.sessionExpiries.labels(session.lane).inc();
+      writeProxyError(res, 404, 'WVO_PROXY_SESSION_EXPIRED', `session ${session.clientId} ended with lane ${session.lane}; initialize a new session`);
+      return;
+    }
+    const active = this.service.activeTarget();
+    if (!active) return writeProxyError(res, 503, 'WVO_PROXY_NO_ACTIVE_LANE', 'no active lane');
+    for (const stream of [...session.streams]) stream.close();
+    this.mover.move(session, active, this.service.target(session.lane)).then(
+      () => {
+        if (res.destroyed) return;
+        this.forwardSession(req, res, body, session, started);
+      },
+      (error: unknown) => {
+        const message = isWvoError(error) ? error.message : String(error);
+        writeProxyError(res, 502, 'WVO_PROXY_SESSION_MOVE_FAILED', message);
+      },
+    );
+  }
+
+  private forwardSession(req: IncomingMessage, res: ServerResponse, body: Buffer | null, session: Session, started: number): void {
+    const target = this.service.target(session.lane);
+    if (!target) return writeProxyError(res, 503, 'WVO_PROXY_NO_ACTIVE_LANE', `lane ${session.lane} is gone`);
+    const moved = session.upstreamId !== session.clientId;
+    const isStream = req.method === 'GET';
+    const isDelete = req.method === 'DELETE';
+    const handler: ForwardHandler = new ForwardHandler(res, {
+      target,
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      headers: upstreamHeaders(req.rawHeaders, moved ? session.upstreamId : undefined),
+      body,
+      headersTimeout: this.options.headersTimeoutMs,
+      bodyTimeout: isStream ? this.options.streamIdleTimeoutMs : this.options.bodyTimeoutMs,
+      clientSessionId: moved ? session.clientId : undefined,
+      onDone: (outcome) => {
+        if (isStream) session.streams.delete(handler);
+        // DELETE drops the pin once the lane confirms the session is gone.
+        if (isDelete && outcome.status >= 200 && outcome.status < 300) this.sessions.remove(session.clientId);
+        this.record(target, req, outcome, started);
+      },
+    });
+    if (isStream) session.streams.add(handler);
+    handler.start();
+  }
+
+  private forwardNew(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer | null,
+    started: number,
+    onStart: ((target: Target, status: number, sessionId: string | undefined) => void) | undefined,
+  ): void {
+    const target = this.service.activeTarget();
+    if (!target) return writeProxyError(res, 503, 'WVO_PROXY_NO_ACTIVE_LANE', 'no active lane; register one and switch to it');
+    const isStream = req.method === 'GET';
+    new ForwardHandler(res, {
+      target,
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      headers: upstreamHeaders(req.rawHeaders, undefined),
+      body,
+      headersTimeout: this.options.headersTimeoutMs,
+      bodyTimeout: isStream ? this.options.streamIdleTimeoutMs : this.options.bodyTimeoutMs,
+      clientSessionId: undefined,
+      ...(onStart
+        ? {
+            onResponseStart: (status, headers) => {
+              const sid = headers['mcp-session-id'];
+              onStart(target, status, typeof sid === 'string' ? sid : undefined);
+            },
+          }
+        : {}),
+      onDone: (outcome) => this.record(target, req, outcome, started),
+    }).start();
+  }
+
+  private record(target: Target, req: IncomingMessage, outcome: ForwardOutcome, started: number): void {
+    const status = outcome.clientAborted ? 499 : outcome.status || 502;
+    if (outcome.clientAborted) this.metrics.clientAborts.labels(target.name).inc();
+    else if (outcome.error && !outcome.closedByProxy) this.metrics.upstreamErrors.labels(target.name, outcome.error.name).inc();
+    this.metrics.meter(target.name).request(status, req.method === 'GET' ? undefined : (performance.now() - started) / 1000);
+  }
+}

@@ -1,0 +1,253 @@
+import type { Clock } from '../../../common/src/clock.js';
+import type { Logger } from '../../../common/src/logger.js';
+import { ProxyError } from './errors.js';
+import { HealthCheck, type HealthCheckOptions } from './health-check.js';
+import { Lock } from './lock.js';
+import type { ProxyMetrics } from './metrics.js';
+import { validateLane, type LaneSpec } from './options.js';
+import { loadRouteTable, saveRouteTable, type RouteTable } from './route-table.js';
+import { laneRole, planDrain, planSwitch, type LaneRole, type RoutingState, type SwitchRequest } from './switch-rules.js';
+import { Target, type TargetOptions } from './target.js';
+
+export interface ServiceOptions {
+  target: TargetOptions;
+  health: HealthCheckOptions;
+  statePath: string | undefined;
+  drainTimeoutMs: number;
+  clock: Clock;
+  logger: Logger;
+  /** Called when a lane stops serving its pinned sessions (drain deadline reached, or at once on rollback). */
+  onRetire: (lane: string) => void;
+}
+
+export interface LaneView {
+  name: string;
+  url: string;
+  role: LaneRole;
+  healthy: boolean;
+  health: string;
+  health_reason?: string;
+  last_check_at?: string;
+  drain_deadline?: string;
+  inflight: number;
+}
+
+export interface SwitchResult {
+  active: string;
+  previous: string | null;
+  /** Sessions on the previous lane move at once (rollback, or the previous lane is unhealthy). */
+  immediate: boolean;
+  drain_deadline?: string;
+  switched_at: string;
+  took_ms: number;
+  noop: boolean;
+}
+
+export interface LastSwitch {
+  from: string | null;
+  to: string;
+  at: string;
+  immediate: boolean;
+}
+
+/**
+ * The lanes and which one is active (kamal-proxy's Service). The switch is a pointer swap under a
+ * lock (after the route table is persisted); draining happens outside the lock, by deadline timers.
+ */
+export class Service {
+  private readonly targets = new Map<string, Target>();
+  private readonly checks = new Map<string, HealthCheck>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly lock = new Lock();
+  private state: RoutingState = { active: null, draining: new Map() };
+  lastSwitch: LastSwitch | undefined;
+  metrics: ProxyMetrics | undefined;
+
+  constructor(private readonly options: ServiceOptions) {}
+
+  /** Load the route table, then register lanes from flags; the table's active lane wins over `--active`. */
+  async init(lanes: readonly LaneSpec[], active: string | undefined): Promise<void> {
+    const table = this.options.statePath ? await loadRouteTable(this.options.statePath) : undefined;
+    for (const lane of table?.lanes ?? []) this.addTarget(validateLane(lane));
+    for (const lane of lanes) this.addTarget(lane);
+    const wanted = table?.active ?? active ?? null;
+    if (wanted !== null && !this.targets.has(wanted)) {
+      throw new ProxyError('WVO_PROXY_LANE_UNKNOWN', `active lane ${wanted} is not registered`, {
+        subject: table?.active ? this.options.statePath : '--active',
+        hint: 'pass --lane name=url for it',
+        exitCode: 2,
+      });
+    }
+    this.state = { active: wanted, draining: new Map() };
+    if (this.options.statePath) await this.persist(this.state);
+    this.options.logger.info({ active: wanted, lanes: [...this.targets.keys()], restored: Boolean(table) }, 'routes loaded');
+  }
+
+  get active(): string | null {
+    return this.state.active;
+  }
+
+  activeTarget(): Target | undefined {
+    return this.state.active === null ? undefined : this.targets.get(this.state.active);
+  }
+
+  target(name: string): Target | undefined {
+    return this.targets.get(name);
+  }
+
+  role(name: string, now = this.options.clock.now()): LaneRole {
+    return laneRole(this.state, name, this.targets.has(name), now);
+  }
+
+  async register(spec: LaneSpec): Promise<LaneView> {
+    const lane = validateLane(spec);
+    return this.lock.run(async () => {
+      const existing = this.targets.get(lane.name);
+      if (existing && existing.url !== lane.url) {
+        if (this.state.active === lane.name || this.role(lane.name) === 'draining') {
+          throw new ProxyError('WVO_PROXY_LANE_ACTIVE', `lane ${lane.name} is serving traffic; its URL cannot change`, {
+            subject: lane.name,
+            hint: 'register the new endpoint under another name and switch to it',
+          });
+        }
+        this.removeTarget(lane.name);
+      }
+      if (!this.targets.has(lane.name)) {
+        this.addTarget(lane);
+        await this.persist(this.state);
+      }
+      return this.view(lane.name);
+    });
+  }
+
+  async switchTo(request: SwitchRequest): Promise<SwitchResult> {
+    const started = performance.now();
+    const target = this.targets.get(request.lane);
+    // A lane registered a moment ago has not been checked yet: probe it now rather than refuse.
+    if (target && !target.healthy) await this.checks.get(request.lane)?.probe();
+    const outcome = await this.lock.run(async () => {
+      const now = this.options.clock.now();
+      const plan = planSwitch(
+        this.state,
+        request,
+        (name) => ({ registered: this.targets.has(name), healthy: this.targets.get(name)?.healthy ?? false }),
+        now,
+        this.options.drainTimeoutMs,
+      );
+      if (plan.noop) return { plan, now };
+      await this.persist(plan.next);
+      this.state = plan.next; // the swap
+      this.lastSwitch = { from: plan.previous, to: request.lane, at: new Date(now).toISOString(), immediate: plan.immediate };
+      return { plan, now };
+    });
+    const { plan, now } = outcome;
+    if (!plan.noop) {
+      this.cancelTimer(request.lane);
+      if (plan.previous !== null && plan.previousDeadline !== undefined) this.scheduleRetire(plan.previous, plan.previousDeadline);
+      this.metrics?.switches.labels(plan.previous ?? '', request.lane, plan.immediate ? 'rollback' : 'drain').inc();
+      this.options.logger.info({ from: plan.previous, to: request.lane, immediate: plan.immediate }, 'switched');
+    }
+    return {
+      active: request.lane,
+      previous: plan.previous,
+      immediate: plan.immediate,
+      ...(plan.previousDeadline !== undefined ? { drain_deadline: new Date(plan.previousDeadline).toISOString() } : {}),
+      switched_at: new Date(now).toISOString(),
+      took_ms: Math.round((performance.now() - started) * 1000) / 1000,
+      noop: plan.noop,
+    };
+  }
+
+  /** Drain a non-active lane: its sessions stay until `timeoutMs` from now (0 = move them now). */
+  async drain(lane: string, timeoutMs: number): Promise<LaneView> {
+    const deadline = await this.lock.run(() => {
+      const now = this.options.clock.now();
+      this.state = planDrain(this.state, lane, this.targets.has(lane), now, timeoutMs);
+      return this.state.draining.get(lane)!;
+    });
+    this.cancelTimer(lane);
+    this.scheduleRetire(lane, deadline);
+    return this.view(lane);
+  }
+
+  lanes(): LaneView[] {
+    return [...this.targets.keys()].map((name) => this.view(name));
+  }
+
+  view(name: string): LaneView {
+    const target = this.targets.get(name)!;
+    const deadline = this.state.draining.get(name);
+    const role = this.role(name);
+    return {
+      name,
+      url: target.url,
+      role,
+      healthy: target.healthy,
+      health: target.health,
+      ...(target.healthReason ? { health_reason: target.healthReason } : {}),
+      ...(target.lastCheckAt ? { last_check_at: new Date(target.lastCheckAt).toISOString() } : {}),
+      ...(role === 'draining' && deadline !== undefined ? { drain_deadline: new Date(deadline).toISOString() } : {}),
+      inflight: target.inflight,
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    for (const check of this.checks.values()) check.stop();
+    await Promise.all([...this.targets.values()].map((t) => t.close()));
+  }
+
+  private addTarget(lane: LaneSpec): void {
+    if (this.targets.get(lane.name)?.url === lane.url) return;
+    if (this.targets.has(lane.name)) this.removeTarget(lane.name);
+    const target = new Target(lane.name, lane.url, this.options.target);
+    const check = new HealthCheck(target, this.options.health, this.options.logger, () => undefined);
+    this.targets.set(lane.name, target);
+    this.checks.set(lane.name, check);
+    check.start();
+  }
+
+  private removeTarget(name: string): void {
+    this.checks.get(name)?.stop();
+    this.checks.delete(name);
+    const target = this.targets.get(name);
+    this.targets.delete(name);
+    // Requests still running on the old endpoint finish; close() waits for them.
+    void target?.pool.close().catch(() => undefined);
+  }
+
+  private scheduleRetire(lane: string, deadline: number): void {
+    const delay = Math.max(0, deadline - this.options.clock.now());
+    const fire = () => {
+      this.timers.delete(lane);
+      if (this.state.active === lane) return; // switched back meanwhile
+      this.options.logger.info({ lane }, 'drain deadline reached');
+      this.options.onRetire(lane);
+    };
+    if (delay === 0) {
+      fire();
+      return;
+    }
+    const timer = setTimeout(fire, delay);
+    timer.unref();
+    this.timers.set(lane, timer);
+  }
+
+  private cancelTimer(lane: string): void {
+    const timer = this.timers.get(lane);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(lane);
+  }
+
+  private async persist(state: RoutingState): Promise<void> {
+    if (!this.options.statePath) return;
+    const table: RouteTable = {
+      version: 1,
+      active: state.active,
+      lanes: [...this.targets.values()].map((t) => ({ name: t.name, url: t.url })),
+      updated_at: new Date(this.options.clock.now()).toISOString(),
+    };
+    await saveRouteTable(this.options.statePath, table);
+  }
+}

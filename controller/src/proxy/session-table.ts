@@ -1,0 +1,139 @@
+/** Something that can be closed at a drain deadline: a relayed GET (SSE) stream. */
+export interface Closable {
+  close(): void;
+}
+
+/**
+ * One client MCP session as the proxy sees it. `clientId` is the id the client holds (the id the
+ * first lane minted); `upstreamId` is the id the lane it is pinned to knows — they differ once the
+ * session has moved, and the proxy rewrites `Mcp-Session-Id` both ways.
+ */
+export interface Session {
+  readonly clientId: string;
+  lane: string;
+  upstreamId: string;
+  /** Request path of the `initialize` call (replayed there). */
+  readonly path: string;
+  /** The client's `initialize` request, byte for byte; absent for sessions adopted after a restart. */
+  readonly initialize: Buffer | undefined;
+  /** The client's `notifications/initialized`, once seen. */
+  initialized: Buffer | undefined;
+  /** Host/Origin the client used (replayed so lanes with DNS-rebinding checks accept the move). */
+  readonly host: string | undefined;
+  readonly origin: string | undefined;
+  protocolVersion: string | undefined;
+  readonly createdAt: number;
+  lastSeenAt: number;
+  moves: number;
+  /** Set while a move is running, so concurrent requests of the session wait for one move. */
+  moving: Promise<void> | undefined;
+  /** Open GET streams relayed for this session (closed when the session must leave its lane). */
+  readonly streams: Set<Closable>;
+}
+
+export interface NewSession {
+  clientId: string;
+  lane: string;
+  path: string;
+  initialize?: Buffer;
+  host?: string;
+  origin?: string;
+  protocolVersion?: string;
+}
+
+export interface SessionView {
+  id: string;
+  lane: string;
+  upstream_id: string;
+  moved: number;
+  replayable: boolean;
+  created_at: string;
+  last_seen_at: string;
+  open_streams: number;
+}
+
+/** The session table: client session id → lane and upstream id. Pure data, no I/O. */
+export class SessionTable {
+  private readonly sessions = new Map<string, Session>();
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get(clientId: string): Session | undefined {
+    return this.sessions.get(clientId);
+  }
+
+  create(init: NewSession, now: number): Session {
+    const session: Session = {
+      clientId: init.clientId,
+      lane: init.lane,
+      upstreamId: init.clientId,
+      path: init.path,
+      initialize: init.initialize,
+      initialized: undefined,
+      host: init.host,
+      origin: init.origin,
+      protocolVersion: init.protocolVersion,
+      createdAt: now,
+      lastSeenAt: now,
+      moves: 0,
+      moving: undefined,
+      streams: new Set(),
+    };
+    this.sessions.set(init.clientId, session);
+    return session;
+  }
+
+  /** Point a session at a new lane and upstream id (after re-initializing it there). */
+  rebind(session: Session, lane: string, upstreamId: string): void {
+    session.lane = lane;
+    session.upstreamId = upstreamId;
+    session.moves += 1;
+  }
+
+  remove(clientId: string): Session | undefined {
+    const session = this.sessions.get(clientId);
+    if (session) this.sessions.delete(clientId);
+    return session;
+  }
+
+  onLane(lane: string): Session[] {
+    return [...this.sessions.values()].filter((s) => s.lane === lane);
+  }
+
+  countByLane(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const s of this.sessions.values()) counts.set(s.lane, (counts.get(s.lane) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Forget sessions idle longer than `ttlMs` with no open stream; returns the removed sessions. */
+  sweepIdle(now: number, ttlMs: number): Session[] {
+    const removed: Session[] = [];
+    for (const [id, s] of this.sessions) {
+      if (s.streams.size === 0 && s.moving === undefined && now - s.lastSeenAt > ttlMs) {
+        this.sessions.delete(id);
+        removed.push(s);
+      }
+    }
+    return removed;
+  }
+
+  list(): Session[] {
+    return [...this.sessions.values()];
+  }
+
+  static view(s: Session): SessionView {
+    return {
+      id: s.clientId,
+      lane: s.lane,
+      upstream_id: s.upstreamId,
+      moved: s.moves,
+      replayable: s.initialize !== undefined,
+      created_at: new Date(s.createdAt).toISOString(),
+      last_seen_at: new Date(s.lastSeenAt).toISOString(),
+      open_streams: s.streams.size,
+    };
+  }
+}

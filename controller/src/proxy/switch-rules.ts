@@ -1,0 +1,114 @@
+import { ProxyError } from './errors.js';
+import type { SessionPolicy } from './options.js';
+
+/**
+ * Pure routing decisions: which lane is active, which lanes drain until when, whether a switch is
+ * allowed, and what happens to a session given its lane's role. No I/O, no clock: `now` is passed.
+ */
+export const LANE_ROLES = ['active', 'draining', 'retired', 'unknown'] as const;
+export type LaneRole = (typeof LANE_ROLES)[number];
+
+export interface RoutingState {
+  readonly active: string | null;
+  /** Lane → drain deadline (epoch ms). */
+  readonly draining: ReadonlyMap<string, number>;
+}
+
+export interface LaneFacts {
+  readonly registered: boolean;
+  readonly healthy: boolean;
+}
+
+export function laneRole(state: RoutingState, lane: string, registered: boolean, now: number): LaneRole {
+  if (!registered) return 'unknown';
+  if (state.active === lane) return 'active';
+  const deadline = state.draining.get(lane);
+  if (deadline !== undefined && now < deadline) return 'draining';
+  return 'retired';
+}
+
+export const SESSION_ROUTES = ['forward', 'move', 'expire'] as const;
+export type SessionRoute = (typeof SESSION_ROUTES)[number];
+
+/**
+ * A session stays on its lane while that lane is active or draining. Otherwise it moves (policy
+ * `move`, when the proxy holds the client's `initialize` to replay) or expires (404).
+ */
+export function routeSession(role: LaneRole, policy: SessionPolicy, replayable: boolean): SessionRoute {
+  if (role === 'active' || role === 'draining') return 'forward';
+  return policy === 'move' && replayable ? 'move' : 'expire';
+}
+
+export interface SwitchRequest {
+  readonly lane: string;
+  /**
+   * Rollback: the lane being left is abandoned, so its sessions move at once instead of draining.
+   * The same happens without the flag when the lane being left is unhealthy (nobody can serve there).
+   */
+  readonly rollback?: boolean;
+}
+
+export interface SwitchPlan {
+  readonly next: RoutingState;
+  readonly previous: string | null;
+  /** Deadline given to the lane being left (equal to `now` when its sessions move at once). */
+  readonly previousDeadline: number | undefined;
+  readonly immediate: boolean;
+  readonly noop: boolean;
+}
+
+export function planSwitch(
+  state: RoutingState,
+  request: SwitchRequest,
+  facts: (lane: string) => LaneFacts,
+  now: number,
+  drainTimeoutMs: number,
+): SwitchPlan {
+  const target = facts(request.lane);
+  if (!target.registered) {
+    throw new ProxyError('WVO_PROXY_LANE_UNKNOWN', `no lane named ${JSON.stringify(request.lane)}`, {
+      subject: request.lane,
+      hint: 'register it first (POST /lanes {name, url})',
+    });
+  }
+  if (!target.healthy) {
+    throw new ProxyError('WVO_PROXY_LANE_UNHEALTHY', `lane ${request.lane} is not healthy; switch refused`, {
+      subject: request.lane,
+      hint: 'wait until its /readyz answers 200 (GET /lanes shows health)',
+    });
+  }
+  const previous = state.active;
+  if (previous === request.lane) {
+    return { next: state, previous, previousDeadline: undefined, immediate: false, noop: true };
+  }
+  const draining = new Map(state.draining);
+  // Switching back to a draining lane: its pinned sessions simply stay where they are.
+  draining.delete(request.lane);
+  let previousDeadline: number | undefined;
+  let immediate = false;
+  if (previous !== null) {
+    const previousFacts = facts(previous);
+    immediate = Boolean(request.rollback) || (previousFacts.registered && !previousFacts.healthy);
+    previousDeadline = immediate ? now : now + drainTimeoutMs;
+    draining.set(previous, previousDeadline);
+  }
+  return { next: { active: request.lane, draining }, previous, previousDeadline, immediate, noop: false };
+}
+
+/** Start (or shorten) the drain of a non-active lane. */
+export function planDrain(state: RoutingState, lane: string, registered: boolean, now: number, timeoutMs: number): RoutingState {
+  if (!registered) {
+    throw new ProxyError('WVO_PROXY_LANE_UNKNOWN', `no lane named ${JSON.stringify(lane)}`, { subject: lane });
+  }
+  if (state.active === lane) {
+    throw new ProxyError('WVO_PROXY_LANE_ACTIVE', `lane ${lane} is active; switch away from it before draining`, {
+      subject: lane,
+      hint: 'POST /switch {lane} to another lane first',
+    });
+  }
+  const draining = new Map(state.draining);
+  const current = draining.get(lane);
+  const deadline = now + timeoutMs;
+  draining.set(lane, current === undefined ? deadline : Math.min(current, deadline));
+  return { active: state.active, draining };
+}
