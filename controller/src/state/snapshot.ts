@@ -18,9 +18,11 @@ import { SQLITE_SIDE_SUFFIXES, isSqliteFile, openReadOnly } from './sqlite-file.
  */
 
 /**
- * `backup`: the online backup API, all pages in one step (one read transaction, no restarts).
- * `vacuum`: `VACUUM INTO`, which rebuilds (compacts) the file. bench/snapshot.ts measured backup
- * faster (it copies pages, VACUUM re-inserts every row and rebuilds every index), so it is the default.
+ * `vacuum` (default): `VACUUM INTO` from one read transaction, written without fsyncs; the copy is
+ * compacted, keeps rowids, and is switched back to WAL when the source is WAL.
+ * `backup`: the online backup API in a single step (one read transaction, so no restarts). It
+ * fsyncs the copy and cannot be told otherwise through better-sqlite3; bench/snapshot.ts measured
+ * it slower than VACUUM INTO here (see bench/README.md).
  */
 export const SNAPSHOT_METHODS = ['backup', 'vacuum'] as const;
 export type SnapshotMethod = (typeof SNAPSHOT_METHODS)[number];
@@ -58,7 +60,20 @@ export async function copySqliteConsistent(source: string, dest: string, method:
   const db = openReadOnly(source, 'state database');
   try {
     if (method === 'vacuum') {
+      // A connection setting, not a change to the source: the copy is written without fsyncs
+      // (it is disposable: a crash mid-snapshot means taking a new one), which is what cp does.
+      db.pragma('synchronous = OFF');
       db.prepare('VACUUM INTO ?').run(dest);
+      // VACUUM INTO writes a rollback-journal file; keep the source's WAL mode so a lane opening
+      // the copy does not rewrite its header (DRY_RUN lanes must not change a byte).
+      if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal') {
+        const copy = new Database(dest, { fileMustExist: true });
+        try {
+          copy.pragma('journal_mode = WAL');
+        } finally {
+          copy.close();
+        }
+      }
     } else {
       // The first step (0 pages) sizes the job; the second copies every page inside one read
       // transaction, so a concurrent writer can neither restart nor tear the copy.
@@ -217,7 +232,7 @@ export async function takeSnapshot(options: SnapshotOptions): Promise<SnapshotRe
   const logger = options.logger ?? silentLogger();
   const clock = options.clock ?? systemClock;
   const io: SnapshotIo = { ...defaultIo, ...options.io };
-  const method = options.method ?? 'backup';
+  const method = options.method ?? 'vacuum';
   const sourceRoot = resolve(options.sourceRoot);
   const destRoot = resolve(options.destRoot);
   const started = clock.now();
