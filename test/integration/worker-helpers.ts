@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+/** A labelled temp state root (`wvo-worker-test-*`), so a crashed run's leftovers can be found. */
+export function tempStateRoot(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'wvo-worker-test-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function connect(url: string, name = 'worker-test'): Promise<Client> {
+  const client = new Client({ name, version: '0.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', url)));
+  return client;
+}
+
+export interface ToolReply {
+  readonly isError: boolean;
+  readonly body: Record<string, any>;
+}
+
+/** Calls a tool and parses its JSON text content. */
+export async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<ToolReply> {
+  const result = await client.callTool({ name, arguments: args });
+  const content = result.content as Array<{ type: string; text: string }>;
+  return { isError: result.isError === true, body: JSON.parse(content[0]!.text) as Record<string, any> };
+}
+
+/** sha256 of every file in the state root's top level (db, -wal, -shm), by name. */
+export function hashFiles(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (existsSync(path) && !name.endsWith('/')) {
+      try {
+        out[name] = createHash('sha256').update(readFileSync(path)).digest('hex');
+      } catch {
+        out[name] = 'directory';
+      }
+    }
+  }
+  return out;
+}
+
+/** A raw MCP POST (for malformed input the SDK client would never send). */
+export async function rawPost(
+  url: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any; text: string }> {
+  const response = await fetch(new URL('/mcp', url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body,
+  });
+  const text = await response.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, json, text };
+}

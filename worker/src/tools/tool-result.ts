@@ -1,0 +1,57 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
+import { isWvoError, WvoError } from '../../../common/src/errors.js';
+import { WorkerError } from '../errors.js';
+
+/** `command.args[2]` from a zod path. */
+export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((out, part) => {
+    if (typeof part === 'number') return `${out}[${part}]`;
+    return out ? `${out}.${String(part)}` : String(part);
+  }, '');
+}
+
+/** The first zod issue as a coded error naming the field (an unknown key is named itself). */
+export function inputError(error: z.ZodError, prefix = ''): WorkerError {
+  const issue = error.issues[0];
+  const join = (field: string) => (prefix && field ? `${prefix}.${field}` : prefix || field);
+  if (!issue) return new WorkerError('WVO_TOOL_INPUT_INVALID', 'invalid input', { subject: prefix || '(root)' });
+  let field = fieldPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    field = field ? `${field}.${key}` : key;
+  } else if (issue.code === 'invalid_union' && 'discriminator' in issue && typeof issue.discriminator === 'string') {
+    field = field ? `${field}.${issue.discriminator}` : issue.discriminator;
+  }
+  const subject = join(field) || '(root)';
+  return new WorkerError('WVO_TOOL_INPUT_INVALID', `${subject}: ${issue.message}`, {
+    subject,
+    details: { issues: error.issues.slice(0, 5).map((i) => ({ path: fieldPath(i.path), message: i.message })) },
+  });
+}
+
+function text(body: Record<string, unknown>): CallToolResult['content'] {
+  return [{ type: 'text', text: JSON.stringify(body) }];
+}
+
+export function okResult(body: Record<string, unknown>, dryRun: boolean): CallToolResult {
+  return { content: text({ ...body, dry_run: dryRun }) };
+}
+
+/** A tool error: `{code, message, field, hint?, details?, dry_run}` with isError. */
+export function errorResult(error: unknown, dryRun: boolean): CallToolResult {
+  const coded = isWvoError(error)
+    ? error
+    : new WvoError('WVO_INTERNAL', error instanceof Error ? error.message : String(error));
+  return {
+    isError: true,
+    content: text({
+      code: coded.code,
+      message: coded.message,
+      field: coded.subject ?? null,
+      ...(coded.hint === undefined ? {} : { hint: coded.hint }),
+      ...(coded.details === undefined ? {} : { details: coded.details }),
+      dry_run: dryRun,
+    }),
+  };
+}

@@ -1,0 +1,155 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../../common/src/clock.js';
+import { silentLogger, type Logger } from '../../common/src/logger.js';
+import { WorkerError } from './errors.js';
+import type { AllowList } from './executor/allow-list.js';
+import { Executor } from './executor/executor.js';
+import { createMcpServer, InFlight } from './mcp-server.js';
+import { WorkerMetrics } from './metrics.js';
+import { OperationsManager } from './operations/operations-manager.js';
+import { buildServer, OpenRequests } from './server.js';
+import { SessionTable } from './sessions.js';
+import type { Migration } from './store/migrations/index.js';
+import type { Flags } from './store/settings.js';
+import { Store } from './store/store.js';
+import { ToolContext } from './tools/tool.js';
+import { workerVersion } from './version.js';
+
+export interface WorkerOptions {
+  /** Directory holding orchestrator.db and analytics/ (WVO_STATE_ROOT). */
+  readonly stateRoot: string;
+  /** Default 8080; 0 picks a free port (read it from the handle). */
+  readonly port?: number;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** WVO_DRY_RUN: every tool call rolled back, nothing spawned, the database file never written. */
+  readonly dryRun?: boolean;
+  readonly logger?: Logger;
+  /** Shown by /version (WVO_BUILD_ID). */
+  readonly buildId?: string;
+  /** Flag overrides that beat the settings table (WVO_FLAGS). */
+  readonly flags?: Partial<Flags>;
+  readonly clock?: Clock;
+  /** Working directory for task commands when SANDBOX_MODE=off (default: process cwd). */
+  readonly workdir?: string;
+  readonly allowList?: AllowList;
+  /** How long shutdown waits for in-flight calls before closing anyway (default 25 s). */
+  readonly drainTimeoutMs?: number;
+  /** Sessions idle this long are closed (default 30 min). */
+  readonly sessionIdleMs?: number;
+  /** Tests only: a different migration list. */
+  readonly migrations?: readonly Migration[];
+  /** Tests only: overrides the package version in /version and the MCP server info. */
+  readonly version?: string;
+}
+
+export interface WorkerHandle {
+  readonly url: string;
+  readonly port: number;
+  /** Graceful: no new sessions, in-flight calls finish, sessions close, WAL checkpointed, DB closed. */
+  close(): Promise<void>;
+}
+
+function validate(options: WorkerOptions): void {
+  const port = options.port ?? 8080;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new WorkerError('WVO_WORKER_OPTIONS_INVALID', `port must be an integer 0..65535, got ${String(options.port)}`, {
+      subject: 'port',
+      exitCode: 2,
+    });
+  }
+  if (!options.stateRoot) {
+    throw new WorkerError('WVO_WORKER_OPTIONS_INVALID', 'stateRoot is required', { subject: 'stateRoot', exitCode: 2 });
+  }
+}
+
+/** Starts a worker: opens (and migrates) the store, then serves MCP over HTTP. */
+export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
+  validate(options);
+  const logger = options.logger ?? silentLogger();
+  const clock = options.clock ?? systemClock;
+  const dryRun = options.dryRun ?? false;
+  const version = options.version ?? workerVersion();
+  const buildId = options.buildId ?? 'dev';
+  const store = Store.open({
+    stateRoot: options.stateRoot,
+    dryRun,
+    logger,
+    ...(options.migrations ? { migrations: options.migrations } : {}),
+  });
+  const sandboxDir = join(options.stateRoot, 'sandbox');
+  if (!dryRun) mkdirSync(sandboxDir, { recursive: true });
+
+  const operations = new OperationsManager(() => store.db, options.stateRoot);
+  const metrics = new WorkerMetrics(store, operations);
+  const executor = new Executor({
+    dryRun,
+    cwd: options.workdir ?? process.cwd(),
+    sandboxDir,
+    clock,
+    ...(options.allowList ? { allowList: options.allowList } : {}),
+    onSpawn: () => metrics.countSpawn(),
+  });
+  const context = new ToolContext(store, executor, operations, clock, logger, options.flags ?? {});
+  const inFlight = new InFlight();
+  const sessions = new SessionTable(clock, (size) => metrics.sessions.set(size));
+  const openRequests = new OpenRequests();
+  let draining = false;
+  const app = buildServer(
+    {
+      store,
+      sessions,
+      metrics,
+      logger,
+      version,
+      buildId,
+      isDraining: () => draining,
+      createMcpServer: () => createMcpServer(context, { metrics, inFlight, version }),
+    },
+    openRequests,
+  );
+
+  const idleMs = options.sessionIdleMs ?? 30 * 60_000;
+  const sweeper = setInterval(() => {
+    sessions.sweep(idleMs).then(
+      (closed) => closed > 0 && logger.info({ closed }, 'closed idle sessions'),
+      (error: unknown) => logger.warn({ err: error }, 'idle session sweep failed'),
+    );
+  }, Math.min(idleMs, 60_000));
+  sweeper.unref();
+
+  let address: string;
+  try {
+    address = await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
+  } catch (error) {
+    clearInterval(sweeper);
+    store.close();
+    throw new WorkerError('WVO_WORKER_OPTIONS_INVALID', `cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 8080}`, {
+      subject: 'port',
+      cause: error,
+      details: { reason: error instanceof Error ? error.message : String(error) },
+    });
+  }
+  const port = (app.server.address() as { port: number }).port;
+  const url = new URL(address).origin;
+  logger.info({ url, dry_run: dryRun, schema: store.schema(), version, build_id: buildId }, 'worker listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      draining = true;
+      clearInterval(sweeper);
+      logger.info({ in_flight: inFlight.size, open_requests: openRequests.size }, 'draining');
+      const deadline = clock.sleep(options.drainTimeoutMs ?? 25_000).then(() => 'timeout' as const);
+      const idle = Promise.all([inFlight.idle(), openRequests.idle()]).then(() => 'idle' as const);
+      const outcome = await Promise.race([idle, deadline]);
+      if (outcome === 'timeout') logger.warn({ in_flight: inFlight.size }, 'drain deadline passed; closing anyway');
+      await sessions.closeAll();
+      await app.close();
+      store.close();
+      logger.info('worker stopped');
+    })());
+
+  return { url, port, close };
+}
