@@ -1,0 +1,53 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { WvoConfig } from '../config/index.js';
+import type { DockerRuntime } from '../runtime/docker/docker-runtime.js';
+import { buildImage, packageVersion, resolveNodeImage } from '../runtime/images/image-build.js';
+import type { LaneImageBuilder } from './upgrade.js';
+
+/** Docker lanes run images: a stage becomes `wvo-worker:<id>` built on the local engine. */
+export function dockerLaneImages(runtime: DockerRuntime, config: WvoConfig): LaneImageBuilder {
+  let nodeImage: Promise<string> | undefined;
+  return {
+    async build(stageDir, tag, onProgress) {
+      const docker = runtime.host().docker;
+      nodeImage ??= resolveNodeImage(docker, {
+        nodeImage: config.images.nodeImage,
+        pull: config.images.pull,
+        baseImage: config.images.baseImage,
+        onProgress: (event) => onProgress(event.message ?? event.phase),
+      }).then((resolved) => resolved.image);
+      const built = await buildImage(docker, {
+        kind: 'worker',
+        root: stageDir,
+        tag,
+        nodeImage: await nodeImage,
+        version: packageVersion(stageDir),
+        extraLabels: { 'wvo.staged': 'true' },
+        onProgress: (event) => onProgress(event.message ?? event.phase),
+      });
+      onProgress(`image ${built.tag} (${built.cachedSteps}/${built.steps} steps cached, ${Math.round(built.durationMs)} ms)`);
+      return built.tag;
+    },
+    async exists(ref) {
+      try {
+        await runtime.host().docker.getImage(ref).inspect();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/** Local lanes run built trees: the stage itself is the "image". */
+export function localLaneImages(): LaneImageBuilder {
+  return {
+    async build(stageDir) {
+      return resolve(stageDir);
+    },
+    async exists(ref) {
+      return existsSync(join(ref, 'dist', 'worker', 'src', 'main.js'));
+    },
+  };
+}
