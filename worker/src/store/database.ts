@@ -76,6 +76,9 @@ export function openDryRunDatabase(stateRoot: string): Db {
       copyFileSync(path, copy);
       if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
       const fileDb = new Database(copy);
+      // Folds the copied WAL into the copy and marks it rollback-journal: an in-memory image
+      // whose header still says WAL cannot be opened.
+      fileDb.pragma('journal_mode = DELETE');
       const image = fileDb.serialize();
       fileDb.close();
       const db = new Database(image);
