@@ -1,3 +1,13 @@
+import { Counter, Histogram, Registry } from 'prom-client';
+import { WvoError } from '../../common/src/errors.js';
+import type {
+  DeploymentRecord as Deployment,
+  EffectKind,
+  EffectRunner,
+  FlagName,
+  MetricsSnapshot,
+} from '../../controller/src/promotion/index.js';
+import type { Clock } from '../../common/src/clock.js';
 import {
   buildPromotionPlan,
   newDeploymentRecord,
@@ -57,4 +67,126 @@ export function recordIn(state: DeploymentState, options: PromotionOptionsInput 
   }
   if (record.state !== state) throw new Error(`fixture walk ended in ${record.state}, not ${state}`);
   return record;
+}
+
+// ---------------------------------------------------------------------------------------------
+// An in-memory EffectRunner: small but real lanes, proxy, flags and proxy metrics (a prom-client
+// registry fed with synthetic traffic on each scrape). It records every call and can be told to
+// fail an effect (a WvoError: an effect failure) or to crash (a plain Error: the controller dies).
+
+export type RunnerStep = EffectKind | 'read_metrics';
+type LaneState = 'running' | 'stopped' | 'removed';
+
+interface Fault {
+  step: RunnerStep;
+  remaining: number;
+  crash: boolean;
+  when?: (deployment: Deployment) => boolean;
+}
+
+export class InMemoryRunner implements EffectRunner {
+  readonly calls: string[] = [];
+  readonly lanes = new Map<string, LaneState>([['blue', 'running']]);
+  active = 'blue';
+  readonly flags = new Map<FlagName, string>([
+    ['PROMPT_MODE', 'off'],
+    ['SANDBOX_MODE', 'off'],
+    ['SELECTIVE_TESTS', 'off'],
+  ]);
+  /** Share of requests each lane answers with 502, per scrape interval. */
+  readonly errorRate = new Map<string, number>();
+  /** Called before every step with the deployment as the runner received it. */
+  onStep: ((step: RunnerStep, deployment: Deployment) => void) | undefined;
+  planWrites = 0;
+  workerManagerWrites = 0;
+  private readonly faults: Fault[] = [];
+  private readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'wvo_proxy_requests_total',
+    help: 'h',
+    labelNames: ['lane', 'code'] as const,
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'wvo_proxy_request_duration_seconds',
+    help: 'h',
+    labelNames: ['lane'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Make `step` fail (WvoError) `times` times, or crash the controller (plain Error). */
+  fail(step: RunnerStep, options: { times?: number; crash?: boolean; when?: (d: Deployment) => boolean } = {}): this {
+    this.faults.push({ step, remaining: options.times ?? 1, crash: options.crash ?? false, when: options.when });
+    return this;
+  }
+
+  private step(step: RunnerStep, deployment: Deployment, detail: string): void {
+    this.onStep?.(step, deployment);
+    const fault = this.faults.find((f) => f.step === step && f.remaining > 0 && (f.when?.(deployment) ?? true));
+    if (fault) {
+      fault.remaining--;
+      this.calls.push(`${fault.crash ? 'CRASH' : 'FAIL'} ${step}${detail ? ` ${detail}` : ''}`);
+      if (fault.crash) throw new Error(`simulated controller crash in ${step}`);
+      throw new WvoError('WVO_TEST_EFFECT_FAILED', `${step} failed (test)`);
+    }
+    this.calls.push(`${step}${detail ? ` ${detail}` : ''}`);
+  }
+
+  async startCanary(e: { lane: string }, d: Deployment) {
+    this.step('start_canary_lane', d, e.lane);
+    this.lanes.set(e.lane, 'running');
+  }
+  async startLane(e: { lane: string }, d: Deployment) {
+    this.step('start_lane', d, e.lane);
+    if (this.lanes.get(e.lane) === 'removed') throw new WvoError('WVO_TEST_EFFECT_FAILED', `${e.lane} was removed`);
+    this.lanes.set(e.lane, 'running');
+  }
+  async switchProxy(e: { to: string; from: string }, d: Deployment) {
+    this.step('switch_proxy', d, `${e.from}->${e.to}`);
+    if (this.lanes.get(e.to) !== 'running') throw new WvoError('WVO_TEST_EFFECT_FAILED', `${e.to} is not running`);
+    this.active = e.to;
+  }
+  async flipFlag(e: { flag: FlagName; value: string }, d: Deployment) {
+    this.step('flip_flag', d, `${e.flag}=${e.value}`);
+    this.flags.set(e.flag, e.value);
+  }
+  async revertFlag(e: { flag: FlagName; value: string }, d: Deployment) {
+    this.step('revert_flag', d, `${e.flag}=${e.value}`);
+    this.flags.set(e.flag, e.value);
+  }
+  async stopLane(e: { lane: string }, d: Deployment) {
+    this.step('stop_lane', d, e.lane);
+    if (this.lanes.get(e.lane) === 'running') this.lanes.set(e.lane, 'stopped');
+  }
+  async removeLane(e: { lane: string }, d: Deployment) {
+    this.step('remove_lane', d, e.lane);
+    this.lanes.set(e.lane, 'removed');
+  }
+  async readMetrics(d: Deployment): Promise<MetricsSnapshot> {
+    this.step('read_metrics', d, '');
+    // 20 requests since the last scrape on the active lane, failing at its configured rate.
+    const failing = Math.round(20 * (this.errorRate.get(this.active) ?? 0));
+    for (let i = 0; i < 20; i++) {
+      this.requests.inc({ lane: this.active, code: i < failing ? '502' : '200' });
+      this.latency.observe({ lane: this.active }, 0.02);
+    }
+    const status = { queue: { total: 5, by_status: { open: 5 } }, token_pressure: { ratio: 0.2 } };
+    return { at: this.clock.now(), proxyText: await this.registry.metrics(), candidateStatus: status, baselineStatus: status };
+  }
+  async writePlan(d: Deployment) {
+    this.step('write_plan', d, '');
+    this.planWrites++;
+  }
+  async writeWorkerManager(d: Deployment) {
+    this.step('write_worker_manager', d, '');
+    this.workerManagerWrites++;
+  }
+
+  /** Calls that changed lanes, proxy or flags (no scrapes or file writes). */
+  actions(): string[] {
+    return this.calls.filter((c) => !/^(read_metrics|write_plan|write_worker_manager)/.test(c));
+  }
 }

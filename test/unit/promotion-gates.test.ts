@@ -21,7 +21,7 @@ function proxyRegistry() {
   const requests = new Counter({
     name: 'wvo_proxy_requests_total',
     help: 'requests',
-    labelNames: ['lane', 'status'] as const,
+    labelNames: ['lane', 'code'] as const,
     registers: [registry],
   });
   const duration = new Histogram({
@@ -34,7 +34,7 @@ function proxyRegistry() {
   /** `n` requests on `lane` taking `seconds` each, `errors` of them 5xx. */
   const serve = (lane: string, n: number, seconds: number, errors = 0) => {
     for (let i = 0; i < n; i++) {
-      requests.inc({ lane, status: i < errors ? '502' : '200' });
+      requests.inc({ lane, code: i < errors ? (i % 2 ? '502' : '0') : '200' });
       duration.observe({ lane }, seconds);
     }
   };
@@ -50,7 +50,7 @@ describe('parse-prom', () => {
     serve('blue', 5, 0.2);
     const samples = parsePromText(await scrape());
     expect(sumSeries(samples, 'wvo_proxy_requests_total', { lane: 'green' })).toBe(10);
-    expect(sumSeries(samples, 'wvo_proxy_requests_total', { lane: 'green', status: (s) => s.startsWith('5') })).toBe(2);
+    expect(sumSeries(samples, 'wvo_proxy_requests_total', { lane: 'green', code: (s) => s.startsWith('5') })).toBe(1);
     expect(sumSeries(samples, 'wvo_proxy_requests_total')).toBe(15);
     expect(samples.find((s) => s.name === 'odd_total')?.labels.path).toBe('a "quoted"\\path\nnext');
     const buckets = histogramBuckets(samples, 'wvo_proxy_request_duration_seconds', { lane: 'blue' });
@@ -89,10 +89,12 @@ describe('parse-prom', () => {
 
 describe('gates', () => {
   const lanes = { candidate: 'green', baseline: 'blue' };
-  const status = (queue: Record<string, number>, critics: number, pressure: number) => ({
-    queue: { ...queue, shadow_diffs: { count: 0 } },
-    critics: { failures: critics },
-    token_pressure: pressure,
+  /** Shaped like the worker's orchestrator_status (worker/src/operations). */
+  const status = (byStatus: Record<string, number>, disagreements: number, pressure: number) => ({
+    queue: { total: 10, by_status: byStatus, ready: 2, blocked: 0, shadow_diffs: { count: 0 } },
+    critics: { count: 3, average_reputation: 0.7, lowest: null, reviews: 100, agreement_rate: (100 - disagreements) / 100 },
+    token_pressure: { used_tokens: 10, budget: 100, ratio: pressure, level: 'low' },
+    warnings: [],
   });
 
   async function interval(
@@ -150,16 +152,16 @@ describe('gates', () => {
 
   it('fails queue drift, new critic failures and token pressure; thresholds are configurable', async () => {
     const [before, after] = await interval((serve) => serve('green', 20, 0.01), {
-      candidateStatus: status({ pending: 5, running: 1 }, 4, 0.95),
+      candidateStatus: status({ pending: 9, running: 1 }, 4, 0.95),
       baselineStatus: status({ pending: 3, running: 1 }, 1, 0.1),
     });
     const result = evaluateGates(before, after, lanes);
     expect(result.reasons).toEqual([
-      'queue_parity: queue drift (pending) 2 > 0',
+      'queue_parity: queue drift (by_status.pending) 6 > 5',
       'critic_failures: new critic failures 3 > 0',
       'token_pressure: candidate token pressure 0.95 > 0.9',
     ]);
-    const lenient = gateThresholdsSchema.parse({ maxQueueDrift: 2, maxCriticFailures: 3, maxTokenPressure: 0.99 });
+    const lenient = gateThresholdsSchema.parse({ maxQueueDrift: 6, maxCriticFailures: 3, maxTokenPressure: 0.99 });
     expect(evaluateGates(before, after, lanes, lenient).pass).toBe(true);
   });
 
@@ -172,6 +174,7 @@ describe('gates', () => {
       criticFailures: 4,
       tokenPressure: 0.5,
     });
+    expect(readWorkerSignals({ critics: { failures: 2 } }).criticFailures).toBe(2);
     expect(readWorkerSignals('nonsense')).toEqual({ queue: undefined, criticFailures: undefined, tokenPressure: undefined });
   });
 

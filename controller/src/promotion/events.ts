@@ -27,4 +27,5 @@ export type PromotionEvent =
   | { readonly type: 'effect_failed'; readonly effect: EffectKind; readonly message: string }
   | { readonly type: 'rollback_complete' }
   | { readonly type: 'retention_elapsed' }
-  | { readonly type: 'resume' };
+  /** After a controller crash (`wvo resume`), or to retry a rollback whose effect failed. */
+  | { readonly type: 'resume'; readonly reason?: string };

@@ -31,8 +31,11 @@ export const gateThresholdsSchema = z.object({
   maxP95Ms: z.number().positive().default(1_000),
   /** Fewer candidate requests than this in an interval: error rate and p95 are not judged. */
   minRequests: z.number().int().min(0).default(10),
-  /** Largest allowed |candidate − baseline| of any queue count. */
-  maxQueueDrift: z.number().int().min(0).default(0),
+  /**
+   * Largest allowed |candidate − baseline| of any queue count. Both lanes read the same live
+   * database, but their status calls are not simultaneous under load, so a little drift is normal.
+   */
+  maxQueueDrift: z.number().int().min(0).default(5),
   /** New critic failures on the candidate allowed per interval. */
   maxCriticFailures: z.number().int().min(0).default(0),
   /** Candidate token pressure (0..1) allowed. */
@@ -43,7 +46,8 @@ export const gateThresholdsSchema = z.object({
       duration: z.string().default('wvo_proxy_request_duration_seconds'),
       durationUnit: z.enum(['seconds', 'milliseconds']).default('seconds'),
       laneLabel: z.string().default('lane'),
-      statusLabel: z.string().default('status'),
+      /** Response status label; `5xx` and `0` (no response) count as errors. */
+      statusLabel: z.string().default('code'),
     })
     .prefault({}),
 });
@@ -87,14 +91,18 @@ export interface GateResult {
 
 /**
  * The worker's `orchestrator_status` as far as the gates need it. Read leniently: queue counts
- * are the numeric fields of `.queue` (or `.queue.counts`), token pressure a 0..1 number at
- * `.token_pressure` or `.token_pressure.ratio`, critic failures a cumulative count at
- * `.critics.failures` or `.critic_failures`.
+ * are the numeric fields of `.queue` and `.queue.by_status` (or `.queue.counts`); token pressure
+ * a 0..1 number at `.token_pressure.ratio` or `.token_pressure`; critic failures a cumulative
+ * count at `.critics.failures`, `.critic_failures`, or else the critics' disagreements with the
+ * checks, `reviews × (1 − agreement_rate)`.
  */
 const workerStatusSchema = z
   .object({
     queue: z.record(z.string(), z.unknown()).optional(),
-    critics: z.object({ failures: z.number().optional() }).loose().optional(),
+    critics: z
+      .object({ failures: z.number().optional(), reviews: z.number().optional(), agreement_rate: z.number().optional() })
+      .loose()
+      .optional(),
     critic_failures: z.number().optional(),
     token_pressure: z.union([z.number(), z.object({ ratio: z.number() }).loose()]).optional(),
   })
@@ -110,18 +118,20 @@ export function readWorkerSignals(status: unknown): WorkerSignals {
   const parsed = workerStatusSchema.safeParse(status);
   if (!parsed.success) return { queue: undefined, criticFailures: undefined, tokenPressure: undefined };
   const s = parsed.data;
-  const source = s.queue && typeof s.queue.counts === 'object' && s.queue.counts !== null ? s.queue.counts : s.queue;
-  const queue = source
-    ? Object.fromEntries(
-        Object.entries(source as Record<string, unknown>).filter(
-          (entry): entry is [string, number] => typeof entry[1] === 'number',
-        ),
-      )
+  const numbers = (value: unknown, prefix = ''): Array<[string, number]> =>
+    value !== null && typeof value === 'object'
+      ? Object.entries(value).filter((e): e is [string, number] => typeof e[1] === 'number').map(([k, v]) => [prefix + k, v])
+      : [];
+  const queue = s.queue
+    ? Object.fromEntries([...numbers(s.queue.counts ?? s.queue), ...numbers(s.queue.by_status, 'by_status.')])
     : undefined;
   const tp = s.token_pressure;
+  const c = s.critics;
+  const disagreements =
+    c?.reviews !== undefined && c.agreement_rate !== undefined ? Math.round(c.reviews * (1 - c.agreement_rate)) : undefined;
   return {
     queue,
-    criticFailures: s.critics?.failures ?? s.critic_failures,
+    criticFailures: c?.failures ?? s.critic_failures ?? disagreements,
     tokenPressure: typeof tp === 'number' ? tp : tp?.ratio,
   };
 }
@@ -134,7 +144,7 @@ function laneFigures(
 ): LaneFigures {
   const m = t.metrics;
   const onLane = { [m.laneLabel]: lane };
-  const isError = { ...onLane, [m.statusLabel]: (v: string) => v.startsWith('5') };
+  const isError = { ...onLane, [m.statusLabel]: (v: string) => v.startsWith('5') || v === '0' };
   const requests = counterIncrease(sumSeries(before, m.requests, onLane), sumSeries(after, m.requests, onLane));
   const errors = counterIncrease(sumSeries(before, m.requests, isError), sumSeries(after, m.requests, isError));
   const buckets = bucketIncrease(histogramBuckets(before, m.duration, onLane), histogramBuckets(after, m.duration, onLane));

@@ -77,3 +77,19 @@ export {
   type LabelFilter,
   type PromSample,
 } from './parse-prom.js';
+export { CONTROLLER_DB_FILE, DeploymentStore, type TransitionRow } from './deployment-store.js';
+export { performEffect, type EffectRunner } from './effect-runner.js';
+export { artifactWriters } from './artifact-writers.js';
+export { Reconciler, type ReconcilerOptions } from './reconciler.js';
+export {
+  PROMOTION_OUTCOMES,
+  buildPromotionPlanFile,
+  outcomeOf,
+  promotionPlanFileSchema,
+  promotionPlanPath,
+  readPromotionPlanFile,
+  writePromotionPlanFile,
+  type PromotionOutcome,
+  type PromotionPlanFile,
+} from './promotion-plan-file.js';
+export { workerManagerView } from './worker-manager-view.js';

@@ -300,9 +300,9 @@ function retentionElapsed(record: DeploymentRecord, event: PromotionEvent, now: 
   }, [{ kind: 'remove_lane', lane: record.plan.baseline.lane }, WRITE_PLAN]);
 }
 
-function resume(record: DeploymentRecord, event: PromotionEvent, now: number): TransitionResult {
+function resume(record: DeploymentRecord, event: Extract<PromotionEvent, { type: 'resume' }>, now: number): TransitionResult {
   const decision = resumeDecision(record);
-  const reason = `resumed: ${decision.reason}`;
+  const reason = `${event.reason ?? 'resumed'}: ${decision.reason}`;
   switch (decision.action) {
     case 'rollback':
       return enterRollback(record, event, now, reason);

@@ -1,0 +1,230 @@
+import type { Clock } from '../../../common/src/clock.js';
+import { WvoError, isWvoError } from '../../../common/src/errors.js';
+import { newRunId } from '../../../common/src/ids.js';
+import { silentLogger, type Logger } from '../../../common/src/logger.js';
+import { newDeploymentRecord, type DeploymentRecord } from './deployment.js';
+import type { DeploymentStore } from './deployment-store.js';
+import { performEffect, type EffectRunner } from './effect-runner.js';
+import { describeEffect, type Effect } from './effects.js';
+import type { PromotionEvent } from './events.js';
+import { evaluateGates, type MetricsSnapshot } from './gates.js';
+import { buildPromotionPlan, type PromotionOptions } from './plan.js';
+import { transition } from './state-machine.js';
+import { isSettled } from './states.js';
+
+export interface ReconcilerOptions {
+  readonly store: DeploymentStore;
+  readonly runner: EffectRunner;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  readonly newId?: () => string;
+  /**
+   * Which runner errors mean "this effect did not work" (→ rollback). Anything else is treated
+   * like a controller crash: it propagates, and the persisted record is left for `resume`.
+   */
+  readonly isEffectFailure?: (error: unknown) => boolean;
+  /** Attempts at a rollback whose effects fail before giving up with WVO_ROLLBACK_STUCK. */
+  readonly rollbackAttempts?: number;
+  readonly rollbackRetryMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The thin shell around the pure machine (argo-rollouts' reconcile loop): apply an event,
+ * persist the result, run its effects in order, feed the outcome back as the next event.
+ * Every decision it skips is logged with the machine's reason.
+ */
+export class Reconciler {
+  private readonly log: Logger;
+  private readonly isEffectFailure: (error: unknown) => boolean;
+  /** The previous scrape per deployment: gates judge the interval between two scrapes. */
+  private readonly lastSample = new Map<string, MetricsSnapshot>();
+
+  constructor(private readonly o: ReconcilerOptions) {
+    this.log = o.logger ?? silentLogger();
+    this.isEffectFailure = o.isEffectFailure ?? isWvoError;
+  }
+
+  /** Create the deployment record (state `shadowed`) for a staged upgrade. No side effects. */
+  start(options: PromotionOptions): DeploymentRecord {
+    const upgrade = this.o.store.getUpgrade(options.upgradeId);
+    const plan = buildPromotionPlan(upgrade, options);
+    const now = this.o.clock.now();
+    const id = this.o.newId?.() ?? newRunId(new Date(now));
+    const record = this.o.store.createDeployment(newDeploymentRecord(id, plan, now));
+    this.log.info({ deployment: id, upgrade: upgrade.id }, 'deployment created');
+    return record;
+  }
+
+  /** `wvo promote`: create, then drive to `promoted` or `rolled_back`. */
+  async promote(options: PromotionOptions): Promise<DeploymentRecord> {
+    const record = this.start(options);
+    await this.apply(record.id, { type: 'start' });
+    return this.drive(record.id);
+  }
+
+  /** `wvo rollback`: the running deployment, else the newest promoted one. */
+  async rollback(reason: string, id?: string): Promise<DeploymentRecord> {
+    const target = id ?? this.o.store.running()?.id ?? this.o.store.list(1).find((d) => d.state === 'promoted')?.id;
+    if (!target) {
+      throw new WvoError('WVO_NOTHING_TO_ROLL_BACK', 'no running or promoted deployment to roll back', {
+        hint: '`wvo status` lists deployments',
+      });
+    }
+    await this.apply(target, { type: 'rollback_requested', reason });
+    return this.drive(target);
+  }
+
+  /** `wvo resume`: finish or roll back the deployment a dead controller left running. */
+  async resume(id?: string): Promise<DeploymentRecord | undefined> {
+    const target = id ?? this.o.store.running()?.id;
+    if (!target) {
+      this.log.info('resume: no running deployment, nothing to do');
+      return undefined;
+    }
+    this.lastSample.delete(target);
+    await this.apply(target, { type: 'resume' });
+    return this.drive(target);
+  }
+
+  /** Remove the old lanes of promoted deployments whose retention window has ended. */
+  async expireRetention(): Promise<void> {
+    const now = this.o.clock.now();
+    for (const d of this.o.store.list()) {
+      if (d.state === 'promoted' && !d.baselineRemoved && d.retentionEndsAt !== null && d.retentionEndsAt <= now) {
+        await this.apply(d.id, { type: 'retention_elapsed' });
+      }
+    }
+  }
+
+  /**
+   * Apply one event and everything it leads to: commit (write-ahead), run the effects, then
+   * feed `onSuccess` or `effect_failed`. Returns the last committed record.
+   */
+  async apply(id: string, first: PromotionEvent): Promise<DeploymentRecord> {
+    let record = this.o.store.get(id);
+    let event: PromotionEvent | null = first;
+    let rollbackAttempt = 0;
+    while (event) {
+      const result = transition(record, event, this.o.clock.now());
+      if (result.noop !== null) {
+        this.log.info({ deployment: id, event: event.type, state: record.state }, `skip: ${result.noop}`);
+        return record;
+      }
+      record = this.o.store.commit(result);
+      if (result.transition) {
+        const t = result.transition;
+        this.log.info({ deployment: id, from: t.from, to: t.to, event: t.event }, t.reason);
+      }
+      event = null;
+      const failed = await this.runEffects(record, result.effects);
+      if (!failed) {
+        event = result.onSuccess;
+        continue;
+      }
+      if (record.state === 'rolling_back') {
+        rollbackAttempt++;
+        const attempts = this.o.rollbackAttempts ?? 3;
+        if (rollbackAttempt >= attempts) {
+          throw new WvoError('WVO_ROLLBACK_STUCK', `rollback of ${id} failed ${attempts} times: ${failed.message}`, {
+            subject: id,
+            hint: 'fix the cause (lane runtime, proxy) and run `wvo resume`; the deployment stays rolling_back',
+            details: { effect: failed.effect.kind },
+            cause: failed.error,
+          });
+        }
+        await this.o.clock.sleep(this.o.rollbackRetryMs ?? 1_000, this.o.signal);
+        event = { type: 'resume', reason: `retry ${rollbackAttempt + 1}/${attempts} after ${failed.effect.kind} failed` };
+      } else {
+        event = { type: 'effect_failed', effect: failed.effect.kind, message: failed.message };
+      }
+    }
+    return record;
+  }
+
+  private async runEffects(
+    record: DeploymentRecord,
+    effects: readonly Effect[],
+  ): Promise<{ effect: Effect; message: string; error: unknown } | undefined> {
+    for (const effect of effects) {
+      try {
+        await performEffect(this.o.runner, effect, record, () => this.o.store.transitions(record.id));
+      } catch (error) {
+        if (!this.isEffectFailure(error)) throw error;
+        const message = error instanceof Error ? error.message : String(error);
+        this.log.warn({ deployment: record.id, effect: describeEffect(effect) }, `effect failed: ${message}`);
+        return { effect, message, error };
+      }
+    }
+    return undefined;
+  }
+
+  /** Drive a deployment until it settles (`promoted` or `rolled_back`). */
+  async drive(id: string): Promise<DeploymentRecord> {
+    for (;;) {
+      const record = this.o.store.get(id);
+      if (isSettled(record.state)) {
+        this.lastSample.delete(id);
+        return record;
+      }
+      try {
+        if (record.state === 'observing') await this.observeOnce(record);
+        else if (record.state === 'shadowed') await this.apply(id, { type: 'start' });
+        // canary_live / switched / rolling_back here mean a chain was cut short: resume decides.
+        else await this.apply(id, { type: 'resume' });
+      } catch (error) {
+        if (isWvoError(error) && error.code === 'WVO_DEPLOYMENT_CONFLICT') {
+          this.log.warn({ deployment: id }, 'another controller changed this deployment; leaving it to that controller');
+          return this.o.store.get(id);
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** One observation interval: wait, scrape, judge, and close the phase when its window ends. */
+  private async observeOnce(record: DeploymentRecord): Promise<void> {
+    const obs = record.observation!;
+    const { plan } = record;
+    if (!this.lastSample.has(record.id)) {
+      const first = await this.scrape(record);
+      if (first) this.lastSample.set(record.id, first);
+    }
+    const wait = Math.max(0, Math.min(plan.intervalMs, obs.phaseEndsAt - this.o.clock.now()));
+    if (wait > 0) await this.o.clock.sleep(wait, this.o.signal);
+
+    const current = this.o.store.get(record.id);
+    if (current.state !== 'observing' || current.version !== record.version) return; // changed meanwhile
+
+    const before = this.lastSample.get(record.id);
+    const after = await this.scrape(record);
+    let event: PromotionEvent;
+    if (!after) event = { type: 'gate_failed', reasons: ['metrics: scrape failed'] };
+    else if (!before) event = { type: 'gate_passed', reasons: ['first scrape of the phase: nothing to compare yet'] };
+    else {
+      try {
+        const verdict = evaluateGates(before, after, { candidate: plan.candidate.lane, baseline: plan.baseline.lane }, plan.gates);
+        event = verdict.pass ? { type: 'gate_passed' } : { type: 'gate_failed', reasons: verdict.reasons };
+      } catch (error) {
+        if (!isWvoError(error)) throw error;
+        event = { type: 'gate_failed', reasons: [`metrics: ${error.message}`] };
+      }
+    }
+    if (after) this.lastSample.set(record.id, after);
+    const judged = await this.apply(record.id, event);
+    if (judged.state === 'observing' && this.o.clock.now() >= (judged.observation?.phaseEndsAt ?? Infinity)) {
+      await this.apply(record.id, { type: 'observe_window_elapsed' });
+    }
+  }
+
+  /** A failed scrape is a failed check, not a crash: the candidate may be what broke it. */
+  private async scrape(record: DeploymentRecord): Promise<MetricsSnapshot | undefined> {
+    try {
+      return await this.o.runner.readMetrics(record);
+    } catch (error) {
+      if (!this.isEffectFailure(error)) throw error;
+      this.log.warn({ deployment: record.id }, `metrics scrape failed: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+  }
+}
