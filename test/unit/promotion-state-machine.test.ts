@@ -53,7 +53,7 @@ const TABLE: Record<DeploymentState, Record<EventType, Outcome>> = {
   promoted: {
     start: 'noop', canary_ready: 'noop', switched: 'noop', gate_passed: 'noop', gate_failed: 'noop',
     observe_window_elapsed: 'noop', rollback_requested: 'rolling_back', effect_failed: 'noop',
-    rollback_complete: 'illegal', retention_elapsed: 'noop', resume: 'update',
+    rollback_complete: 'illegal', retention_elapsed: 'noop', resume: 'promoted',
   },
   rolling_back: {
     start: 'illegal', canary_ready: 'illegal', switched: 'illegal', gate_passed: 'noop', gate_failed: 'noop',

@@ -322,13 +322,12 @@ function resume(record: DeploymentRecord, event: Extract<PromotionEvent, { type:
       return resumeObserving(record, event, now, reason);
     case 'none':
       if (record.state === 'promoted' && !record.baselineRemoved) {
-        return {
-          record,
-          effects: [{ kind: 'stop_lane', lane: record.plan.baseline.lane }, WRITE_WORKER_MANAGER, WRITE_PLAN],
-          transition: null,
-          onSuccess: null,
-          noop: null,
-        };
+        // The stop of the old lane may not have happened before the crash: re-assert it.
+        return move(record, event, 'promoted', now, reason, {}, [
+          { kind: 'stop_lane', lane: record.plan.baseline.lane },
+          WRITE_WORKER_MANAGER,
+          WRITE_PLAN,
+        ]);
       }
       return noop(record, decision.reason);
   }
