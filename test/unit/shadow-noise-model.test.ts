@@ -50,33 +50,46 @@ describe('noise model', () => {
   });
 
   describe('numeric values on noisy paths', () => {
-    // baseline 100, replica 104: noise 4. Default relative 1: excess over noise must exceed 4.
+    // Noise-relative rule alone (proportional off): baseline 100, replica 104, noise 4; with
+    // relative 1 the candidate's excess over the noise must exceed 4.
+    const byNoise = resolveThresholds({ proportional: 0 });
+
     it('cancels a candidate within the noise', () => {
-      expect(verdicts({ n: 100 }, { n: 104 }, { n: 103 })).toEqual({ '$.n': 'noise' });
-      expect(verdicts({ n: 100 }, { n: 104 }, { n: 96 })).toEqual({ '$.n': 'noise' });
-      expect(verdicts({ n: 100 }, { n: 104 }, { n: 108 })).toEqual({ '$.n': 'noise' }); // excess 4 = 1 × noise
+      expect(verdicts({ n: 100 }, { n: 104 }, { n: 103 }, byNoise)).toEqual({ '$.n': 'noise' });
+      expect(verdicts({ n: 100 }, { n: 104 }, { n: 96 }, byNoise)).toEqual({ '$.n': 'noise' });
+      expect(verdicts({ n: 100 }, { n: 104 }, { n: 108 }, byNoise)).toEqual({ '$.n': 'noise' }); // excess 4 = 1 × noise
     });
 
     it('reports a candidate that clearly exceeds the noise', () => {
-      expect(verdicts({ n: 100 }, { n: 104 }, { n: 109 })).toEqual({ '$.n': 'regression' }); // excess 5 > 4
-      expect(verdicts({ n: 100 }, { n: 104 }, { n: 0 })).toEqual({ '$.n': 'regression' });
+      expect(verdicts({ n: 100 }, { n: 104 }, { n: 109 }, byNoise)).toEqual({ '$.n': 'regression' }); // excess 5 > 4
+      expect(verdicts({ n: 100 }, { n: 104 }, { n: 0 }, byNoise)).toEqual({ '$.n': 'regression' });
     });
 
     it('honours the relative threshold', () => {
-      const strict = resolveThresholds({ relative: 0 });
+      const strict = resolveThresholds({ relative: 0, proportional: 0 });
       expect(verdicts({ n: 100 }, { n: 104 }, { n: 105 }, strict)).toEqual({ '$.n': 'regression' });
       expect(verdicts({ n: 100 }, { n: 104 }, { n: 104 }, strict)).toEqual({ '$.n': 'noise' });
-      const lax = resolveThresholds({ relative: 3 });
+      const lax = resolveThresholds({ relative: 3, proportional: 0 });
       expect(verdicts({ n: 100 }, { n: 104 }, { n: 116 }, lax)).toEqual({ '$.n': 'noise' });
       expect(verdicts({ n: 100 }, { n: 104 }, { n: 117 }, lax)).toEqual({ '$.n': 'regression' });
     });
 
     it('honours the absolute threshold, on stable paths too', () => {
-      const abs = resolveThresholds({ absolute: 10 });
+      const abs = resolveThresholds({ absolute: 10, proportional: 0 });
       expect(verdicts({ n: 100 }, { n: 104 }, { n: 114 }, abs)).toEqual({ '$.n': 'noise' }); // excess 10, not > 10
       expect(verdicts({ n: 100 }, { n: 104 }, { n: 115 }, abs)).toEqual({ '$.n': 'regression' });
       expect(verdicts({ n: 100 }, { n: 100 }, { n: 110 }, abs)).toEqual({ '$.n': 'within_threshold' });
       expect(verdicts({ n: 100 }, { n: 100 }, { n: 111 }, abs)).toEqual({ '$.n': 'regression' });
+    });
+
+    it('scales the allowance with the value on noisy paths (one sample under-estimates jitter)', () => {
+      // Heap size: replica 0.1 MB off, candidate 1 MB off — 10× the sample, but 2% of the value.
+      expect(verdicts({ heap: 50e6 }, { heap: 50.1e6 }, { heap: 51e6 })).toEqual({ '$.heap': 'noise' });
+      expect(verdicts({ heap: 50e6 }, { heap: 50.1e6 }, { heap: 51e6 }, byNoise)).toEqual({ '$.heap': 'regression' });
+      // A leak that doubles it is still reported.
+      expect(verdicts({ heap: 50e6 }, { heap: 50.1e6 }, { heap: 100e6 })).toEqual({ '$.heap': 'regression' });
+      // Stable paths get no proportional allowance: a deterministic count that moves is a change.
+      expect(verdicts({ n: 1000 }, { n: 1000 }, { n: 1001 })).toEqual({ '$.n': 'regression' });
     });
 
     it('uses the largest noise seen for the field', () => {

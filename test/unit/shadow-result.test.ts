@@ -15,7 +15,7 @@ const sampleResult: ShadowResult = {
   started_at: '2026-11-28T20:00:00.000Z',
   finished_at: '2026-11-28T20:00:01.000Z',
   lanes: { baseline: 'http://b', replica: 'http://r', candidate: 'http://c' },
-  thresholds: { relative: 1, absolute: 0, timestamp_tolerance_ms: 2000 },
+  thresholds: { relative: 1, absolute: 0, proportional: 0.05, timestamp_tolerance_ms: 2000 },
   calls: [],
   diffs: [],
   totals: { calls: 0, diffs: 0, reported: 0, cancelled: 0 },

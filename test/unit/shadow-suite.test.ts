@@ -41,7 +41,7 @@ describe('suite files', () => {
     );
     expect(suite.calls[0]).toEqual({ tool: 'plan_next', arguments: {} });
     expect(suite.calls[1]?.ignore).toEqual(['$..id']);
-    expect(resolveThresholds(suite.thresholds)).toEqual({ relative: 0.5, absolute: 0, timestamp_tolerance_ms: 2000 });
+    expect(resolveThresholds(suite.thresholds)).toEqual({ relative: 0.5, absolute: 0, proportional: 0.05, timestamp_tolerance_ms: 2000 });
   });
 
   it('parses YAML by extension', () => {
@@ -158,6 +158,7 @@ describe('suite files', () => {
     expect(resolveThresholds({ absolute: 2 }, { absolute: undefined, relative: 3 })).toEqual({
       relative: 3,
       absolute: 2,
+      proportional: 0.05,
       timestamp_tolerance_ms: 2000,
     });
   });

@@ -100,9 +100,10 @@ export function noiseAt(index: NoiseIndex, keys: readonly PathKey[]): NoiseEntry
 }
 
 /**
- * Classify one baseline-vs-candidate diff. Numeric (and timestamp) differences are reported when
- * `excess = |candidate − baseline| − noise` exceeds both `relative × noise` and the absolute
- * threshold (`timestamp_tolerance_ms` for timestamps); anything else at a noisy path is noise.
+ * Classify one baseline-vs-candidate diff. A numeric (or timestamp) difference is reported when
+ * its excess over the noise, `|candidate − baseline| − noise`, exceeds every threshold: the
+ * absolute one (`timestamp_tolerance_ms` for timestamps), `relative × noise`, and on a noisy
+ * path `proportional × |baseline|`. Any other difference at a noisy path is noise.
  */
 export function classify(diff: Diff, index: NoiseIndex, thresholds: Thresholds): Classification {
   const noise = noiseAt(index, diff.keys);
@@ -117,16 +118,23 @@ export function classify(diff: Diff, index: NoiseIndex, thresholds: Thresholds):
   }
   const noiseSize = noise?.magnitude ?? 0;
   const excess = m.delta - noiseSize;
-  const absolute = m.unit === 'timestamp' ? thresholds.timestamp_tolerance_ms : thresholds.absolute;
-  const allowed = Math.max(absolute, thresholds.relative * noiseSize);
+  const allowed = allowedExcess(m, noiseSize, diff.before, thresholds);
   const unit = m.unit === 'timestamp' ? ' ms' : '';
   const figures = `candidate moved ${fmt(m.delta)}${unit}, baseline-vs-replica noise ${fmt(noiseSize)}${unit}`;
   if (excess > allowed) {
     return { verdict: 'regression', reason: `${figures}: exceeds the noise by more than ${fmt(allowed)}${unit}` };
   }
   return noiseSize > 0
-    ? { verdict: 'noise', reason: `${figures}: within the noise` }
+    ? { verdict: 'noise', reason: `${figures}: within the noise (allowed excess ${fmt(allowed)}${unit})` }
     : { verdict: 'within_threshold', reason: `${figures}: within the ${m.unit === 'timestamp' ? 'timestamp tolerance' : 'absolute threshold'}` };
+}
+
+function allowedExcess(m: Measure, noiseSize: number, baseline: unknown, thresholds: Thresholds): number {
+  const absolute = m.unit === 'timestamp' ? thresholds.timestamp_tolerance_ms : thresholds.absolute;
+  if (noiseSize === 0) return absolute;
+  // A timestamp's magnitude is its distance from 1970, not a scale: only plain numbers get it.
+  const magnitude = m.unit === 'number' && typeof baseline === 'number' ? Math.abs(baseline) : 0;
+  return Math.max(absolute, thresholds.relative * noiseSize, thresholds.proportional * magnitude);
 }
 
 function fmt(value: number): string {

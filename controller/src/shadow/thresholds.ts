@@ -11,6 +11,12 @@ const fields = {
   /** …and must exceed this many units (0: any excess counts; it also applies to stable paths). */
   absolute: z.number().min(0),
   /**
+   * …and, on a noisy path, this fraction of the baseline's magnitude. One baseline-vs-replica
+   * sample under-estimates jitter (uptime, heap size); a value that moved by a few percent of
+   * itself where it is known to move is not a behaviour change.
+   */
+  proportional: z.number().min(0),
+  /**
    * ISO 8601 timestamps are compared as instants; lanes run concurrently, not simultaneously,
    * so clock-derived values may differ by this much without being a difference at all.
    */
@@ -20,6 +26,7 @@ const fields = {
 export const DEFAULT_THRESHOLDS = Object.freeze({
   relative: 1,
   absolute: 0,
+  proportional: 0.05,
   timestamp_tolerance_ms: 2000,
 });
 
@@ -41,7 +48,7 @@ export function resolveThresholds(...layers: (PartialThresholds | undefined)[]):
   const issue = parsed.error.issues[0]!;
   throw new WvoError('WVO_SHADOW_THRESHOLDS_INVALID', `shadow threshold ${issue.path.join('.')}: ${issue.message}`, {
     subject: `thresholds.${issue.path.join('.')}`,
-    hint: 'relative and absolute are numbers ≥ 0; timestamp_tolerance_ms is an integer ≥ 0.',
+    hint: 'relative, absolute and proportional are numbers ≥ 0; timestamp_tolerance_ms is an integer ≥ 0.',
     exitCode: 2,
   });
 }
