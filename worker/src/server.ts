@@ -58,7 +58,7 @@ export function buildServer(deps: ServerDeps, openRequests: OpenRequests): Fasti
   });
 
   // Keep the body as text: we parse it, so a bad body gets our coded error, not fastify's.
-  app.removeContentTypeParser('application/json');
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   app.setErrorHandler((error: { code?: string; statusCode?: number; message: string }, request, reply) => {

@@ -20,7 +20,12 @@ export function inputError(error: z.ZodError, prefix = ''): WorkerError {
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
     field = field ? `${field}.${key}` : key;
-  } else if (issue.code === 'invalid_union' && 'discriminator' in issue && typeof issue.discriminator === 'string') {
+  } else if (
+    issue.code === 'invalid_union' &&
+    'discriminator' in issue &&
+    typeof issue.discriminator === 'string' &&
+    issue.path.at(-1) !== issue.discriminator
+  ) {
     field = field ? `${field}.${issue.discriminator}` : issue.discriminator;
   }
   const subject = join(field) || '(root)';
