@@ -96,19 +96,21 @@ async function provideDependencies(
   return { lockHash, deps };
 }
 
-/** Installed node_modules match a lockfile when npm's hidden lockfile lists the same packages. */
+type LockPackages = Record<string, { version?: string; optional?: boolean; dev?: boolean }>;
+
+/**
+ * Installed node_modules match a lockfile when npm's hidden lockfile (what is installed) has every
+ * package the lockfile wants at the same version; optional packages for other platforms (esbuild's
+ * binaries, say) are never installed, so they may be missing.
+ */
 function sameLock(nodeModules: string, lockFile: string): boolean {
   const hidden = join(nodeModules, '.package-lock.json');
   if (!existsSync(hidden)) return false;
-  const installed = JSON.parse(readFileSync(hidden, 'utf8')) as { packages?: Record<string, { version?: string }> };
-  const wanted = JSON.parse(readFileSync(lockFile, 'utf8')) as { packages?: Record<string, { version?: string }> };
-  const versions = (p: Record<string, { version?: string }> = {}) =>
-    Object.entries(p)
-      .filter(([key]) => key.startsWith('node_modules/'))
-      .map(([key, value]) => `${key}@${value.version ?? ''}`)
-      .sort()
-      .join('\n');
-  return versions(installed.packages) === versions(wanted.packages);
+  const installed = (JSON.parse(readFileSync(hidden, 'utf8')) as { packages?: LockPackages }).packages ?? {};
+  const wanted = (JSON.parse(readFileSync(lockFile, 'utf8')) as { packages?: LockPackages }).packages ?? {};
+  return Object.entries(wanted)
+    .filter(([key]) => key.startsWith('node_modules/'))
+    .every(([key, value]) => installed[key]?.version === value.version || (value.optional === true && !installed[key]));
 }
 
 /** Copy the workspace's working tree (tracked and untracked-not-ignored files) into the stage. */

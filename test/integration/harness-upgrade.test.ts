@@ -1,0 +1,243 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireLock } from '../../controller/src/harness/lock.js';
+import { localLaneImages } from '../../controller/src/harness/lane-images.js';
+import { parseUpgradeOptions, type UpgradeOptionsInput } from '../../controller/src/harness/options.js';
+import { stepsFileSchema } from '../../controller/src/harness/steps.js';
+import { runUpgrade, type UpgradeResult } from '../../controller/src/harness/upgrade.js';
+import { LocalRuntime } from '../../controller/src/runtime/local/local-runtime.js';
+import { readShadowJson } from '../../controller/src/shadow/index.js';
+import { seedState } from '../../worker/src/index.js';
+import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
+
+/**
+ * The whole harness on the local runtime: a real workspace (git), a real seeded state DB, real
+ * worker processes as lanes, real MCP clients. Changes are made to a temp copy by the test.
+ */
+let ws: TempWorkspace;
+let runtime: LocalRuntime;
+let stateRoot: string;
+
+function sha256(path: string): string {
+  return existsSync(path) ? createHash('sha256').update(readFileSync(path)).digest('hex') : 'absent';
+}
+
+function liveStateChecksums(): Record<string, string> {
+  return Object.fromEntries(
+    ['orchestrator.db', 'orchestrator.db-wal'].map((name) => [name, sha256(join(stateRoot, name))]),
+  );
+}
+
+async function upgrade(input: Partial<UpgradeOptionsInput> = {}): Promise<UpgradeResult> {
+  const options = parseUpgradeOptions({ workspace: ws.dir, skipTests: true, readyTimeoutMs: 30_000, ...input });
+  return runUpgrade(options, { projectRoot: ws.dir, stateRoot, runtime, images: localLaneImages() });
+}
+
+/** Edit a file of the workspace's working tree; returns a function that restores it. */
+function edit(file: string, from: string | RegExp, to: string): () => void {
+  const path = join(ws.dir, file);
+  const original = readFileSync(path, 'utf8');
+  const changed = original.replace(from, to);
+  expect(changed, `edit of ${file} changed nothing`).not.toBe(original);
+  writeFileSync(path, changed);
+  return () => writeFileSync(path, original);
+}
+
+async function expectCleanAfter(result: UpgradeResult): Promise<void> {
+  expect(await runtime.listLanes()).toEqual([]);
+  expect(existsSync(join(stateRoot, 'upgrade.lock'))).toBe(false);
+  expect(existsSync(join(ws.dir, 'tmp', `wv-upgrade-${result.id}`))).toBe(false);
+}
+
+beforeAll(async () => {
+  ws = await makeTempWorkspace();
+  stateRoot = join(ws.dir, 'state');
+  seedState({ stateRoot, tasks: 120, seed: 11 });
+  runtime = new LocalRuntime({ runDir: join(ws.root, 'run') });
+}, 120_000);
+
+afterAll(async () => {
+  for (const lane of (await runtime?.listLanes()) ?? []) await runtime.removeLane(lane.name).catch(() => undefined);
+  ws?.cleanup();
+});
+
+describe('wvo upgrade on the local runtime', () => {
+  it('reports 0 diffs for a no-op rebuild, 5 runs out of 5, and never writes the live DB', async () => {
+    const before = liveStateChecksums();
+    for (let run = 0; run < 5; run++) {
+      const result = await upgrade();
+      expect(result.error).toBeUndefined();
+      expect(result.outcome, JSON.stringify(result.steps.map((s) => [s.name, s.status]))).toBe('passed');
+      expect(result.shadow?.reported).toBe(0);
+      expect(result.finalLine).toBe('[upgrade] All checks passed.');
+      expect(result.exitCode).toBe(0);
+      await expectCleanAfter(result);
+    }
+    expect(liveStateChecksums()).toEqual(before);
+    const summary = JSON.parse(readFileSync(join(stateRoot, 'analytics', 'upgrade_shadow.json'), 'utf8'));
+    expect(summary.count).toBe(0);
+    expect(summary.path).toMatch(/^experiments\/mcp\/upgrade\/.+\/shadow\.json$/);
+    expect(new Date(summary.recorded_at).toISOString()).toBe(summary.recorded_at);
+  }, 600_000);
+
+  it('writes steps.json with every step in order, shadow.json and a report', async () => {
+    const result = await upgrade();
+    const steps = stepsFileSchema.parse(JSON.parse(readFileSync(join(result.artifactsDir, 'steps.json'), 'utf8')));
+    expect(steps.steps.map((s) => s.name)).toEqual([
+      'preflight', 'lock', 'stage', 'build', 'test', 'snapshot', 'shadow', 'schema-compat', 'summary',
+    ]);
+    expect(steps.steps.find((s) => s.name === 'test')?.status).toBe('skipped');
+    expect((await readShadowJson(join(result.artifactsDir, 'shadow.json'))).calls.length).toBeGreaterThan(5);
+    expect(readFileSync(join(result.artifactsDir, 'report.html'), 'utf8')).toContain('<html');
+  }, 180_000);
+
+  it('reports a changed ordering in plan_next with the tool and path', async () => {
+    const restore = edit('worker/src/store/tasks.ts', 'ORDER BY t.priority DESC, t.id LIMIT ?', 'ORDER BY t.priority ASC, t.id LIMIT ?');
+    try {
+      const result = await upgrade({ allowDirty: true });
+      expect(result.outcome).toBe('warnings');
+      expect(result.exitCode).toBe(2);
+      expect(result.finalLine).toBe('[upgrade] Completed with warnings (review noted shadow differences).');
+      const shadow = await readShadowJson(result.shadow!.shadowJson);
+      const reported = shadow.diffs.filter((d) => d.reported);
+      expect(reported.some((d) => d.tool === 'plan_next' && d.path.startsWith('$.tasks['))).toBe(true);
+      const summary = JSON.parse(readFileSync(join(stateRoot, 'analytics', 'upgrade_shadow.json'), 'utf8'));
+      expect(summary.count).toBe(result.shadow!.reported);
+    } finally {
+      restore();
+    }
+  }, 180_000);
+
+  it('reports a renamed field in orchestrator_status, and --ci turns the warning into exit 0', async () => {
+    const restore = edit('worker/src/operations/operations-manager.ts', 'blocked: byStatus.open - ready', 'blocked_tasks: byStatus.open - ready');
+    try {
+      const result = await upgrade({ allowDirty: true, ci: true });
+      expect(result.outcome).toBe('warnings');
+      expect(result.exitCode).toBe(0);
+      const shadow = await readShadowJson(result.shadow!.shadowJson);
+      const paths = shadow.diffs.filter((d) => d.reported && d.tool === 'orchestrator_status').map((d) => d.path);
+      expect(paths).toContain('$.queue.blocked');
+      expect(paths).toContain('$.queue.blocked_tasks');
+    } finally {
+      restore();
+    }
+  }, 180_000);
+
+  it('trips the schema-compat gate on a contract migration, not on an expand one', async () => {
+    const migration = (kind: string) => `import type { Migration } from './migration.js';
+export const m004Extra: Migration = {
+  version: 4,
+  name: 'extra_${kind}',
+  kind: '${kind}',
+  up(db) {
+    db.exec('CREATE TABLE extra_${kind} (id INTEGER PRIMARY KEY)');
+  },
+};
+`;
+    const file = join(ws.dir, 'worker/src/store/migrations/004-extra.ts');
+    for (const kind of ['expand', 'contract'] as const) {
+      writeFileSync(file, migration(kind));
+      const restore = edit(
+        'worker/src/store/migrations/index.ts',
+        /export const MIGRATIONS: readonly Migration\[\] = \[(.*)\];/,
+        `import { m004Extra } from './004-extra.js';\nexport const MIGRATIONS: readonly Migration[] = [$1, m004Extra];`,
+      );
+      try {
+        const result = await upgrade({ allowDirty: true });
+        const compat = result.steps.find((s) => s.name === 'schema-compat');
+        expect(result.schemaCompat?.safe, `${kind}: ${JSON.stringify(compat?.detail)}`).toBe(kind === 'expand');
+        expect(compat?.status).toBe(kind === 'expand' ? 'ok' : 'warning');
+      } finally {
+        restore();
+      }
+    }
+    await execa('rm', [file]);
+  }, 300_000);
+
+  it('fails the build step cleanly: coded error, no summary, lock released, nothing left', async () => {
+    const summaryBefore = sha256(join(stateRoot, 'analytics', 'upgrade_shadow.json'));
+    const restore = edit('worker/src/tools/plan-next.ts', /^/, 'const broken: number = "not a number";\n');
+    try {
+      const result = await upgrade({ allowDirty: true });
+      expect(result.outcome).toBe('failed');
+      expect(result.exitCode).toBe(1);
+      expect(result.error?.code).toBe('WVO_BUILD_FAILED');
+      expect(result.steps.at(-1)).toMatchObject({ name: 'build', status: 'failed' });
+      expect(sha256(join(stateRoot, 'analytics', 'upgrade_shadow.json'))).toBe(summaryBefore);
+      await expectCleanAfter(result);
+    } finally {
+      restore();
+    }
+  }, 180_000);
+
+  it('fails the test step when the staged tests fail', async () => {
+    const result = await upgrade({ skipTests: false, testCommand: ['node', '-e', 'console.log("1 failed"); process.exit(3)'] });
+    expect(result.error?.code).toBe('WVO_TESTS_FAILED');
+    expect(result.steps.at(-1)).toMatchObject({ name: 'test', status: 'failed' });
+    await expectCleanAfter(result);
+  }, 180_000);
+
+  it('refuses a dirty tree without --allow-dirty', async () => {
+    writeFileSync(join(ws.dir, 'scratch.txt'), 'uncommitted');
+    try {
+      const result = await upgrade();
+      expect(result.error?.code).toBe('WVO_DIRTY_TREE');
+      expect(result.steps).toHaveLength(1);
+      expect(result.steps[0]).toMatchObject({ name: 'preflight', status: 'failed' });
+    } finally {
+      await execa('rm', [join(ws.dir, 'scratch.txt')]);
+    }
+  });
+
+  it('refuses a held lock and a stale one, and leaves both in place', async () => {
+    const held = acquireLock(stateRoot, { id: 'someone-else' });
+    try {
+      const result = await upgrade();
+      expect(result.error?.code).toBe('WVO_LOCK_HELD');
+      expect(existsSync(join(stateRoot, 'upgrade.lock'))).toBe(true);
+    } finally {
+      held.release();
+    }
+    const dead = await execa('node', ['-e', 'console.log(process.pid)']);
+    writeFileSync(
+      join(stateRoot, 'upgrade.lock'),
+      JSON.stringify({ pid: Number(dead.stdout), host: (await import('node:os')).hostname(), id: 'crashed', started_at: new Date().toISOString() }),
+    );
+    try {
+      const result = await upgrade();
+      expect(result.error?.code).toBe('WVO_LOCK_STALE');
+      expect(String(result.error?.hint ?? result.error?.message)).toContain('wvo unlock');
+      expect(existsSync(join(stateRoot, 'upgrade.lock'))).toBe(true);
+    } finally {
+      await execa('rm', ['-f', join(stateRoot, 'upgrade.lock')]);
+    }
+  });
+
+  it('rejects an invalid suite naming the JSON path, and a suite calling an unknown tool', async () => {
+    const bad = join(ws.root, 'bad-suite.json');
+    writeFileSync(bad, JSON.stringify({ calls: [{ tool: 'plan_next', arguments: 'nope' }] }));
+    const invalid = await upgrade({ suite: bad });
+    expect(invalid.error?.code).toBe('WVO_SUITE_INVALID');
+    expect(JSON.stringify(invalid.error)).toContain('calls[0].arguments');
+
+    const unknown = join(ws.root, 'unknown-suite.json');
+    writeFileSync(unknown, JSON.stringify({ calls: [{ tool: 'no_such_tool', arguments: {} }] }));
+    const result = await upgrade({ suite: unknown });
+    expect(result.error?.code).toBe('WVO_SUITE_UNKNOWN_TOOL');
+    await expectCleanAfter(result);
+  }, 180_000);
+
+  it('refuses a workspace that is not a project', async () => {
+    const result = await upgrade({ workspace: ws.root });
+    expect(result.error?.code).toBe('WVO_NOT_A_PROJECT');
+  });
+
+  it('keeps no stage dirs behind after all of the above', () => {
+    const tmp = join(ws.dir, 'tmp');
+    const stages = existsSync(tmp) ? readdirSync(tmp).filter((name) => name.startsWith('wv-upgrade-')) : [];
+    expect(stages).toEqual([]);
+  });
+});
