@@ -1,7 +1,6 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import { WvoError } from '../../common/src/errors.js';
 import type {
-  DeploymentRecord as Deployment,
   EffectKind,
   EffectRunner,
   FlagName,
@@ -81,7 +80,7 @@ interface Fault {
   step: RunnerStep;
   remaining: number;
   crash: boolean;
-  when?: (deployment: Deployment) => boolean;
+  when?: (deployment: DeploymentRecord) => boolean;
 }
 
 export class InMemoryRunner implements EffectRunner {
@@ -96,7 +95,7 @@ export class InMemoryRunner implements EffectRunner {
   /** Share of requests each lane answers with 502, per scrape interval. */
   readonly errorRate = new Map<string, number>();
   /** Called before every step with the deployment as the runner received it. */
-  onStep: ((step: RunnerStep, deployment: Deployment) => void) | undefined;
+  onStep: ((step: RunnerStep, deployment: DeploymentRecord) => void) | undefined;
   planWrites = 0;
   workerManagerWrites = 0;
   private readonly faults: Fault[] = [];
@@ -118,12 +117,12 @@ export class InMemoryRunner implements EffectRunner {
   constructor(private readonly clock: Clock) {}
 
   /** Make `step` fail (WvoError) `times` times, or crash the controller (plain Error). */
-  fail(step: RunnerStep, options: { times?: number; crash?: boolean; when?: (d: Deployment) => boolean } = {}): this {
+  fail(step: RunnerStep, options: { times?: number; crash?: boolean; when?: (d: DeploymentRecord) => boolean } = {}): this {
     this.faults.push({ step, remaining: options.times ?? 1, crash: options.crash ?? false, when: options.when });
     return this;
   }
 
-  private step(step: RunnerStep, deployment: Deployment, detail: string): void {
+  private step(step: RunnerStep, deployment: DeploymentRecord, detail: string): void {
     this.onStep?.(step, deployment);
     const fault = this.faults.find((f) => f.step === step && f.remaining > 0 && (f.when?.(deployment) ?? true));
     if (fault) {
@@ -135,37 +134,37 @@ export class InMemoryRunner implements EffectRunner {
     this.calls.push(`${step}${detail ? ` ${detail}` : ''}`);
   }
 
-  async startCanary(e: { lane: string }, d: Deployment) {
+  async startCanary(e: { lane: string }, d: DeploymentRecord) {
     this.step('start_canary_lane', d, e.lane);
     this.lanes.set(e.lane, 'running');
   }
-  async startLane(e: { lane: string }, d: Deployment) {
+  async startLane(e: { lane: string }, d: DeploymentRecord) {
     this.step('start_lane', d, e.lane);
     if (this.lanes.get(e.lane) === 'removed') throw new WvoError('WVO_TEST_EFFECT_FAILED', `${e.lane} was removed`);
     this.lanes.set(e.lane, 'running');
   }
-  async switchProxy(e: { to: string; from: string }, d: Deployment) {
+  async switchProxy(e: { to: string; from: string }, d: DeploymentRecord) {
     this.step('switch_proxy', d, `${e.from}->${e.to}`);
     if (this.lanes.get(e.to) !== 'running') throw new WvoError('WVO_TEST_EFFECT_FAILED', `${e.to} is not running`);
     this.active = e.to;
   }
-  async flipFlag(e: { flag: FlagName; value: string }, d: Deployment) {
+  async flipFlag(e: { flag: FlagName; value: string }, d: DeploymentRecord) {
     this.step('flip_flag', d, `${e.flag}=${e.value}`);
     this.flags.set(e.flag, e.value);
   }
-  async revertFlag(e: { flag: FlagName; value: string }, d: Deployment) {
+  async revertFlag(e: { flag: FlagName; value: string }, d: DeploymentRecord) {
     this.step('revert_flag', d, `${e.flag}=${e.value}`);
     this.flags.set(e.flag, e.value);
   }
-  async stopLane(e: { lane: string }, d: Deployment) {
+  async stopLane(e: { lane: string }, d: DeploymentRecord) {
     this.step('stop_lane', d, e.lane);
     if (this.lanes.get(e.lane) === 'running') this.lanes.set(e.lane, 'stopped');
   }
-  async removeLane(e: { lane: string }, d: Deployment) {
+  async removeLane(e: { lane: string }, d: DeploymentRecord) {
     this.step('remove_lane', d, e.lane);
     this.lanes.set(e.lane, 'removed');
   }
-  async readMetrics(d: Deployment): Promise<MetricsSnapshot> {
+  async readMetrics(d: DeploymentRecord): Promise<MetricsSnapshot> {
     this.step('read_metrics', d, '');
     // 20 requests since the last scrape on the active lane, failing at its configured rate.
     const failing = Math.round(20 * (this.errorRate.get(this.active) ?? 0));
@@ -176,14 +175,15 @@ export class InMemoryRunner implements EffectRunner {
     const status = { queue: { total: 5, by_status: { open: 5 } }, token_pressure: { ratio: 0.2 } };
     return { at: this.clock.now(), proxyText: await this.registry.metrics(), candidateStatus: status, baselineStatus: status };
   }
-  async writePlan(d: Deployment) {
+  /** Properties, so a test can swap in the real file writers (artifactWriters). */
+  writePlan: EffectRunner['writePlan'] = async (d) => {
     this.step('write_plan', d, '');
     this.planWrites++;
-  }
-  async writeWorkerManager(d: Deployment) {
+  };
+  writeWorkerManager: EffectRunner['writeWorkerManager'] = async (d) => {
     this.step('write_worker_manager', d, '');
     this.workerManagerWrites++;
-  }
+  };
 
   /** Calls that changed lanes, proxy or flags (no scrapes or file writes). */
   actions(): string[] {
