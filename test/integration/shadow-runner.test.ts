@@ -115,6 +115,19 @@ describe('shadow runner against fixture MCP servers', () => {
     expect(events.filter((e) => e.type === 'call').map((e) => e.type === 'call' && e.name)).toEqual(FIXTURE_SUITE.calls.map((c) => c.name));
   });
 
+  it('records a timeout as the answer (compared like any other), and stops at once when aborted', async () => {
+    const urls = await lanes();
+    const suite = validateSuite({ calls: [{ tool: 'slow', arguments: { ms: 400 } }, { tool: 'echo', arguments: { value: 1 } }] });
+    const result = await runShadow({ lanes: urls, suite, callTimeoutMs: 100 });
+    expect(result.calls[0]?.is_error).toEqual({ baseline: true, replica: true, candidate: true });
+    expect(result.calls[0]?.reported).toBe(0);
+    expect(result.calls[1]?.is_error.baseline).toBe(false);
+    const controller = new AbortController();
+    const aborted = runShadow({ lanes: urls, suite, signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('operator pressed Ctrl-C')), 100);
+    await expect(aborted).rejects.toThrow('operator pressed Ctrl-C');
+  });
+
   it('fails with a coded error naming the lane when a lane does not answer', async () => {
     const urls = await lanes();
     const dead = await startShadowFixture();
@@ -131,7 +144,7 @@ describe('shadow runner against fixture MCP servers', () => {
     started.push(server!);
     const suite = validateSuite({ calls: [{ tool: 'plan_next', arguments: { limit: 0 } }, { tool: 'echo', arguments: { value: [1, 'a'] } }] });
     const run = await runSuite({ lanes: { only: server!.url }, suite });
-    expect(run.tools.only).toEqual(expect.arrayContaining(['plan_next', 'echo', 'fail', 'orchestrator_status']));
+    expect(run.tools.only).toEqual(expect.arrayContaining(['plan_next', 'echo', 'fail', 'slow', 'orchestrator_status']));
     expect(run.calls[0]?.outcomes.only.isError).toBe(true); // invalid arguments: the server refuses
     expect(run.calls[1]?.outcomes.only).toMatchObject({ isError: false, result: { value: [1, 'a'] } });
     const client = await LaneClient.connect('only', server!.url.replace(/\/mcp$/, ''));

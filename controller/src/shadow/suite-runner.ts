@@ -115,7 +115,9 @@ export class LaneClient {
       const answer = result as { content?: unknown; structuredContent?: unknown; isError?: unknown };
       return { result: parseToolResult(answer), isError: answer.isError === true, durationMs: elapsed() };
     } catch (error) {
-      // A JSON-RPC error is the server's answer (and comparable); a dead connection is not.
+      // The caller cancelled (Ctrl-C): that is not the lane's fault, pass the reason on.
+      if (options.signal?.aborted) throw options.signal.reason;
+      // A JSON-RPC error (or a timeout) is the server's answer and comparable; a dead connection is not.
       if (error instanceof McpError && error.code !== ErrorCode.ConnectionClosed) {
         return { result: { error: { code: error.code, message: error.message } }, isError: true, durationMs: elapsed() };
       }
