@@ -7,6 +7,8 @@ import type { Command } from 'commander';
 const registrations: Array<() => Promise<{ register: (program: Command) => void }>> = [
   () => import('./parity.js'),
   () => import('./unlock.js'),
+  () => import('./proxy.js'),
+  () => import('./upgrade.js'),
 ];
 
 export async function registerAll(program: Command): Promise<void> {

@@ -1,0 +1,98 @@
+import { relative } from 'node:path';
+import type { Command } from 'commander';
+import { WvoError } from '../../../../common/src/errors.js';
+import { parseUpgradeOptions } from '../../harness/options.js';
+import { listrReporter, plainReporter } from '../../harness/progress.js';
+import { runUpgrade } from '../../harness/upgrade.js';
+import { openCliContext, type RuntimeFlags } from '../context.js';
+import { action } from '../output.js';
+
+interface UpgradeFlags extends RuntimeFlags {
+  workspace?: string;
+  allowDirty?: boolean;
+  skipTests?: boolean;
+  suite?: string;
+  baseline?: string;
+  promote?: boolean;
+  allowContract?: boolean;
+  json?: boolean;
+  ci?: boolean;
+  keepStage?: boolean;
+  testCommand?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('upgrade')
+    .description('stage, build and test the workspace, then shadow it against the live version (DRY_RUN) and diff')
+    .option('--workspace <dir>', 'the tree to upgrade to (default: current directory)')
+    .option('--allow-dirty', 'stage uncommitted changes instead of refusing a dirty tree')
+    .option('--skip-tests', "skip the staged copy's tests (promotion then refuses this run)")
+    .option('--suite <file>', 'shadow suite (JSON or YAML); default: the built-in suite over the seed tools')
+    .option('--baseline <image|ref>', "what to compare against: an image, a built tree, or a git ref (default: the live lane's image, else HEAD)")
+    .option('--promote', 'promote when the run passes (needs tests run and a rollback-safe schema)')
+    .option('--allow-contract', 'allow promotion although the schema-compat gate warned')
+    .option('--ci', 'nightly mode: shadow differences only warn (exit 0); failures exit 1')
+    .option('--keep-stage', 'keep tmp/wv-upgrade-<id>/ for inspection')
+    .option('--test-command <cmd>', "the staged copy's test command (default: npm run test:unit)")
+    .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
+    .option('--config <file>', 'wvo.config.json to use')
+    .option('--json', 'print the result as JSON (no progress)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 all checks passed, 2 completed with warnings (0 with --ci), 1 failure.\n' +
+        'Artifacts: experiments/mcp/upgrade/<id>/{steps.json, shadow.json, report.html}; summary in state/analytics/upgrade_shadow.json.',
+    )
+    .action(
+      action(async (flags: UpgradeFlags) => {
+        const options = parseUpgradeOptions(
+          {
+            ...(flags.workspace ? { workspace: flags.workspace } : {}),
+            allowDirty: Boolean(flags.allowDirty),
+            skipTests: Boolean(flags.skipTests),
+            ...(flags.suite ? { suite: flags.suite } : {}),
+            ...(flags.baseline ? { baseline: flags.baseline } : {}),
+            promote: Boolean(flags.promote),
+            allowContract: Boolean(flags.allowContract),
+            ci: Boolean(flags.ci),
+            keepStage: Boolean(flags.keepStage),
+            ...(flags.testCommand ? { testCommand: flags.testCommand.split(' ').filter(Boolean) } : {}),
+          },
+          'wvo upgrade',
+        );
+        if (options.promote) {
+          throw new WvoError('WVO_PROMOTE_UNAVAILABLE', '--promote is not wired into this build yet', {
+            subject: '--promote',
+            hint: 'run `wvo upgrade` without --promote; promotion lands with the proxy and controller API',
+            exitCode: 2,
+          });
+        }
+        const context = await openCliContext(flags, 'wvo-upgrade');
+        const write = (line: string) => process.stderr.write(`${line}\n`);
+        const reporter = flags.json ? undefined : process.stderr.isTTY ? listrReporter() : plainReporter(write);
+        if (!flags.json) write(`[upgrade] ${context.reason}`);
+        try {
+          const result = await runUpgrade(options, {
+            projectRoot: context.projectRoot,
+            stateRoot: context.stateRoot,
+            runtime: context.runtime,
+            images: context.images,
+            logger: context.logger,
+            ...(reporter ? { onEvent: (event) => reporter.onEvent(event) } : {}),
+          });
+          await reporter?.finish();
+          if (flags.json) {
+            process.stdout.write(`${JSON.stringify({ ok: result.outcome !== 'failed', runtime: context.chosen, ...result }, null, 2)}\n`);
+          } else {
+            if (result.error) write(`${result.error.code}: ${result.error.message}${result.error.hint ? `\n  hint: ${result.error.hint}` : ''}`);
+            write(`[upgrade] artifacts: ${relative(process.cwd(), result.artifactsDir) || '.'}`);
+            if (result.shadow) write(`[upgrade] report: ${relative(process.cwd(), result.shadow.reportHtml)}`);
+            if (result.finalLine) process.stdout.write(`${result.finalLine}\n`);
+          }
+          return result.exitCode;
+        } finally {
+          await context.runtime.close();
+        }
+      }),
+    );
+}
