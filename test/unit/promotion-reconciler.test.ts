@@ -228,6 +228,31 @@ describe('Reconciler', () => {
   });
 });
 
+describe('two controllers', () => {
+  it('`wvo rollback` from another process while one observes: the observer stops driving', async () => {
+    const runner = new InMemoryRunner(clock);
+    const a = controller(runner);
+    const b = controller(runner);
+    staged(a.store);
+    let scrapes = 0;
+    let rollbackByB: Promise<DeploymentRecord> | undefined;
+    runner.onStep = (step, deployment) => {
+      if (step !== 'read_metrics' || ++scrapes !== 3) return;
+      runner.onStep = undefined;
+      rollbackByB = b.reconciler.rollback('operator from another terminal', deployment.id);
+    };
+    const seenByA = await a.reconciler.promote(parsePromotionOptions(OPTIONS));
+    expect(seenByA.state).not.toBe('promoted');
+    await rollbackByB;
+    const final = a.store.get(seenByA.id);
+    expect(final.state).toBe('rolled_back');
+    expect(final.rollback?.reason).toBe('operator from another terminal');
+    // The rollback ran once, by b.
+    expect(runner.actions().filter((c) => c === 'switch_proxy green->blue')).toHaveLength(1);
+    expect(runner.active).toBe('blue');
+  });
+});
+
 /** Where the controller dies, and how `wvo resume` must end. */
 const CRASHES: Array<{ at: string; step: RunnerStep; when?: (d: DeploymentRecord) => boolean; ends: 'promoted' | 'rolled_back' }> = [
   { at: 'canary_live (starting the canary)', step: 'start_canary_lane', ends: 'rolled_back' },

@@ -39,6 +39,8 @@ export class Reconciler {
   private readonly isEffectFailure: (error: unknown) => boolean;
   /** The previous scrape per deployment: gates judge the interval between two scrapes. */
   private readonly lastSample = new Map<string, MetricsSnapshot>();
+  /** The version this reconciler last committed per deployment: anything else means another controller acted. */
+  private readonly committed = new Map<string, number>();
 
   constructor(private readonly o: ReconcilerOptions) {
     this.log = o.logger ?? silentLogger();
@@ -112,6 +114,7 @@ export class Reconciler {
         return record;
       }
       record = this.o.store.commit(result);
+      this.committed.set(id, record.version);
       if (result.transition) {
         const t = result.transition;
         this.log.info({ deployment: id, from: t.from, to: t.to, event: t.event }, t.reason);
@@ -165,6 +168,11 @@ export class Reconciler {
       const record = this.o.store.get(id);
       if (isSettled(record.state)) {
         this.lastSample.delete(id);
+        return record;
+      }
+      const mine = this.committed.get(id);
+      if (mine !== undefined && mine !== record.version) {
+        this.log.warn({ deployment: id, state: record.state }, 'skip: another controller advanced this deployment; leaving it to that controller');
         return record;
       }
       try {
