@@ -2,7 +2,12 @@ import type { Database } from 'better-sqlite3';
 import { WorkerError } from '../errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 
-export const SCHEMA_STATES = ['current', 'behind', 'too_new'] as const;
+/**
+ * `ahead_compatible`: the database is newer than the code, but every migration the code does not
+ * know is `expand`, so the code still works on it (this is what makes a rollback safe).
+ * `too_new`: a newer `contract` migration ran; this code must not serve the database.
+ */
+export const SCHEMA_STATES = ['current', 'behind', 'ahead_compatible', 'too_new'] as const;
 export type SchemaState = (typeof SCHEMA_STATES)[number];
 
 export interface SchemaStatus {
@@ -33,10 +38,31 @@ export function classifySchema(version: number, expected: number): SchemaState {
   return version < expected ? 'behind' : 'current';
 }
 
+/** Kinds of the migrations applied beyond `expected`, as recorded in schema_meta. */
+function kindsBeyond(db: Database, expected: number, version: number): string[] {
+  try {
+    const rows = db.prepare('SELECT version, kind FROM schema_meta WHERE version > ? ORDER BY version').all(expected) as Array<{
+      version: number;
+      kind: string;
+    }>;
+    // A gap (a version with no record) is unknown, so treated as contract.
+    return rows.length === version - expected ? rows.map((row) => row.kind) : ['unknown'];
+  } catch {
+    return ['unknown'];
+  }
+}
+
+/** Pure: a newer database is still usable when everything beyond the code's version is expand. */
+export function classifyAhead(kinds: readonly string[]): SchemaState {
+  return kinds.length > 0 && kinds.every((kind) => kind === 'expand') ? 'ahead_compatible' : 'too_new';
+}
+
 export function schemaStatus(db: Database, migrations: readonly Migration[] = MIGRATIONS): SchemaStatus {
   const version = schemaVersion(db);
   const expected = latestVersion(migrations);
-  return { version, expected, state: classifySchema(version, expected) };
+  const state = classifySchema(version, expected);
+  if (state !== 'too_new') return { version, expected, state };
+  return { version, expected, state: classifyAhead(kindsBeyond(db, expected, version)) };
 }
 
 /** Checks the list itself: versions 1..n in order, so a bad edit fails loudly at startup. */
@@ -78,6 +104,7 @@ export function migrate(
   const target = options.target ?? latestVersion(migrations);
   const initial = schemaStatus(db, migrations);
   if (initial.state === 'too_new') throw tooNewError(initial);
+  if (initial.state === 'ahead_compatible') return { from: initial.version, to: initial.version, applied: [] };
   const applied: Array<Pick<Migration, 'version' | 'name' | 'kind'>> = [];
   for (const migration of migrations) {
     if (migration.version > target) break;

@@ -62,6 +62,8 @@ export class Store {
       let result: MigrationResult | undefined;
       if (status.state === 'too_new') {
         options.logger?.error({ code: 'WVO_SCHEMA_TOO_NEW', ...status }, 'database schema is newer than this worker');
+      } else if (status.state === 'ahead_compatible') {
+        options.logger?.warn({ ...status }, 'database schema is ahead of this worker by expand-only migrations; serving it');
       } else if (status.state === 'behind') {
         result = migrate(db, { migrations });
         options.logger?.info({ ...result, dry_run: options.dryRun }, 'database migrated');

@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { classifyAhead } from '../../worker/src/store/migrate.js';
+import { MIGRATIONS, type Migration, type MigrationKind } from '../../worker/src/store/migrations/index.js';
+import { Store } from '../../worker/src/store/store.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+function extra(kind: MigrationKind): Migration {
+  return { version: MIGRATIONS.length + 1, name: `extra_${kind}`, kind, up: (db) => db.exec(`CREATE TABLE extra_${kind} (id INTEGER)`) };
+}
+
+/** Migrate a fresh state with the newer list, then open it with today's code. */
+function openedByOlderCode(kind: MigrationKind) {
+  const stateRoot = mkdtempSync(join(tmpdir(), 'wvo-ahead-'));
+  dirs.push(stateRoot);
+  Store.open({ stateRoot, dryRun: false, migrations: [...MIGRATIONS, extra(kind)] }).close();
+  const store = Store.open({ stateRoot, dryRun: false });
+  try {
+    return { schema: store.schema(), readiness: store.readiness() };
+  } finally {
+    store.close();
+  }
+}
+
+describe('a database ahead of the code (rollback after an upgrade)', () => {
+  it('is served when every newer migration is expand', () => {
+    const { schema, readiness } = openedByOlderCode('expand');
+    expect(schema.state).toBe('ahead_compatible');
+    expect(readiness).toEqual({ ready: true });
+  });
+
+  it('is refused (WVO_SCHEMA_TOO_NEW) when a newer migration is contract', () => {
+    const { schema, readiness } = openedByOlderCode('contract');
+    expect(schema.state).toBe('too_new');
+    expect(readiness).toMatchObject({ ready: false, code: 'WVO_SCHEMA_TOO_NEW' });
+  });
+
+  it('classifies unknown or missing kinds as too new', () => {
+    expect(classifyAhead(['expand', 'expand'])).toBe('ahead_compatible');
+    expect(classifyAhead(['expand', 'contract'])).toBe('too_new');
+    expect(classifyAhead(['unknown'])).toBe('too_new');
+    expect(classifyAhead([])).toBe('too_new');
+  });
+});
