@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry } from 'prom-client';
-import { WvoError } from '../../common/src/errors.js';
+import { WvoError, isWvoError } from '../../common/src/errors.js';
 import type {
   EffectKind,
   EffectRunner,
@@ -189,4 +189,14 @@ export class InMemoryRunner implements EffectRunner {
   actions(): string[] {
     return this.calls.filter((c) => !/^(read_metrics|write_plan|write_worker_manager)/.test(c));
   }
+}
+
+/** The `code` of the WvoError `fn` throws (or a marker when it throws something else). */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return isWvoError(error) ? error.code : `not a WvoError: ${String(error)}`;
+  }
+  return undefined;
 }

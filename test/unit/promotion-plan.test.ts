@@ -6,16 +6,7 @@ import {
   promotionPlanSchema,
   type PromotionOptionsInput,
 } from '../../controller/src/promotion/index.js';
-import { upgradeSummary } from './promotion-fixtures.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return isWvoError(error) ? error.code : `not a WvoError: ${String(error)}`;
-  }
-  return undefined;
-}
+import { codeOf, upgradeSummary } from './promotion-fixtures.js';
 
 describe('parsePromotionOptions', () => {
   it('fills defaults', () => {

@@ -21,7 +21,7 @@ import {
   workerManagerPath,
   writeWorkerManagerFile,
 } from '../../controller/src/telemetry/worker-manager-file.js';
-import { plan, upgradeSummary } from './promotion-fixtures.js';
+import { codeOf, plan, upgradeSummary } from './promotion-fixtures.js';
 
 let dir: string;
 const stores: DeploymentStore[] = [];
@@ -38,15 +38,6 @@ afterEach(() => {
   for (const s of stores.splice(0)) s.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return isWvoError(error) ? error.code : `not a WvoError: ${String(error)}`;
-  }
-  return undefined;
-}
 
 function created(store: DeploymentStore, id = 'dep-1', upgradeId = 'up-1'): DeploymentRecord {
   store.recordUpgrade(upgradeSummary({ id: upgradeId }), 1);

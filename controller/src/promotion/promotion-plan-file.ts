@@ -12,7 +12,7 @@ import { DEPLOYMENT_STATES, type DeploymentState } from './states.js';
 export const PROMOTION_OUTCOMES = ['in_progress', 'promoted', 'rolled_back'] as const;
 export type PromotionOutcome = (typeof PROMOTION_OUTCOMES)[number];
 
-const iso = z.string().datetime();
+const iso = z.iso.datetime();
 
 /** `experiments/mcp/upgrade/<id>/promotion_plan.json` (declared once; read back through it). */
 export const promotionPlanFileSchema = z.object({

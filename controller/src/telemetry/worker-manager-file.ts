@@ -7,7 +7,7 @@ import { readJsonFile, writeJsonAtomic } from '../../../common/src/json-file.js'
 export const LANE_STATUS = ['active', 'canary', 'draining', 'stopped', 'removed'] as const;
 export type LaneStatus = (typeof LANE_STATUS)[number];
 
-const iso = z.string().datetime();
+const iso = z.iso.datetime();
 
 /**
  * `state/analytics/worker_manager.json`: lanes, the active lane, versions, the last switch
