@@ -59,7 +59,7 @@ export async function checkSchemaCompat(input: SchemaCompatInput): Promise<Schem
   let after: number | undefined;
   try {
     const candidate = await runtime.startLane(
-      { name: candidateName, image: input.candidateImage, stateDir: input.stateDir, dryRun: false, role: 'shadow-candidate', deploymentId: input.deploymentId },
+      { name: candidateName, image: input.candidateImage, stateDir: input.stateDir, dryRun: false, role: 'schema-probe', deploymentId: input.deploymentId },
       { readyTimeoutMs: input.readyTimeoutMs },
     );
     after = await schemaVersion(candidate.url!);
