@@ -1,0 +1,4 @@
+export { configSchema, configSections, hostSchema, RUNTIME_CHOICES, HOST_NETWORK_MODES } from './schema.js';
+export type { WvoConfig, WvoConfigInput, HostConfig } from './schema.js';
+export { loadConfig, parseConfig, formatJsonPath, CONFIG_FILE, ENV_OVERRIDES } from './load.js';
+export type { LoadConfigOptions, LoadedConfig } from './load.js';

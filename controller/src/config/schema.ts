@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+/**
+ * wvo.config.json, declared once. Each top-level key is a section; other rooms add theirs to
+ * `configSections` (shadow thresholds, proxy, promotion…). Unknown keys are rejected so a typo
+ * is an error that names its JSON path, not a silently ignored setting.
+ */
+
+export const RUNTIME_CHOICES = ['auto', 'docker', 'local'] as const;
+export const HOST_NETWORK_MODES = ['auto', 'bridge', 'host'] as const;
+
+const nameSchema = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'lowercase letters, digits, . _ - (max 63)');
+
+export const hostSchema = z.strictObject({
+  name: nameSchema,
+  /** unix:///var/run/docker.sock | tcp://HOST:PORT | ssh://USER@HOST[:PORT] */
+  docker: z.string().min(1),
+  tls: z
+    .strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
+    .optional(),
+  /** Address lanes on this host are reached at (default: 127.0.0.1 for unix, the URL's host otherwise). */
+  address: z.string().optional(),
+  /** bridge: project network + port published on 127.0.0.1; host: `--network host` (engines without a bridge). */
+  network: z.enum(HOST_NETWORK_MODES).default('auto'),
+});
+export type HostConfig = z.output<typeof hostSchema>;
+
+export const lanesSchema = z.strictObject({
+  readyTimeoutMs: z.number().int().positive().default(30_000),
+  stopTimeoutMs: z.number().int().nonnegative().default(10_000),
+  memoryMb: z.number().int().positive().default(512),
+  cpus: z.number().positive().default(1),
+  pidsLimit: z.number().int().positive().default(256),
+  /** Ports chosen for lanes on host-network engines. */
+  portRange: z
+    .tuple([z.number().int().min(1024).max(65535), z.number().int().min(1024).max(65535)])
+    .refine(([lo, hi]) => lo <= hi, 'portRange must be [low, high]')
+    .default([20000, 29999]),
+});
+
+export const imagesSchema = z.strictObject({
+  worker: z.string().default('wvo-worker'),
+  controller: z.string().default('wvo-controller'),
+  /** Default tag for `wvo images build` (default: the package version). */
+  tag: z.string().optional(),
+  nodeImage: z.string().default('node:20-bookworm-slim'),
+  /** Try to pull nodeImage when it is missing locally (else build the offline base at once). */
+  pull: z.boolean().default(true),
+  baseImage: z.string().default('wvo-node-base'),
+});
+
+export const localSchema = z.strictObject({
+  /** Image tag → built tree (a directory holding dist/worker/src/main.js) for the local runtime. */
+  trees: z.record(z.string(), z.string()).default({}),
+});
+
+export const configSections = {
+  runtime: z.enum(RUNTIME_CHOICES).default('auto'),
+  /** Prefix of container names and the `wvo.project` label; one project per engine user. */
+  projectName: nameSchema.default('wvo'),
+  /** Project network (default: `<projectName>-net`). */
+  network: nameSchema.optional(),
+  stateRoot: z.string().default('./state'),
+  /** Remote (or extra local) engines; a host named "local" (DOCKER_HOST or the default socket) always exists. */
+  hosts: z.array(hostSchema).default([]),
+  defaultHost: nameSchema.default('local'),
+  lanes: lanesSchema.prefault({}),
+  images: imagesSchema.prefault({}),
+  local: localSchema.prefault({}),
+};
+
+export const configSchema = z
+  .strictObject({ $schema: z.string().optional(), ...configSections })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.hosts.forEach((host, index) => {
+      if (seen.has(host.name)) ctx.addIssue({ code: 'custom', path: ['hosts', index, 'name'], message: `duplicate host name "${host.name}"` });
+      seen.add(host.name);
+    });
+    if (config.defaultHost !== 'local' && !seen.has(config.defaultHost)) {
+      ctx.addIssue({ code: 'custom', path: ['defaultHost'], message: `no host named "${config.defaultHost}" in hosts` });
+    }
+  });
+
+export type WvoConfig = z.output<typeof configSchema>;
+export type WvoConfigInput = z.input<typeof configSchema>;

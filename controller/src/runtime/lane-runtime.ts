@@ -1,0 +1,126 @@
+/**
+ * A lane is one worker process with its own state, reachable over HTTP. `LaneRuntime` starts and
+ * stops lanes; `docker/` runs them as containers (local or remote engines), `local/` as child
+ * processes. Both honour the same contract (test/integration/runtime-contract.test.ts).
+ */
+
+/**
+ * What a lane is for (DESIGN §4–§5); stored as the `wvo.role` label. `schema-probe` is the
+ * harness's schema-compat check: it writes (migrates) a private snapshot copy, never live state.
+ */
+export const LANE_ROLES = ['live', 'shadow-baseline', 'shadow-replica', 'shadow-candidate', 'schema-probe'] as const;
+
+/** Roles that may run with DRY_RUN off (everything else must never write its state). */
+export const WRITING_ROLES: readonly LaneRole[] = ['live', 'schema-probe'];
+export type LaneRole = (typeof LANE_ROLES)[number];
+
+export const RUNTIME_KINDS = ['docker', 'local'] as const;
+export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
+
+/** Lane names become container names and file names: keep them DNS-label safe. */
+export const LANE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export interface LaneSpec {
+  name: string;
+  /** Docker: an image reference. Local: a built tree (a path) or a tag mapped to one in config. */
+  image: string;
+  /** Host directory mounted at /state (docker) or passed as WVO_STATE_ROOT (local). */
+  stateDir: string;
+  dryRun?: boolean;
+  role?: LaneRole;
+  deploymentId?: string;
+  /** A host name from config; default the runtime's default host. */
+  host?: string;
+  /** Extra environment for the worker (WVO_* contract variables are set by the runtime). */
+  env?: Record<string, string>;
+}
+
+export const LANE_STATUSES = ['starting', 'ready', 'unhealthy', 'stopped', 'exited'] as const;
+export type LaneStatus = (typeof LANE_STATUSES)[number];
+
+export interface LaneInfo {
+  name: string;
+  runtime: RuntimeKind;
+  host: string;
+  image: string;
+  /** Docker image id (sha256:…) or the tree path for local lanes. */
+  imageId?: string;
+  stateDir: string;
+  dryRun: boolean;
+  role: LaneRole;
+  deploymentId?: string;
+  status: LaneStatus;
+  /** Base URL of the worker (`http://address:port`), when running. */
+  url?: string;
+  port?: number;
+  /** Container id or process id. */
+  id: string;
+  startedAt?: string;
+}
+
+export interface LaneHealth {
+  name: string;
+  ready: boolean;
+  status: LaneStatus;
+  /** HTTP status of /readyz, when it answered. */
+  httpStatus?: number;
+  detail?: string;
+}
+
+export interface Progress {
+  (event: { phase: string; message?: string; current?: number; total?: number }): void;
+}
+
+export interface StartOptions {
+  /** How long to wait for /readyz (default from config, 30 s). */
+  readyTimeoutMs?: number;
+  onProgress?: Progress;
+}
+
+export interface StopOptions {
+  /** Grace period after SIGTERM before the lane is killed (default 10 s). */
+  timeoutMs?: number;
+}
+
+export interface LogOptions {
+  /** Last N lines (default 100). */
+  tail?: number;
+}
+
+export interface TransferResult {
+  image: string;
+  imageId: string;
+  host: string;
+  bytes: number;
+  durationMs: number;
+  /** False when the host already had the image (nothing was sent). */
+  transferred: boolean;
+}
+
+export interface EnsureImageResult {
+  image: string;
+  imageId: string;
+  host: string;
+  /** True when the image had to be transferred to the host first. */
+  transferred: boolean;
+}
+
+export interface LaneRuntime {
+  readonly kind: RuntimeKind;
+  /** Make `image` available on `host` (transfer from the local engine if missing); throws WVO_IMAGE_NOT_FOUND. */
+  ensureImage(image: string, options?: { host?: string; onProgress?: Progress }): Promise<EnsureImageResult>;
+  /** Start a lane and wait until /readyz answers 200. A failed start leaves nothing behind. */
+  startLane(spec: LaneSpec, options?: StartOptions): Promise<LaneInfo>;
+  /** SIGTERM, wait, then kill. The lane stays listed (stopped) until removed. */
+  stopLane(name: string, options?: StopOptions): Promise<LaneInfo>;
+  /** Stop if running, then forget the lane (container removed). Idempotent. */
+  removeLane(name: string, options?: StopOptions): Promise<void>;
+  health(name: string): Promise<LaneHealth>;
+  logs(name: string, options?: LogOptions): Promise<string>;
+  /** Stream an image from the local engine to `host` (save → load), checked by image id. */
+  transferImage(image: string, host: string, options?: { onProgress?: Progress }): Promise<TransferResult>;
+  /** The lane table, rebuilt from what is running (labels / process records), not from memory. */
+  listLanes(options?: { host?: string }): Promise<LaneInfo[]>;
+  getLane(name: string): Promise<LaneInfo | undefined>;
+  close(): Promise<void>;
+}

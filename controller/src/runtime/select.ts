@@ -1,0 +1,78 @@
+import { join, resolve } from 'node:path';
+import type { Logger } from '../../../common/src/logger.js';
+import type { WvoConfig } from '../config/schema.js';
+import { DockerRuntime } from './docker/docker-runtime.js';
+import { LOCAL_HOST, connectHosts, pingHost } from './docker/engine.js';
+import { RuntimeError } from './errors.js';
+import type { LaneRuntime } from './lane-runtime.js';
+import { LocalRuntime } from './local/local-runtime.js';
+
+/** This installation's root (dist/controller/src/runtime → repo): the local runtime's default tree. */
+export const INSTALL_ROOT = join(import.meta.dirname, '..', '..', '..', '..');
+
+export interface SelectedRuntime {
+  runtime: LaneRuntime;
+  kind: 'docker' | 'local';
+  /** Why this runtime: said out loud when `runtime` is `auto`. */
+  reason: string;
+}
+
+export interface CreateRuntimeOptions {
+  /** Directory relative config paths resolve against. */
+  baseDir?: string;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+}
+
+export function dockerRuntimeFrom(config: WvoConfig, options: CreateRuntimeOptions = {}): DockerRuntime {
+  return new DockerRuntime({
+    project: config.projectName,
+    ...(config.network ? { network: config.network } : {}),
+    hosts: config.hosts,
+    defaultHost: config.defaultHost,
+    readyTimeoutMs: config.lanes.readyTimeoutMs,
+    stopTimeoutMs: config.lanes.stopTimeoutMs,
+    resources: { memoryMb: config.lanes.memoryMb, cpus: config.lanes.cpus, pidsLimit: config.lanes.pidsLimit },
+    portRange: config.lanes.portRange,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.baseDir ? { baseDir: options.baseDir } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+}
+
+export function localRuntimeFrom(config: WvoConfig, options: CreateRuntimeOptions = {}): LocalRuntime {
+  const baseDir = options.baseDir ?? process.cwd();
+  return new LocalRuntime({
+    runDir: resolve(baseDir, config.stateRoot, 'runtime', 'local'),
+    trees: Object.fromEntries(Object.entries(config.local.trees).map(([tag, tree]) => [tag, resolve(baseDir, tree)])),
+    defaultTree: INSTALL_ROOT,
+    readyTimeoutMs: config.lanes.readyTimeoutMs,
+    stopTimeoutMs: config.lanes.stopTimeoutMs,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+}
+
+/** `runtime: auto | docker | local`; auto picks docker when the local engine answers, and says so. */
+export async function createRuntime(config: WvoConfig, options: CreateRuntimeOptions = {}): Promise<SelectedRuntime> {
+  if (config.runtime === 'local') return { runtime: localRuntimeFrom(config, options), kind: 'local', reason: 'runtime "local" in config' };
+  const docker = dockerRuntimeFrom(config, options);
+  if (config.runtime === 'docker') return { runtime: docker, kind: 'docker', reason: 'runtime "docker" in config' };
+  const local = connectHosts(config.hosts, options).get(LOCAL_HOST)!;
+  try {
+    await pingHost(local, 1500);
+    return { runtime: docker, kind: 'docker', reason: `auto: Docker engine answered at ${local.endpoint.url}` };
+  } catch (error) {
+    return {
+      runtime: localRuntimeFrom(config, options),
+      kind: 'local',
+      reason: `auto: no Docker engine answered at ${local.endpoint.url} (${(error as Error).message.split(' (')[1]?.replace(/\)$/, '') ?? 'unreachable'}); using local processes`,
+    };
+  }
+}
+
+/** For callers that need a runtime kind they name (e.g. a flag); unknown kinds are usage errors. */
+export function assertRuntimeKind(kind: string): asserts kind is 'auto' | 'docker' | 'local' {
+  if (!['auto', 'docker', 'local'].includes(kind)) {
+    throw new RuntimeError('WVO_RUNTIME_UNAVAILABLE', `unknown runtime "${kind}"`, { subject: kind, hint: 'One of auto, docker, local.', exitCode: 2 });
+  }
+}
