@@ -72,7 +72,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
   start(): void {
     const { spec } = this;
     spec.target.inflight += 1;
-    spec.target.pool.dispatch(
+    spec.target.dispatcherFor(spec.method).dispatch(
       {
         path: spec.path,
         method: spec.method as Dispatcher.HttpMethod,

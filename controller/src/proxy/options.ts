@@ -32,7 +32,11 @@ export interface ProxyOptions {
   healthPath?: string;
   healthIntervalMs?: number;
   healthTimeoutMs?: number;
-  /** Upstream keep-alive connections per lane. */
+  /**
+   * Upstream keep-alive connections per lane for POST/DELETE (GET streams have their own, unbounded).
+   * Generous on purpose: a tool call waiting on an elicitation holds its connection while the
+   * client's answer needs another one, so a small pool can deadlock under load.
+   */
   connectionsPerLane?: number;
   /** Upstream: time to response headers. */
   headersTimeoutMs?: number;
@@ -59,7 +63,7 @@ export const PROXY_DEFAULTS = {
   healthPath: '/readyz',
   healthIntervalMs: 1_000,
   healthTimeoutMs: 2_000,
-  connectionsPerLane: 32,
+  connectionsPerLane: 128,
   headersTimeoutMs: 60_000,
   bodyTimeoutMs: 300_000,
   streamIdleTimeoutMs: 0,

@@ -215,6 +215,7 @@ export class Service {
     this.targets.delete(name);
     // Requests still running on the old endpoint finish; close() waits for them.
     void target?.pool.close().catch(() => undefined);
+    void target?.streams.close().catch(() => undefined);
   }
 
   private scheduleRetire(lane: string, deadline: number): void {

@@ -9,9 +9,14 @@ export interface TargetOptions {
   bodyTimeoutMs: number;
 }
 
-/** One upstream endpoint (a lane's worker): a keep-alive undici pool and its health. */
+/**
+ * One upstream endpoint (a lane's worker) and its health. Two keep-alive pools: `pool` (bounded)
+ * for request/response traffic, `streams` (unbounded) for GET streams, which live as long as a
+ * session and would otherwise hold the bounded pool's connections until every request queues.
+ */
 export class Target {
   readonly pool: Pool;
+  readonly streams: Pool;
   readonly host: string;
   health: HealthState = 'unknown';
   healthReason: string | undefined;
@@ -32,6 +37,12 @@ export class Target {
       headersTimeout: options.headersTimeoutMs,
       bodyTimeout: options.bodyTimeoutMs,
     });
+    this.streams = new Pool(url, { pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: options.headersTimeoutMs, bodyTimeout: 0 });
+  }
+
+  /** The dispatcher for a request: GET streams get their own connections. */
+  dispatcherFor(method: string): Pool {
+    return method === 'GET' ? this.streams : this.pool;
   }
 
   get healthy(): boolean {
@@ -39,6 +50,6 @@ export class Target {
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy().catch(() => undefined);
+    await Promise.all([this.pool.destroy().catch(() => undefined), this.streams.destroy().catch(() => undefined)]);
   }
 }
