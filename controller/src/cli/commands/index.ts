@@ -9,6 +9,8 @@ const registrations: Array<() => Promise<{ register: (program: Command) => void 
   () => import('./unlock.js'),
   () => import('./proxy.js'),
   () => import('./upgrade.js'),
+  () => import('./serve.js'),
+  () => import('./status.js'),
 ];
 
 export async function registerAll(program: Command): Promise<void> {

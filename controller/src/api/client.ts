@@ -1,0 +1,115 @@
+import { request, type Dispatcher } from 'undici';
+import { WvoError } from '../../../common/src/errors.js';
+import type { UpgradeOptionsInput } from '../harness/options.js';
+import type { PromotionOptionsInput } from '../promotion/index.js';
+import type { LaneInfo, RuntimeKind } from '../runtime/lane-runtime.js';
+import type { DeploymentView, TransitionView, UpgradeView } from './operations.js';
+import type { ControllerStatus } from './status.js';
+
+export interface ControllerClientOptions {
+  /** `http://127.0.0.1:7070` */
+  url: string;
+  token?: string;
+  timeoutMs?: number;
+}
+
+/** A non-2xx answer: the server's coded error, with the HTTP status. */
+export class ControllerApiError extends WvoError {
+  constructor(
+    readonly status: number,
+    error: { code?: unknown; message?: unknown; subject?: unknown; hint?: unknown; details?: unknown },
+  ) {
+    super(typeof error.code === 'string' ? error.code : 'WVO_INTERNAL', typeof error.message === 'string' ? error.message : `HTTP ${status}`, {
+      ...(typeof error.subject === 'string' ? { subject: error.subject } : {}),
+      ...(typeof error.hint === 'string' ? { hint: error.hint } : {}),
+      ...(error.details && typeof error.details === 'object' ? { details: error.details as Record<string, unknown> } : {}),
+    });
+    this.name = 'ControllerApiError';
+  }
+}
+
+/** Typed client for `wvo serve` (tests, and commands that talk to a remote controller). Errors keep their codes. */
+export class ControllerClient {
+  private readonly origin: string;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: ControllerClientOptions) {
+    this.origin = options.url.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  healthz(): Promise<{ ok: boolean }> {
+    return this.call('GET', '/healthz');
+  }
+
+  status(): Promise<ControllerStatus & { ok: true }> {
+    return this.call('GET', '/status');
+  }
+
+  lanes(): Promise<{ ok: true; runtime: RuntimeKind; lanes: LaneInfo[] }> {
+    return this.call('GET', '/lanes');
+  }
+
+  startUpgrade(options: UpgradeOptionsInput = {}): Promise<{ ok: true; id: string; started_at: string }> {
+    return this.call('POST', '/upgrades', options);
+  }
+
+  async upgrade(id: string): Promise<UpgradeView> {
+    return (await this.call<{ upgrade: UpgradeView }>('GET', `/upgrades/${encodeURIComponent(id)}`)).upgrade;
+  }
+
+  deployments(): Promise<{ ok: true; running: string | null; deployments: DeploymentView[] }> {
+    return this.call('GET', '/deployments');
+  }
+
+  deployment(id: string): Promise<{ ok: true; deployment: DeploymentView; transitions: TransitionView[] }> {
+    return this.call('GET', `/deployments/${encodeURIComponent(id)}`);
+  }
+
+  /** `upgradeId` = the staged upgrade (`latest` for the newest). */
+  promote(upgradeId: string, options: Omit<PromotionOptionsInput, 'upgradeId'> = {}): Promise<{ ok: true; deployment: DeploymentView }> {
+    return this.call('POST', `/deployments/${encodeURIComponent(upgradeId)}/promote`, options);
+  }
+
+  rollback(id: string, reason?: string): Promise<{ ok: true; deployment: DeploymentView }> {
+    return this.call('POST', `/deployments/${encodeURIComponent(id)}/rollback`, reason === undefined ? {} : { reason });
+  }
+
+  /** Prometheus text exposition. */
+  metrics(): Promise<string> {
+    return this.call('GET', '/metrics', undefined, true);
+  }
+
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, text = false): Promise<T> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(`${this.origin}${path}`, {
+        method,
+        headers: {
+          ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+    } catch (error) {
+      throw new WvoError('WVO_CONTROLLER_UNREACHABLE', `controller API at ${this.options.url}: ${(error as Error).message}`, {
+        subject: this.options.url,
+        hint: 'is `wvo serve` running and listening on this address?',
+        cause: error,
+      });
+    }
+    const raw = await response.body.text();
+    if (response.statusCode >= 400) {
+      let json: { error?: Record<string, unknown> } | undefined;
+      try {
+        json = JSON.parse(raw) as { error?: Record<string, unknown> };
+      } catch {
+        json = undefined;
+      }
+      throw new ControllerApiError(response.statusCode, json?.error ?? { message: raw.slice(0, 200) });
+    }
+    return (text ? raw : JSON.parse(raw)) as T;
+  }
+}

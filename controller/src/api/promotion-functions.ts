@@ -1,0 +1,54 @@
+import { WvoError } from '../../../common/src/errors.js';
+import type { DeploymentRecord, PromotionOptions, Reconciler } from '../promotion/index.js';
+
+/**
+ * What promote/rollback answer: the deployment as persisted when the request was accepted, and
+ * (when the work goes on in the background) `done`, settling when it is promoted or rolled back.
+ */
+export interface PromotionAccepted {
+  deployment: DeploymentRecord;
+  done?: Promise<DeploymentRecord>;
+}
+
+/**
+ * The seam the controller API calls for `POST /deployments/:id/promote|rollback`; the CLI's
+ * `wvo promote` / `wvo rollback` call the same functions with the same options type.
+ * Refusals (no staged upgrade, tests skipped, one promotion at a time, …) must be thrown before
+ * anything changes, as coded WvoErrors.
+ */
+export interface PromotionFunctions {
+  promote(options: PromotionOptions): Promise<PromotionAccepted>;
+  rollback(request: { id: string; reason: string }): Promise<PromotionAccepted>;
+}
+
+/** Until the promotion executor is wired: every call is refused with a coded error, nothing changes. */
+export const unavailablePromotion: PromotionFunctions = {
+  promote: () => Promise.reject(unavailable()),
+  rollback: () => Promise.reject(unavailable()),
+};
+
+function unavailable(): WvoError {
+  return new WvoError('WVO_PROMOTION_UNAVAILABLE', 'this controller has no promotion executor wired', {
+    hint: 'start the controller with a promotion executor (EffectRunner: lanes runtime + proxy admin client)',
+  });
+}
+
+/**
+ * Promotion through the promotion room's Reconciler (give it the real EffectRunner).
+ * promote: `start` creates and persists the deployment synchronously (every refusal is thrown
+ * here), then the reconciler drives it in the background. rollback: short (switch back, stop
+ * the candidate), so it is awaited and answered with the settled record.
+ */
+export function reconcilerPromotion(reconciler: Reconciler): PromotionFunctions {
+  return {
+    async promote(options) {
+      const deployment = reconciler.start(options);
+      const done = reconciler.apply(deployment.id, { type: 'start' }).then(() => reconciler.drive(deployment.id));
+      done.catch(() => undefined);
+      return { deployment, done };
+    },
+    async rollback({ id, reason }) {
+      return { deployment: await reconciler.rollback(reason, id) };
+    },
+  };
+}

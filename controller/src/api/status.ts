@@ -1,0 +1,169 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { toErrorJson } from '../../../common/src/errors.js';
+import { inspectLock } from '../harness/lock.js';
+import { CONTROLLER_DB_FILE, DeploymentStore, formatDuration, type DeploymentRecord, type DeploymentState } from '../promotion/index.js';
+import type { LaneRuntime, LaneStatus, RuntimeKind } from '../runtime/lane-runtime.js';
+import { readUpgradeShadowSummary } from '../shadow/index.js';
+import { readWorkerManagerFile } from '../telemetry/worker-manager-file.js';
+
+/** `wvo status` and `GET /status`: one shape for both (snake_case, like the other persisted files). */
+export interface ControllerStatus {
+  runtime: RuntimeKind;
+  state_root: string;
+  lanes: Array<{ name: string; role: string; image: string; status: LaneStatus; url: string | null }>;
+  /** From state/analytics/worker_manager.json (written by promotion); null before the first switch. */
+  active: { lane: string; image: string | null; version: string | null; last_switch: { from: string; to: string; at: string } | null } | null;
+  /** The running deployment, else the newest one; null when controller.db holds none. */
+  deployment: { id: string; upgrade_id: string; state: DeploymentState; running: boolean; step: string; updated_at: string } | null;
+  /** state/analytics/upgrade_shadow.json: reported diffs of the last upgrade. */
+  shadow: { count: number; path: string; recorded_at: string } | null;
+  upgrade_lock: { state: 'free' | 'held' | 'stale'; id?: string };
+  /** A source that could not be read; the rest of the status is still shown. */
+  warnings: Array<{ source: string; code: string; message: string }>;
+}
+
+export interface StatusSources {
+  stateRoot: string;
+  runtime: LaneRuntime;
+  /** An open store (the server's); otherwise controller.db is opened only if it exists. */
+  store?: DeploymentStore;
+}
+
+const RUNNING_STEP: Partial<Record<DeploymentState, (d: DeploymentRecord) => string>> = {
+  shadowed: () => 'created, not started',
+  canary_live: (d) => `canary: ${d.plan.steps[0]?.description ?? `start ${d.plan.candidate.lane}`}`,
+  switched: (d) => `switched: ${d.plan.steps[1]?.description ?? `proxy → ${d.plan.candidate.lane}`}`,
+};
+
+/** Pure: what a deployment is doing, in one line. */
+export function deploymentStep(d: DeploymentRecord): string {
+  const fixed = RUNNING_STEP[d.state];
+  if (fixed) return fixed(d);
+  if (d.state === 'observing') {
+    const o = d.observation;
+    const phases = d.plan.flags.length + 1;
+    const flag = o && o.phase > 0 ? `, ${d.plan.flags[o.phase - 1]?.name ?? '?'} flipped` : '';
+    return o ? `observing phase ${o.phase + 1}/${phases}${flag}: ${o.checks} checks, ${o.failed} failed` : 'observing';
+  }
+  if (d.state === 'promoted') {
+    if (d.baselineRemoved) return `promoted; ${d.plan.baseline.lane} removed`;
+    const until = d.retentionEndsAt === null ? '' : ` until ${new Date(d.retentionEndsAt).toISOString()}`;
+    return `promoted; ${d.plan.baseline.lane} kept for rollback${until} (${formatDuration(d.plan.retentionMs)})`;
+  }
+  const reason = d.rollback ? ` from ${d.rollback.from}: ${d.rollback.reason}` : '';
+  return d.state === 'rolling_back' ? `rolling back${reason}` : `rolled back${reason}`;
+}
+
+function attempt<T>(warnings: ControllerStatus['warnings'], source: string, read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    const json = toErrorJson(error);
+    warnings.push({ source, code: String(json.code), message: String(json.message) });
+    return undefined;
+  }
+}
+
+/**
+ * Read everything `wvo status` shows straight from files and the runtime, so it works without a
+ * running `wvo serve`. A missing file is normal (nothing happened yet); an unreadable one is a warning.
+ */
+export async function collectStatus(sources: StatusSources): Promise<ControllerStatus> {
+  const { stateRoot, runtime } = sources;
+  const warnings: ControllerStatus['warnings'] = [];
+
+  let lanes: ControllerStatus['lanes'] = [];
+  try {
+    lanes = (await runtime.listLanes()).map((l) => ({ name: l.name, role: l.role, image: l.image, status: l.status, url: l.url ?? null }));
+  } catch (error) {
+    const json = toErrorJson(error);
+    warnings.push({ source: 'runtime', code: String(json.code), message: String(json.message) });
+  }
+
+  const manager = attempt(warnings, 'worker_manager.json', () => readWorkerManagerFile(stateRoot));
+  const activeLane = manager?.lanes.find((l) => l.name === manager.active_lane);
+  const active: ControllerStatus['active'] = manager
+    ? {
+        lane: manager.active_lane,
+        image: activeLane?.image ?? null,
+        version: activeLane?.version ?? manager.versions[manager.active_lane] ?? null,
+        last_switch: manager.last_switch ? { from: manager.last_switch.from, to: manager.last_switch.to, at: manager.last_switch.at } : null,
+      }
+    : null;
+
+  let deployment: ControllerStatus['deployment'] = null;
+  const dbExists = existsSync(join(stateRoot, CONTROLLER_DB_FILE));
+  if (sources.store || dbExists) {
+    const store = sources.store ?? attempt(warnings, CONTROLLER_DB_FILE, () => DeploymentStore.open(stateRoot));
+    try {
+      const record = store ? attempt(warnings, CONTROLLER_DB_FILE, () => store.running() ?? store.list(1)[0]) : undefined;
+      if (record) {
+        deployment = {
+          id: record.id,
+          upgrade_id: record.upgradeId,
+          state: record.state,
+          running: !['promoted', 'rolled_back'].includes(record.state),
+          step: deploymentStep(record),
+          updated_at: new Date(record.updatedAt).toISOString(),
+        };
+      }
+    } finally {
+      if (!sources.store) store?.close();
+    }
+  }
+
+  let shadow: ControllerStatus['shadow'] = null;
+  try {
+    const summary = await readUpgradeShadowSummary(stateRoot);
+    if (summary) shadow = { count: summary.count, path: summary.path, recorded_at: summary.recorded_at };
+  } catch (error) {
+    const json = toErrorJson(error);
+    warnings.push({ source: 'upgrade_shadow.json', code: String(json.code), message: String(json.message) });
+  }
+
+  const lock = attempt(warnings, 'upgrade.lock', () => inspectLock(stateRoot));
+  const upgrade_lock: ControllerStatus['upgrade_lock'] = lock
+    ? { state: lock.state, ...('owner' in lock && lock.owner ? { id: lock.owner.id } : {}) }
+    : { state: 'free' };
+
+  return { runtime: runtime.kind, state_root: stateRoot, lanes, active, deployment, shadow, upgrade_lock, warnings };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+/** Human rendering: a lanes table, then one line per fact. */
+export function renderStatus(s: ControllerStatus): string {
+  const lines: string[] = [];
+  lines.push(`runtime   ${s.runtime}    state ${s.state_root}`);
+  lines.push('');
+  if (s.lanes.length === 0) lines.push('lanes     (none running)');
+  else {
+    const marked = s.lanes.map((l) => [
+      `${l.name}${s.active?.lane === l.name ? ' *' : ''}`,
+      l.role,
+      l.status,
+      l.image,
+      l.url ?? '-',
+    ]);
+    lines.push(table([['LANE', 'ROLE', 'STATUS', 'IMAGE', 'URL'], ...marked]));
+  }
+  lines.push('');
+  lines.push(
+    s.active
+      ? `active    ${s.active.lane}  version ${s.active.version ?? s.active.image ?? '?'}${s.active.last_switch ? `  (switched ${s.active.last_switch.from} → ${s.active.last_switch.to} at ${s.active.last_switch.at})` : ''}`
+      : 'active    (no switch recorded: state/analytics/worker_manager.json absent)',
+  );
+  lines.push(
+    s.deployment
+      ? `deploy    ${s.deployment.id} (upgrade ${s.deployment.upgrade_id})  ${s.deployment.state}${s.deployment.running ? ' [running]' : ''}  ${s.deployment.step}`
+      : 'deploy    (no deployment)',
+  );
+  lines.push(s.shadow ? `shadow    ${s.shadow.count} diff(s) at ${s.shadow.recorded_at}  ${s.shadow.path}` : 'shadow    (no upgrade run yet)');
+  lines.push(`lock      ${s.upgrade_lock.state}${s.upgrade_lock.id ? ` (upgrade ${s.upgrade_lock.id})` : ''}`);
+  for (const w of s.warnings) lines.push(`warning   ${w.source}: ${w.code}: ${w.message}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,139 @@
+import { hostname } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { systemClock, type Clock } from '../../../common/src/clock.js';
+import { toErrorJson } from '../../../common/src/errors.js';
+import { newRunId } from '../../../common/src/ids.js';
+import { silentLogger, type Logger } from '../../../common/src/logger.js';
+import { inspectLock, lockHeldError, lockPath, lockStaleError } from '../harness/lock.js';
+import { parseUpgradeOptions, type UpgradeOptions } from '../harness/options.js';
+import { runUpgrade, type LaneImageBuilder, type UpgradeResult } from '../harness/upgrade.js';
+import type { LaneRuntime } from '../runtime/lane-runtime.js';
+import type { ControllerMetrics } from '../telemetry/controller-metrics.js';
+import type { EventBus } from './event-bus.js';
+
+export interface UpgradeRunnerDeps {
+  projectRoot: string;
+  stateRoot: string;
+  runtime: LaneRuntime;
+  images: LaneImageBuilder;
+  bus: EventBus;
+  metrics?: ControllerMetrics;
+  logger?: Logger;
+  clock?: Clock;
+  newId?: () => string;
+  /** Called with every finished run (e.g. to record a staged upgrade for promotion). */
+  onFinished?: (result: UpgradeResult, options: UpgradeOptions) => void | Promise<void>;
+}
+
+export interface RunningUpgrade {
+  id: string;
+  startedAt: string;
+  options: UpgradeOptions;
+}
+
+/**
+ * Paths in an API body are the server's, relative to the project root (the CLI resolves them
+ * against its cwd instead). Only strings are rewritten; anything else is left for the schema.
+ */
+function resolveBodyPaths(input: unknown, projectRoot: string): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  const body = { ...(input as Record<string, unknown>) };
+  body.workspace = typeof body.workspace === 'string' ? resolve(projectRoot, body.workspace) : (body.workspace ?? projectRoot);
+  if (typeof body.suite === 'string' && !isAbsolute(body.suite)) body.suite = resolve(projectRoot, body.suite);
+  return body;
+}
+
+/**
+ * `POST /upgrades`: validate with the CLI's schema, answer at once, run `runUpgrade` in the
+ * background and publish its step events. One at a time: a second start while one runs (here,
+ * or any process holding `state/upgrade.lock`) is refused with the lock error.
+ */
+export class UpgradeRunner {
+  private running: (RunningUpgrade & { done: Promise<UpgradeResult> }) | undefined;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+
+  constructor(private readonly deps: UpgradeRunnerDeps) {
+    this.logger = deps.logger ?? silentLogger();
+    this.clock = deps.clock ?? systemClock;
+  }
+
+  current(): RunningUpgrade | undefined {
+    if (!this.running) return undefined;
+    const { done: _done, ...view } = this.running;
+    return view;
+  }
+
+  /** Throws WVO_OPTIONS_INVALID (field named), WVO_LOCK_HELD or WVO_LOCK_STALE before anything starts. */
+  start(input: unknown): RunningUpgrade & { done: Promise<UpgradeResult> } {
+    const options = parseUpgradeOptions(resolveBodyPaths(input ?? {}, this.deps.projectRoot), 'POST /upgrades');
+    if (this.running) {
+      // Our run may still be in preflight (before it takes the lock file): same error, same owner shape.
+      throw lockHeldError({
+        state: 'held',
+        path: lockPath(this.deps.stateRoot),
+        owner: { pid: process.pid, host: hostname(), id: this.running.id, started_at: this.running.startedAt },
+      });
+    }
+    const lock = inspectLock(this.deps.stateRoot, { clock: this.clock });
+    if (lock.state === 'held') throw lockHeldError(lock);
+    if (lock.state === 'stale') throw lockStaleError(lock);
+
+    const id = this.deps.newId?.() ?? newRunId(new Date(this.clock.now()));
+    const startedAt = new Date(this.clock.now()).toISOString();
+    const { bus, metrics } = this.deps;
+    bus.publish({ type: 'upgrade-started', id, at: startedAt });
+    metrics?.upgradeRunning.set(1);
+    const done = (async () => {
+      try {
+        const result = await runUpgrade(options, {
+          projectRoot: this.deps.projectRoot,
+          stateRoot: this.deps.stateRoot,
+          runtime: this.deps.runtime,
+          images: this.deps.images,
+          logger: this.logger,
+          clock: this.clock,
+          id,
+          onEvent: (event) => bus.publish({ type: 'upgrade-step', id, event }),
+        });
+        await this.finished(result, options);
+        return result;
+      } catch (error) {
+        // runUpgrade records its own failures; reaching here is a bug or a failing hook.
+        this.logger.error({ err: error, upgrade: id }, 'upgrade crashed');
+        bus.publish({ type: 'upgrade-finished', id, outcome: 'failed', exit_code: 1, error: toErrorJson(error) });
+        metrics?.upgrades.inc({ outcome: 'failed' });
+        throw error;
+      } finally {
+        this.running = undefined;
+        metrics?.upgradeRunning.set(0);
+      }
+    })();
+    done.catch(() => undefined);
+    this.running = { id, startedAt, options, done };
+    return this.running;
+  }
+
+  private async finished(result: UpgradeResult, options: UpgradeOptions): Promise<void> {
+    this.deps.metrics?.upgrades.inc({ outcome: result.outcome });
+    this.logger.info({ upgrade: result.id, outcome: result.outcome }, 'upgrade finished');
+    try {
+      await this.deps.onFinished?.(result, options);
+    } catch (error) {
+      this.logger.error({ err: error, upgrade: result.id }, 'upgrade finished, but its onFinished hook failed');
+    } finally {
+      this.deps.bus.publish({
+        type: 'upgrade-finished',
+        id: result.id,
+        outcome: result.outcome,
+        exit_code: result.exitCode,
+        ...(result.error ? { error: result.error } : {}),
+      });
+    }
+  }
+
+  /** Resolves when no upgrade is running (server close waits: runUpgrade removes its own lanes). */
+  async idle(): Promise<void> {
+    await this.running?.done.catch(() => undefined);
+  }
+}

@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { collectStatus, renderStatus } from '../../api/index.js';
+import { openCliContext, type RuntimeFlags } from '../context.js';
+import { action, printResult } from '../output.js';
+
+interface StatusFlags extends RuntimeFlags {
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description('lanes, the active lane and version, the running deployment and its step, the last shadow diff count')
+    .option('--json', 'print the status as JSON')
+    .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
+    .option('--config <file>', 'wvo.config.json to use')
+    .addHelpText('after', '\nReads state files and the runtime directly: no running `wvo serve` needed (GET /status answers the same).')
+    .action(
+      action(async (flags: StatusFlags) => {
+        const context = await openCliContext(flags, 'wvo-status');
+        try {
+          const status = await collectStatus({ stateRoot: context.stateRoot, runtime: context.runtime });
+          printResult(flags, { ok: true, ...status }, () => renderStatus(status));
+        } finally {
+          await context.runtime.close();
+        }
+      }),
+    );
+}

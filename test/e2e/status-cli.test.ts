@@ -1,0 +1,130 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  DeploymentStore,
+  buildPromotionPlan,
+  newDeploymentRecord,
+  parsePromotionOptions,
+  transition,
+  type UpgradeSummary,
+} from '../../controller/src/promotion/index.js';
+import { writeUpgradeShadowSummary } from '../../controller/src/shadow/index.js';
+import { writeWorkerManagerFile } from '../../controller/src/telemetry/worker-manager-file.js';
+import { seedState } from '../../worker/src/index.js';
+
+/** `wvo status` as users run it: the built CLI in a project directory, no `wvo serve` running. */
+const ROOT = join(import.meta.dirname, '..', '..');
+const MAIN = join(ROOT, 'dist', 'controller', 'src', 'cli', 'main.js');
+const run = promisify(execFile);
+
+let dir: string;
+let stateRoot: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'wvo-status-e2e-'));
+  stateRoot = join(dir, 'state');
+  seedState({ stateRoot, tasks: 30, seed: 7 });
+});
+
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function status(args: string[] = ['--json']): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [MAIN, 'status', '--runtime', 'local', ...args], {
+      cwd: dir,
+      env: { ...process.env, WVO_LOG_PRETTY: '0', WVO_LOG_LEVEL: 'warn' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+const summary: UpgradeSummary = {
+  id: 'up-7',
+  outcome: 'passed',
+  steps: [
+    { name: 'test', status: 'ok' },
+    { name: 'schema-compat', status: 'ok' },
+  ],
+  baseline: { lane: 'blue', image: 'wvo-worker:v1' },
+  candidate: { lane: 'green', image: 'wvo-worker:up-7' },
+};
+
+describe('wvo status', () => {
+  it('on a seeded state with nothing else: no lanes, no switch, no deployment, no shadow run', async () => {
+    const out = await status();
+    expect(out.code, out.stderr).toBe(0);
+    const json = JSON.parse(out.stdout);
+    expect(json).toMatchObject({ ok: true, runtime: 'local', lanes: [], active: null, deployment: null, shadow: null, upgrade_lock: { state: 'free' }, warnings: [] });
+  });
+
+  it('shows the last shadow diff count, the active lane and version, and the running deployment and its step', async () => {
+    await writeUpgradeShadowSummary({
+      stateRoot,
+      count: 3,
+      shadowJsonPath: join(dir, 'experiments', 'mcp', 'upgrade', 'up-7', 'shadow.json'),
+      relativeTo: dir,
+      recordedAt: new Date('2026-01-02T03:04:05.000Z'),
+    });
+    writeWorkerManagerFile(stateRoot, {
+      active_lane: 'green',
+      lanes: [
+        { name: 'blue', image: 'wvo-worker:v1', version: '0.1.0', status: 'draining' },
+        { name: 'green', image: 'wvo-worker:up-7', version: '0.2.0', status: 'active' },
+      ],
+      versions: { blue: '0.1.0', green: '0.2.0' },
+      last_switch: { from: 'blue', to: 'green', at: '2026-01-02T03:10:00.000Z', reason: 'promote', deployment_id: 'dep-7' },
+      deployment: { id: 'dep-7', upgrade_id: 'up-7', state: 'observing' },
+      updated_at: '2026-01-02T03:10:00.000Z',
+    });
+    const store = DeploymentStore.open(stateRoot);
+    try {
+      store.recordUpgrade(summary, 1);
+      const plan = buildPromotionPlan(summary, parsePromotionOptions({ observeMs: '1m', intervalMs: '10s', flags: 'PROMPT_MODE' }));
+      let record = store.createDeployment(newDeploymentRecord('dep-7', plan, 1_000));
+      for (const event of [{ type: 'start' }, { type: 'canary_ready' }, { type: 'switched' }] as const) {
+        record = store.commit(transition(record, event, record.updatedAt + 1_000));
+      }
+      expect(record.state).toBe('observing');
+    } finally {
+      store.close();
+    }
+
+    const out = await status();
+    expect(out.code, out.stderr).toBe(0);
+    const json = JSON.parse(out.stdout);
+    expect(json.shadow).toEqual({ count: 3, path: 'experiments/mcp/upgrade/up-7/shadow.json', recorded_at: '2026-01-02T03:04:05.000Z' });
+    expect(json.active).toEqual({
+      lane: 'green',
+      image: 'wvo-worker:up-7',
+      version: '0.2.0',
+      last_switch: { from: 'blue', to: 'green', at: '2026-01-02T03:10:00.000Z' },
+    });
+    expect(json.deployment).toMatchObject({ id: 'dep-7', upgrade_id: 'up-7', state: 'observing', running: true });
+    expect(json.deployment.step).toMatch(/^observing phase 1\/2: 0 checks, 0 failed$/);
+    expect(json.warnings).toEqual([]);
+
+    const human = await status([]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toContain('(none running)');
+    expect(human.stdout).toMatch(/active\s+green\s+version 0\.2\.0/);
+    expect(human.stdout).toMatch(/deploy\s+dep-7 \(upgrade up-7\)\s+observing \[running\]/);
+    expect(human.stdout).toMatch(/shadow\s+3 diff\(s\)/);
+  });
+
+  it('a damaged file is a warning, not a failure', async () => {
+    mkdirSync(join(stateRoot, 'analytics'), { recursive: true });
+    writeFileSync(join(stateRoot, 'analytics', 'worker_manager.json'), '{"active_lane": 5}');
+    const out = await status();
+    expect(out.code, out.stderr).toBe(0);
+    const json = JSON.parse(out.stdout);
+    expect(json.active).toBeNull();
+    expect(json.warnings).toEqual([expect.objectContaining({ source: 'worker_manager.json', code: 'WVO_WORKER_MANAGER_INVALID' })]);
+  });
+});
