@@ -8,7 +8,8 @@ ENV NODE_ENV=production \
     WVO_STATE_ROOT=/state
 WORKDIR /app
 
-COPY node_modules /app/node_modules
+# node_modules.tar is one generated archive (cached by the lockfile); ADD unpacks it into /app/node_modules.
+ADD node_modules.tar /app/
 COPY package.json /app/package.json
 COPY --chown=1000:1000 state /state
 COPY images /app/images

@@ -1,6 +1,6 @@
 # The worker image (one container per lane). Built by `wvo images build` from a generated context:
-# Dockerfile, package.json, state/ (empty), node_modules/ (the production deps the worker imports,
-# installed on the host) and dist/{common,worker}. No RUN steps: the offline base has no shell.
+# Dockerfile, package.json, state/ (empty), node_modules.tar (the production deps the worker
+# imports, installed on the host) and dist/{common,worker}. No RUN steps: the offline base has no shell.
 # Run it as the controller does: --read-only --tmpfs /tmp -v STATE:/state (see
 # controller/src/runtime/docker/container-spec.ts).
 ARG NODE_IMAGE=node:20-bookworm-slim
@@ -13,7 +13,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 
 # Dependencies first: this layer is reused until package-lock.json (or the imports) change.
-COPY node_modules /app/node_modules
+# node_modules.tar is one generated archive (cached by the lockfile); ADD unpacks it into /app/node_modules.
+ADD node_modules.tar /app/
 COPY package.json /app/package.json
 COPY --chown=1000:1000 state /state
 # Code last: a code-only change rebuilds from here.

@@ -11,6 +11,9 @@ const registrations: Array<() => Promise<{ register: (program: Command) => void 
   () => import('./upgrade.js'),
   () => import('./serve.js'),
   () => import('./status.js'),
+  () => import('./lanes.js'),
+  () => import('./hosts.js'),
+  () => import('./images.js'),
 ];
 
 export async function registerAll(program: Command): Promise<void> {

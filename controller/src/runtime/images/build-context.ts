@@ -1,14 +1,21 @@
-import { promises as fs, readFileSync, readlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createWriteStream, promises as fs, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { RuntimeError } from '../errors.js';
-import type { TarEntry } from './tar-pack.js';
+import { packTar, type TarEntry } from './tar-pack.js';
 
 /**
  * The build context is generated, not a directory: Dockerfile, package.json, the production
  * dependencies the image needs (from package-lock.json, pruned of build leftovers), and dist/.
  * Nothing else from the tree is sent, so a context is small and its layers are stable:
  * deps first (change rarely), dist last (changes on every code change).
+ *
+ * The dependencies travel as ONE file, `node_modules.tar` (ADD extracts it): the engine then
+ * checks one file's checksum for its layer cache instead of thousands, and the archive is cached
+ * on disk by a key of the lockfile entries, so a code-only rebuild does not re-read node_modules.
  */
 
 export const IMAGE_KINDS = ['worker', 'controller'] as const;
@@ -198,12 +205,8 @@ export async function planContext(root: string, kind: ImageKind, dockerfile?: st
   return { kind, root, dockerfile, packages: present };
 }
 
-/** The context's tar entries, in a stable order. */
-export async function* contextEntries(plan: ContextPlan): AsyncGenerator<TarEntry> {
-  yield { type: 'file', path: 'Dockerfile', content: await fs.readFile(plan.dockerfile) };
-  yield { type: 'file', path: 'package.json', content: await fs.readFile(join(plan.root, 'package.json')) };
-  // An empty state/ copied to /state with the image user's ownership (the base has no shell for RUN mkdir).
-  yield { type: 'dir', path: 'state', mode: 0o755 };
+/** The tar entries of node_modules/ for the plan's packages (pruned; stable order). */
+export async function* depsEntries(plan: ContextPlan): AsyncGenerator<TarEntry> {
   yield { type: 'dir', path: 'node_modules', mode: 0o755 };
   const dirsMade = new Set<string>(['node_modules']);
   for (const key of plan.packages) {
@@ -229,6 +232,48 @@ export async function* contextEntries(plan: ContextPlan): AsyncGenerator<TarEntr
     const skip = (rel: string, isDir: boolean) => (isDir && (rel === 'node_modules' || rel.endsWith('/node_modules') || rel === '.bin')) || (!isDir && !keepPackageFile(rel, native)) || (isDir && native && (rel === 'deps' || rel === 'src'));
     for await (const file of walk(pkgDir, skip)) yield toEntry(`${key}/${file.rel}`, file);
   }
+}
+
+/** Cache key of the deps archive: the shipped packages' lockfile entries and the install's stamp. */
+export function depsKey(plan: ContextPlan, lock: Lockfile = readLockfile(plan.root)): string {
+  const hash = createHash('sha256').update(`v1 ${plan.kind}\n`);
+  for (const key of plan.packages) hash.update(`${key} ${JSON.stringify(lock.packages[key] ?? {})}\n`);
+  // npm rewrites node_modules/.package-lock.json on every install (and rebuilds of native addons).
+  try {
+    const stamp = statSync(join(plan.root, 'node_modules', '.package-lock.json'));
+    hash.update(`stamp ${stamp.size} ${stamp.mtimeMs}\n`);
+  } catch {
+    hash.update('stamp none\n');
+  }
+  return hash.digest('hex').slice(0, 20);
+}
+
+export const DEPS_CACHE_DIR = join(tmpdir(), 'wvo-image-deps');
+
+/** node_modules as one deterministic tar, cached by depsKey. */
+export async function depsArchive(plan: ContextPlan, cacheDir = DEPS_CACHE_DIR): Promise<string> {
+  const path = join(cacheDir, `${plan.kind}-${depsKey(plan)}.tar`);
+  try {
+    await fs.access(path);
+    return path;
+  } catch {
+    /* build it */
+  }
+  await fs.mkdir(cacheDir, { recursive: true });
+  const partial = `${path}.${process.pid}.partial`;
+  await pipeline(packTar(depsEntries(plan)), createWriteStream(partial));
+  await fs.rename(partial, path);
+  return path;
+}
+
+/** The context's tar entries, in a stable order. */
+export async function* contextEntries(plan: ContextPlan): AsyncGenerator<TarEntry> {
+  yield { type: 'file', path: 'Dockerfile', content: await fs.readFile(plan.dockerfile) };
+  yield { type: 'file', path: 'package.json', content: await fs.readFile(join(plan.root, 'package.json')) };
+  // An empty state/ copied to /state with the image user's ownership (the base has no shell for RUN mkdir).
+  yield { type: 'dir', path: 'state', mode: 0o755 };
+  const archive = await depsArchive(plan);
+  yield { type: 'file', path: 'node_modules.tar', mode: 0o644, size: statSync(archive).size, source: archive };
   if (plan.kind === 'controller') {
     // The controller builds worker images itself (wvo images build, the upgrade harness).
     yield { type: 'dir', path: 'images', mode: 0o755 };
