@@ -132,6 +132,7 @@ async function main(): Promise<void> {
     const rows: string[] = [];
     const header = '| tool                | sessions | calls | calls/s | p50 ms | p99 ms | errors |';
     rows.push(header, '| ------------------- | -------- | ----- | ------- | ------ | ------ | ------ |');
+    console.log(rows.join('\n'));
     for (const sessions of [1, 10, 50]) {
       const clients = await Promise.all(Array.from({ length: sessions }, () => connect(url)));
       for (const [tool, args] of [['orchestrator_status', {}], ['plan_next', { limit: 10 }]] as const) {
