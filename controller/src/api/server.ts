@@ -121,8 +121,12 @@ export interface ControllerContext {
   images: LaneImageBuilder;
   logger?: Logger;
   clock?: Clock;
-  /** The promotion executor (see promotion-functions.ts); without it promote/rollback answer 501. */
-  promotion?: PromotionFunctions;
+  /**
+   * The promotion executor (see promotion-functions.ts), or a factory given the controller's open
+   * store (e.g. `(store) => reconcilerPromotion(new Reconciler({store, runner, clock}))`).
+   * Without it promote/rollback answer 501.
+   */
+  promotion?: PromotionFunctions | ((store: DeploymentStore) => PromotionFunctions);
   /** Every finished API upgrade (e.g. record it in controller.db as a staged upgrade). */
   onUpgradeFinished?: (result: UpgradeResult, options: UpgradeOptions) => void | Promise<void>;
 }
@@ -171,7 +175,7 @@ export async function startController(input: ServeOptionsInput, context: Control
     runtime: context.runtime,
     store,
     upgrades,
-    ...(context.promotion ? { promotion: context.promotion } : {}),
+    ...(context.promotion ? { promotion: typeof context.promotion === 'function' ? context.promotion(store) : context.promotion } : {}),
     onPromotionError: (id, error) => {
       logger.error({ err: error, deployment: id }, 'promotion ended in an error');
       bus.publish({ type: 'deployment-error', id, error: errorBody(error).error });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { readControllerToken, startController, type ServeOptionsInput } from '../../api/index.js';
+import { parseServeOptions, readControllerToken, startController, type ServeOptionsInput } from '../../api/index.js';
 import { openCliContext, type RuntimeFlags } from '../context.js';
 import { action } from '../output.js';
 
@@ -41,6 +41,7 @@ export function register(program: Command): void {
       action(async (flags: ServeFlags) => {
         // Options first: a missing token is refused before any runtime is opened.
         const options = await serveOptionsFromFlags(flags);
+        parseServeOptions(options);
         const context = await openCliContext(flags, 'wvo-serve');
         try {
           const controller = await startController(options, {
