@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { acquireLock } from '../../controller/src/harness/lock.js';
 import { localLaneImages } from '../../controller/src/harness/lane-images.js';
 import { parseUpgradeOptions, type UpgradeOptionsInput } from '../../controller/src/harness/options.js';
@@ -25,9 +25,17 @@ function sha256(path: string): string {
   return existsSync(path) ? createHash('sha256').update(readFileSync(path)).digest('hex') : 'absent';
 }
 
+/**
+ * The live DB's bytes, and its WAL's. A read-only SQLite open may create an empty -wal (and
+ * -shm) where none existed: that holds no data, so absent and empty count as the same.
+ */
+const EMPTY_SHA256 = createHash('sha256').digest('hex');
 function liveStateChecksums(): Record<string, string> {
   return Object.fromEntries(
-    ['orchestrator.db', 'orchestrator.db-wal'].map((name) => [name, sha256(join(stateRoot, name))]),
+    ['orchestrator.db', 'orchestrator.db-wal'].map((name) => {
+      const sum = sha256(join(stateRoot, name));
+      return [name, sum === EMPTY_SHA256 ? 'absent' : sum];
+    }),
   );
 }
 
@@ -112,7 +120,12 @@ describe('wvo upgrade on the local runtime', () => {
   }, 180_000);
 
   it('reports a renamed field in orchestrator_status, and --ci turns the warning into exit 0', async () => {
-    const restore = edit('worker/src/operations/operations-manager.ts', 'blocked: byStatus.open - ready', 'blocked_tasks: byStatus.open - ready');
+    const restoreValue = edit('worker/src/operations/operations-manager.ts', 'blocked: byStatus.open - ready', 'blocked_tasks: byStatus.open - ready');
+    const restoreType = edit('worker/src/operations/operations-manager.ts', 'readonly blocked: number;', 'readonly blocked_tasks: number;');
+    const restore = () => {
+      restoreType();
+      restoreValue();
+    };
     try {
       const result = await upgrade({ allowDirty: true, ci: true });
       expect(result.outcome).toBe('warnings');
@@ -138,6 +151,7 @@ export const m004Extra: Migration = {
 };
 `;
     const file = join(ws.dir, 'worker/src/store/migrations/004-extra.ts');
+    onTestFinished(() => rmSync(file, { force: true }));
     for (const kind of ['expand', 'contract'] as const) {
       writeFileSync(file, migration(kind));
       const restore = edit(
@@ -154,7 +168,6 @@ export const m004Extra: Migration = {
         restore();
       }
     }
-    await execa('rm', [file]);
   }, 300_000);
 
   it('fails the build step cleanly: coded error, no summary, lock released, nothing left', async () => {

@@ -23,11 +23,12 @@ function isIgnored(path: string): boolean {
 
 /** The workspace's files honouring its ignore rules (git's when it is a repository). */
 export async function listWorkspaceFiles(workspace: string): Promise<string[]> {
-  const git = await execa('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
-    cwd: workspace,
-    reject: false,
-  });
-  if (git.exitCode === 0) {
+  // Only a repository's own top level: a stage under the project's tmp/ must not ask the
+  // enclosing repository, which ignores tmp/ and would list nothing.
+  const git = existsSync(join(workspace, '.git'))
+    ? await execa('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: workspace, reject: false })
+    : undefined;
+  if (git?.exitCode === 0) {
     return [...new Set(git.stdout.split('\0'))]
       .filter((p) => p !== '' && !isIgnored(p) && existsSync(join(workspace, p)))
       .filter((p) => statSync(join(workspace, p)).isFile());
