@@ -1,8 +1,18 @@
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { execa } from 'execa';
+import { buildImages } from '../../controller/src/runtime/images/image-build.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+export const WORKER_MAIN = join(REPO_ROOT, 'dist/worker/src/main.js');
+
+/** A unique, label-safe id for one test file's resources. */
+export function testId(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}
 
 /** A built tree (dist/worker/src/main.js, package.json, lockfile) holding the fake worker. */
 export function makeFakeWorkerTree(dir = mkdtempSync(join(tmpdir(), 'wvo-fake-tree-'))): string {
@@ -12,4 +22,74 @@ export function makeFakeWorkerTree(dir = mkdtempSync(join(tmpdir(), 'wvo-fake-tr
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'fake-worker', version: '0.0.1', type: 'module' }));
   writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ name: 'fake-worker', lockfileVersion: 3, packages: { '': {} } }));
   return dir;
+}
+
+export interface TestImages {
+  /** The real worker image (this tree's dist/). */
+  worker: string;
+  /** The fake worker image (failure modes by env). */
+  fake: string;
+  fakeTree: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * Build the worker and fake-worker images once per test file, under tags unique to it (so one
+ * file's teardown never removes an image another file is using). Warm builds take about a second.
+ */
+export async function buildTestImages(docker: Docker, id: string): Promise<TestImages> {
+  const fakeTree = makeFakeWorkerTree();
+  const common = { tag: id, nodeImage: 'node:20-bookworm-slim', pull: false, baseImage: 'wvo-node-base', kinds: ['worker' as const] };
+  const real = await buildImages(docker, { ...common, root: REPO_ROOT, repositories: { worker: 'wvo-worker', controller: 'wvo-controller' } });
+  const fake = await buildImages(docker, { ...common, root: fakeTree, repositories: { worker: 'wvo-fake-worker', controller: 'unused' } });
+  const tags = [real.images[0]!.tag, fake.images[0]!.tag];
+  return {
+    worker: tags[0]!,
+    fake: tags[1]!,
+    fakeTree,
+    async remove() {
+      for (const tag of tags) await docker.getImage(tag).remove({ noprune: false }).catch(() => undefined);
+      rmSync(fakeTree, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Remove every container and network labelled with this project, even half-started ones. */
+export async function cleanupProject(docker: Docker, project: string): Promise<void> {
+  const label = [`wvo.project=${project}`];
+  for (const c of await docker.listContainers({ all: true, filters: { label } }).catch(() => [])) {
+    await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  }
+  for (const n of await docker.listNetworks({ filters: { label } }).catch(() => [])) {
+    await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  }
+}
+
+/** A seeded worker state dir (real `wvo-worker seed`). */
+export async function seedState(dir: string, tasks = 40): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  await execa(process.execPath, [WORKER_MAIN, 'seed', '--state', dir, '--tasks', String(tasks), '--seed', '7']);
+  return dir;
+}
+
+/** sha256 of every file under `dir` (relative path → hash). */
+export function hashTree(dir: string, rel = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(join(dir, rel))) {
+    const path = join(rel, name);
+    if (statSync(join(dir, path)).isDirectory()) Object.assign(out, hashTree(dir, path));
+    else out[path] = createHash('sha256').update(readFileSync(join(dir, path))).digest('hex');
+  }
+  return out;
+}
+
+/** Copy a directory's files (not a live database: only use on a closed state dir). */
+export function copyTree(from: string, to: string): string {
+  mkdirSync(to, { recursive: true });
+  for (const name of readdirSync(from)) {
+    const src = join(from, name);
+    if (statSync(src).isDirectory()) copyTree(src, join(to, name));
+    else copyFileSync(src, join(to, name));
+  }
+  return to;
 }

@@ -1,4 +1,5 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { INSTALL_ROOT } from './install-root.js';
 import type { Logger } from '../../../common/src/logger.js';
 import type { WvoConfig } from '../config/schema.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
@@ -7,8 +8,7 @@ import { RuntimeError } from './errors.js';
 import type { LaneRuntime } from './lane-runtime.js';
 import { LocalRuntime } from './local/local-runtime.js';
 
-/** This installation's root (dist/controller/src/runtime → repo): the local runtime's default tree. */
-export const INSTALL_ROOT = join(import.meta.dirname, '..', '..', '..', '..');
+export { INSTALL_ROOT };
 
 export interface SelectedRuntime {
   runtime: LaneRuntime;

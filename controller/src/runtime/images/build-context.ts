@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { RuntimeError } from '../errors.js';
+import { INSTALL_ROOT } from '../install-root.js';
 import { packTar, type TarEntry } from './tar-pack.js';
 
 /**
@@ -154,8 +155,8 @@ export function readLockfile(root: string): Lockfile {
   }
 }
 
-/** This installation's images/ (dist/controller/src/runtime/images → repo root). */
-export const INSTALLED_IMAGES_DIR = join(import.meta.dirname, '..', '..', '..', '..', '..', 'images');
+/** This installation's images/. */
+export const INSTALLED_IMAGES_DIR = join(INSTALL_ROOT, 'images');
 
 /** The tree's own Dockerfile (a staged candidate may change it), else the installed one. */
 export async function dockerfileFor(root: string, kind: ImageKind): Promise<string> {
