@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../../common/src/logger.js';
+import { registerAdminFlags } from './admin-flags.js';
 import { jsonRpcError, parseJsonRpcBody, RPC, sendJsonRpcError } from './jsonrpc.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { SessionTable } from './sessions.js';
@@ -171,6 +172,7 @@ export function buildServer(deps: ServerDeps, openRequests: OpenRequests): Fasti
   };
   app.get('/mcp', sessionRoute);
   app.delete('/mcp', sessionRoute);
+  registerAdminFlags(app, deps);
 
   return app;
 }
