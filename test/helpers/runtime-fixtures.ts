@@ -40,18 +40,19 @@ export interface TestImages {
 export async function buildTestImages(docker: Docker, id: string): Promise<TestImages> {
   const fakeTree = makeFakeWorkerTree();
   const common = { tag: id, nodeImage: 'node:20-bookworm-slim', pull: false, baseImage: 'wvo-node-base', kinds: ['worker' as const] };
-  const real = await buildImages(docker, { ...common, root: REPO_ROOT, repositories: { worker: 'wvo-worker', controller: 'wvo-controller' } });
-  const fake = await buildImages(docker, { ...common, root: fakeTree, repositories: { worker: 'wvo-fake-worker', controller: 'unused' } });
-  const tags = [real.images[0]!.tag, fake.images[0]!.tag];
-  return {
-    worker: tags[0]!,
-    fake: tags[1]!,
-    fakeTree,
-    async remove() {
-      for (const tag of tags) await docker.getImage(tag).remove({ noprune: false }).catch(() => undefined);
-      rmSync(fakeTree, { recursive: true, force: true });
-    },
+  const tags = [`wvo-worker:${id}`, `wvo-fake-worker:${id}`] as const;
+  const remove = async () => {
+    for (const tag of tags) await docker.getImage(tag).remove().catch(() => undefined);
+    rmSync(fakeTree, { recursive: true, force: true });
   };
+  try {
+    await buildImages(docker, { ...common, root: REPO_ROOT, repositories: { worker: 'wvo-worker', controller: 'wvo-controller' } });
+    await buildImages(docker, { ...common, root: fakeTree, repositories: { worker: 'wvo-fake-worker', controller: 'unused' } });
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  return { worker: tags[0], fake: tags[1], fakeTree, remove };
 }
 
 /** Remove every container and network labelled with this project, even half-started ones. */

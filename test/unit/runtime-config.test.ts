@@ -1,11 +1,21 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../controller/src/config/index.js';
 
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
 function writeConfig(value: unknown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wvo-config-'));
+  const dir = tempDir('wvo-config-');
   const file = join(dir, 'wvo.config.json');
   writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value));
   return file;
@@ -45,6 +55,6 @@ describe('wvo.config.json', () => {
   it('an explicit file must exist; bad JSON is invalid; no file means defaults', () => {
     expect(() => loadConfig({ file: '/nonexistent/wvo.config.json' })).toThrow(expect.objectContaining({ code: 'WVO_CONFIG_UNREADABLE' }));
     expect(() => loadConfig({ file: writeConfig('{ nope') })).toThrow(expect.objectContaining({ code: 'WVO_CONFIG_INVALID' }));
-    expect(loadConfig({ cwd: mkdtempSync(join(tmpdir(), 'wvo-empty-')), env: {} }).file).toBeUndefined();
+    expect(loadConfig({ cwd: tempDir('wvo-empty-'), env: {} }).file).toBeUndefined();
   });
 });

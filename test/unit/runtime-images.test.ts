@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { execa } from 'execa';
+import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parentDirs, parseLdd } from '../../controller/src/runtime/images/base-image.js';
 import { dependencyClosure, importedPackages, keepPackageFile, packageNameOf, productionPackages, type Lockfile } from '../../controller/src/runtime/images/build-context.js';
@@ -34,6 +35,7 @@ describe('packTar', () => {
     mkdirSync(out);
     await execa('tar', ['-xf', join(dir, 'out.tar'), '-C', out]);
     expect((await execa('cmp', [join(dir, 'big.bin'), join(out, 'app/big.bin')], { reject: false })).exitCode).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('is deterministic: same entries, same bytes', async () => {

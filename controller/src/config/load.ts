@@ -68,7 +68,7 @@ export function parseConfig(raw: unknown, source = CONFIG_FILE, overridden: Map<
 export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const named = options.file ?? env.WVO_CONFIG;
+  const named = options.file ?? (env.WVO_CONFIG || undefined);
   const file = resolve(cwd, named ?? CONFIG_FILE);
   let raw: Record<string, unknown> = {};
   let text: string | undefined;

@@ -37,6 +37,7 @@ export interface ContainerSpecContext {
   hostName: string;
   /** bridge: attach to `network`, publish on 127.0.0.1 (ephemeral). host: share the host's network, listen on `port`. */
   networkMode: 'bridge' | 'host';
+  /** The project network (its id: names can be ambiguous on the engine). */
   network: string;
   /** Bridge mode: the host address ports are published on (127.0.0.1 for the local engine). */
   publishIp: string;

@@ -66,6 +66,7 @@ export class DockerRuntime implements LaneRuntime {
   private readonly logger: Logger;
   private readonly resources: LaneResources;
   private readonly networkModes = new Map<string, Promise<'bridge' | 'host'>>();
+  private readonly networks = new Map<string, Promise<string>>();
 
   constructor(private readonly options: DockerRuntimeOptions) {
     this.project = options.project;
@@ -226,7 +227,8 @@ export class DockerRuntime implements LaneRuntime {
     const image = await this.ensureImage(spec.image, { host: host.name, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
     const mode = await this.networkMode(host);
     let port: number | undefined;
-    if (mode === 'bridge') await this.ensureNetwork(host);
+    let networkId = '';
+    if (mode === 'bridge') networkId = await this.ensureNetwork(host);
     else port = await this.freePort(host);
     if (userPlan.adopt) {
       // Root-owned dir the controller made (snapshots, CLI): hand it to the image user.
@@ -237,7 +239,7 @@ export class DockerRuntime implements LaneRuntime {
       project: this.project,
       hostName: host.name,
       networkMode: mode,
-      network: this.network,
+      network: networkId,
       publishIp: host.publishIp,
       ...(port === undefined ? {} : { port }),
       stateDir,
@@ -297,15 +299,31 @@ export class DockerRuntime implements LaneRuntime {
     return { ...laneInfoFromContainer(info, host.address), status: 'ready', imageId: image.imageId };
   }
 
-  private async ensureNetwork(host: DockerHost): Promise<void> {
-    try {
-      const found = await host.docker.listNetworks({ filters: { name: [this.network] } });
-      if (found.some((n) => n.Name === this.network)) return;
-      await host.docker.createNetwork(networkCreateOptions(this.project, this.network));
-    } catch (error) {
-      if (isConflict(error)) return; // created concurrently
-      throw this.wrap(host, error);
+  /**
+   * The project network's id, created once. Creation is not atomic on the engine (two creates
+   * with one name can both succeed), so concurrent starts share one promise here, and a race with
+   * another controller is settled by keeping the oldest network and removing our duplicate.
+   */
+  private ensureNetwork(host: DockerHost): Promise<string> {
+    let pending = this.networks.get(host.name);
+    if (!pending) {
+      pending = this.createNetwork(host).catch((error: unknown) => {
+        this.networks.delete(host.name);
+        throw this.wrap(host, error);
+      });
+      this.networks.set(host.name, pending);
     }
+    return pending;
+  }
+
+  private async createNetwork(host: DockerHost): Promise<string> {
+    const named = async () => (await host.docker.listNetworks({ filters: { name: [this.network] } })).filter((n) => n.Name === this.network);
+    const existing = await named();
+    if (existing.length === 0) await host.docker.createNetwork(networkCreateOptions(this.project, this.network));
+    const all = (await named()).sort((a, b) => a.Created.localeCompare(b.Created) || a.Id.localeCompare(b.Id));
+    for (const duplicate of all.slice(1)) await host.docker.getNetwork(duplicate.Id).remove().catch(() => undefined);
+    if (!all[0]) throw new RuntimeError('WVO_ENGINE_UNREACHABLE', `network ${this.network} vanished on host "${host.name}"`, { subject: this.network });
+    return all[0].Id;
   }
 
   /** A port for a host-network lane: not used by another lane of ours on that host. */
