@@ -1,0 +1,93 @@
+import { connectMcp, type McpSession } from './mcp-client.js';
+
+export interface LoadOptions {
+  /** Proxy or worker base URL. */
+  url: string;
+  sessions: number;
+  /** Pause between one session's calls. */
+  intervalMs: number;
+  /** Hard bound: the load stops by itself after this long even if nobody stops it. */
+  maxDurationMs: number;
+  /** Tools called in turn by every session (read-only by default). */
+  calls?: Array<{ tool: string; arguments: Record<string, unknown> }>;
+}
+
+export interface LoadReport {
+  sessions: number;
+  sent: number;
+  failed: number;
+  /** Sessions opened at the start that still answered their last call. */
+  sessionsAlive: number;
+  failures: string[];
+  durationMs: number;
+}
+
+export interface RunningLoad {
+  /** Stop sending, close every session, report. */
+  stop(): Promise<LoadReport>;
+  /** Counters so far. */
+  snapshot(): { sent: number; failed: number };
+}
+
+const DEFAULT_CALLS = [
+  { tool: 'orchestrator_status', arguments: {} },
+  { tool: 'plan_next', arguments: { limit: 3 } },
+  { tool: 'autopilot_status', arguments: {} },
+];
+
+/**
+ * Steady MCP load from many real SDK sessions (loopback only, bounded in time): each session
+ * loops over `calls` with a pause, counting every request and every failure (a thrown call or
+ * an isError answer).
+ */
+export async function startLoad(options: LoadOptions): Promise<RunningLoad> {
+  const calls = options.calls ?? DEFAULT_CALLS;
+  const started = Date.now();
+  const sessions: McpSession[] = await Promise.all(
+    Array.from({ length: options.sessions }, (_, i) => connectMcp(options.url, `wvo-load-${i}`)),
+  );
+  let sent = 0;
+  let failed = 0;
+  const failures: string[] = [];
+  const lastOk = new Array<boolean>(sessions.length).fill(true);
+  let stopping = false;
+  const deadline = started + options.maxDurationMs;
+
+  const loops = sessions.map(async (session, index) => {
+    let turn = index;
+    while (!stopping && Date.now() < deadline) {
+      const call = calls[turn++ % calls.length]!;
+      sent++;
+      try {
+        const result = await session.call(call.tool, call.arguments);
+        lastOk[index] = !result.isError;
+        if (result.isError) {
+          failed++;
+          if (failures.length < 20) failures.push(`${call.tool}: ${JSON.stringify(result.value).slice(0, 200)}`);
+        }
+      } catch (error) {
+        failed++;
+        lastOk[index] = false;
+        if (failures.length < 20) failures.push(`${call.tool}: ${(error as Error).message}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+    }
+  });
+
+  return {
+    snapshot: () => ({ sent, failed }),
+    async stop() {
+      stopping = true;
+      await Promise.all(loops);
+      await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
+      return {
+        sessions: sessions.length,
+        sent,
+        failed,
+        sessionsAlive: lastOk.filter(Boolean).length,
+        failures,
+        durationMs: Date.now() - started,
+      };
+    },
+  };
+}
