@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { connectMcp } from '../../common/src/mcp-client.js';
+import { DockerRuntime } from '../../controller/src/runtime/docker/docker-runtime.js';
+import { describeDocker } from '../helpers/docker.js';
+import { startEngineB, type EngineB } from '../helpers/runtime-engine-b.js';
+import { buildTestImages, cleanupProject, seedState, testId, type TestImages } from '../helpers/runtime-fixtures.js';
+
+const docker = new Docker();
+const project = testId('rt-remote');
+let images: TestImages | undefined;
+let engine: EngineB | undefined;
+let work: string;
+let runtime: DockerRuntime;
+
+describeDocker('docker runtime on a second engine (network namespace)', () => {
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'wvo-rt-remote-'));
+    [images, engine] = await Promise.all([buildTestImages(docker, project), startEngineB()]);
+    runtime = new DockerRuntime({ project, hosts: [{ name: 'hostb', docker: engine.url, network: 'auto' }], readyTimeoutMs: 30_000, stopTimeoutMs: 10_000 });
+  }, 180_000);
+
+  afterAll(async () => {
+    // Each step runs even if an earlier one failed.
+    const steps = [() => engine?.destroy(), () => cleanupProject(docker, project), () => images?.remove(), () => work && rmSync(work, { recursive: true, force: true })];
+    const errors: unknown[] = [];
+    for (const step of steps) await Promise.resolve().then(step).catch((error: unknown) => errors.push(error));
+    if (errors.length) throw errors[0];
+  }, 120_000);
+
+  it('detects a host without a bridge network: lanes there use host networking', async () => {
+    expect(await runtime.networkMode(runtime.host('hostb'))).toBe('host');
+  });
+
+  it('gets the image by transfer (same id) and serves a lane reachable at the host address', async () => {
+    const events: string[] = [];
+    const state = await seedState(join(work, 'remote'));
+    const lane = await runtime.startLane({ name: 'remote', image: images!.worker, stateDir: state, host: 'hostb' }, { onProgress: (e) => events.push(e.phase) });
+    expect(events).toContain('transfer');
+    const localId = (await docker.getImage(images!.worker).inspect()).Id;
+    expect((await engine!.docker.getImage(images!.worker).inspect()).Id).toBe(localId);
+    expect(lane).toMatchObject({ host: 'hostb', status: 'ready', imageId: localId });
+    expect(lane.url).toMatch(new RegExp(`^http://${engine!.address.replaceAll('.', '\\.')}:\\d+$`));
+    const mcp = await connectMcp(lane.url!, 'remote-test');
+    try {
+      expect((await mcp.call('orchestrator_status')).isError).toBe(false);
+    } finally {
+      await mcp.close();
+    }
+    // A restarted controller finds it on that host, from labels.
+    const fresh = new DockerRuntime({ project, hosts: [{ name: 'hostb', docker: engine!.url, network: 'auto' }] });
+    expect((await fresh.listLanes()).map((l) => [l.name, l.host, l.url])).toEqual([['remote', 'hostb', lane.url]]);
+    // The image is there now: a second transfer sends nothing.
+    expect(await runtime.transferImage(images!.worker, 'hostb')).toMatchObject({ transferred: false, bytes: 0 });
+    await runtime.removeLane('remote');
+    expect(await runtime.listLanes({ host: 'hostb' })).toEqual([]);
+  });
+
+  it('a remote host without an image the local engine lacks too: WVO_IMAGE_NOT_FOUND, nothing started', async () => {
+    await expect(runtime.startLane({ name: 'ghost', image: 'wvo-no-such-image:0', stateDir: work, host: 'hostb' })).rejects.toMatchObject({ code: 'WVO_IMAGE_NOT_FOUND' });
+    expect(await engine!.docker.listContainers({ all: true })).toEqual([]);
+  });
+});
