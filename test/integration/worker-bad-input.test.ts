@@ -106,7 +106,7 @@ describe('worker bad input: each a coded error, nothing changed, still serving',
   it('a deleted session is unknown afterwards', async () => {
     const other = await connect(worker.url);
     const id = (other.transport as { sessionId?: string }).sessionId!;
-    await (other.transport as { terminateSession(): Promise<void> }).terminateSession();
+    await (other.transport as unknown as { terminateSession(): Promise<void> }).terminateSession();
     await other.close();
     const reply = await rawPost(worker.url, PING, { 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18' });
     expect(reply.status).toBe(404);
