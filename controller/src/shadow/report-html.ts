@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../../../common/src/atomic-write.js';
 import { LANES, type ShadowDiff, type ShadowResult } from './shadow-result.js';
 
 /** A harness step as steps.json records it; only what the report shows. */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { WvoError } from '../../../common/src/errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../../../common/src/atomic-write.js';
 import { DIFF_KINDS } from './differ.js';
 import { VERDICTS } from './noise-model.js';
 import { ThresholdsSchema } from './thresholds.js';
