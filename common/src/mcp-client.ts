@@ -16,21 +16,24 @@ export interface McpSession {
   close(): Promise<void>;
 }
 
-/** Decode a CallToolResult's content the way WVO's worker writes it (JSON text). */
-export function decodeToolResult(result: { content?: unknown; isError?: unknown; structuredContent?: unknown }): {
-  isError: boolean;
-  value: unknown;
-} {
-  const isError = result.isError === true;
-  if (result.structuredContent !== undefined) return { isError, value: result.structuredContent };
-  const content = Array.isArray(result.content) ? (result.content as Array<{ type?: string; text?: string }>) : [];
-  const text = content.find((part) => part.type === 'text')?.text;
-  if (text === undefined) return { isError, value: content };
-  try {
-    return { isError, value: JSON.parse(text) };
-  } catch {
-    return { isError, value: text };
-  }
+/**
+ * Parse a `tools/call` result into a comparable JSON value. Works for any server: structured
+ * content wins, JSON text is parsed, other text stays a string, images and resources stay as sent.
+ */
+export function parseToolResult(result: { content?: unknown; structuredContent?: unknown }): unknown {
+  if (result.structuredContent !== undefined) return result.structuredContent;
+  const content = Array.isArray(result.content) ? result.content : [];
+  const items = content.map((item: unknown) => {
+    const block = item as { type?: unknown; text?: unknown };
+    if (block.type !== 'text' || typeof block.text !== 'string') return item;
+    try {
+      return JSON.parse(block.text) as unknown;
+    } catch {
+      return block.text;
+    }
+  });
+  if (items.length === 0) return null;
+  return items.length === 1 ? items[0] : items;
 }
 
 /** Open an MCP session with the official SDK client over Streamable HTTP. */
@@ -47,7 +50,7 @@ export async function connectMcp(url: string, clientName = 'wvo'): Promise<McpSe
     async call(tool, args = {}) {
       const started = performance.now();
       const result = await client.callTool({ name: tool, arguments: args });
-      return { ...decodeToolResult(result as Parameters<typeof decodeToolResult>[0]), durationMs: performance.now() - started };
+      return { isError: result.isError === true, value: parseToolResult(result as { content?: unknown; structuredContent?: unknown }), durationMs: performance.now() - started };
     },
     async close() {
       await transport.terminateSession().catch(() => undefined);

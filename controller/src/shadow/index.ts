@@ -53,7 +53,6 @@ export {
 export {
   LaneClient,
   mcpEndpoint,
-  parseToolResult,
   runSuite,
   type CallOutcome,
   type RunSuiteOptions,
@@ -67,3 +66,4 @@ export {
   type PartialThresholds,
   type Thresholds,
 } from './thresholds.js';
+export { parseToolResult } from '../../../common/src/mcp-client.js';

@@ -2,6 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { systemClock, type Clock } from '../../../common/src/clock.js';
+import { parseToolResult } from '../../../common/src/mcp-client.js';
 import { WvoError } from '../../../common/src/errors.js';
 import { resolveArgumentRefs } from './argument-refs.js';
 import { callLabel, checkSuiteTools, type Suite, type SuiteCall } from './suite.js';
@@ -136,26 +137,6 @@ export class LaneClient {
     await this.transport.terminateSession().catch(() => undefined);
     await this.client.close().catch(() => undefined);
   }
-}
-
-/**
- * Parse a `tools/call` result into a comparable JSON value (see CallOutcome.result). Works for any
- * server: JSON text is parsed, other text stays a string, images and resources stay as sent.
- */
-export function parseToolResult(result: { content?: unknown; structuredContent?: unknown }): unknown {
-  if (result.structuredContent !== undefined) return result.structuredContent;
-  const content = Array.isArray(result.content) ? result.content : [];
-  const items = content.map((item: unknown) => {
-    const block = item as { type?: unknown; text?: unknown };
-    if (block.type !== 'text' || typeof block.text !== 'string') return item;
-    try {
-      return JSON.parse(block.text) as unknown;
-    } catch {
-      return block.text;
-    }
-  });
-  if (items.length === 0) return null;
-  return items.length === 1 ? items[0] : items;
 }
 
 /**
