@@ -4,6 +4,9 @@ import type { PROXY_ERRORS } from './errors.js';
 import type { Closable } from './session-table.js';
 import type { Target } from './target.js';
 
+/** Longest a POST SSE response's headers wait for its first event before going out alone. */
+export const HEADER_FLUSH_MS = 20;
+
 /** Response headers that describe one hop, never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
 
@@ -61,6 +64,8 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
   private done = false;
   private clientGone = false;
   private closing = false;
+  private wroteBody = false;
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -118,13 +123,28 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
     this.spec.onResponseStart?.(statusCode, headers);
     if (this.clientGone || this.closing) return;
     this.res.writeHead(statusCode, out);
-    // SSE: the client must see the headers now, not with the first event (GET streams may idle).
+    // SSE: the client must see the headers without waiting for the first event. A GET stream may
+    // idle for minutes: flush now. A POST stream's first event nearly always follows within a few
+    // ms: the headers go out with it (one write instead of two — on loopback each write costs the
+    // proxy the receiver's TCP work too), or alone after HEADER_FLUSH_MS if the lane stays silent.
     const type = headers['content-type'];
-    if (typeof type === 'string' && type.startsWith('text/event-stream')) this.res.flushHeaders();
+    if (typeof type === 'string' && type.startsWith('text/event-stream')) {
+      if (this.spec.method === 'GET') this.res.flushHeaders();
+      else this.flushTimer = setTimeout(this.flushIfIdle, HEADER_FLUSH_MS);
+    }
   }
+
+  private readonly flushIfIdle = (): void => {
+    this.flushTimer = undefined;
+    if (!this.wroteBody && !this.done && !this.res.destroyed) this.res.flushHeaders();
+  };
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.clientGone || this.closing) return;
+    if (!this.wroteBody) {
+      this.wroteBody = true;
+      if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    }
     if (!this.res.write(chunk)) {
       controller.pause();
       this.res.once('drain', () => controller.resume());
@@ -149,6 +169,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
   private finish(error: Error | undefined): void {
     if (this.done) return;
     this.done = true;
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     this.spec.target.inflight -= 1;
     this.res.off('close', this.onClientClose);
     this.spec.onDone({ status: this.status, clientAborted: this.clientGone, closedByProxy: this.closing, error });
