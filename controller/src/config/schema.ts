@@ -54,6 +54,14 @@ export const localSchema = z.strictObject({
   trees: z.record(z.string(), z.string()).default({}),
 });
 
+/** Where the controller reaches `wvo proxy`'s admin API (promotion switches lanes through it). */
+export const proxySchema = z.strictObject({
+  /** `http://host:port` or `unix:/path` (what `wvo proxy --admin` listens on). */
+  admin: z.string().min(1).default('http://127.0.0.1:8081'),
+  /** File holding the admin bearer token; else env WVO_PROXY_TOKEN. Relative to the config's directory. */
+  tokenFile: z.string().optional(),
+});
+
 export const configSections = {
   runtime: z.enum(RUNTIME_CHOICES).default('auto'),
   /** Prefix of container names and the `wvo.project` label; one project per engine user. */
@@ -67,6 +75,7 @@ export const configSections = {
   lanes: lanesSchema.prefault({}),
   images: imagesSchema.prefault({}),
   local: localSchema.prefault({}),
+  proxy: proxySchema.prefault({}),
 };
 
 export const configSchema = z

@@ -14,6 +14,9 @@ const registrations: Array<() => Promise<{ register: (program: Command) => void 
   () => import('./lanes.js'),
   () => import('./hosts.js'),
   () => import('./images.js'),
+  () => import('./promote.js'),
+  () => import('./rollback.js'),
+  () => import('./resume.js'),
 ];
 
 export async function registerAll(program: Command): Promise<void> {

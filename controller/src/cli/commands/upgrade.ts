@@ -1,11 +1,15 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { WvoError } from '../../../../common/src/errors.js';
+import { systemClock } from '../../../../common/src/clock.js';
+import { connectProxyAdmin, openDeploy, progressLogger, recordHarnessRun } from '../../deploy/index.js';
 import { parseUpgradeOptions } from '../../harness/options.js';
 import { listrReporter, plainReporter } from '../../harness/progress.js';
-import { runUpgrade } from '../../harness/upgrade.js';
-import { openCliContext, type RuntimeFlags } from '../context.js';
+import { runUpgrade, type UpgradeResult } from '../../harness/upgrade.js';
+import type { ProxyAdminClient } from '../../proxy/index.js';
+import { DeploymentStore, parsePromotionOptions } from '../../promotion/index.js';
+import { openCliContext, type CliContext, type RuntimeFlags } from '../context.js';
 import { action } from '../output.js';
+import { promotionInputFromFlags, reportDeployment } from './promote.js';
 
 interface UpgradeFlags extends RuntimeFlags {
   workspace?: string;
@@ -19,6 +23,20 @@ interface UpgradeFlags extends RuntimeFlags {
   ci?: boolean;
   keepStage?: boolean;
   testCommand?: string;
+  observe?: string;
+  interval?: string;
+}
+
+/** Every harness run is recorded in controller.db (baseline = the proxy's active lane when it answers). */
+async function recordRun(context: CliContext, result: UpgradeResult): Promise<void> {
+  const proxy: ProxyAdminClient | undefined = await connectProxyAdmin(context.loaded.config, context.projectRoot).catch(() => undefined);
+  const store = DeploymentStore.open(context.stateRoot);
+  try {
+    await recordHarnessRun({ store, result, runtime: context.runtime, ...(proxy ? { proxy } : {}), clock: systemClock });
+  } finally {
+    store.close();
+    await proxy?.close();
+  }
 }
 
 export function register(program: Command): void {
@@ -32,6 +50,8 @@ export function register(program: Command): void {
     .option('--baseline <image|ref>', "what to compare against: an image, a built tree, or a git ref (default: the live lane's image, else HEAD)")
     .option('--promote', 'promote when the run passes (needs tests run and a rollback-safe schema)')
     .option('--allow-contract', 'allow promotion although the schema-compat gate warned')
+    .option('--observe <duration>', 'with --promote: observe window (default 10m)')
+    .option('--interval <duration>', 'with --promote: gate check interval')
     .option('--ci', 'nightly mode: shadow differences only warn (exit 0); failures exit 1')
     .option('--keep-stage', 'keep tmp/wv-upgrade-<id>/ for inspection')
     .option('--test-command <cmd>', "the staged copy's test command (default: npm run test:unit)")
@@ -60,19 +80,20 @@ export function register(program: Command): void {
           },
           'wvo upgrade',
         );
-        if (options.promote) {
-          throw new WvoError('WVO_PROMOTE_UNAVAILABLE', '--promote is not wired into this build yet', {
-            subject: '--promote',
-            hint: 'run `wvo upgrade` without --promote; promotion lands with the proxy and controller API',
-            exitCode: 2,
-          });
-        }
+        // Promotion options are checked before the (long) harness run, with the promote command's parser.
+        const promotion = options.promote
+          ? promotionInputFromFlags(undefined, { ...flags, flags: undefined, allowContract: options.allowContract })
+          : undefined;
+        if (promotion) parsePromotionOptions(promotion);
         const context = await openCliContext(flags, 'wvo-upgrade');
+        // Local lanes run the staged tree itself: keep it when it is about to be promoted.
+        const runOptions = options.promote && context.chosen === 'local' ? { ...options, keepStage: true } : options;
         const write = (line: string) => process.stderr.write(`${line}\n`);
         const reporter = flags.json ? undefined : process.stderr.isTTY ? listrReporter() : plainReporter(write);
         if (!flags.json) write(`[upgrade] ${context.reason}`);
         try {
-          const result = await runUpgrade(options, {
+          if (promotion) await connectProxyAdmin(context.loaded.config, context.projectRoot).then((p) => p.close()); // token first
+          const result = await runUpgrade(runOptions, {
             projectRoot: context.projectRoot,
             stateRoot: context.stateRoot,
             runtime: context.runtime,
@@ -81,6 +102,25 @@ export function register(program: Command): void {
             ...(reporter ? { onEvent: (event) => reporter.onEvent(event) } : {}),
           });
           await reporter?.finish();
+          await recordRun(context, result);
+          if (promotion && result.outcome !== 'failed') {
+            if (!flags.json) write(`[upgrade] promoting ${result.id}`);
+            const say = (line: string) => !flags.json && write(line);
+            const deploy = await openDeploy({
+              config: context.loaded.config,
+              projectRoot: context.projectRoot,
+              stateRoot: context.stateRoot,
+              runtime: context.runtime,
+              logger: flags.json ? context.logger : progressLogger('[promote]', say),
+            });
+            try {
+              // The plan refuses skipped tests and a schema-compat warning (unless --allow-contract), coded.
+              const record = await deploy.operations.promote({ ...promotion, upgradeId: result.id });
+              return reportDeployment(flags, deploy, record, 'promote');
+            } finally {
+              await deploy.close();
+            }
+          }
           if (flags.json) {
             process.stdout.write(`${JSON.stringify({ ok: result.outcome !== 'failed', runtime: context.chosen, ...result }, null, 2)}\n`);
           } else {

@@ -1,0 +1,118 @@
+import type { Command } from 'commander';
+import { openDeploy, progressLogger, type DeployContext } from '../../deploy/index.js';
+import type { DeploymentRecord } from '../../promotion/index.js';
+import { openCliContext, type CliContext, type RuntimeFlags } from '../context.js';
+import { action } from '../output.js';
+
+export interface DeployCliFlags extends RuntimeFlags {
+  json?: boolean;
+}
+
+/** Open config, runtime and the deploy executor for one command; progress lines go to stderr. */
+export async function withDeploy<T>(
+  flags: DeployCliFlags,
+  name: 'promote' | 'rollback' | 'resume' | 'upgrade',
+  body: (deploy: DeployContext, cli: CliContext, say: (line: string) => void) => Promise<T>,
+): Promise<T> {
+  const cli = await openCliContext(flags, `wvo-${name}`);
+  const say = (line: string) => {
+    if (!flags.json) process.stderr.write(`${line}\n`);
+  };
+  try {
+    const deploy = await openDeploy({
+      config: cli.loaded.config,
+      projectRoot: cli.projectRoot,
+      stateRoot: cli.stateRoot,
+      runtime: cli.runtime,
+      logger: flags.json ? cli.logger : progressLogger(`[${name}]`, say),
+    });
+    try {
+      return await body(deploy, cli, say);
+    } finally {
+      await deploy.close();
+    }
+  } finally {
+    await cli.runtime.close();
+  }
+}
+
+/** The final answer of promote / rollback / resume: JSON, or one line on stdout. */
+export function reportDeployment(flags: DeployCliFlags, deploy: DeployContext, record: DeploymentRecord | undefined, verb: string): number {
+  const ok = record === undefined || (verb === 'promote' ? record.state === 'promoted' : record.state !== 'rolling_back');
+  if (flags.json) {
+    const data = record
+      ? { ok, deployment: record, transitions: deploy.store.transitions(record.id), switches: deploy.runner.switches }
+      : { ok, deployment: null, message: 'no running deployment' };
+    process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    return ok ? 0 : 1;
+  }
+  if (!record) {
+    process.stdout.write(`[${verb}] no running deployment: nothing to do\n`);
+    return 0;
+  }
+  const { baseline, candidate } = record.plan;
+  const serving = record.state === 'promoted' ? candidate.lane : baseline.lane;
+  const switches = deploy.runner.switches.map((s) => `${s.from ?? '-'}→${s.to} ${s.took_ms} ms`).join(', ');
+  const why = record.state === 'rolled_back' || record.state === 'rolling_back' ? `: ${record.rollback?.reason ?? ''}` : '';
+  process.stdout.write(
+    `[${verb}] deployment ${record.id} (upgrade ${record.upgradeId}) ${record.state}; ${serving} serves${why}${switches ? ` (switches: ${switches})` : ''}\n`,
+  );
+  return ok ? 0 : 1;
+}
+
+interface PromoteFlags extends DeployCliFlags {
+  observe?: string;
+  interval?: string;
+  flags?: string;
+  allowContract?: boolean;
+  maxFailedChecks?: string;
+  failureMode?: string;
+  retention?: string;
+  resumeObserving?: string;
+}
+
+/** Flags → the promotion options input (`parsePromotionOptions` validates it, as for the API). */
+export function promotionInputFromFlags(id: string | undefined, flags: PromoteFlags): Record<string, unknown> {
+  return {
+    ...(id && id !== 'latest' ? { upgradeId: id } : {}),
+    ...(flags.observe ? { observeMs: flags.observe } : {}),
+    ...(flags.interval ? { intervalMs: flags.interval } : {}),
+    ...(flags.flags ? { flags: flags.flags } : {}),
+    ...(flags.allowContract ? { allowContract: true } : {}),
+    ...(flags.maxFailedChecks ? { maxFailedChecks: Number(flags.maxFailedChecks) } : {}),
+    ...(flags.failureMode ? { failureMode: flags.failureMode } : {}),
+    ...(flags.retention ? { retentionMs: flags.retention } : {}),
+    ...(flags.resumeObserving ? { resumeObserving: flags.resumeObserving } : {}),
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('promote [id]')
+    .description('promote a staged upgrade: canary live → switch the proxy → observe (flags one at a time) → promoted, or roll back')
+    .option('--observe <duration>', 'observe window per phase (10m, 30s, 500ms)', '10m')
+    .option('--interval <duration>', 'gate check interval (default: min(15s, observe))')
+    .option('--flags <list>', 'flags to flip one at a time, each observed: PROMPT_MODE,SANDBOX_MODE=strict,...')
+    .option('--allow-contract', 'promote although the schema-compat gate warned')
+    .option('--max-failed-checks <n>', 'failed gate checks before an automatic rollback', '3')
+    .option('--failure-mode <mode>', 'total | consecutive')
+    .option('--retention <duration>', 'how long the old lane is kept stopped for rollback', '24h')
+    .option('--resume-observing <policy>', 'after a controller crash while observing: continue | rollback')
+    .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
+    .option('--config <file>', 'wvo.config.json to use')
+    .option('--json', 'print the deployment, its transitions and switch times as JSON')
+    .addHelpText(
+      'after',
+      '\n<id> is the staged upgrade (default: the newest). Exit 0 promoted, 1 rolled back or failed, 2 usage.\n' +
+        'Needs the proxy admin API (config proxy.admin, token: proxy.tokenFile or WVO_PROXY_TOKEN);\n' +
+        '--flags needs WVO_ADMIN_TOKEN (the lanes\' flag endpoint). A killed promote is finished by `wvo resume`.',
+    )
+    .action(
+      action(async (id: string | undefined, flags: PromoteFlags) =>
+        withDeploy(flags, 'promote', async (deploy) => {
+          const record = await deploy.operations.promote(promotionInputFromFlags(id, flags));
+          return reportDeployment(flags, deploy, record, 'promote');
+        }),
+      ),
+    );
+}

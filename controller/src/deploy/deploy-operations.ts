@@ -1,0 +1,168 @@
+import type { Clock } from '../../../common/src/clock.js';
+import { WvoError } from '../../../common/src/errors.js';
+import { silentLogger, type Logger } from '../../../common/src/logger.js';
+import type { PromotionFunctions } from '../api/promotion-functions.js';
+import {
+  Reconciler,
+  buildPromotionPlan,
+  isSettled,
+  parsePromotionOptions,
+  type DeploymentRecord,
+  type DeploymentStore,
+  type EffectRunner,
+  type PromotionOptions,
+} from '../promotion/index.js';
+import type { ProxyAdminClient } from '../proxy/index.js';
+import type { LaneRuntime } from '../runtime/index.js';
+import { parseResumeOptions, parseRollbackOptions } from './deploy-options.js';
+
+export interface DeployOperationsDeps {
+  store: DeploymentStore;
+  runner: EffectRunner;
+  proxy: ProxyAdminClient;
+  runtime: LaneRuntime;
+  clock: Clock;
+  logger?: Logger;
+  /** Needed when a plan flips flags (the workers' WVO_ADMIN_TOKEN). */
+  workerToken?: string;
+  /** Retry pause of a rollback whose effects failed (default 1 s). */
+  rollbackRetryMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface BegunDeployment {
+  /** As persisted when accepted (state `shadowed`). */
+  deployment: DeploymentRecord;
+  /** Settles when it is promoted or rolled back; rejects when the controller "crashes" (non-coded error). */
+  done: Promise<DeploymentRecord>;
+}
+
+export interface DeployStatus {
+  running: DeploymentRecord | null;
+  deployments: DeploymentRecord[];
+  proxy: Awaited<ReturnType<ProxyAdminClient['lanes']>> | { error: string };
+}
+
+/**
+ * `wvo promote|rollback|resume` and the controller API's promote/rollback: the same functions,
+ * the same options types. Every refusal (no staged upgrade, tests skipped, one at a time, proxy
+ * not routing to the baseline, candidate image missing, no worker token for flags) is thrown
+ * before a deployment record exists, so a refused call changes nothing.
+ */
+export class DeployOperations {
+  /** Drives promotions begun here. */
+  readonly reconciler: Reconciler;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: DeployOperationsDeps) {
+    this.log = deps.logger ?? silentLogger();
+    this.reconciler = this.newReconciler();
+  }
+
+  /**
+   * Rollback and resume get a reconciler of their own, like a second controller: the promotion's
+   * driver then sees the record advanced by someone else and stops, instead of re-issuing the
+   * same rollback effects concurrently.
+   */
+  private newReconciler(): Reconciler {
+    const { deps } = this;
+    return new Reconciler({
+      store: deps.store,
+      runner: deps.runner,
+      clock: deps.clock,
+      logger: this.log,
+      ...(deps.rollbackRetryMs !== undefined ? { rollbackRetryMs: deps.rollbackRetryMs } : {}),
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    });
+  }
+
+  /** Validate and persist a deployment, then drive it in the background. */
+  async begin(input: unknown): Promise<BegunDeployment> {
+    const options = parsePromotionOptions(input);
+    await this.expireRetention();
+    if (!this.deps.store.running()) await this.precheck(options);
+    const deployment = this.reconciler.start(options); // WVO_PROMOTION_IN_PROGRESS by the store's unique index
+    const done = this.reconciler
+      .apply(deployment.id, { type: 'start' })
+      .then(() => this.reconciler.drive(deployment.id))
+      .then((record) => this.settled(record));
+    done.catch(() => undefined);
+    return { deployment, done };
+  }
+
+  /** `wvo promote`: begin, then wait until promoted or rolled back. */
+  async promote(input: unknown): Promise<DeploymentRecord> {
+    return (await this.begin(input)).done;
+  }
+
+  /** `wvo rollback [<id>]`: the running deployment, else the newest promoted one. */
+  rollback(input: unknown): Promise<DeploymentRecord> {
+    const options = parseRollbackOptions(input);
+    return this.newReconciler().rollback(options.reason, options.id);
+  }
+
+  /** `wvo resume [<id>]`: continue or roll back what a dead controller left running. */
+  resume(input: unknown): Promise<DeploymentRecord | undefined> {
+    return this.newReconciler().resume(parseResumeOptions(input).id);
+  }
+
+  async status(): Promise<DeployStatus> {
+    const proxy = await this.deps.proxy.lanes().catch((error: unknown) => ({ error: (error as Error).message }));
+    return { running: this.deps.store.running() ?? null, deployments: this.deps.store.list(10), proxy };
+  }
+
+  /** The controller API's promotion seam (api/promotion-functions.ts). */
+  promotionFunctions(): PromotionFunctions {
+    return {
+      promote: (options) => this.begin(options),
+      rollback: async ({ id, reason }) => ({ deployment: await this.rollback({ id, reason }) }),
+    };
+  }
+
+  private async precheck(options: PromotionOptions): Promise<void> {
+    const upgrade = this.deps.store.getUpgrade(options.upgradeId);
+    const plan = buildPromotionPlan(upgrade, options); // the plan's own refusals, before any I/O
+    if (plan.flags.length > 0 && !this.deps.workerToken) {
+      throw new WvoError('WVO_DEPLOY_WORKER_TOKEN_MISSING', `the plan flips ${plan.flags.map((f) => f.name).join(', ')} but no worker admin token is set`, {
+        subject: 'WVO_ADMIN_TOKEN',
+        hint: 'set WVO_ADMIN_TOKEN for the controller and the lanes, or promote without --flags',
+        exitCode: 2,
+      });
+    }
+    const lanes = await this.deps.proxy.lanes();
+    if (lanes.active !== plan.baseline.lane) {
+      throw new WvoError(
+        'WVO_DEPLOY_BASELINE_NOT_ACTIVE',
+        `upgrade ${upgrade.id} was staged against ${plan.baseline.lane}, but the proxy routes to ${lanes.active ?? 'no lane'}`,
+        {
+          subject: plan.baseline.lane,
+          hint: 'run `wvo upgrade` again against the lane that serves now',
+          details: { active: lanes.active, baseline: plan.baseline.lane, candidate: plan.candidate.lane },
+        },
+      );
+    }
+    await this.deps.runtime.ensureImage(plan.candidate.image); // WVO_IMAGE_NOT_FOUND (e.g. a removed local stage)
+  }
+
+  /**
+   * A driver that stepped aside (another reconciler advanced the deployment, e.g. `rollback`) returns
+   * an unsettled record: wait, bounded, for the other one to settle it.
+   */
+  private async settled(record: DeploymentRecord, timeoutMs = 120_000): Promise<DeploymentRecord> {
+    const deadline = this.deps.clock.now() + timeoutMs;
+    let current = record;
+    while (!isSettled(current.state) && this.deps.clock.now() < deadline) {
+      await this.deps.clock.sleep(50);
+      current = this.deps.store.get(record.id);
+    }
+    return current;
+  }
+
+  private async expireRetention(): Promise<void> {
+    try {
+      await this.reconciler.expireRetention();
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not remove an old lane whose retention ended; continuing');
+    }
+  }
+}

@@ -1,0 +1,296 @@
+import type { Clock } from '../../../common/src/clock.js';
+import { WvoError } from '../../../common/src/errors.js';
+import { silentLogger, type Logger } from '../../../common/src/logger.js';
+import { artifactWriters, type DeploymentRecord, type Effect, type EffectRunner, type MetricsSnapshot } from '../promotion/index.js';
+import type { ProxyAdminClient, SwitchResult } from '../proxy/index.js';
+import type { LaneInfo, LaneRuntime } from '../runtime/index.js';
+import { readOrchestratorStatus } from './lane-status.js';
+import { putWorkerFlag } from './worker-flags-client.js';
+
+type Of<K extends Effect['kind']> = Extract<Effect, { kind: K }>;
+
+export interface LiveEffectRunnerOptions {
+  runtime: LaneRuntime;
+  proxy: ProxyAdminClient;
+  /** The live state directory, used when the baseline lane's own directory is unknown. */
+  stateRoot: string;
+  /** `<projectRoot>/experiments`: promotion_plan.json goes under mcp/upgrade/<id>/. */
+  experimentsRoot: string;
+  clock: Clock;
+  logger?: Logger;
+  /** Bearer token of the workers' flag endpoint; lanes started here get it as WVO_ADMIN_TOKEN. */
+  workerToken?: string;
+  /** Extra environment for the lanes this runner starts. */
+  laneEnv?: Record<string, string>;
+  readyTimeoutMs?: number;
+  /** SIGTERM grace when a lane is stopped (its in-flight calls finish inside it). */
+  stopTimeoutMs?: number;
+  /** Longest wait for the proxy to see a new lane healthy, or an old lane's in-flight requests end. */
+  proxyWaitMs?: number;
+  /** Poll interval of those waits. */
+  pollMs?: number;
+  /** The URL the proxy reaches a lane at (default: the runtime's, right when proxy and controller share a host). */
+  laneUrl?: (lane: LaneInfo) => string;
+  statusTimeoutMs?: number;
+}
+
+/** One switch the runner made (for `wvo promote --json` and the bench). */
+export interface SwitchRecord {
+  deployment: string;
+  from: string | null;
+  to: string;
+  rollback: boolean;
+  took_ms: number;
+  at: string;
+}
+
+const RUNNING = new Set(['ready', 'starting', 'unhealthy']);
+
+/**
+ * The promotion executor (DESIGN §5): the `EffectRunner` the reconciler drives, over the lanes
+ * runtime, the proxy admin API and the workers' flag endpoint. Every method is idempotent (it is
+ * re-issued after a crash) and reports an effect that did not work as a WvoError (→ rollback).
+ * It never stops or restarts the lane the proxy routes new traffic to.
+ */
+export class LiveEffectRunner implements EffectRunner {
+  readonly switches: SwitchRecord[] = [];
+  private readonly log: Logger;
+  private readonly writers: Pick<EffectRunner, 'writePlan' | 'writeWorkerManager'>;
+
+  constructor(private readonly o: LiveEffectRunnerOptions) {
+    this.log = o.logger ?? silentLogger();
+    this.writers = artifactWriters({ experimentsRoot: o.experimentsRoot, stateRoot: o.stateRoot, clock: o.clock });
+  }
+
+  private async doStartCanary(effect: Of<'start_canary_lane'>, deployment: DeploymentRecord): Promise<void> {
+    const { lane, image } = effect;
+    await this.assertNotActive(lane, 'start the canary in');
+    const existing = await this.o.runtime.getLane(lane);
+    const reusable =
+      existing && existing.status === 'ready' && existing.image === image && existing.deploymentId === deployment.id && !existing.dryRun;
+    let info: LaneInfo;
+    if (reusable) {
+      info = existing;
+      this.log.info({ lane, effect: 'start_canary_lane' }, `${lane} already runs ${image} for this deployment`);
+    } else {
+      // A stopped lane of an older deployment (its retention copy) or a half-started one: replace it.
+      if (existing) await this.o.runtime.removeLane(lane, { timeoutMs: this.stopTimeout });
+      info = await this.startLive(lane, image, deployment, await this.liveStateDir(deployment));
+    }
+    await this.register(info);
+  }
+
+  private async doStartLane(effect: Of<'start_lane'>, deployment: DeploymentRecord): Promise<void> {
+    const { lane, image } = effect;
+    const existing = await this.o.runtime.getLane(lane);
+    let info: LaneInfo;
+    if (existing && existing.status === 'ready') info = existing;
+    else {
+      const stateDir = existing?.stateDir ?? (await this.liveStateDir(deployment));
+      if (existing) await this.o.runtime.removeLane(lane, { timeoutMs: this.stopTimeout });
+      info = await this.startLive(lane, image, deployment, stateDir);
+    }
+    await this.register(info);
+  }
+
+  private async doSwitchProxy(effect: Of<'switch_proxy'>, deployment: DeploymentRecord): Promise<void> {
+    const rollback = deployment.state === 'rolling_back';
+    if (!rollback) {
+      // The proxy trusts its last health check (up to an interval old): ask the lane itself too.
+      const health = await this.o.runtime.health(effect.to).catch(() => undefined);
+      if (health && !health.ready) {
+        throw new WvoError('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${effect.to} is not ready (${health.detail ?? health.status}); switch refused`, {
+          subject: effect.to,
+          hint: '`wvo lane logs ' + effect.to + '`; the deployment rolls back, traffic stays where it was',
+          details: { status: health.status, ...(health.httpStatus ? { http_status: health.httpStatus } : {}) },
+        });
+      }
+    }
+    // Rollback moves the candidate's sessions at once: nobody should wait on a lane being abandoned.
+    const result: SwitchResult = await this.o.proxy.switchTo(effect.to, rollback ? { rollback: true } : {});
+    const record: SwitchRecord = {
+      deployment: deployment.id,
+      from: result.previous,
+      to: result.active,
+      rollback,
+      took_ms: result.took_ms,
+      at: result.switched_at,
+    };
+    this.switches.push(record);
+    this.log.info(
+      { effect: 'switch_proxy', ...record, noop: result.noop },
+      result.noop ? `proxy already routes to ${effect.to}` : `proxy switched ${result.previous ?? '-'} → ${effect.to} in ${result.took_ms} ms`,
+    );
+  }
+
+  // Effects run one at a time: a rollback requested while a step is in flight (another reconciler
+  // in this process) waits for that step, so e.g. a flag flip can never land after its revert.
+  startCanary: EffectRunner['startCanary'] = (effect, deployment) => this.serial(() => this.doStartCanary(effect, deployment));
+  startLane: EffectRunner['startLane'] = (effect, deployment) => this.serial(() => this.doStartLane(effect, deployment));
+  switchProxy: EffectRunner['switchProxy'] = (effect, deployment) => this.serial(() => this.doSwitchProxy(effect, deployment));
+  flipFlag: EffectRunner['flipFlag'] = (effect, deployment) =>
+    this.serial(() => this.setFlag(effect.lane, effect.flag, effect.value, deployment, 'flip_flag'));
+  revertFlag: EffectRunner['revertFlag'] = (effect, deployment) =>
+    this.serial(() => this.setFlag(effect.lane, effect.flag, effect.value, deployment, 'revert_flag'));
+  stopLane: EffectRunner['stopLane'] = (effect) => this.serial(() => this.doStopLane(effect));
+  removeLane: EffectRunner['removeLane'] = (effect) => this.serial(() => this.doRemoveLane(effect));
+
+  private async doStopLane(effect: Of<'stop_lane'>): Promise<void> {
+    const { lane } = effect;
+    await this.assertNotActive(lane, 'stop');
+    const quiesceStarted = this.o.clock.now();
+    await this.quiesce(lane);
+    this.log.debug({ lane, ms: this.o.clock.now() - quiesceStarted }, 'quiesced');
+    const info = await this.o.runtime.getLane(lane);
+    if (!info || !RUNNING.has(info.status)) {
+      this.log.info({ lane, effect: 'stop_lane' }, `${lane} is not running`);
+      return;
+    }
+    await this.o.runtime.stopLane(lane, { timeoutMs: this.stopTimeout });
+    this.log.info({ lane, effect: 'stop_lane' }, `${lane} stopped (kept for rollback)`);
+  }
+
+  private async doRemoveLane(effect: Of<'remove_lane'>): Promise<void> {
+    await this.assertNotActive(effect.lane, 'remove');
+    await this.o.runtime.removeLane(effect.lane, { timeoutMs: this.stopTimeout });
+    this.log.info({ lane: effect.lane, effect: 'remove_lane' }, `${effect.lane} removed (retention over)`);
+  }
+
+  async readMetrics(deployment: DeploymentRecord): Promise<MetricsSnapshot> {
+    const at = this.o.clock.now();
+    const { candidate, baseline } = deployment.plan;
+    const [proxyText, candidateStatus, baselineStatus] = await Promise.all([
+      this.o.proxy.metrics(),
+      this.statusOf(candidate.lane),
+      this.statusOf(baseline.lane),
+    ]);
+    return {
+      at,
+      proxyText,
+      ...(candidateStatus === undefined ? {} : { candidateStatus }),
+      ...(baselineStatus === undefined ? {} : { baselineStatus }),
+    };
+  }
+
+  writePlan: EffectRunner['writePlan'] = (deployment, transitions) => this.writers.writePlan(deployment, transitions);
+  writeWorkerManager: EffectRunner['writeWorkerManager'] = (deployment, transitions) =>
+    this.writers.writeWorkerManager(deployment, transitions);
+
+  // -------------------------------------------------------------------------------------------
+
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private get stopTimeout(): number {
+    return this.o.stopTimeoutMs ?? 10_000;
+  }
+
+  private laneEnv(): Record<string, string> {
+    return { ...this.o.laneEnv, ...(this.o.workerToken ? { WVO_ADMIN_TOKEN: this.o.workerToken } : {}) };
+  }
+
+  private async startLive(lane: string, image: string, deployment: DeploymentRecord, stateDir: string): Promise<LaneInfo> {
+    const started = this.o.clock.now();
+    const info = await this.o.runtime.startLane(
+      { name: lane, image, stateDir, dryRun: false, role: 'live', deploymentId: deployment.id, env: this.laneEnv() },
+      this.o.readyTimeoutMs ? { readyTimeoutMs: this.o.readyTimeoutMs } : {},
+    );
+    this.log.info({ lane, url: info.url, effect: 'start_lane' }, `${lane} ready (${image}, live state, DRY_RUN=0) in ${this.o.clock.now() - started} ms`);
+    return info;
+  }
+
+  /** Both lanes serve the same live database: the baseline's directory, else the state root. */
+  private async liveStateDir(deployment: DeploymentRecord): Promise<string> {
+    const baseline = await this.o.runtime.getLane(deployment.plan.baseline.lane).catch(() => undefined);
+    return baseline?.stateDir ?? this.o.stateRoot;
+  }
+
+  private async assertNotActive(lane: string, what: string): Promise<void> {
+    const { active } = await this.o.proxy.lanes();
+    if (active === lane) {
+      throw new WvoError('WVO_DEPLOY_LANE_ACTIVE', `refusing to ${what} ${lane}: the proxy routes traffic to it`, {
+        subject: lane,
+        hint: 'the upgrade names the serving lane as its candidate; `wvo status` shows the active lane',
+      });
+    }
+  }
+
+  /** Register (or re-point) the lane with the proxy and wait until the proxy's health check passes. */
+  private async register(info: LaneInfo): Promise<void> {
+    const url = this.o.laneUrl?.(info) ?? info.url;
+    if (!url) throw new WvoError('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${info.name} has no URL (${info.status})`, { subject: info.name });
+    await this.o.proxy.registerLane({ name: info.name, url });
+    const healthy = await this.poll(async () => (await this.o.proxy.lanes()).lanes.find((l) => l.name === info.name)?.healthy === true);
+    if (!healthy) {
+      throw new WvoError('WVO_DEPLOY_LANE_UNHEALTHY', `the proxy does not see ${info.name} (${url}) healthy`, {
+        subject: info.name,
+        hint: 'can the proxy reach the lane at that URL? (`wvo proxy` logs, lane logs)',
+      });
+    }
+    this.log.info({ lane: info.name, url, effect: 'register' }, `proxy sees ${info.name} healthy at ${url}`);
+  }
+
+  /**
+   * Before a lane stops: sessions still pinned to it move now (a drain with deadline 0), and the
+   * requests the proxy already forwarded there finish (bounded; the worker's own SIGTERM drain
+   * covers the rest).
+   */
+  private async quiesce(lane: string): Promise<void> {
+    const view = (await this.o.proxy.lanes()).lanes.find((l) => l.name === lane);
+    if (!view) return;
+    if (view.role === 'draining') await this.o.proxy.drain(lane, { timeoutMs: 0 });
+    const idle = await this.poll(async () => ((await this.o.proxy.lanes()).lanes.find((l) => l.name === lane)?.inflight ?? 0) === 0);
+    this.log.info({ lane, effect: 'stop_lane', idle }, `${lane} quiesced`);
+    if (!idle) this.log.warn({ lane }, `${lane} still has requests in flight; stopping anyway (the worker finishes them)`);
+  }
+
+  private async setFlag(lane: string, flag: string, value: string, deployment: DeploymentRecord, effect: string): Promise<void> {
+    const token = this.o.workerToken;
+    if (!token) {
+      throw new WvoError('WVO_DEPLOY_WORKER_TOKEN_MISSING', `cannot set ${flag}: no worker admin token`, {
+        subject: 'WVO_ADMIN_TOKEN',
+        hint: 'set WVO_ADMIN_TOKEN for the controller and the lanes',
+      });
+    }
+    // The lanes share the live database: if the named lane does not answer, the other one writes it.
+    const { baseline, candidate } = deployment.plan;
+    const order = [lane, ...[candidate.lane, baseline.lane].filter((l) => l !== lane)];
+    let last: unknown;
+    for (const name of order) {
+      const info = await this.o.runtime.getLane(name).catch(() => undefined);
+      if (!info?.url || info.status !== 'ready') continue;
+      try {
+        const result = await putWorkerFlag(info.url, flag, value, { token });
+        this.log.info({ lane: name, flag, value: result.value, previous: result.previous, effect }, `${flag}=${result.value} (was ${result.previous ?? 'unset'}) via ${name}`);
+        return;
+      } catch (error) {
+        last = error;
+      }
+    }
+    if (last) throw last;
+    throw new WvoError('WVO_DEPLOY_FLAG_FAILED', `cannot set ${flag}=${value}: no lane of deployment ${deployment.id} is running`, {
+      subject: flag,
+      hint: '`wvo lanes`; `wvo resume` re-issues the flag once a lane runs',
+    });
+  }
+
+  private async statusOf(lane: string): Promise<unknown> {
+    const info = await this.o.runtime.getLane(lane).catch(() => undefined);
+    if (!info?.url || info.status !== 'ready') return undefined;
+    return readOrchestratorStatus(info.url, this.o.statusTimeoutMs);
+  }
+
+  private async poll(check: () => Promise<boolean>): Promise<boolean> {
+    const deadline = this.o.clock.now() + (this.o.proxyWaitMs ?? 10_000);
+    for (;;) {
+      if (await check()) return true;
+      if (this.o.clock.now() >= deadline) return false;
+      await this.o.clock.sleep(this.o.pollMs ?? 50);
+    }
+  }
+}

@@ -1,0 +1,248 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../../common/src/clock.js';
+import { connectMcp, type McpSession } from '../../common/src/mcp-client.js';
+import { parseConfig } from '../../controller/src/config/index.js';
+import { openDeploy, progressLogger, type DeployContext } from '../../controller/src/deploy/index.js';
+import { DeploymentStore, type DeploymentRecord, type DeploymentState, type UpgradeSummary } from '../../controller/src/promotion/index.js';
+import { ProxyAdminClient, startProxy, type RunningProxy } from '../../controller/src/proxy/index.js';
+import { LocalRuntime } from '../../controller/src/runtime/index.js';
+import { seedState } from '../../worker/src/index.js';
+
+export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+export const CLI_MAIN = join(REPO_ROOT, 'dist/controller/src/cli/main.js');
+export const PROXY_TOKEN = 'deploy-proxy-token-0123456789';
+export const WORKER_TOKEN = 'deploy-worker-token-0123456789';
+
+/**
+ * A built tree whose worker fails every second tool call with HTTP 500 while SANDBOX_MODE is on:
+ * the real worker (this repo's dist/) behind a small fault front in the same process. It is a
+ * real lane (the local runtime starts it like any tree), a candidate that breaks under a flag.
+ */
+export function makeFlakyTree(dir: string): string {
+  mkdirSync(join(dir, 'dist/worker/src'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'flaky-worker', version: '0.0.1', type: 'module' }));
+  const worker = JSON.stringify(join(REPO_ROOT, 'dist/worker/src/index.js'));
+  writeFileSync(
+    join(dir, 'dist/worker/src/main.js'),
+    `import http from 'node:http';
+import { startWorker } from ${worker};
+const inner = await startWorker({ stateRoot: process.env.WVO_STATE_ROOT, port: 0, dryRun: process.env.WVO_DRY_RUN === '1' });
+let failing = false;
+let calls = 0;
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    if (failing && req.method === 'POST' && body.includes('"tools/call"') && ++calls % 2 === 0) {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end('{"error":"injected fault: SANDBOX_MODE breaks this candidate"}');
+      return;
+    }
+    const up = http.request(inner.url + req.url, { method: req.method, headers: req.headers }, (ur) => {
+      if (req.method === 'PUT' && req.url === '/admin/flags/SANDBOX_MODE' && ur.statusCode === 200) {
+        failing = JSON.parse(body.toString()).value !== 'off';
+      }
+      res.writeHead(ur.statusCode, ur.headers);
+      ur.pipe(res);
+    });
+    up.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
+    res.on('close', () => up.destroy());
+    up.end(body);
+  });
+});
+server.listen(Number(process.env.WVO_PORT ?? 0), process.env.WVO_HOST ?? '127.0.0.1', () => {
+  const port = server.address().port;
+  process.stdout.write(JSON.stringify({ event: 'listening', port, url: 'http://127.0.0.1:' + port }) + '\\n');
+});
+const stop = async () => { server.close(); server.closeAllConnections(); await inner.close(); process.exit(0); };
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+`,
+  );
+  return dir;
+}
+
+export interface DeployRig {
+  root: string;
+  stateRoot: string;
+  runtime: LocalRuntime;
+  proxy: RunningProxy;
+  admin: ProxyAdminClient;
+  store: DeploymentStore;
+  deploy: DeployContext;
+  /** wvo.config.json for CLI processes (local runtime, this state root, the proxy's admin URL). */
+  configFile: string;
+  /** Record a staged upgrade blue → green (tests and schema-compat ok unless overridden). */
+  stage(overrides?: Partial<UpgradeSummary>): UpgradeSummary;
+  waitForState(id: string, states: DeploymentState[], timeoutMs?: number): Promise<DeploymentRecord>;
+  close(): Promise<void>;
+}
+
+/**
+ * Seeded live state, lane `blue` (this repo's built tree, DRY_RUN=0) started by the local
+ * runtime, a real proxy in front (admin on loopback, short drain), and the deploy executor.
+ */
+export async function startDeployRig(options: { drainTimeoutMs?: number; tasks?: number } = {}): Promise<DeployRig> {
+  const root = mkdtempSync(join(tmpdir(), 'wvo-deploy-test-'));
+  const stateRoot = join(root, 'state');
+  const cleanups: Array<() => Promise<unknown> | unknown> = [() => rmSync(root, { recursive: true, force: true })];
+  const close = async () => {
+    for (const fn of cleanups.splice(0).reverse()) await Promise.resolve(fn()).catch(() => undefined);
+  };
+  try {
+    await seedState({ stateRoot, tasks: options.tasks ?? 300, seed: 7 });
+    // Same run dir as `openCliContext`, so spawned `wvo` processes see these lanes.
+    const runtime = new LocalRuntime({ runDir: join(stateRoot, 'runtime', 'local'), readyTimeoutMs: 20_000, stopTimeoutMs: 5_000 });
+    cleanups.push(async () => {
+      for (const lane of await runtime.listLanes()) await runtime.removeLane(lane.name, { timeoutMs: 2_000 });
+    });
+    const blue = await runtime.startLane({
+      name: 'blue',
+      image: REPO_ROOT,
+      stateDir: stateRoot,
+      dryRun: false,
+      role: 'live',
+      env: { WVO_ADMIN_TOKEN: WORKER_TOKEN },
+    });
+    const proxy = await startProxy({
+      listen: '127.0.0.1:0',
+      admin: '127.0.0.1:0',
+      token: PROXY_TOKEN,
+      statePath: join(root, 'routes.json'),
+      lanes: [{ name: 'blue', url: blue.url! }],
+      active: 'blue',
+      healthIntervalMs: 100,
+      drainTimeoutMs: options.drainTimeoutMs ?? 500,
+    });
+    cleanups.push(() => proxy.close());
+    const admin = new ProxyAdminClient({ url: proxy.adminUrl, token: PROXY_TOKEN });
+    cleanups.push(() => admin.close());
+    const store = DeploymentStore.open(stateRoot);
+    cleanups.push(() => store.close());
+    const config = parseConfig({ runtime: 'local', stateRoot: './state', proxy: { admin: proxy.adminUrl }, lanes: { readyTimeoutMs: 20_000, stopTimeoutMs: 5_000 } });
+    const configFile = join(root, 'wvo.config.json');
+    writeFileSync(configFile, JSON.stringify({ runtime: 'local', stateRoot: './state', proxy: { admin: proxy.adminUrl }, lanes: { readyTimeoutMs: 20_000, stopTimeoutMs: 5_000 } }));
+    const deploy = await openDeploy({
+      config,
+      projectRoot: root,
+      stateRoot,
+      runtime,
+      proxy: admin,
+      store,
+      clock: systemClock,
+      env: { WVO_ADMIN_TOKEN: WORKER_TOKEN },
+      // DEPLOY_TEST_LOG=1 prints the executor's progress lines with times (debugging slow steps).
+      ...(process.env.DEPLOY_TEST_LOG ? { logger: progressLogger('[deploy]', (line) => console.error(`${new Date().toISOString().slice(11, 23)} ${line}`)) } : {}),
+    });
+    let n = 0;
+    return {
+      root,
+      stateRoot,
+      runtime,
+      proxy,
+      admin,
+      store,
+      deploy,
+      configFile,
+      stage(overrides = {}) {
+        const summary: UpgradeSummary = {
+          id: `up-test-${++n}`,
+          outcome: 'passed',
+          steps: ['preflight', 'lock', 'stage', 'build', 'test', 'snapshot', 'shadow', 'schema-compat', 'summary'].map((name) => ({ name, status: 'ok' })),
+          baseline: { lane: 'blue', image: REPO_ROOT },
+          candidate: { lane: 'green', image: REPO_ROOT },
+          ...overrides,
+        };
+        store.recordUpgrade(summary, Date.now());
+        return summary;
+      },
+      async waitForState(id, states, timeoutMs = 30_000) {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const record = store.find(id);
+          if (record && states.includes(record.state)) return record;
+          if (Date.now() > deadline) throw new Error(`deployment ${id} did not reach ${states.join('|')} (now ${record?.state})`);
+          await sleep(25);
+        }
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface Traffic {
+  sessions: McpSession[];
+  sent: number;
+  failed: number;
+  failures: string[];
+  /** Task ids whose `dispatch` was acknowledged (committed writes). */
+  dispatched: string[];
+  /** Stop the loops (sessions stay open). */
+  stop(): Promise<void>;
+  /** One more call on every session: how many answered. */
+  probeAll(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Steady MCP load through the proxy from real SDK sessions (bounded by `maxMs`): reads on every
+ * session, `dispatch` (a committed write) on the first `writers` sessions.
+ */
+export async function startTraffic(url: string, options: { sessions: number; writers?: number; intervalMs?: number; maxMs?: number }): Promise<Traffic> {
+  const sessions = await Promise.all(Array.from({ length: options.sessions }, (_, i) => connectMcp(`${url}/mcp`, `deploy-load-${i}`)));
+  const reads = [
+    { tool: 'orchestrator_status', arguments: {} },
+    { tool: 'plan_next', arguments: { limit: 3 } },
+    { tool: 'autopilot_status', arguments: {} },
+  ];
+  const t: Omit<Traffic, 'stop' | 'probeAll' | 'close'> = { sessions, sent: 0, failed: 0, failures: [], dispatched: [] };
+  let stopping = false;
+  const deadline = Date.now() + (options.maxMs ?? 60_000);
+  const loops = sessions.map(async (session, index) => {
+    let turn = index;
+    const writer = index < (options.writers ?? 0);
+    while (!stopping && Date.now() < deadline) {
+      const call = writer ? { tool: 'dispatch', arguments: { agent: `writer-${index}` } } : reads[turn++ % reads.length]!;
+      t.sent++;
+      try {
+        const result = await session.call(call.tool, call.arguments);
+        const code = (result.value as { code?: string } | null)?.code;
+        if (result.isError && !(writer && (code === 'WVO_QUEUE_EMPTY' || code === 'WVO_TASK_NOT_READY'))) {
+          t.failed++;
+          if (t.failures.length < 20) t.failures.push(`${call.tool}: ${JSON.stringify(result.value).slice(0, 200)}`);
+        } else if (writer && !result.isError) {
+          t.dispatched.push((result.value as { task: { id: string } }).task.id);
+        }
+      } catch (error) {
+        t.failed++;
+        if (t.failures.length < 20) t.failures.push(`${call.tool}: ${(error as Error).message.slice(0, 200)}`);
+      }
+      await sleep(options.intervalMs ?? 20);
+    }
+  });
+  return Object.assign(t, {
+    async stop() {
+      stopping = true;
+      await Promise.all(loops);
+    },
+    async probeAll() {
+      const answers = await Promise.all(
+        sessions.map((s) => s.call('orchestrator_status').then((r) => !r.isError, () => false)),
+      );
+      return answers.filter(Boolean).length;
+    },
+    async close() {
+      stopping = true;
+      await Promise.all(loops);
+      await Promise.all(sessions.map((s) => s.close().catch(() => undefined)));
+    },
+  });
+}
