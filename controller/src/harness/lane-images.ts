@@ -5,12 +5,24 @@ import type { DockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { buildImage, packageVersion, resolveNodeImage } from '../runtime/images/image-build.js';
 import type { LaneImageBuilder } from './upgrade.js';
 
+/** Label carrying the hash of the staged sources an image was built from. */
+const SOURCE_HASH_LABEL = 'wvo.source-hash';
+
 /** Docker lanes run images: a stage becomes `wvo-worker:<id>` built on the local engine. */
 export function dockerLaneImages(runtime: DockerRuntime, config: WvoConfig): LaneImageBuilder {
   let nodeImage: Promise<string> | undefined;
   return {
-    async build(stageDir, tag, onProgress) {
+    async build(stageDir, tag, onProgress, sourceHash) {
       const docker = runtime.host().docker;
+      if (sourceHash) {
+        const [previous] = await docker.listImages({ filters: { label: [`${SOURCE_HASH_LABEL}=${sourceHash}`] } });
+        if (previous) {
+          const [repo, version] = tag.split(':') as [string, string];
+          await docker.getImage(previous.Id).tag({ repo, tag: version });
+          onProgress(`image ${tag}: same sources as ${previous.RepoTags?.[0] ?? previous.Id.slice(0, 19)}, reused`);
+          return tag;
+        }
+      }
       nodeImage ??= resolveNodeImage(docker, {
         nodeImage: config.images.nodeImage,
         pull: config.images.pull,
@@ -23,7 +35,7 @@ export function dockerLaneImages(runtime: DockerRuntime, config: WvoConfig): Lan
         tag,
         nodeImage: await nodeImage,
         version: packageVersion(stageDir),
-        extraLabels: { 'wvo.staged': 'true' },
+        extraLabels: { 'wvo.staged': 'true', ...(sourceHash ? { [SOURCE_HASH_LABEL]: sourceHash } : {}) },
         onProgress: (event) => onProgress(event.message ?? event.phase),
       });
       onProgress(`image ${built.tag} (${built.cachedSteps}/${built.steps} steps cached, ${Math.round(built.durationMs)} ms)`);

@@ -27,7 +27,11 @@ import { StepRecorder, type StepName, type StepOutcome, type StepRecord } from '
 
 /** Turns a built stage into something `runtime.startLane` can run (an image tag, or the tree itself). */
 export interface LaneImageBuilder {
-  build(stageDir: string, tag: string, onProgress: (message: string) => void): Promise<string>;
+  /**
+   * `sourceHash` names the staged sources: an image already built from the same sources is
+   * reused (re-tagged), so an unchanged baseline costs nothing on the next run.
+   */
+  build(stageDir: string, tag: string, onProgress: (message: string) => void, sourceHash?: string): Promise<string>;
   /** Is `ref` already runnable (an image the engine has, a built tree)? */
   exists(ref: string): Promise<boolean>;
 }
@@ -243,11 +247,12 @@ export async function runUpgrade(options: UpgradeOptions, context: UpgradeContex
       const buildCache = join(tmpRoot, 'wv-build');
       const candidateBuild = await buildStagedTree(candidateStage!.dir, buildCache, logger);
       say(`candidate tree ${candidateBuild.dist === 'cache-hit' ? 'unchanged (cached build)' : 'built'}`);
-      candidateImage = await context.images.build(candidateStage!.dir, `wvo-worker:${id}`, say);
+      candidateImage = await context.images.build(candidateStage!.dir, `wvo-worker:${id}`, say, candidateBuild.sourceHash);
       let baselineBuild: string | undefined;
       if (baselineStage) {
-        baselineBuild = (await buildStagedTree(baselineStage.dir, buildCache, logger)).dist;
-        baselineImage = await context.images.build(baselineStage.dir, `wvo-worker:${id}-baseline`, say);
+        const built = await buildStagedTree(baselineStage.dir, buildCache, logger);
+        baselineBuild = built.dist;
+        baselineImage = await context.images.build(baselineStage.dir, `wvo-worker:${id}-baseline`, say, built.sourceHash);
       }
       result.candidateImage = candidateImage;
       result.baselineImage = baselineImage;
