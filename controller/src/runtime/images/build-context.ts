@@ -268,12 +268,12 @@ export async function depsArchive(plan: ContextPlan, cacheDir = DEPS_CACHE_DIR):
 }
 
 /** The context's tar entries, in a stable order. */
-export async function* contextEntries(plan: ContextPlan): AsyncGenerator<TarEntry> {
+export async function* contextEntries(plan: ContextPlan, depsCacheDir?: string): AsyncGenerator<TarEntry> {
   yield { type: 'file', path: 'Dockerfile', content: await fs.readFile(plan.dockerfile) };
   yield { type: 'file', path: 'package.json', content: await fs.readFile(join(plan.root, 'package.json')) };
   // An empty state/ copied to /state with the image user's ownership (the base has no shell for RUN mkdir).
   yield { type: 'dir', path: 'state', mode: 0o755 };
-  const archive = await depsArchive(plan);
+  const archive = await depsArchive(plan, depsCacheDir);
   yield { type: 'file', path: 'node_modules.tar', mode: 0o644, size: statSync(archive).size, source: archive };
   if (plan.kind === 'controller') {
     // The controller builds worker images itself (wvo images build, the upgrade harness).

@@ -56,6 +56,12 @@ export interface BuildImageOptions {
   nodeImage: string;
   version: string;
   extraLabels?: Record<string, string>;
+  /** org.opencontainers.image.created (default: today, so same-day rebuilds stay cached). */
+  created?: string;
+  /** Ignore the engine's layer cache (benchmarks of cold builds). */
+  noCache?: boolean;
+  /** Where the node_modules archive is cached (default DEPS_CACHE_DIR). */
+  depsCacheDir?: string;
   onProgress?: Progress;
 }
 
@@ -86,26 +92,22 @@ export async function buildImage(docker: Docker, options: BuildImageOptions): Pr
   const started = Date.now();
   const plan = await planContext(options.root, options.kind);
   const counter = { bytes: 0 };
-  const revision = await gitRevision(options.root);
-  const labels: Record<string, string> = {
-    'wvo.version': options.version,
-    'wvo.image': options.kind,
-    'org.opencontainers.image.version': options.version,
-    ...(revision ? { 'org.opencontainers.image.revision': revision } : {}),
-    ...options.extraLabels,
-  };
+  const revision = (await gitRevision(options.root)) ?? 'unknown';
   options.onProgress?.({ phase: 'context', message: `${options.kind}: ${plan.packages.length} packages + dist` });
   const log: string[] = [];
   let steps = 0;
   let cachedSteps = 0;
   let failure: string | undefined;
   try {
-    const stream = await docker.buildImage(packTar(contextEntries(plan), counter), {
+    const stream = await docker.buildImage(packTar(contextEntries(plan, options.depsCacheDir), counter), {
       t: options.tag,
-      buildargs: { NODE_IMAGE: options.nodeImage, WVO_VERSION: options.version },
-      labels,
+      // Version labels come from build args in the Dockerfile, placed just before the code
+      // layer: API labels would append uncached steps after it.
+      buildargs: { NODE_IMAGE: options.nodeImage, WVO_VERSION: options.version, WVO_REVISION: revision, WVO_CREATED: options.created ?? new Date().toISOString().slice(0, 10) },
+      ...(options.extraLabels ? { labels: options.extraLabels } : {}),
       rm: true,
       forcerm: true,
+      ...(options.noCache ? { nocache: true } : {}),
     } as Docker.ImageBuildOptions);
     await new Promise<void>((resolve, reject) =>
       docker.modem.followProgress(
