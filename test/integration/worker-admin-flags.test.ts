@@ -50,7 +50,7 @@ describe('worker: PUT /admin/flags/:name', () => {
       expect(res.json.error.code).toBe('WVO_ADMIN_UNAUTHORIZED');
     }
     const db = new Database(join(dir, 'orchestrator.db'), { readonly: true });
-    cleanups.push(() => db.close());
+    cleanups.push(() => void db.close());
     expect(db.prepare("SELECT COUNT(*) AS n FROM settings WHERE key = 'PROMPT_MODE'").get()).toEqual({ n: 0 });
     expect(db.prepare("SELECT COUNT(*) AS n FROM events WHERE kind = 'flag_changed'").get()).toEqual({ n: 0 });
   });
@@ -73,7 +73,7 @@ describe('worker: PUT /admin/flags/:name', () => {
     expect((await put(handle.url, 'SANDBOX_MODE', { value: 'strict' }, TOKEN)).status).toBe(200);
 
     const db = new Database(join(dir, 'orchestrator.db'), { readonly: true });
-    cleanups.push(() => db.close());
+    cleanups.push(() => void db.close());
     const events = db.prepare("SELECT payload FROM events WHERE kind = 'flag_changed' ORDER BY id").all() as Array<{ payload: string }>;
     expect(events.map((e) => JSON.parse(e.payload))).toEqual([
       { flag: 'PROMPT_MODE', from: null, to: 'compact', via: 'admin' },

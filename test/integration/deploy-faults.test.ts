@@ -1,0 +1,129 @@
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../common/src/clock.js';
+import { isWvoError } from '../../common/src/errors.js';
+import { DeployOperations, type LiveEffectRunner } from '../../controller/src/deploy/index.js';
+import type { EffectRunner } from '../../controller/src/promotion/index.js';
+import { CLI_MAIN, PROXY_TOKEN, WORKER_TOKEN, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+
+let rig: DeployRig | undefined;
+let traffic: Traffic | undefined;
+afterEach(async () => {
+  await traffic?.close();
+  await rig?.close();
+  rig = undefined;
+  traffic = undefined;
+});
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isWvoError(error)) return error.code;
+    throw error;
+  }
+  throw new Error('expected a coded error');
+}
+
+/** The runner's methods as a plain object, so a test can wrap one of them. */
+function delegate(runner: LiveEffectRunner): EffectRunner {
+  return {
+    startCanary: (e, d) => runner.startCanary(e, d),
+    startLane: (e, d) => runner.startLane(e, d),
+    switchProxy: (e, d) => runner.switchProxy(e, d),
+    flipFlag: (e, d) => runner.flipFlag(e, d),
+    revertFlag: (e, d) => runner.revertFlag(e, d),
+    stopLane: (e, d) => runner.stopLane(e, d),
+    removeLane: (e, d) => runner.removeLane(e, d),
+    readMetrics: (d) => runner.readMetrics(d),
+    writePlan: (d, t) => runner.writePlan(d, t),
+    writeWorkerManager: (d, t) => runner.writeWorkerManager(d, t),
+  };
+}
+
+describe('deploy: refusals change nothing', () => {
+  it('promote with no staged upgrade: WVO_NO_STAGED_UPGRADE (CLI, --json, exit 1), no deployment, no lane', async () => {
+    rig = await startDeployRig();
+    const cli = await execa(process.execPath, [CLI_MAIN, 'promote', '--observe', '2s', '--config', rig.configFile, '--json'], {
+      cwd: rig.root,
+      env: { WVO_PROXY_TOKEN: PROXY_TOKEN, WVO_ADMIN_TOKEN: WORKER_TOKEN, WVO_LOG_LEVEL: 'warn' },
+      reject: false,
+    });
+    expect(cli.exitCode, cli.stderr).toBe(1);
+    expect(JSON.parse(cli.stdout).error.code).toBe('WVO_NO_STAGED_UPGRADE');
+    expect(await codeOf(rig.deploy.operations.promote({ upgradeId: 'nope' }))).toBe('WVO_NO_STAGED_UPGRADE');
+    expect(rig.store.list()).toEqual([]);
+    expect((await rig.runtime.listLanes()).map((l) => l.name)).toEqual(['blue']);
+  });
+
+  it('refuses untested, contract-migrating and wrongly-based upgrades before anything starts', async () => {
+    rig = await startDeployRig();
+    const skipped = rig.stage({ steps: [{ name: 'test', status: 'skipped' }, { name: 'schema-compat', status: 'ok' }] });
+    expect(await codeOf(rig.deploy.operations.promote({ upgradeId: skipped.id }))).toBe('WVO_TESTS_SKIPPED');
+    const contract = rig.stage({ steps: [{ name: 'test', status: 'ok' }, { name: 'schema-compat', status: 'warning' }] });
+    expect(await codeOf(rig.deploy.operations.promote({ upgradeId: contract.id }))).toBe('WVO_CONTRACT_MIGRATION');
+    const elsewhere = rig.stage({ baseline: { lane: 'green', image: 'x' }, candidate: { lane: 'blue', image: 'y' } });
+    expect(await codeOf(rig.deploy.operations.promote({ upgradeId: elsewhere.id }))).toBe('WVO_DEPLOY_BASELINE_NOT_ACTIVE');
+    const flags = rig.stage();
+    const noToken = new DeployOperations({ store: rig.store, runner: rig.deploy.runner, proxy: rig.admin, runtime: rig.runtime, clock: systemClock });
+    expect(await codeOf(noToken.promote({ upgradeId: flags.id, flags: 'PROMPT_MODE' }))).toBe('WVO_DEPLOY_WORKER_TOKEN_MISSING');
+    expect(rig.store.list()).toEqual([]);
+    expect((await rig.admin.lanes()).active).toBe('blue');
+  });
+
+  it('two promotions at once: the second is WVO_PROMOTION_IN_PROGRESS and changes nothing', async () => {
+    rig = await startDeployRig();
+    const first = rig.stage();
+    const second = rig.stage();
+    const begun = await rig.deploy.operations.begin({ upgradeId: first.id, observeMs: '30s', intervalMs: '1s' });
+    expect(await codeOf(rig.deploy.operations.begin({ upgradeId: second.id, observeMs: '2s' }))).toBe('WVO_PROMOTION_IN_PROGRESS');
+    const cli = await execa(process.execPath, [CLI_MAIN, 'promote', second.id, '--observe', '2s', '--config', rig.configFile, '--json'], {
+      cwd: rig.root,
+      env: { WVO_PROXY_TOKEN: PROXY_TOKEN, WVO_ADMIN_TOKEN: WORKER_TOKEN, WVO_LOG_LEVEL: 'warn' },
+      reject: false,
+    });
+    expect(JSON.parse(cli.stdout).error.code).toBe('WVO_PROMOTION_IN_PROGRESS');
+    expect(rig.store.list().map((d) => d.id)).toEqual([begun.deployment.id]);
+    await rig.waitForState(begun.deployment.id, ['observing']);
+    expect((await rig.deploy.operations.rollback({ id: begun.deployment.id })).state).toBe('rolled_back');
+    expect((await begun.done).state).toBe('rolled_back');
+  });
+});
+
+describe('deploy: switch to an unhealthy lane', () => {
+  it('the proxy refuses a switch to a lane that does not answer; traffic stays on blue', async () => {
+    rig = await startDeployRig();
+    await rig.admin.registerLane({ name: 'dead', url: 'http://127.0.0.1:9' });
+    await sleep(300); // a few health checks
+    // The effect as the reconciler issues it (only id and state are read by switchProxy).
+    const deployment = { id: 'dep-x', state: 'switched' } as Parameters<EffectRunner['switchProxy']>[1];
+    expect(await codeOf(rig.deploy.runner.switchProxy({ kind: 'switch_proxy', to: 'dead', from: 'blue' }, deployment))).toBe(
+      'WVO_PROXY_LANE_UNHEALTHY',
+    );
+    expect((await rig.admin.lanes()).active).toBe('blue');
+    expect(rig.deploy.runner.switches).toEqual([]);
+  });
+
+  it('a candidate that dies between ready and the switch: switch refused, rolled back, 0 failed requests', async () => {
+    rig = await startDeployRig();
+    const { runtime } = rig;
+    const runner = delegate(rig.deploy.runner);
+    runner.startCanary = async (effect, deployment) => {
+      await rig!.deploy.runner.startCanary(effect, deployment);
+      process.kill(Number((await runtime.getLane(effect.lane))!.id), 'SIGKILL'); // the lane dies
+      await sleep(300); // the proxy's health check (100 ms) notices too
+    };
+    const operations = new DeployOperations({ store: rig.store, runner, proxy: rig.admin, runtime, clock: systemClock, workerToken: WORKER_TOKEN });
+    traffic = await startTraffic(rig.proxy.url, { sessions: 20, intervalMs: 20, maxMs: 30_000 });
+    const upgrade = rig.stage();
+    const record = await operations.promote({ upgradeId: upgrade.id, observeMs: '2s', intervalMs: '500ms' });
+    await traffic.stop();
+    expect(record.state).toBe('rolled_back');
+    expect(record.rollback).toMatchObject({ from: 'switched' });
+    expect(record.rollback!.reason).toMatch(/switch_proxy failed: .*not (ready|healthy)/);
+    expect((await rig.admin.lanes()).active).toBe('blue');
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.failed).toBe(0);
+    expect(await traffic.probeAll()).toBe(20);
+  });
+});
