@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parseConfig } from '../../controller/src/config/index.js';
+import { dockerLaneImages } from '../../controller/src/harness/lane-images.js';
+import { parseUpgradeOptions } from '../../controller/src/harness/options.js';
+import { runUpgrade } from '../../controller/src/harness/upgrade.js';
+import { dockerRuntimeFrom, type DockerRuntime } from '../../controller/src/runtime/index.js';
+import { readShadowJson } from '../../controller/src/shadow/index.js';
+import { seedState } from '../../worker/src/index.js';
+import { describeDocker } from '../helpers/docker.js';
+import { cleanupProject, testId } from '../helpers/runtime-fixtures.js';
+import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
+
+/** The same harness, lanes as containers: staged images built through the engine's API. */
+describeDocker('wvo upgrade on the docker runtime', () => {
+  const docker = new Docker();
+  const project = testId('wvo-hd');
+  const config = parseConfig({ projectName: project, images: { pull: false } });
+  let ws: TempWorkspace;
+  let runtime: DockerRuntime;
+  let stateRoot: string;
+  const runIds: string[] = [];
+
+  beforeAll(async () => {
+    ws = await makeTempWorkspace('wvo-ws-docker-');
+    stateRoot = join(ws.dir, 'state');
+    seedState({ stateRoot, tasks: 80, seed: 5 });
+    runtime = dockerRuntimeFrom(config, { baseDir: ws.dir });
+  }, 120_000);
+
+  afterAll(async () => {
+    await cleanupProject(docker, project);
+    // The staged images this file's runs tagged (an image shared by tag is only untagged).
+    for (const id of runIds) {
+      for (const tag of [`wvo-worker:${id}`, `wvo-worker:${id}-baseline`]) await docker.getImage(tag).remove().catch(() => undefined);
+    }
+    await runtime?.close();
+    ws?.cleanup();
+  });
+
+  const upgrade = async (input: Record<string, unknown> = {}) => {
+    const result = await runUpgrade(parseUpgradeOptions({ workspace: ws.dir, skipTests: true, ...input }), {
+      projectRoot: ws.dir,
+      stateRoot,
+      runtime,
+      images: dockerLaneImages(runtime, config),
+    });
+    runIds.push(result.id);
+    return result;
+  };
+
+  it('a no-op rebuild reports 0 diffs and leaves no container behind', async () => {
+    const result = await upgrade();
+    expect(result.error).toBeUndefined();
+    expect(result.outcome).toBe('passed');
+    expect(result.candidateImage).toBe(`wvo-worker:${result.id}`);
+    expect(result.shadow?.reported).toBe(0);
+    expect(await runtime.listLanes()).toEqual([]);
+  }, 300_000);
+
+  it('reports a behavioural change made in the working tree', async () => {
+    const file = join(ws.dir, 'worker/src/store/tasks.ts');
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, original.replace('ORDER BY t.priority DESC, t.id LIMIT ?', 'ORDER BY t.priority ASC, t.id LIMIT ?'));
+    try {
+      const result = await upgrade({ allowDirty: true });
+      expect(result.outcome).toBe('warnings');
+      const shadow = await readShadowJson(result.shadow!.shadowJson);
+      expect(shadow.diffs.some((d) => d.reported && d.tool === 'plan_next')).toBe(true);
+      expect(await runtime.listLanes()).toEqual([]);
+    } finally {
+      writeFileSync(file, original);
+    }
+  }, 300_000);
+
+  it('names the endpoint when the engine is unreachable', async () => {
+    const unreachable = parseConfig({ projectName: project, runtime: 'docker', hosts: [{ name: 'gone', docker: 'tcp://127.0.0.1:1' }], defaultHost: 'gone' });
+    const dead = dockerRuntimeFrom(unreachable, { baseDir: ws.dir });
+    try {
+      const result = await runUpgrade(parseUpgradeOptions({ workspace: ws.dir, skipTests: true }), {
+        projectRoot: ws.dir,
+        stateRoot,
+        runtime: dead,
+        images: dockerLaneImages(dead, unreachable),
+      });
+      expect(result.error?.code).toBe('WVO_ENGINE_UNREACHABLE');
+      expect(JSON.stringify(result.error)).toContain('127.0.0.1:1');
+      expect(result.steps.at(-1)).toMatchObject({ name: 'preflight', status: 'failed' });
+    } finally {
+      await dead.close();
+    }
+  }, 60_000);
+});
