@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
-# Make a Docker engine answer on the default socket (ENGINE.md): install docker.io from Debian's
-# packages when dockerd is missing, start it in the background (no systemd here), wait for it.
-# Idempotent: does nothing when `docker info` already answers.
+# Make everything the tests need present on this machine (ENGINE.md): Debian packages for the
+# Docker engine, docker-compose, iproute2 (the second "remote" engine's namespace), nginx (proxy
+# benchmark peer) and promtool (alert rules); then start dockerd in the background (no systemd
+# here) and wait until it answers. Idempotent: installs only what is missing, starts only when
+# `docker info` does not answer.
 set -euo pipefail
-
-if docker info >/dev/null 2>&1; then
-  echo "[engine] docker engine already answers"
-  exit 0
-fi
 
 need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
 command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
-command -v nginx >/dev/null 2>&1 || need_pkgs+=(nginx-light)
+command -v nsenter >/dev/null 2>&1 || need_pkgs+=(util-linux)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light)
+command -v promtool >/dev/null 2>&1 || need_pkgs+=(prometheus)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "[engine] installing ${need_pkgs[*]}"
   apt-get update -qq
+  # policy-rc.d 101: packages must not start their services (prometheus, nginx) on install.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+
+if docker info >/dev/null 2>&1; then
+  echo "[engine] docker engine already answers"
+  exit 0
 fi
 
 echo "[engine] starting dockerd"
