@@ -1,0 +1,75 @@
+import { execa, type ResultPromise } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLI_MAIN, PROXY_TOKEN, WORKER_TOKEN, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+
+let rig: DeployRig | undefined;
+let traffic: Traffic | undefined;
+let child: ResultPromise | undefined;
+afterEach(async () => {
+  if (child?.pid && child.exitCode === null) child.kill('SIGKILL');
+  await child?.catch(() => undefined);
+  await traffic?.close();
+  await rig?.close();
+  rig = undefined;
+  traffic = undefined;
+  child = undefined;
+});
+
+/** `wvo <args>` as its own process (the controller), against the rig's config, proxy and state. */
+function wvo(r: DeployRig, args: string[]) {
+  return execa(process.execPath, [CLI_MAIN, ...args, '--config', r.configFile, '--json'], {
+    cwd: r.root,
+    env: { WVO_PROXY_TOKEN: PROXY_TOKEN, WVO_ADMIN_TOKEN: WORKER_TOKEN, WVO_LOG_LEVEL: 'warn' },
+    reject: false,
+  });
+}
+
+describe('deploy: kill -9 of the controller while observing; `wvo resume` finishes it; traffic never stops', () => {
+  it.each([
+    { policy: 'continue', outcome: 'promoted', serving: 'green' },
+    { policy: 'rollback', outcome: 'rolled_back', serving: 'blue' },
+  ] as const)('resume-observing=$policy → $outcome', async ({ policy, outcome, serving }) => {
+    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const upgrade = rig.stage();
+    traffic = await startTraffic(rig.proxy.url, { sessions: 30, writers: 2, intervalMs: 20, maxMs: 60_000 });
+
+    child = wvo(rig, ['promote', upgrade.id, '--observe', '3s', '--interval', '500ms', '--resume-observing', policy]);
+    const deployment = await waitForDeployment(rig);
+    await rig.waitForState(deployment.id, ['observing'], 40_000);
+    child.kill('SIGKILL');
+    const killed = await child;
+    expect(killed.signal).toBe('SIGKILL');
+    child = undefined;
+
+    // The controller is gone; the proxy and both lanes serve on.
+    expect(rig.store.get(deployment.id).state).toBe('observing');
+    expect((await rig.admin.lanes()).active).toBe('green');
+    await sleep(700);
+    expect(traffic.failed).toBe(0);
+
+    const resumed = await wvo(rig, ['resume']);
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    const answer = JSON.parse(resumed.stdout) as { ok: boolean; deployment: { id: string; state: string } };
+    expect(answer).toMatchObject({ ok: true, deployment: { id: deployment.id, state: outcome } });
+    expect((await rig.admin.lanes()).active).toBe(serving);
+    expect((await rig.runtime.getLane(serving === 'green' ? 'blue' : 'green'))?.status).toBe('stopped');
+    const resumeRow = rig.store.transitions(deployment.id).find((t) => t.event === 'resume');
+    expect(resumeRow?.reason).toMatch(policy === 'continue' ? /re-assert switch and flags/ : /resumeObserving=rollback/);
+
+    await sleep(700);
+    await traffic.stop();
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.failed).toBe(0);
+    expect(await traffic.probeAll()).toBe(30);
+  });
+});
+
+async function waitForDeployment(r: DeployRig) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const found = r.store.list()[0];
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error('the promote process created no deployment');
+    await sleep(25);
+  }
+}
