@@ -19,7 +19,8 @@ export async function openRuntime(options: RuntimeCliOptions): Promise<SelectedR
     assertRuntimeKind(options.runtime);
     loaded.config.runtime = options.runtime;
   }
-  return createRuntime(loaded.config, { baseDir: loaded.baseDir, logger: createLogger('wvo-runtime') });
+  const selected = await createRuntime(loaded.config, { baseDir: loaded.baseDir, logger: createLogger('wvo-runtime') });
+  return options.runtime && options.runtime !== 'auto' ? { ...selected, reason: `--runtime ${options.runtime}` } : selected;
 }
 
 function withRuntimeFlags(command: Command): Command {
