@@ -1,13 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectMcp } from '../../common/src/mcp-client.js';
 import { DockerRuntime } from '../../controller/src/runtime/docker/docker-runtime.js';
 import { describeDocker } from '../helpers/docker.js';
 import { startEngineB, type EngineB } from '../helpers/runtime-engine-b.js';
-import { buildTestImages, cleanupProject, seedState, testId, type TestImages } from '../helpers/runtime-fixtures.js';
+import { REPO_ROOT, buildTestImages, cleanupProject, seedState, testId, type TestImages } from '../helpers/runtime-fixtures.js';
 
 const docker = new Docker();
 const project = testId('rt-remote');
@@ -62,5 +63,23 @@ describeDocker('docker runtime on a second engine (network namespace)', () => {
   it('a remote host without an image the local engine lacks too: WVO_IMAGE_NOT_FOUND, nothing started', async () => {
     await expect(runtime.startLane({ name: 'ghost', image: 'wvo-no-such-image:0', stateDir: work, host: 'hostb' })).rejects.toMatchObject({ code: 'WVO_IMAGE_NOT_FOUND' });
     expect(await engine!.docker.listContainers({ all: true })).toEqual([]);
+  });
+
+  it('wvo hosts check / lane start --host / lanes / lane stop work against both engines from the CLI', async () => {
+    writeFileSync(join(work, 'wvo.config.json'), JSON.stringify({ projectName: project, runtime: 'docker', hosts: [{ name: 'hostb', docker: engine!.url }] }));
+    const cli = async (...args: string[]) => {
+      const result = await execa(process.execPath, [join(REPO_ROOT, 'dist/controller/src/cli/main.js'), ...args, '--json'], { cwd: work, reject: false, env: { WVO_CONFIG: '' } });
+      expect(result.exitCode, `${args.join(' ')}: ${result.stdout} ${result.stderr}`).toBe(0);
+      return JSON.parse(result.stdout) as Record<string, unknown>;
+    };
+    const hosts = (await cli('hosts', 'check')).hosts as Array<{ name: string; ok: boolean; network: string }>;
+    expect(hosts.map((h) => [h.name, h.ok, h.network])).toEqual([['local', true, 'bridge'], ['hostb', true, 'host']]);
+    await cli('lane', 'start', '--name', 'near', '--image', images!.worker, '--state', await seedState(join(work, 'near')));
+    await cli('lane', 'start', '--name', 'far', '--image', images!.worker, '--state', await seedState(join(work, 'far')), '--host', 'hostb', '--dry-run', '--role', 'shadow-replica');
+    const lanes = (await cli('lanes')).lanes as Array<{ name: string; host: string; status: string; dryRun: boolean }>;
+    expect(lanes.map((l) => [l.name, l.host, l.status, l.dryRun])).toEqual([['far', 'hostb', 'ready', true], ['near', 'local', 'ready', false]]);
+    await cli('lane', 'stop', 'far', '--remove');
+    await cli('lane', 'stop', 'near', '--remove');
+    expect((await cli('lanes')).lanes).toEqual([]);
   });
 });
