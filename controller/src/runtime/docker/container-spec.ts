@@ -135,7 +135,8 @@ function statusFromState(state: string, health: string | undefined): LaneStatus 
     return 'ready';
   }
   if (state === 'created' || state === 'restarting') return 'starting';
-  return state === 'exited' || state === 'dead' ? 'stopped' : 'stopped';
+  // exited, dead, paused, removing: not serving.
+  return 'stopped';
 }
 
 /** A lane table row from a listContainers entry (labels are the source of truth). */
