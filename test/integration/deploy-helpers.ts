@@ -88,7 +88,7 @@ export interface DeployRig {
 export async function startDeployRig(options: { drainTimeoutMs?: number; tasks?: number } = {}): Promise<DeployRig> {
   const root = mkdtempSync(join(tmpdir(), 'wvo-deploy-test-'));
   const stateRoot = join(root, 'state');
-  const cleanups: Array<() => Promise<unknown> | unknown> = [() => rmSync(root, { recursive: true, force: true })];
+  const cleanups: Array<() => Promise<unknown> | unknown> = [() => !process.env.DEPLOY_TEST_KEEP && rmSync(root, { recursive: true, force: true })];
   const close = async () => {
     for (const fn of cleanups.splice(0).reverse()) await Promise.resolve(fn()).catch(() => undefined);
   };

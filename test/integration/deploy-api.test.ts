@@ -1,0 +1,69 @@
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startController, type RunningController } from '../../controller/src/api/index.js';
+import { parseConfig } from '../../controller/src/config/index.js';
+import { wireDeploy } from '../../controller/src/deploy/index.js';
+import { localLaneImages } from '../../controller/src/harness/lane-images.js';
+import { WORKER_TOKEN, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+
+const TOKEN = 'deploy-api-token-0123456789';
+let rig: DeployRig | undefined;
+let controller: RunningController | undefined;
+let traffic: Traffic | undefined;
+afterEach(async () => {
+  await traffic?.close();
+  await controller?.close();
+  await rig?.close();
+  rig = undefined;
+  controller = undefined;
+  traffic = undefined;
+});
+
+async function post(url: string, body: unknown) {
+  const response = await request(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.statusCode, json: (await response.body.json()) as any };
+}
+
+describe('deploy: the controller API promotes and rolls back through the same operations', () => {
+  it('POST /deployments/:id/promote (202, driven in the background) then /rollback (200), 0 failed requests', async () => {
+    rig = await startDeployRig();
+    const r = rig;
+    const config = parseConfig({ runtime: 'local', stateRoot: './state' });
+    controller = await startController(
+      { listen: '127.0.0.1:0', token: TOKEN, deploymentPollMs: 100 },
+      {
+        projectRoot: r.root,
+        stateRoot: r.stateRoot,
+        runtime: r.runtime,
+        images: localLaneImages(),
+        promotion: (store) =>
+          wireDeploy({ config, projectRoot: r.root, stateRoot: r.stateRoot, runtime: r.runtime, proxy: r.admin, store, env: { WVO_ADMIN_TOKEN: WORKER_TOKEN } })
+            .operations.promotionFunctions(),
+      },
+    );
+    traffic = await startTraffic(r.proxy.url, { sessions: 20, intervalMs: 20, maxMs: 40_000 });
+
+    const missing = await post(`${controller.url}/deployments/nope/promote`, { observeMs: '1s' });
+    expect(missing.json.error.code).toBe('WVO_NO_STAGED_UPGRADE');
+
+    const upgrade = r.stage();
+    const accepted = await post(`${controller.url}/deployments/${upgrade.id}/promote`, { observeMs: '1s', intervalMs: '500ms', flags: 'PROMPT_MODE' });
+    expect(accepted.status, JSON.stringify(accepted.json)).toBe(202);
+    const id = accepted.json.deployment.id as string;
+    expect((await r.waitForState(id, ['promoted', 'rolled_back'])).state).toBe('promoted');
+    expect((await r.admin.lanes()).active).toBe('green');
+
+    const rolled = await post(`${controller.url}/deployments/${id}/rollback`, { reason: 'api test' });
+    expect(rolled.status).toBe(200);
+    expect(rolled.json.deployment).toMatchObject({ id, state: 'rolled_back' });
+    expect((await r.admin.lanes()).active).toBe('blue');
+
+    await traffic.stop();
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.failed).toBe(0);
+  });
+});
