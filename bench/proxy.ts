@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
@@ -70,6 +71,17 @@ function childPids(pid: number): number[] {
   }
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 /** An upstream in its own process: the test fixture MCP server or the real worker. */
 async function startUpstream(lane: string): Promise<{ url: string; pid: number }> {
   if (args.upstream === 'worker') {
@@ -99,7 +111,7 @@ async function startWvoProxy(lanes: Record<string, string>, active: string): Pro
 async function startNginx(upstream: string): Promise<{ url: string; pid: number }> {
   const prefix = join(scratch, 'nginx');
   await mkdir(join(prefix, 'tmp'), { recursive: true });
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = await freePort();
   const up = new URL(upstream);
   const conf = `worker_processes 1;
 pid ${prefix}/nginx.pid;
@@ -128,16 +140,18 @@ http {
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
   const probe = new Pool(url);
-  for (let i = 0; i < 100; i++) {
+  let ready = false;
+  for (let i = 0; i < 200 && !ready; i++) {
     try {
       const r = await probe.request({ path: '/readyz', method: 'GET' });
       await r.body.dump();
-      break;
+      ready = true;
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
   await probe.close();
+  if (!ready) throw new Error(`nginx did not answer on ${url}: ${readFileSync(join(prefix, 'error.log'), 'utf8').slice(-1000)}`);
   return { url, pid: child.pid! };
 }
 
@@ -192,10 +206,10 @@ interface LoadResult {
   upstreamCpuMs: number;
 }
 
-async function load(url: string, seconds: number, proxyPids: () => number[] = () => [], upstreamPid = 0): Promise<LoadResult> {
-  const pool = new Pool(url, { connections: SESSIONS, pipelining: 1 });
+async function load(url: string, seconds: number, proxyPids: () => number[] = () => [], upstreamPid = 0, count = SESSIONS): Promise<LoadResult> {
+  const pool = new Pool(url, { connections: count, pipelining: 1 });
   try {
-    const sessions = await Promise.all(Array.from({ length: SESSIONS }, async () => {
+    const sessions = await Promise.all(Array.from({ length: count }, async () => {
       const s = new RawSession(pool);
       await s.init();
       return s;
@@ -281,12 +295,28 @@ async function main(): Promise<void> {
     runs['wvo proxy'].push(await load(proxy.url, SECONDS, () => [proxy.pid], blueUp.pid));
     runs.nginx.push(await load(nginx, SECONDS, () => [nginxUp.pid, ...childPids(nginxUp.pid)], blueUp.pid));
   }
+  // Added latency without queueing: one session, calls back to back.
+  const single: Record<string, LoadResult[]> = { direct: [], 'wvo proxy': [], nginx: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    single.direct!.push(await load(blue, 2, () => [], blueUp.pid, 1));
+    single['wvo proxy']!.push(await load(proxy.url, 2, () => [proxy.pid], blueUp.pid, 1));
+    single.nginx!.push(await load(nginx, 2, () => [nginxUp.pid, ...childPids(nginxUp.pid)], blueUp.pid, 1));
+  }
   const direct = merge(runs.direct);
+  const singleDirect = merge(single.direct!);
+  console.log('\none session (no queueing):\n| path | calls/s | p50 ms | p99 ms | added p50 ms | added p99 ms |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const [name, results] of Object.entries(single)) {
+    const m = merge(results);
+    const d = name === 'direct';
+    console.log(`| ${name} | ${m.rate.toFixed(0)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${d ? '—' : (m.p50 - singleDirect.p50).toFixed(2)} | ${d ? '—' : (m.p99 - singleDirect.p99).toFixed(2)} |`);
+  }
+  console.log(`\n${SESSIONS} sessions:`);
   const rows = Object.entries(runs).map(([name, results]) => {
     const m = merge(results);
     return { name, ...m, ratio: m.rate / direct.rate, addedP50: m.p50 - direct.p50, addedP99: m.p99 - direct.p99 };
   });
-  console.log('\n| path | calls/s | ratio vs direct | p50 ms | p99 ms | added p50 ms | added p99 ms | proxy CPU µs/call | upstream CPU µs/call | failed |');
+  console.log('| path | calls/s | ratio vs direct | p50 ms | p99 ms | added p50 ms | added p99 ms | proxy CPU µs/call | upstream CPU µs/call | failed |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
     const direct = r.name === 'direct';

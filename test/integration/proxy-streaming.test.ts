@@ -72,7 +72,7 @@ describe('proxy: transparent streaming and upstream hygiene', () => {
     const started = performance.now();
     const response = await fetch(`${rig.proxy.url}/mcp`, {
       method: 'GET',
-      headers: { accept: 'text/event-stream', 'mcp-session-id': headers['mcp-session-id'], 'mcp-protocol-version': PROTOCOL },
+      headers: { accept: 'text/event-stream', 'mcp-session-id': headers['mcp-session-id']!, 'mcp-protocol-version': PROTOCOL },
       signal: controller.signal,
     });
     expect(response.status).toBe(200);

@@ -49,5 +49,7 @@ describe('message helpers', () => {
     expect(upstreamHeaders(raw, undefined)).toEqual(['Host', 'proxy:8080', 'Mcp-Session-Id', 'client', 'Origin', 'http://x', 'MCP-Protocol-Version', '2025-06-18', 'Last-Event-ID', '7']);
     expect(upstreamHeaders(raw, 'upstream')).toContain('upstream');
     expect(upstreamHeaders(raw, 'upstream')).not.toContain('client');
+    // a Last-Event-ID cursor minted by the lane a session left means nothing on its new lane
+    expect(upstreamHeaders(raw, 'upstream', true)).not.toContain('Last-Event-ID');
   });
 });

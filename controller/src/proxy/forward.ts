@@ -179,14 +179,16 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
 /**
  * Request headers for the upstream: everything the client sent (Host, Origin, MCP-Protocol-Version,
  * Last-Event-ID, Mcp-Session-Id unchanged) minus hop-by-hop headers and content-length (undici sets
- * it from the buffered body); `Mcp-Session-Id` rewritten when the session's upstream id differs.
+ * it from the buffered body); `Mcp-Session-Id` rewritten when the session's upstream id differs;
+ * `Last-Event-ID` dropped when it was minted by another lane (after a move: event ids are per lane).
  */
-export function upstreamHeaders(raw: string[], upstreamSessionId: string | undefined): string[] {
+export function upstreamHeaders(raw: string[], upstreamSessionId: string | undefined, dropEventCursor = false): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || lower === 'content-length' || lower === 'expect') continue;
+    if (dropEventCursor && lower === 'last-event-id') continue;
     if (lower === 'mcp-session-id' && upstreamSessionId !== undefined) {
       out.push(name, upstreamSessionId);
       continue;

@@ -169,7 +169,7 @@ export class Router {
       target,
       method: req.method ?? 'GET',
       path: req.url ?? '/',
-      headers: upstreamHeaders(req.rawHeaders, moved ? session.upstreamId : undefined),
+      headers: upstreamHeaders(req.rawHeaders, moved ? session.upstreamId : undefined, isStream && session.streamLane !== undefined && session.streamLane !== session.lane),
       body,
       headersTimeout: this.options.headersTimeoutMs,
       bodyTimeout: isStream ? this.options.streamIdleTimeoutMs : this.options.bodyTimeoutMs,
@@ -181,7 +181,10 @@ export class Router {
         this.record(target, req, outcome, started);
       },
     });
-    if (isStream) session.streams.add(handler);
+    if (isStream) {
+      session.streams.add(handler);
+      session.streamLane = session.lane;
+    }
     handler.start();
   }
 

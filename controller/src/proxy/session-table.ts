@@ -25,6 +25,8 @@ export interface Session {
   readonly createdAt: number;
   lastSeenAt: number;
   moves: number;
+  /** Lane that served the session's last GET stream: its Last-Event-ID cursors mean nothing elsewhere. */
+  streamLane: string | undefined;
   /** Set while a move is running, so concurrent requests of the session wait for one move. */
   moving: Promise<void> | undefined;
   /** Open GET streams relayed for this session (closed when the session must leave its lane). */
@@ -79,6 +81,7 @@ export class SessionTable {
       lastSeenAt: now,
       moves: 0,
       moving: undefined,
+      streamLane: undefined,
       streams: new Set(),
     };
     this.sessions.set(init.clientId, session);
