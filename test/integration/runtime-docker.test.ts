@@ -153,4 +153,28 @@ describeDocker('docker runtime', () => {
     expect(missing.exitCode).toBe(1);
     expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, error: { code: 'WVO_STATE_DIR_MISSING' } });
   });
+
+  it('wvo images build --only worker builds through the API, with version labels, and reuses layers', async () => {
+    const tag = `${project}-cli`;
+    const build = () =>
+      execa(process.execPath, [join(REPO_ROOT, 'dist/controller/src/cli/main.js'), 'images', 'build', '--only', 'worker', '--root', images.fakeTree, '--tag', tag, '--no-pull', '--json'], {
+        cwd: work,
+        reject: false,
+        env: { WVO_CONFIG: '' },
+      });
+    try {
+      const first = await build();
+      expect(first.exitCode, first.stderr).toBe(0);
+      const result = JSON.parse(first.stdout) as { nodeImage: { source: string }; images: Array<{ tag: string; id: string }> };
+      expect(result.images.map((i) => i.tag)).toEqual([`wvo-worker:${tag}`]);
+      const labels = (await docker.getImage(`wvo-worker:${tag}`).inspect()).Config.Labels;
+      expect(labels).toMatchObject({ 'wvo.version': '0.0.1', 'org.opencontainers.image.version': '0.0.1', 'wvo.image': 'worker' });
+      const again = JSON.parse((await build()).stdout) as { images: Array<{ id: string; cachedSteps: number; steps: number }> };
+      expect(again.images[0]!.id).toBe(result.images[0]!.id);
+      // Every step but the leading ARG and FROM (which print no cache line) came from the cache.
+      expect(again.images[0]!.cachedSteps).toBe(again.images[0]!.steps - 2);
+    } finally {
+      await docker.getImage(`wvo-worker:${tag}`).remove().catch(() => undefined);
+    }
+  });
 });
