@@ -114,6 +114,22 @@ describe('proxy: forwarding and switching', () => {
     ]);
   });
 
+  it('re-initializes a session its lane lost (lane restart) and retries the request', async () => {
+    rig = await startRig();
+    const session = await rig.open();
+    expect((await session.call('increment')).value).toMatchObject({ lane: 'blue', counter: 1 });
+    const initializes = rig.blue.stats.initializes;
+    await rig.blue.dropSessions();
+    const again = await session.call('increment');
+    expect(again.isError).toBe(false);
+    expect(again.value).toMatchObject({ lane: 'blue', counter: 1 }); // a fresh upstream session
+    expect(rig.blue.stats.initializes).toBe(initializes + 1);
+    const view = (await rig.admin.sessions()).sessions[0]!;
+    expect(view).toMatchObject({ id: session.sessionId, lane: 'blue', moved: 1 });
+    expect(view.upstream_id).not.toBe(session.sessionId);
+    expect(await rig.admin.metrics()).toMatch(/wvo_proxy_upstream_errors_total\{lane="blue",kind="session_lost"\} 1/);
+  });
+
   it('DELETE forwards and drops the pin', async () => {
     rig = await startRig();
     const session = await rig.open();

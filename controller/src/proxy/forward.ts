@@ -23,6 +23,12 @@ export interface ForwardSpec {
   /** The client's session id, written back over the upstream's id (sessions that moved lanes). */
   readonly clientSessionId: string | undefined;
   readonly onResponseStart?: (status: number, headers: IncomingHttpHeaders) => void;
+  /**
+   * The lane answered 404 for the session (it lost it: restarted, or expired it). When set, that
+   * 404 is not relayed: the handler finishes quietly and this is called so the router can
+   * re-initialize the session and retry the request (its body is buffered).
+   */
+  readonly onSessionLost?: () => void;
   readonly onDone: (outcome: ForwardOutcome) => void;
 }
 
@@ -32,6 +38,8 @@ export interface ForwardOutcome {
   clientAborted: boolean;
   /** Closed by the proxy (drain deadline). */
   closedByProxy: boolean;
+  /** The lane's 404 was held back for a retry (`onSessionLost`). */
+  sessionLost: boolean;
   error: Error | undefined;
 }
 
@@ -65,6 +73,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
   private clientGone = false;
   private closing = false;
   private wroteBody = false;
+  private sessionLost = false;
   private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -112,6 +121,10 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     this.status = statusCode;
+    if (statusCode === 404 && this.spec.onSessionLost && !this.clientGone && !this.closing) {
+      this.sessionLost = true;
+      return;
+    }
     const out: Record<string, string | string[]> = {};
     for (const key in headers) {
       if (HOP_BY_HOP.has(key)) continue;
@@ -140,7 +153,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
   };
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.clientGone || this.closing) return;
+    if (this.clientGone || this.closing || this.sessionLost) return;
     if (!this.wroteBody) {
       this.wroteBody = true;
       if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
@@ -152,6 +165,11 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
   }
 
   onResponseEnd(): void {
+    if (this.sessionLost) {
+      this.finish(undefined);
+      this.spec.onSessionLost!();
+      return;
+    }
     if (this.closing) return this.finish(undefined);
     this.res.end();
     this.finish(undefined);
@@ -172,7 +190,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     this.spec.target.inflight -= 1;
     this.res.off('close', this.onClientClose);
-    this.spec.onDone({ status: this.status, clientAborted: this.clientGone, closedByProxy: this.closing, error });
+    this.spec.onDone({ status: this.status, clientAborted: this.clientGone, closedByProxy: this.closing, sessionLost: this.sessionLost, error });
   }
 }
 

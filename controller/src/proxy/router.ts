@@ -144,13 +144,19 @@ export class Router {
       writeProxyError(res, 404, 'WVO_PROXY_SESSION_EXPIRED', `session ${session.clientId} ended with lane ${session.lane}; initialize a new session`);
       return;
     }
-    const active = this.service.activeTarget();
-    if (!active) return writeProxyError(res, 503, 'WVO_PROXY_NO_ACTIVE_LANE', 'no active lane');
+    if (!this.service.activeTarget()) return writeProxyError(res, 503, 'WVO_PROXY_NO_ACTIVE_LANE', 'no active lane');
+    this.moveThen(res, session, () => this.forwardSession(req, res, body, session, started));
+  }
+
+  /** Re-initialize `session` on the active lane (or its own, when none), then run `next`. */
+  private moveThen(res: ServerResponse, session: Session, next: () => void): void {
+    const current = this.service.target(session.lane);
+    const to = this.service.activeTarget() ?? current;
+    if (!to) return writeProxyError(res, 503, 'WVO_PROXY_NO_ACTIVE_LANE', 'no active lane');
     for (const stream of [...session.streams]) stream.close();
-    this.mover.move(session, active, this.service.target(session.lane)).then(
+    this.mover.move(session, to, current).then(
       () => {
-        if (res.destroyed) return;
-        this.forwardSession(req, res, body, session, started);
+        if (!res.destroyed) next();
       },
       (error: unknown) => {
         const message = isWvoError(error) ? error.message : String(error);
@@ -159,10 +165,11 @@ export class Router {
     );
   }
 
-  private forwardSession(req: IncomingMessage, res: ServerResponse, body: Buffer | null, session: Session, started: number): void {
+  private forwardSession(req: IncomingMessage, res: ServerResponse, body: Buffer | null, session: Session, started: number, retried = false): void {
     const target = this.service.target(session.lane);
     if (!target) return writeProxyError(res, 503, 'WVO_PROXY_NO_ACTIVE_LANE', `lane ${session.lane} is gone`);
     const moved = session.upstreamId !== session.clientId;
+    const sentUpstreamId = session.upstreamId;
     const isStream = req.method === 'GET';
     const isDelete = req.method === 'DELETE';
     const handler: ForwardHandler = new ForwardHandler(res, {
@@ -174,6 +181,18 @@ export class Router {
       headersTimeout: this.options.headersTimeoutMs,
       bodyTimeout: isStream ? this.options.streamIdleTimeoutMs : this.options.bodyTimeoutMs,
       clientSessionId: moved ? session.clientId : undefined,
+      // The lane lost the session (restarted, or expired it): re-initialize it and retry once, so
+      // SDK clients, which never re-initialize on their own, keep working.
+      ...(!retried && !isDelete && session.initialize !== undefined && this.options.sessionPolicy === 'move'
+        ? {
+            onSessionLost: () => {
+              const retry = () => this.forwardSession(req, res, body, session, started, true);
+              // Another request of the session already re-initialized it meanwhile: just retry.
+              if (session.upstreamId !== sentUpstreamId || session.lane !== target.name) retry();
+              else this.moveThen(res, session, retry);
+            },
+          }
+        : {}),
       onDone: (outcome) => {
         if (isStream) session.streams.delete(handler);
         // DELETE drops the pin once the lane confirms the session is gone.
@@ -221,6 +240,7 @@ export class Router {
 
   private record(target: Target, req: IncomingMessage, outcome: ForwardOutcome, started: number): void {
     const status = outcome.clientAborted ? 499 : outcome.status || 502;
+    if (outcome.sessionLost) this.metrics.upstreamErrors.labels(target.name, 'session_lost').inc();
     if (outcome.clientAborted) this.metrics.clientAborts.labels(target.name).inc();
     else if (outcome.error && !outcome.closedByProxy) this.metrics.upstreamErrors.labels(target.name, outcome.error.name).inc();
     this.metrics.meter(target.name).request(status, req.method === 'GET' ? undefined : (performance.now() - started) / 1000);
