@@ -24,6 +24,8 @@ const docker = new Docker();
 const id = testId('bench-lanes');
 const work = mkdtempSync(join(tmpdir(), 'wvo-bench-lanes-'));
 const tags: string[] = [];
+/** Every image id built: a rebuild moves the tag and leaves the previous image dangling. */
+const builtIds = new Set<string>();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const results: Record<string, unknown> = {};
 
@@ -55,7 +57,11 @@ try {
   const nodeImage = (await resolveNodeImage(docker, { nodeImage: 'node:20-bookworm-slim', pull: false, baseImage: 'wvo-node-base' })).image;
   const tag = `wvo-worker:${id}`;
   tags.push(tag);
-  const build = (extra: { noCache?: boolean; depsCacheDir?: string } = {}) => buildImage(docker, { kind: 'worker', root: tree, tag, nodeImage, version: 'bench', ...extra });
+  const build = async (extra: { noCache?: boolean; depsCacheDir?: string } = {}) => {
+    const built = await buildImage(docker, { kind: 'worker', root: tree, tag, nodeImage, version: 'bench', ...extra });
+    builtIds.add(built.id);
+    return built;
+  };
   const cold = await build({ noCache: true, depsCacheDir: join(work, 'deps-cache') });
   const warmSame = await build();
   appendFileSync(join(tree, 'dist/worker/src/version.js'), `\n// bench change ${Date.now()}\n`);
@@ -106,5 +112,6 @@ try {
 } finally {
   await cleanupProject(docker, id);
   for (const tag of tags) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+  for (const imageId of builtIds) await docker.getImage(imageId).remove({ force: true }).catch(() => undefined);
   rmSync(work, { recursive: true, force: true });
 }
