@@ -1,4 +1,6 @@
 import { chownSync, chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -128,6 +130,34 @@ describeDocker('docker runtime', () => {
     await expect(withDead.transferImage(images.worker, 'dead')).rejects.toMatchObject({ code: 'WVO_TRANSFER_FAILED', subject: 'tcp://127.0.0.1:1' });
     await expect(withDead.transferImage('wvo-no-such-image:0', 'dead')).rejects.toMatchObject({ code: 'WVO_TRANSFER_FAILED' });
     expect(await runtime.listLanes()).toEqual([]);
+  });
+
+  it('startLane on a remote host whose image load fails: WVO_TRANSFER_FAILED, no container created', async () => {
+    // A small real Docker API: answers pings and lookups, refuses the image load (a full disk).
+    const requests: string[] = [];
+    const engine = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      req.resume();
+      const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (req.url?.startsWith('/_ping')) return res.writeHead(200).end('OK');
+      if (req.url?.startsWith('/containers/json')) return json(200, []);
+      if (req.url?.startsWith('/images/load')) return req.on('end', () => json(500, { message: 'write /var/lib/docker/tmp: no space left on device' }));
+      if (req.url?.startsWith('/images/')) return json(404, { message: 'No such image' });
+      json(500, { message: `unexpected ${req.method} ${req.url}` });
+    });
+    await new Promise<void>((resolve) => engine.listen(0, '127.0.0.1', resolve));
+    const url = `tcp://127.0.0.1:${(engine.address() as AddressInfo).port}`;
+    try {
+      const remote = new DockerRuntime({ project, hosts: [{ name: 'full', docker: url, network: 'host' }] });
+      const error = await remote.startLane({ name: 'far', image: images.worker, stateDir: work, host: 'full' }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'WVO_TRANSFER_FAILED', subject: url });
+      expect((error as Error).message).toContain('no space left on device');
+      expect(requests.some((r) => r.startsWith('POST /images/load'))).toBe(true);
+      expect(requests.some((r) => r.includes('/containers/create'))).toBe(false);
+      expect(await runtime.listLanes()).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => engine.close(() => resolve()));
+    }
   });
 
   it('wvo lane start / wvo lanes / wvo lane stop work from the CLI', async () => {
