@@ -7,7 +7,7 @@ import { parseConfig } from '../../controller/src/config/index.js';
 import { openDeploy, progressLogger, type DeployContext } from '../../controller/src/deploy/index.js';
 import { DeploymentStore, type DeploymentRecord, type DeploymentState, type UpgradeSummary } from '../../controller/src/promotion/index.js';
 import { ProxyAdminClient, startProxy, type RunningProxy } from '../../controller/src/proxy/index.js';
-import { LocalRuntime } from '../../controller/src/runtime/index.js';
+import { LocalRuntime, type LaneRuntime } from '../../controller/src/runtime/index.js';
 import { seedState } from '../../worker/src/index.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -68,7 +68,7 @@ process.on('SIGINT', stop);
 export interface DeployRig {
   root: string;
   stateRoot: string;
-  runtime: LocalRuntime;
+  runtime: LaneRuntime;
   proxy: RunningProxy;
   admin: ProxyAdminClient;
   store: DeploymentStore;
@@ -85,7 +85,19 @@ export interface DeployRig {
  * Seeded live state, lane `blue` (this repo's built tree, DRY_RUN=0) started by the local
  * runtime, a real proxy in front (admin on loopback, short drain), and the deploy executor.
  */
-export async function startDeployRig(options: { drainTimeoutMs?: number; tasks?: number } = {}): Promise<DeployRig> {
+export async function startDeployRig(
+  options: {
+    drainTimeoutMs?: number;
+    tasks?: number;
+    /** Default: the local runtime (run dir as `openCliContext` uses). */
+    runtime?: (stateRoot: string) => LaneRuntime;
+    /** The lanes' image (default: this repo's built tree). */
+    image?: string;
+    /** After seeding, before blue starts (e.g. chown for a container's user). */
+    afterSeed?: (stateRoot: string) => void;
+  } = {},
+): Promise<DeployRig> {
+  const image = options.image ?? REPO_ROOT;
   const root = mkdtempSync(join(tmpdir(), 'wvo-deploy-test-'));
   const stateRoot = join(root, 'state');
   const cleanups: Array<() => Promise<unknown> | unknown> = [() => !process.env.DEPLOY_TEST_KEEP && rmSync(root, { recursive: true, force: true })];
@@ -94,14 +106,16 @@ export async function startDeployRig(options: { drainTimeoutMs?: number; tasks?:
   };
   try {
     await seedState({ stateRoot, tasks: options.tasks ?? 300, seed: 7 });
+    options.afterSeed?.(stateRoot);
     // Same run dir as `openCliContext`, so spawned `wvo` processes see these lanes.
-    const runtime = new LocalRuntime({ runDir: join(stateRoot, 'runtime', 'local'), readyTimeoutMs: 20_000, stopTimeoutMs: 5_000 });
+    const runtime =
+      options.runtime?.(stateRoot) ?? new LocalRuntime({ runDir: join(stateRoot, 'runtime', 'local'), readyTimeoutMs: 20_000, stopTimeoutMs: 5_000 });
     cleanups.push(async () => {
       for (const lane of await runtime.listLanes()) await runtime.removeLane(lane.name, { timeoutMs: 2_000 });
     });
     const blue = await runtime.startLane({
       name: 'blue',
-      image: REPO_ROOT,
+      image,
       stateDir: stateRoot,
       dryRun: false,
       role: 'live',
@@ -152,8 +166,8 @@ export async function startDeployRig(options: { drainTimeoutMs?: number; tasks?:
           id: `up-test-${++n}`,
           outcome: 'passed',
           steps: ['preflight', 'lock', 'stage', 'build', 'test', 'snapshot', 'shadow', 'schema-compat', 'summary'].map((name) => ({ name, status: 'ok' })),
-          baseline: { lane: 'blue', image: REPO_ROOT },
-          candidate: { lane: 'green', image: REPO_ROOT },
+          baseline: { lane: 'blue', image },
+          candidate: { lane: 'green', image },
           ...overrides,
         };
         store.recordUpgrade(summary, Date.now());
