@@ -7,7 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectMcp, type McpSession } from '../../common/src/mcp-client.js';
 import { ProxyAdminClient, RouteTableSchema } from '../../controller/src/proxy/index.js';
 import { startFixtureServer, type FixtureServer } from '../fixtures/mcp-fixture-server.js';
-import { TOKEN, waitUntil } from '../helpers/proxy-harness.js';
+import { sleep, TOKEN, waitUntil } from '../helpers/proxy-harness.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MAIN = join(ROOT, 'dist/controller/src/cli/main.js');
@@ -64,7 +64,7 @@ describe('proxy: kill -9 and restart', () => {
     const tokenFile = join(dir, 'token');
     await writeFile(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
     const state = join(dir, 'routes.json');
-    const common = ['--token-file', tokenFile, '--state', state, '--lane', `blue=${blue.url}`, '--lane', `green=${green.url}`, '--active', 'blue', '--health-interval', '100ms'];
+    const common = ['--token-file', tokenFile, '--state', state, '--lane', `blue=${blue.url}`, '--lane', `green=${green.url}`, '--active', 'blue', '--health-interval', '100ms', '--drain-timeout', '300ms'];
 
     const first = await spawnProxy(['--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...common]);
     cleanup.push(() => kill9(first.child));
@@ -78,6 +78,7 @@ describe('proxy: kill -9 and restart', () => {
     expect((await session.call('whoami')).value).toMatchObject({ lane: 'green' });
     expect(RouteTableSchema.parse(JSON.parse(await readFile(state, 'utf8'))).active).toBe('green');
 
+    await sleep(400); // the session file is written 250 ms after a change
     await kill9(first.child);
     // same data-plane port, so the client opened before the crash keeps its URL
     const port = new URL(first.url).port;
@@ -90,9 +91,16 @@ describe('proxy: kill -9 and restart', () => {
     const fresh = await connectMcp(`${second.url}/mcp`);
     cleanup.push(() => fresh.client.close());
     expect((await fresh.call('whoami')).value).toMatchObject({ lane: 'green' });
-    // the session minted before the crash is unknown to the new proxy: the active lane serves it and it is adopted
+    // the session minted before the crash was restored from the session file, still replayable
     expect((await session.call('whoami')).value).toMatchObject({ lane: 'green', session: session.sessionId });
-    expect((await admin2.sessions()).sessions.map((s) => s.id).sort()).toEqual([session.sessionId, fresh.sessionId].sort());
+    const restored = (await admin2.sessions()).sessions.find((s) => s.id === session.sessionId)!;
+    expect(restored).toMatchObject({ lane: 'green', replayable: true });
+    // so a switch after the restart moves it at the drain deadline instead of answering 404
+    await admin2.switchTo('blue');
+    await sleep(450);
+    const moved = await session.call('whoami');
+    expect(moved.isError).toBe(false);
+    expect(moved.value).toMatchObject({ lane: 'blue' });
   });
 
   it('unix-socket admin API with a token file; bad flags exit 2 with a code', async () => {

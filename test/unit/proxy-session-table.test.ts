@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SessionTable } from '../../controller/src/proxy/session-table.js';
+import { restoreSessions, serializeSessions, SessionFileSchema } from '../../controller/src/proxy/session-store.js';
 import { firstJsonRpcMessage } from '../../controller/src/proxy/session-mover.js';
 import { isInitializeRequest } from '../../controller/src/proxy/router.js';
 import { upstreamHeaders } from '../../controller/src/proxy/forward.js';
@@ -17,6 +18,26 @@ describe('session table', () => {
     expect(table.onLane('blue').map((x) => x.clientId)).toEqual(['blue-2']);
     expect(SessionTable.view(s)).toMatchObject({ id: 'blue-1', lane: 'green', upstream_id: 'green-9', moved: 1, replayable: true });
     expect(SessionTable.view(table.get('blue-2')!).replayable).toBe(false);
+  });
+
+  it('round-trips through the session file shape (ids, lane, saved handshake)', () => {
+    const table = new SessionTable();
+    const changes: number[] = [];
+    table.onChange = () => changes.push(1);
+    const s = table.create({ clientId: 'blue-1', lane: 'blue', path: '/mcp', initialize: Buffer.from('{"method":"initialize"}'), host: 'h:1' }, 5);
+    s.initialized = Buffer.from('{"method":"notifications/initialized"}');
+    s.protocolVersion = '2025-06-18';
+    table.rebind(s, 'green', 'green-2');
+    table.create({ clientId: 'red-1', lane: 'red', path: '/mcp' }, 5);
+    expect(changes).toHaveLength(3);
+    const file = SessionFileSchema.parse(JSON.parse(JSON.stringify(serializeSessions(table.list()))));
+    const copy = new SessionTable();
+    expect(restoreSessions(copy, file, (lane) => lane !== 'red', 9)).toBe(1);
+    const back = copy.get('blue-1')!;
+    expect(back).toMatchObject({ lane: 'green', upstreamId: 'green-2', moves: 1, host: 'h:1', protocolVersion: '2025-06-18', path: '/mcp' });
+    expect(back.initialize?.toString()).toBe('{"method":"initialize"}');
+    expect(back.initialized?.toString()).toBe('{"method":"notifications/initialized"}');
+    expect(copy.get('red-1')).toBeUndefined();
   });
 
   it('forgets idle sessions but never one with an open stream', () => {

@@ -10,6 +10,7 @@ import { isLoopbackHost, parseListenAddress, resolveProxyOptions, type ProxyOpti
 import { Router } from './router.js';
 import { Service } from './service.js';
 import { SessionMover } from './session-mover.js';
+import { SessionStore } from './session-store.js';
 import { SessionTable } from './session-table.js';
 
 export interface RunningProxy {
@@ -85,8 +86,15 @@ export async function startProxy(input: ProxyOptions): Promise<RunningProxy> {
   const sweep = setInterval(() => sessions.sweepIdle(options.clock.now(), options.sessionIdleTtlMs), 60_000);
   sweep.unref();
 
+  // Sessions are persisted beside the route table, so a restarted proxy can still move them.
+  const store = options.statePath ? new SessionStore(`${options.statePath.replace(/\.json$/, '')}.sessions.json`, sessions, logger) : undefined;
   try {
     await service.init(options.lanes, options.active);
+    if (store) {
+      const restored = await store.load((name) => service.target(name) !== undefined, options.clock.now());
+      if (restored > 0) logger.info({ restored }, 'sessions restored');
+      sessions.onChange = () => store.changed();
+    }
     if (dataAddress.kind !== 'tcp') throw new ProxyError('WVO_PROXY_ADDRESS_INVALID', 'data plane needs host:port', { subject: '--listen' });
     const dataInfo = await listen(dataServer, dataAddress.host, dataAddress.port);
     let adminUrl: string;
@@ -112,7 +120,7 @@ export async function startProxy(input: ProxyOptions): Promise<RunningProxy> {
           clearInterval(sweep);
           const closed = new Promise<void>((resolve) => dataServer.close(() => resolve()));
           dataServer.closeAllConnections();
-          await Promise.all([closed, admin.close(), service.close()]);
+          await Promise.all([closed, admin.close(), service.close(), store?.flush()]);
         })()),
     };
   } catch (error) {

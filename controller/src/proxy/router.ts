@@ -132,8 +132,14 @@ export class Router {
   private routeSession(req: IncomingMessage, res: ServerResponse, body: Buffer | null, session: Session, started: number): void {
     const now = this.options.clock.now();
     session.lastSeenAt = now;
-    session.protocolVersion ??= header(req, 'mcp-protocol-version');
-    if (session.initialized === undefined && req.method === 'POST' && isInitializedNotification(body)) session.initialized = body;
+    if (session.protocolVersion === undefined) {
+      session.protocolVersion = header(req, 'mcp-protocol-version');
+      if (session.protocolVersion !== undefined) this.sessions.notify();
+    }
+    if (session.initialized === undefined && req.method === 'POST' && isInitializedNotification(body)) {
+      session.initialized = body;
+      this.sessions.notify();
+    }
     const role = this.service.role(session.lane, now);
     const decision = routeSession(role, this.options.sessionPolicy, session.initialize !== undefined);
     if (decision === 'forward') return this.forwardSession(req, res, body, session, started);

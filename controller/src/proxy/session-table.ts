@@ -57,6 +57,12 @@ export interface SessionView {
 /** The session table: client session id → lane and upstream id. Pure data, no I/O. */
 export class SessionTable {
   private readonly sessions = new Map<string, Session>();
+  /** Called after every change worth persisting (create, rebind, remove, captured handshake). */
+  onChange: (() => void) | undefined;
+
+  notify(): void {
+    this.onChange?.();
+  }
 
   get size(): number {
     return this.sessions.size;
@@ -85,6 +91,7 @@ export class SessionTable {
       streams: new Set(),
     };
     this.sessions.set(init.clientId, session);
+    this.onChange?.();
     return session;
   }
 
@@ -93,11 +100,15 @@ export class SessionTable {
     session.lane = lane;
     session.upstreamId = upstreamId;
     session.moves += 1;
+    this.onChange?.();
   }
 
   remove(clientId: string): Session | undefined {
     const session = this.sessions.get(clientId);
-    if (session) this.sessions.delete(clientId);
+    if (session) {
+      this.sessions.delete(clientId);
+      this.onChange?.();
+    }
     return session;
   }
 
@@ -120,6 +131,7 @@ export class SessionTable {
         removed.push(s);
       }
     }
+    if (removed.length > 0) this.onChange?.();
     return removed;
   }
 
