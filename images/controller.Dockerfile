@@ -11,14 +11,14 @@ WORKDIR /app
 USER 1000:1000
 EXPOSE 8080 7070
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.WVO_API_PORT||7070)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.WVO_API_PORT||7070)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["node", "/app/dist/controller/src/cli/main.js"]
 CMD ["serve"]
 LABEL org.opencontainers.image.title="wvo-controller" \
       org.opencontainers.image.description="WVO controller and proxy" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.source="https://github.com/wvo/wvo" \
-      wvo.image="controller"
+      wvo.image-kind="controller"
 
 ADD node_modules.tar /app/
 COPY package.json /app/package.json

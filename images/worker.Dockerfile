@@ -24,7 +24,7 @@ LABEL org.opencontainers.image.title="wvo-worker" \
       org.opencontainers.image.description="WVO worker: the MCP orchestrator one lane runs" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.source="https://github.com/wvo/wvo" \
-      wvo.image="worker"
+      wvo.image-kind="worker"
 
 # node_modules.tar is one generated archive (cached by the lockfile); ADD unpacks it into /app/node_modules.
 ADD node_modules.tar /app/

@@ -198,7 +198,7 @@ describeDocker('docker runtime', () => {
       const result = JSON.parse(first.stdout) as { nodeImage: { source: string }; images: Array<{ tag: string; id: string }> };
       expect(result.images.map((i) => i.tag)).toEqual([`wvo-worker:${tag}`]);
       const labels = (await docker.getImage(`wvo-worker:${tag}`).inspect()).Config.Labels;
-      expect(labels).toMatchObject({ 'wvo.version': '0.0.1', 'org.opencontainers.image.version': '0.0.1', 'wvo.image': 'worker' });
+      expect(labels).toMatchObject({ 'wvo.version': '0.0.1', 'org.opencontainers.image.version': '0.0.1', 'wvo.image-kind': 'worker' });
       const again = JSON.parse((await build()).stdout) as { images: Array<{ id: string; cachedSteps: number; steps: number }> };
       expect(again.images[0]!.id).toBe(result.images[0]!.id);
       // Every step but the leading ARG and FROM (which print no cache line) came from the cache.
