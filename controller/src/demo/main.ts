@@ -53,6 +53,8 @@ function table(rows: Array<[string, string]>): string {
 async function main(): Promise<void> {
   // The demo prints its own story; lanes and runtimes log only what goes wrong.
   process.env.WVO_LOG_LEVEL ??= 'warn';
+  // Build on the offline base unless told to pull (no registry needs to be reachable).
+  process.env.WVO_IMAGE_PULL ??= '0';
   const work = mkdtempSync(join(tmpdir(), 'wvo-demo-'));
   const cleanups: Array<() => Promise<unknown>> = [];
   try {
