@@ -7,6 +7,7 @@ import type { UpgradeOptions } from '../harness/options.js';
 import type { LaneImageBuilder, UpgradeResult } from '../harness/upgrade.js';
 import { DEPLOYMENT_STATES, DeploymentStore, type DeploymentState } from '../promotion/index.js';
 import type { LaneRuntime } from '../runtime/lane-runtime.js';
+import { readUpgradeShadowSummary } from '../shadow/index.js';
 import { ControllerMetrics } from '../telemetry/controller-metrics.js';
 import { bearerChecker } from './auth.js';
 import { DeploymentWatcher } from './deployment-watcher.js';
@@ -157,7 +158,10 @@ export async function startController(input: ServeOptionsInput, context: Control
   const clock = context.clock ?? systemClock;
   const store = DeploymentStore.open(context.stateRoot);
   const bus = new EventBus();
-  const metrics = new ControllerMetrics(() => countByState(store));
+  const metrics = new ControllerMetrics(
+    () => countByState(store),
+    async () => (await readUpgradeShadowSummary(context.stateRoot).catch(() => undefined))?.count,
+  );
   const upgrades = new UpgradeRunner({
     projectRoot: context.projectRoot,
     stateRoot: context.stateRoot,

@@ -4,6 +4,9 @@ import { DEPLOYMENT_STATES, type DeploymentState } from '../promotion/index.js';
 /** Where the deployments-by-state gauge reads from at scrape time (the controller database). */
 export type DeploymentCounts = () => Partial<Record<DeploymentState, number>>;
 
+/** The last harness run's reported diff count (state/analytics/upgrade_shadow.json), if any. */
+export type ShadowDiffCount = () => Promise<number | undefined>;
+
 /**
  * The controller's own registry (never prom-client's global one, so tests and several servers in
  * one process do not collide): upgrades by outcome, deployments by state, API requests, SSE clients.
@@ -16,7 +19,7 @@ export class ControllerMetrics {
   readonly requestDuration: Histogram<'route'>;
   readonly sseClients: Gauge;
 
-  constructor(deploymentCounts: DeploymentCounts = () => ({})) {
+  constructor(deploymentCounts: DeploymentCounts = () => ({}), shadowDiffCount: ShadowDiffCount = async () => undefined) {
     const registers = [this.registry];
     this.upgrades = new Counter({
       name: 'wvo_controller_upgrades_total',
@@ -37,6 +40,14 @@ export class ControllerMetrics {
       collect() {
         const counts = deploymentCounts();
         for (const state of DEPLOYMENT_STATES) this.set({ state }, counts[state] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'wvo_controller_shadow_diffs',
+      help: 'Shadow differences reported by the last upgrade run (upgrade_shadow.json count; -1 before any run)',
+      registers,
+      async collect() {
+        this.set((await shadowDiffCount()) ?? -1);
       },
     });
     this.requests = new Counter({
