@@ -51,7 +51,7 @@ describe('deploy: the controller API promotes and rolls back through the same op
     expect(missing.json.error.code).toBe('WVO_NO_STAGED_UPGRADE');
 
     const upgrade = r.stage();
-    const accepted = await post(`${controller.url}/deployments/${upgrade.id}/promote`, { observeMs: '1s', intervalMs: '500ms', flags: 'PROMPT_MODE' });
+    const accepted = await post(`${controller.url}/deployments/${upgrade.id}/promote`, { observeMs: '1s', intervalMs: '500ms', flags: 'PROMPT_MODE', maxFailedChecks: 20 });
     expect(accepted.status, JSON.stringify(accepted.json)).toBe(202);
     const id = accepted.json.deployment.id as string;
     expect((await r.waitForState(id, ['promoted', 'rolled_back'])).state).toBe('promoted');

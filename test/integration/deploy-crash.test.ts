@@ -1,6 +1,6 @@
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI_MAIN, PROXY_TOKEN, WORKER_TOKEN, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+import { runWvo as wvo, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
 
 let rig: DeployRig | undefined;
 let traffic: Traffic | undefined;
@@ -15,15 +15,6 @@ afterEach(async () => {
   child = undefined;
 });
 
-/** `wvo <args>` as its own process (the controller), against the rig's config, proxy and state. */
-function wvo(r: DeployRig, args: string[]) {
-  return execa(process.execPath, [CLI_MAIN, ...args, '--config', r.configFile, '--json'], {
-    cwd: r.root,
-    env: { WVO_PROXY_TOKEN: PROXY_TOKEN, WVO_ADMIN_TOKEN: WORKER_TOKEN, WVO_LOG_LEVEL: 'warn' },
-    reject: false,
-  });
-}
-
 describe('deploy: kill -9 of the controller while observing; `wvo resume` finishes it; traffic never stops', () => {
   it.each([
     { policy: 'continue', outcome: 'promoted', serving: 'green' },
@@ -33,7 +24,8 @@ describe('deploy: kill -9 of the controller while observing; `wvo resume` finish
     const upgrade = rig.stage();
     traffic = await startTraffic(rig.proxy.url, { sessions: 30, writers: 2, intervalMs: 20, maxMs: 60_000 });
 
-    child = wvo(rig, ['promote', upgrade.id, '--observe', '3s', '--interval', '500ms', '--resume-observing', policy]);
+    // Gates are not what this test is about: on two busy cores a p95 check may fail; allow it.
+    child = wvo(rig, ['promote', upgrade.id, '--observe', '3s', '--interval', '500ms', '--max-failed-checks', '20', '--resume-observing', policy]);
     const deployment = await waitForDeployment(rig);
     await rig.waitForState(deployment.id, ['observing'], 40_000);
     child.kill('SIGKILL');
@@ -49,7 +41,8 @@ describe('deploy: kill -9 of the controller while observing; `wvo resume` finish
 
     const resumed = await wvo(rig, ['resume']);
     expect(resumed.exitCode, resumed.stderr).toBe(0);
-    const answer = JSON.parse(resumed.stdout) as { ok: boolean; deployment: { id: string; state: string } };
+    const answer = JSON.parse(resumed.stdout) as { ok: boolean; deployment: { id: string; state: string; rollback: unknown } };
+    expect(answer.deployment.state, JSON.stringify(answer.deployment.rollback)).toBe(outcome);
     expect(answer).toMatchObject({ ok: true, deployment: { id: deployment.id, state: outcome } });
     expect((await rig.admin.lanes()).active).toBe(serving);
     expect((await rig.runtime.getLane(serving === 'green' ? 'blue' : 'green'))?.status).toBe('stopped');

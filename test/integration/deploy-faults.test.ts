@@ -1,10 +1,9 @@
-import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/src/clock.js';
 import { isWvoError } from '../../common/src/errors.js';
 import { DeployOperations, type LiveEffectRunner } from '../../controller/src/deploy/index.js';
 import type { EffectRunner } from '../../controller/src/promotion/index.js';
-import { CLI_MAIN, PROXY_TOKEN, WORKER_TOKEN, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+import { WORKER_TOKEN, runWvo, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
 
 let rig: DeployRig | undefined;
 let traffic: Traffic | undefined;
@@ -44,11 +43,7 @@ function delegate(runner: LiveEffectRunner): EffectRunner {
 describe('deploy: refusals change nothing', () => {
   it('promote with no staged upgrade: WVO_NO_STAGED_UPGRADE (CLI, --json, exit 1), no deployment, no lane', async () => {
     rig = await startDeployRig();
-    const cli = await execa(process.execPath, [CLI_MAIN, 'promote', '--observe', '2s', '--config', rig.configFile, '--json'], {
-      cwd: rig.root,
-      env: { WVO_PROXY_TOKEN: PROXY_TOKEN, WVO_ADMIN_TOKEN: WORKER_TOKEN, WVO_LOG_LEVEL: 'warn' },
-      reject: false,
-    });
+    const cli = await runWvo(rig, ['promote', '--observe', '2s']);
     expect(cli.exitCode, cli.stderr).toBe(1);
     expect(JSON.parse(cli.stdout).error.code).toBe('WVO_NO_STAGED_UPGRADE');
     expect(await codeOf(rig.deploy.operations.promote({ upgradeId: 'nope' }))).toBe('WVO_NO_STAGED_UPGRADE');
@@ -77,11 +72,7 @@ describe('deploy: refusals change nothing', () => {
     const second = rig.stage();
     const begun = await rig.deploy.operations.begin({ upgradeId: first.id, observeMs: '30s', intervalMs: '1s' });
     expect(await codeOf(rig.deploy.operations.begin({ upgradeId: second.id, observeMs: '2s' }))).toBe('WVO_PROMOTION_IN_PROGRESS');
-    const cli = await execa(process.execPath, [CLI_MAIN, 'promote', second.id, '--observe', '2s', '--config', rig.configFile, '--json'], {
-      cwd: rig.root,
-      env: { WVO_PROXY_TOKEN: PROXY_TOKEN, WVO_ADMIN_TOKEN: WORKER_TOKEN, WVO_LOG_LEVEL: 'warn' },
-      reject: false,
-    });
+    const cli = await runWvo(rig, ['promote', second.id, '--observe', '2s']);
     expect(JSON.parse(cli.stdout).error.code).toBe('WVO_PROMOTION_IN_PROGRESS');
     expect(rig.store.list().map((d) => d.id)).toEqual([begun.deployment.id]);
     await rig.waitForState(begun.deployment.id, ['observing']);

@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../common/src/clock.js';
@@ -191,6 +192,15 @@ export async function startDeployRig(
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `wvo <args> --json` as its own process (a controller), against the rig's config, proxy and state. */
+export function runWvo(rig: DeployRig, args: string[]) {
+  return execa(process.execPath, [CLI_MAIN, ...args, '--config', rig.configFile, '--json'], {
+    cwd: rig.root,
+    env: { WVO_PROXY_TOKEN: PROXY_TOKEN, WVO_ADMIN_TOKEN: WORKER_TOKEN, WVO_LOG_LEVEL: 'warn' },
+    reject: false,
+  });
+}
 
 export interface Traffic {
   sessions: McpSession[];

@@ -1,0 +1,47 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
+import { runWvo as wvo, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+
+let rig: DeployRig | undefined;
+let ws: TempWorkspace | undefined;
+let traffic: Traffic | undefined;
+afterEach(async () => {
+  await traffic?.close();
+  await rig?.close();
+  ws?.cleanup();
+  rig = undefined;
+  ws = undefined;
+  traffic = undefined;
+});
+
+describe('deploy: wvo upgrade --promote chains harness → recordUpgrade → promote', () => {
+  it('promotes a tested run; the next run (lanes swapped) is refused for skipped tests', async () => {
+    rig = await startDeployRig();
+    ws = await makeTempWorkspace('wvo-deploy-ws-');
+    traffic = await startTraffic(rig.proxy.url, { sessions: 10, intervalMs: 50, maxMs: 280_000 });
+
+    // `node --version` stands in for the staged tests: fast, and the test step is `ok`.
+    const first = await wvo(rig, ['upgrade', '--workspace', ws.dir, '--promote', '--test-command', 'node --version', '--observe', '1s', '--interval', '500ms']);
+    expect(first.exitCode, first.stderr.slice(-2000)).toBe(0);
+    const promoted = JSON.parse(first.stdout) as { ok: boolean; deployment: { state: string; upgradeId: string; plan: any } };
+    expect(promoted.ok).toBe(true);
+    expect(promoted.deployment.state).toBe('promoted');
+    expect(promoted.deployment.plan.baseline.lane).toBe('blue');
+    expect(promoted.deployment.plan.candidate.lane).toBe('green');
+    expect(rig.store.findUpgrade(promoted.deployment.upgradeId)?.steps.find((s) => s.name === 'test')?.status).toBe('ok');
+    expect((await rig.admin.lanes()).active).toBe('green');
+
+    // Recorded even though promotion refuses it: green serves now, so the candidate lane is blue.
+    const second = await wvo(rig, ['upgrade', '--workspace', ws.dir, '--promote', '--skip-tests', '--observe', '1s']);
+    expect(second.exitCode).toBe(1);
+    expect(JSON.parse(second.stdout).error.code).toBe('WVO_TESTS_SKIPPED');
+    const recorded = rig.store.getUpgrade();
+    expect(recorded).toMatchObject({ baseline: { lane: 'green' }, candidate: { lane: 'blue' } });
+    expect(rig.store.list()).toHaveLength(1);
+    expect((await rig.admin.lanes()).active).toBe('green');
+
+    await traffic.stop();
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.failed).toBe(0);
+  }, 300_000);
+});
