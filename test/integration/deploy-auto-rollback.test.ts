@@ -26,8 +26,9 @@ describe('deploy: a candidate that fails half its calls rolls back by itself', (
       intervalMs: '300ms',
       maxFailedChecks: 2,
       flags: 'PROMPT_MODE,SANDBOX_MODE',
-      // The writers' dispatches raise token pressure; this test is about the error rate.
-      gates: { maxTokenPressure: 1 },
+      // Only the error rate should decide here: writers raise token pressure and queue drift, and
+      // two busy cores can push p95 past 1 s now and then.
+      gates: { maxTokenPressure: 1, maxP95Ms: 30_000, maxQueueDrift: 1_000 },
     });
     await sleep(700);
     await traffic.stop();
