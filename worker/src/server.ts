@@ -54,7 +54,10 @@ export function buildServer(deps: ServerDeps, openRequests: OpenRequests): Fasti
   const app = Fastify({
     bodyLimit: BODY_LIMIT_BYTES,
     logger: false,
-    forceCloseConnections: 'idle',
+    // close() runs only after the drain waited for in-flight tool calls; what is left are idle
+    // keep-alives and server-to-client SSE streams (clients reconnect), which would otherwise
+    // hold the process past its stop timeout behind a proxy's connection pool.
+    forceCloseConnections: true,
     return503OnClosing: true,
   });
 
