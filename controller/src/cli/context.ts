@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createLogger, type Logger } from '../../../common/src/logger.js';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
 import { dockerLaneImages, localLaneImages } from '../harness/lane-images.js';
@@ -33,7 +33,7 @@ export async function openCliContext(flags: RuntimeFlags, name = 'wvo'): Promise
   const selected = await createRuntime(config, { baseDir: projectRoot, logger });
   if (selected.kind === 'docker' && flags.runtime === 'docker') await (selected.runtime as DockerRuntime).ping();
   const images =
-    selected.runtime instanceof DockerRuntime ? dockerLaneImages(selected.runtime, config) : localLaneImages();
+    selected.runtime instanceof DockerRuntime ? dockerLaneImages(selected.runtime, config) : localLaneImages(join(projectRoot, 'tmp', 'wv-images'));
   return {
     loaded,
     stateRoot: resolve(projectRoot, config.stateRoot),

@@ -19,7 +19,9 @@ import { plainReporter } from '../harness/progress.js';
 import { stageGitRef } from '../harness/stage.js';
 import { runUpgrade, type UpgradeResult } from '../harness/upgrade.js';
 import { copyWorkspaceToGitRepo } from '../harness/workspace-copy.js';
-import { startProxy, type RunningProxy } from '../proxy/index.js';
+import { openDeploy, recordHarnessRun, WORKER_TOKEN_ENV } from '../deploy/index.js';
+import { ProxyAdminClient, startProxy, type RunningProxy } from '../proxy/index.js';
+import { systemClock } from '../../../common/src/clock.js';
 import { seedState } from '../../../worker/src/index.js';
 
 const PROJECT_ROOT = join(import.meta.dirname, '..', '..', '..', '..');
@@ -57,6 +59,15 @@ async function main(): Promise<void> {
   process.env.WVO_IMAGE_PULL ??= '0';
   const work = mkdtempSync(join(tmpdir(), 'wvo-demo-'));
   const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  };
+  // Ctrl-C still removes every lane, the proxy and the scratch dir.
+  process.once('SIGINT', () => {
+    say('\ninterrupted: cleaning up');
+    void cleanUp().finally(() => process.exit(130));
+  });
   try {
     heading('Runtime');
     const forced = process.env.WVO_DEMO_RUNTIME as 'docker' | 'local' | undefined;
@@ -85,8 +96,21 @@ async function main(): Promise<void> {
     });
     await buildStagedTree(blueStage.dir, join(ws.dir, 'tmp', 'wv-build'), silentLogger());
     const blueImage = await context.images.build(blueStage.dir, 'wvo-worker:demo-blue', (message) => say(`  ${message}`));
-    const blue = await context.runtime.startLane({ name: BLUE, image: blueImage, stateDir: stateRoot, role: 'live', dryRun: false });
-    cleanups.push(() => context.runtime.removeLane(BLUE));
+    // Lanes accept flag flips from the controller with this token (PUT /admin/flags/:name).
+    const workerToken = randomBytes(16).toString('hex');
+    process.env[WORKER_TOKEN_ENV] = workerToken;
+    const blue = await context.runtime.startLane({
+      name: BLUE,
+      image: blueImage,
+      stateDir: stateRoot,
+      role: 'live',
+      dryRun: false,
+      env: { [WORKER_TOKEN_ENV]: workerToken },
+    });
+    // Every lane the demo or its promotion started (blue, green, shadow lanes) goes at the end.
+    cleanups.push(async () => {
+      for (const lane of await context.runtime.listLanes()) await context.runtime.removeLane(lane.name).catch(() => undefined);
+    });
     say(`blue serving at ${blue.url} (${context.chosen})`);
 
     heading('Proxy: agents connect here; sessions are pinned to the lane that created them');
@@ -110,8 +134,10 @@ async function main(): Promise<void> {
     say(`${load.snapshot().sent} calls so far`);
 
     heading('wvo upgrade: shadow the green change against blue (three DRY_RUN lanes, noise cancelled)');
+    // Promotion refuses a run whose tests were skipped: the staged copy runs the worker's unit tests.
+    const testCommand = ['npx', 'vitest', 'run', 'test/unit/worker-logic.test.ts', 'test/unit/worker-executor.test.ts'];
     const upgrade: UpgradeResult = await runUpgrade(
-      parseUpgradeOptions({ workspace: ws.dir, skipTests: true }),
+      parseUpgradeOptions({ workspace: ws.dir, testCommand }),
       {
         projectRoot: ws.dir,
         stateRoot,
@@ -122,10 +148,48 @@ async function main(): Promise<void> {
     );
     if (upgrade.outcome === 'failed') throw new Error(`upgrade failed: ${JSON.stringify(upgrade.error)}`);
     if (upgrade.finalLine) say(upgrade.finalLine);
-    // Keep the artifacts where the user can open them after the scratch dir is gone.
     const kept = join(PROJECT_ROOT, 'experiments', 'mcp', 'upgrade', upgrade.id);
-    cpSync(upgrade.artifactsDir, kept, { recursive: true });
     say(`report: ${relative(process.cwd(), join(kept, 'report.html'))}`);
+
+    heading('Promote: canary live on the live state, switch, observe 8 s with PROMPT_MODE flipped');
+    const admin = new ProxyAdminClient({ url: proxy.adminUrl, token });
+    cleanups.push(() => admin.close());
+    const deploy = await openDeploy({
+      config: context.loaded.config,
+      projectRoot: ws.dir,
+      stateRoot,
+      runtime: context.runtime,
+      proxy: admin,
+      logger: silentLogger(),
+    });
+    cleanups.push(() => deploy.close());
+    const summary = await recordHarnessRun({ store: deploy.store, result: upgrade, runtime: context.runtime, proxy: admin, clock: systemClock });
+    say(`baseline ${summary.baseline.lane} (${summary.baseline.image}) → candidate ${summary.candidate.lane} (${summary.candidate.image})`);
+    let lastState = '';
+    const watch = setInterval(() => {
+      const running = deploy.store.running();
+      if (running && running.state !== lastState) say(`  state: ${(lastState = running.state)}`);
+    }, 100);
+    const promoteStarted = Date.now();
+    const promoted = await deploy.operations
+      .promote({
+        upgradeId: upgrade.id,
+        observeMs: '8s',
+        intervalMs: '2s',
+        flags: ['PROMPT_MODE'],
+        maxFailedChecks: 3,
+      })
+      .finally(() => clearInterval(watch));
+    say(`  state: ${promoted.state} after ${((Date.now() - promoteStarted) / 1000).toFixed(1)} s`);
+    const switches = deploy.runner.switches;
+    const switchMs = switches[0]?.took_ms;
+    say(`active lane: ${(await admin.lanes()).active}`);
+
+    heading('Rollback: blue serves again (its lane was kept), sessions move back at once');
+    const rollbackStarted = Date.now();
+    const rolledBack = await deploy.operations.rollback({ reason: 'demo: show the way back' });
+    const rollbackMs = Date.now() - rollbackStarted;
+    say(`  state: ${rolledBack.state} in ${rollbackMs} ms; active lane: ${(await admin.lanes()).active}`);
 
     heading('Closing table');
     const report: LoadReport = await load.stop();
@@ -139,15 +203,20 @@ async function main(): Promise<void> {
         ['shadow diffs reported', String(upgrade.shadow?.reported ?? 0)],
         ['noise cancelled', String(upgrade.shadow?.cancelled ?? 0)],
         ['rollback-safe schema', String(upgrade.schemaCompat?.safe ?? 'n/a')],
+        ['promotion', `${promoted.state} (8 s observed per step, PROMPT_MODE flipped)`],
+        ['switch (admin call → new lane)', switchMs === undefined ? 'n/a' : `${Math.round(switchMs)} ms`],
+        ['rollback (whole command)', `${rollbackMs} ms`],
       ]),
     );
+    // Keep the artifacts (steps, shadow diffs, report, promotion plan) after the scratch dir is gone.
+    cpSync(upgrade.artifactsDir, kept, { recursive: true });
+    say(`\nartifacts: ${relative(process.cwd(), kept)}/ (steps.json, shadow.json, report.html, promotion_plan.json)`);
     if (report.failed > 0) {
       say(`failures: ${report.failures.join('\n  ')}`);
       process.exitCode = 1;
     }
   } finally {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-    rmSync(work, { recursive: true, force: true });
+    await cleanUp();
   }
 }
 

@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { execa } from 'execa';
 import type { WvoConfig } from '../config/index.js';
 import type { DockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { buildImage, packageVersion, resolveNodeImage } from '../runtime/images/image-build.js';
@@ -52,11 +53,25 @@ export function dockerLaneImages(runtime: DockerRuntime, config: WvoConfig): Lan
   };
 }
 
-/** Local lanes run built trees: the stage itself is the "image". */
-export function localLaneImages(): LaneImageBuilder {
+/**
+ * Local lanes run built trees. With `imagesRoot`, a stage is kept as a durable tree there (hard
+ * links, named by source hash, so equal sources share one), which a later `wvo promote` can still
+ * start after the harness removed its stage; without it the stage itself is the "image".
+ */
+export function localLaneImages(imagesRoot?: string): LaneImageBuilder {
   return {
-    async build(stageDir) {
-      return resolve(stageDir);
+    async build(stageDir, tag, onProgress, sourceHash) {
+      if (!imagesRoot) return resolve(stageDir);
+      const tree = join(resolve(imagesRoot), sourceHash ?? tag.replace(/[^\w.-]/g, '_'));
+      if (existsSync(join(tree, 'dist', 'worker', 'src', 'main.js'))) {
+        onProgress(`tree ${tree}: same sources, reused`);
+        return tree;
+      }
+      rmSync(tree, { recursive: true, force: true });
+      mkdirSync(dirname(tree), { recursive: true });
+      await execa('cp', ['-al', resolve(stageDir), tree]);
+      onProgress(`tree ${tree}`);
+      return tree;
     },
     async exists(ref) {
       return existsSync(join(ref, 'dist', 'worker', 'src', 'main.js'));
