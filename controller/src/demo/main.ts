@@ -95,7 +95,9 @@ async function main(): Promise<void> {
       logger: silentLogger(),
     });
     await buildStagedTree(blueStage.dir, join(ws.dir, 'tmp', 'wv-build'), silentLogger());
-    const blueImage = await context.images.build(blueStage.dir, 'wvo-worker:demo-blue', (message) => say(`  ${message}`));
+    const blueImage = await context.images.build(blueStage.dir, 'wvo-worker:demo-blue', (message) => {
+      if (!/Step \d+\/\d+/.test(message)) say(`  ${message}`);
+    });
     // Lanes accept flag flips from the controller with this token (PUT /admin/flags/:name).
     const workerToken = randomBytes(16).toString('hex');
     process.env[WORKER_TOKEN_ENV] = workerToken;
