@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../../../common/src/clock.js';
 import { WvoError, isWvoError } from '../../../common/src/errors.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
 import type { UpgradeOptions } from '../harness/options.js';
-import type { LaneImageBuilder, UpgradeResult } from '../harness/upgrade.js';
+import type { UpgradeContext, UpgradeResult } from '../harness/upgrade.js';
 import { DEPLOYMENT_STATES, DeploymentStore, type DeploymentState } from '../promotion/index.js';
 import type { LaneRuntime } from '../runtime/lane-runtime.js';
 import { readUpgradeShadowSummary } from '../shadow/index.js';
@@ -115,13 +115,7 @@ export function buildControllerApi(options: ServeOptions, deps: ControllerApiDep
 }
 
 /** What `startController` needs besides its options: what `openCliContext` gives the CLI. */
-export interface ControllerContext {
-  projectRoot: string;
-  stateRoot: string;
-  runtime: LaneRuntime;
-  images: LaneImageBuilder;
-  logger?: Logger;
-  clock?: Clock;
+export interface ControllerContext extends Pick<UpgradeContext, 'projectRoot' | 'stateRoot' | 'runtime' | 'images' | 'logger' | 'clock'> {
   /**
    * The promotion executor (see promotion-functions.ts), or a factory given the controller's open
    * store (e.g. `(store) => reconcilerPromotion(new Reconciler({store, runner, clock}))`).

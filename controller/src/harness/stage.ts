@@ -72,10 +72,11 @@ function sha256File(path: string): string {
  */
 async function provideDependencies(
   stageDir: string,
-  sourceNodeModules: string | undefined,
+  workspace: string,
   depsCacheRoot: string,
   logger: Logger,
 ): Promise<{ lockHash: string; deps: StageResult['deps'] }> {
+  const sourceNodeModules = existsSync(join(workspace, 'node_modules')) ? join(workspace, 'node_modules') : undefined;
   const lockHash = sha256File(join(stageDir, 'package-lock.json')).slice(0, 16);
   const cached = join(depsCacheRoot, lockHash, 'node_modules');
   let deps: StageResult['deps'] = 'cache-hit';
@@ -131,13 +132,7 @@ export async function stageWorkspace(input: {
       copyFileSync(join(workspace, file), target);
       bytes += statSync(target).size;
     }
-    const nodeModules = join(workspace, 'node_modules');
-    const deps = await provideDependencies(
-      stageDir,
-      existsSync(nodeModules) ? nodeModules : undefined,
-      input.depsCacheRoot,
-      input.logger,
-    );
+    const deps = await provideDependencies(stageDir, workspace, input.depsCacheRoot, input.logger);
     return { dir: stageDir, files: files.length, bytes, ...deps };
   } catch (error) {
     throw stageFailure(error, stageDir);
@@ -165,13 +160,7 @@ export async function stageGitRef(input: {
     const archive = execa('git', ['archive', '--format=tar', resolved.stdout.trim()], { cwd: workspace });
     await archive.pipe('tar', ['-x', '-C', stageDir]);
     const files = (await listWorkspaceFiles(stageDir)).length;
-    const nodeModules = join(workspace, 'node_modules');
-    const deps = await provideDependencies(
-      stageDir,
-      existsSync(nodeModules) ? nodeModules : undefined,
-      input.depsCacheRoot,
-      input.logger,
-    );
+    const deps = await provideDependencies(stageDir, workspace, input.depsCacheRoot, input.logger);
     return { dir: stageDir, files, bytes: 0, ...deps };
   } catch (error) {
     throw stageFailure(error, stageDir);
