@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -242,6 +242,26 @@ export const m004Extra: Migration = {
     expect(result.error?.code).toBe('WVO_SUITE_UNKNOWN_TOOL');
     await expectCleanAfter(result);
   }, 180_000);
+
+  // A real full disk: a 256 KiB tmpfs over the workspace's tmp/ (needs root, as in CI).
+  it.skipIf(process.getuid?.() !== 0)('fails cleanly when the disk fills up while staging (live state untouched)', async () => {
+    const tmp = join(ws.dir, 'tmp');
+    mkdirSync(tmp, { recursive: true });
+    const before = liveStateChecksums();
+    const summaryBefore = sha256(join(stateRoot, 'analytics', 'upgrade_shadow.json'));
+    await execa('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', tmp]);
+    try {
+      const result = await upgrade({ minFreeMb: 0 });
+      expect(result.error?.code).toBe('WVO_DISK_FULL');
+      expect(result.steps.at(-1)).toMatchObject({ name: 'stage', status: 'failed' });
+      expect(readdirSync(tmp).filter((name) => name.startsWith('wv-upgrade-'))).toEqual([]);
+      expect(existsSync(join(stateRoot, 'upgrade.lock'))).toBe(false);
+    } finally {
+      await execa('umount', [tmp]);
+    }
+    expect(liveStateChecksums()).toEqual(before);
+    expect(sha256(join(stateRoot, 'analytics', 'upgrade_shadow.json'))).toBe(summaryBefore);
+  }, 120_000);
 
   it('refuses a workspace that is not a project', async () => {
     const result = await upgrade({ workspace: ws.root });
