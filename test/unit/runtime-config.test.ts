@@ -29,6 +29,12 @@ describe('wvo.config.json', () => {
     expect(config.images).toMatchObject({ worker: 'wvo-worker', nodeImage: 'node:20-bookworm-slim', pull: true });
   });
 
+  it('lanes.address: published by default, network accepted, anything else names its path', () => {
+    expect(parseConfig({}).lanes.address).toBe('published');
+    expect(parseConfig({ lanes: { address: 'network' } }).lanes.address).toBe('network');
+    expect(() => parseConfig({ lanes: { address: 'dns' } })).toThrow(expect.objectContaining({ code: 'WVO_CONFIG_INVALID', subject: 'lanes.address' }));
+  });
+
   it('names the JSON path of a bad value', () => {
     const file = writeConfig({ hosts: [{ name: 'a', docker: 'unix:///x' }, { name: 'b', docker: 'tcp://h:1', network: 'mesh' }] });
     expect(() => loadConfig({ file })).toThrow(expect.objectContaining({ code: 'WVO_CONFIG_INVALID', subject: 'hosts[1].network' }));

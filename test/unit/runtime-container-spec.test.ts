@@ -84,6 +84,23 @@ describe('containerCreateOptions', () => {
   });
 });
 
+describe('lane addressing on the network', () => {
+  const spec = validateLaneSpec({ name: 'green', image: 'wvo-worker:1', stateDir: '/srv/state/blue' });
+
+  it('publishes nothing with network addressing, still joins the project network', () => {
+    const options = containerCreateOptions(spec, { ...ctx, address: 'network' });
+    expect(options.HostConfig?.PortBindings).toBeUndefined();
+    expect(options.HostConfig?.NetworkMode).toBe('proj-net');
+    expect(options.ExposedPorts).toEqual({ '8080/tcp': {} });
+    expect(options.Env).toContain('WVO_PORT=8080');
+  });
+
+  it('publishes on loopback by default (published addressing)', () => {
+    expect(containerCreateOptions(spec, ctx).HostConfig?.PortBindings).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });
+    expect(containerCreateOptions(spec, { ...ctx, address: 'published' }).HostConfig?.PortBindings).toBeDefined();
+  });
+});
+
 describe('laneInfoFromContainer', () => {
   const base = {
     Id: 'abc',
@@ -123,6 +140,17 @@ describe('laneInfoFromContainer', () => {
   it('host-network lanes are reached at the host address and the port label', () => {
     const labels = { ...base.Labels, [LABELS.port]: '24000' };
     expect(laneInfoFromContainer({ ...base, Labels: labels, Ports: [] }, '10.213.0.2').url).toBe('http://10.213.0.2:24000');
+  });
+
+  it('network addressing: bridge lanes by container name on port 8080, host-network lanes unchanged', () => {
+    expect(laneInfoFromContainer({ ...base, Ports: [] }, '127.0.0.1', 'network')).toMatchObject({ url: 'http://proj-lane-blue:8080', port: 8080 });
+    // A compose-created lane (1.29 naming) is addressed by its own container name too.
+    expect(laneInfoFromContainer({ ...base, Names: ['/wvo_worker-blue_1'], Ports: [] }, '127.0.0.1', 'network').url).toBe('http://wvo_worker-blue_1:8080');
+    expect(laneInfoFromContainer(base, '127.0.0.1', 'published').url).toBe('http://127.0.0.1:32768');
+    const hostLabels = { ...base.Labels, [LABELS.port]: '24000' };
+    expect(laneInfoFromContainer({ ...base, Labels: hostLabels, Ports: [] }, '10.213.0.2', 'network').url).toBe('http://10.213.0.2:24000');
+    const stopped = laneInfoFromContainer({ ...base, State: 'exited', Status: 'Exited (0)', Ports: [] }, 'h', 'network');
+    expect(stopped.url).toBeUndefined();
   });
 
   it('filters select one project (and one lane)', () => {

@@ -8,6 +8,8 @@ import { z } from 'zod';
 
 export const RUNTIME_CHOICES = ['auto', 'docker', 'local'] as const;
 export const HOST_NETWORK_MODES = ['auto', 'bridge', 'host'] as const;
+/** How bridge-networked lanes are addressed: a port published on the host, or their name on the project network. */
+export const LANE_ADDRESS_MODES = ['published', 'network'] as const;
 
 const nameSchema = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'lowercase letters, digits, . _ - (max 63)');
 
@@ -36,6 +38,12 @@ export const lanesSchema = z.strictObject({
     .tuple([z.number().int().min(1024).max(65535), z.number().int().min(1024).max(65535)])
     .refine(([lo, hi]) => lo <= hi, 'portRange must be [low, high]')
     .default([20000, 29999]),
+  /**
+   * published: port 8080 published on the host's 127.0.0.1, URL `http://127.0.0.1:<port>` (controller
+   * and proxy on the host). network: nothing published, URL `http://<container name>:8080` on the
+   * project network (`network`), for a controller and proxy that run as containers on it (compose).
+   */
+  address: z.enum(LANE_ADDRESS_MODES).default('published'),
 });
 
 export const imagesSchema = z.strictObject({

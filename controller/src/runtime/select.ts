@@ -34,6 +34,7 @@ export function dockerRuntimeFrom(config: WvoConfig, options: CreateRuntimeOptio
     stopTimeoutMs: config.lanes.stopTimeoutMs,
     resources: { memoryMb: config.lanes.memoryMb, cpus: config.lanes.cpus, pidsLimit: config.lanes.pidsLimit },
     portRange: config.lanes.portRange,
+    laneAddress: config.lanes.address,
     ...(options.env ? { env: options.env } : {}),
     ...(options.baseDir ? { baseDir: options.baseDir } : {}),
     ...(options.logger ? { logger: options.logger } : {}),

@@ -25,6 +25,9 @@ export const LABELS = {
   image: 'wvo.image',
 } as const;
 
+/** `published`: a host port on `publishIp`; `network`: `http://<container name>:8080` on the project network. */
+export type LaneAddressMode = 'published' | 'network';
+
 export interface LaneResources {
   memoryMb: number;
   cpus: number;
@@ -41,6 +44,8 @@ export interface ContainerSpecContext {
   network: string;
   /** Bridge mode: the host address ports are published on (127.0.0.1 for the local engine). */
   publishIp: string;
+  /** Bridge mode: `network` publishes nothing (lanes are reached by container name on `network`). Default `published`. */
+  address?: LaneAddressMode;
   /** Used in host mode only: the port the worker listens on. */
   port?: number;
   /** Absolute host path of the state dir. */
@@ -86,6 +91,7 @@ export function laneEnv(spec: LaneSpec, ctx: Pick<ContainerSpecContext, 'network
 
 export function containerCreateOptions(spec: LaneSpec, ctx: ContainerSpecContext): ContainerCreateOptions {
   const bridge = ctx.networkMode === 'bridge';
+  const publish = bridge && ctx.address !== 'network';
   const portKey = `${WORKER_PORT}/tcp`;
   return {
     name: containerName(ctx.project, spec.name),
@@ -100,7 +106,8 @@ export function containerCreateOptions(spec: LaneSpec, ctx: ContainerSpecContext
       Binds: [`${ctx.stateDir}:${STATE_MOUNT}:rw`],
       NetworkMode: bridge ? ctx.network : 'host',
       // Ephemeral host port on loopback (local engine) only: the proxy and the controller reach lanes there.
-      ...(bridge ? { PortBindings: { [portKey]: [{ HostIp: ctx.publishIp, HostPort: '' }] } } : {}),
+      // `network` addressing publishes nothing: the proxy and controller share the project network.
+      ...(publish ? { PortBindings: { [portKey]: [{ HostIp: ctx.publishIp, HostPort: '' }] } } : {}),
       ReadonlyRootfs: true,
       Tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' },
       Memory: ctx.resources.memoryMb * 1024 * 1024,
@@ -139,13 +146,25 @@ function statusFromState(state: string, health: string | undefined): LaneStatus 
   return 'stopped';
 }
 
-/** A lane table row from a listContainers entry (labels are the source of truth). */
-export function laneInfoFromContainer(container: ContainerInfo, address: string): LaneInfo {
+/** The container's name as its peers on a user network resolve it (no leading slash). */
+export function containerDnsName(container: Pick<ContainerInfo, 'Names' | 'Id'>): string {
+  return container.Names?.[0]?.replace(/^\//, '') ?? container.Id.slice(0, 12);
+}
+
+/**
+ * A lane table row from a listContainers entry (labels are the source of truth). `address` is the
+ * host's address; with `network` addressing a bridge lane (no port label) is reached by its
+ * container name on port 8080 instead of a published port.
+ */
+export function laneInfoFromContainer(container: ContainerInfo, address: string, addressing: LaneAddressMode = 'published'): LaneInfo {
   const labels = container.Labels ?? {};
   const health = /\((healthy|unhealthy|health: starting)\)/.exec(container.Status ?? '')?.[1];
   const status = statusFromState(container.State, health === 'health: starting' ? 'starting' : health);
   const published = container.Ports?.find((p) => p.PrivatePort === WORKER_PORT && p.PublicPort)?.PublicPort;
-  const port = labels[LABELS.port] ? Number(labels[LABELS.port]) : published;
+  const hostNetwork = Boolean(labels[LABELS.port]);
+  const byName = addressing === 'network' && !hostNetwork;
+  const port = hostNetwork ? Number(labels[LABELS.port]) : byName ? WORKER_PORT : published;
+  const urlHost = byName ? containerDnsName(container) : address;
   const running = container.State === 'running';
   const deploymentId = labels[LABELS.deployment];
   return {
@@ -159,7 +178,7 @@ export function laneInfoFromContainer(container: ContainerInfo, address: string)
     role: (labels[LABELS.role] ?? 'live') as LaneRole,
     ...(deploymentId ? { deploymentId } : {}),
     status,
-    ...(running && port ? { url: `http://${address}:${port}`, port } : {}),
+    ...(running && port ? { url: `http://${urlHost}:${port}`, port } : {}),
     id: container.Id,
     startedAt: new Date(container.Created * 1000).toISOString(),
   };

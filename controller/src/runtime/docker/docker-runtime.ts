@@ -30,6 +30,7 @@ import {
   laneFilters,
   laneInfoFromContainer,
   networkCreateOptions,
+  type LaneAddressMode,
   type LaneResources,
 } from './container-spec.js';
 import { LOCAL_HOST, connectHosts, isConflict, isNotFound, isTransportError, pingHost, unreachable, type DockerHost } from './engine.js';
@@ -46,6 +47,12 @@ export interface DockerRuntimeOptions {
   stopTimeoutMs?: number;
   resources?: Partial<LaneResources>;
   portRange?: [number, number];
+  /**
+   * How bridge lanes are addressed (config `lanes.address`): `published` (default) a port on the
+   * host's loopback; `network` `http://<container name>:8080`, for a controller and proxy running
+   * as containers on the project network (compose). Host-network lanes keep the host's address.
+   */
+  laneAddress?: LaneAddressMode;
   clock?: Clock;
   logger?: Logger;
   env?: NodeJS.ProcessEnv;
@@ -60,6 +67,7 @@ export class DockerRuntime implements LaneRuntime {
   readonly kind = 'docker' as const;
   readonly project: string;
   readonly network: string;
+  readonly laneAddress: LaneAddressMode;
   private readonly hosts: Map<string, DockerHost>;
   private readonly defaultHost: string;
   private readonly clock: Clock;
@@ -71,6 +79,7 @@ export class DockerRuntime implements LaneRuntime {
   constructor(private readonly options: DockerRuntimeOptions) {
     this.project = options.project;
     this.network = options.network ?? `${options.project}-net`;
+    this.laneAddress = options.laneAddress ?? 'published';
     this.hosts = connectHosts(options.hosts ?? [], { ...(options.env ? { env: options.env } : {}), ...(options.baseDir ? { baseDir: options.baseDir } : {}) });
     this.defaultHost = options.defaultHost ?? LOCAL_HOST;
     this.clock = options.clock ?? systemClock;
@@ -241,6 +250,7 @@ export class DockerRuntime implements LaneRuntime {
       networkMode: mode,
       network: networkId,
       publishIp: host.publishIp,
+      address: this.laneAddress,
       ...(port === undefined ? {} : { port }),
       stateDir,
       user: userPlan.user,
@@ -272,6 +282,7 @@ export class DockerRuntime implements LaneRuntime {
         clock: this.clock,
         url: async () => {
           if (mode === 'host') return `http://${host.address}:${port}`;
+          if (this.laneAddress === 'network') return `http://${create.name}:${WORKER_PORT}`;
           const info = await container.inspect();
           const hostPort = info.NetworkSettings.Ports?.[`${WORKER_PORT}/tcp`]?.[0]?.HostPort;
           return hostPort ? `http://${host.address}:${hostPort}` : undefined;
@@ -296,7 +307,7 @@ export class DockerRuntime implements LaneRuntime {
     }
     const [info] = await this.containers(host, spec.name);
     if (!info) throw new RuntimeError('WVO_LANE_EXITED', `lane ${spec.name} vanished right after it became ready`, { subject: spec.name });
-    return { ...laneInfoFromContainer(info, host.address), status: 'ready', imageId: image.imageId };
+    return { ...laneInfoFromContainer(info, host.address, this.laneAddress), status: 'ready', imageId: image.imageId };
   }
 
   /**
@@ -360,7 +371,7 @@ export class DockerRuntime implements LaneRuntime {
       }
     }
     const [after] = await this.containers(host, name);
-    return after ? laneInfoFromContainer(after, host.address) : { ...laneInfoFromContainer(container, host.address), status: 'stopped' };
+    return after ? laneInfoFromContainer(after, host.address, this.laneAddress) : { ...laneInfoFromContainer(container, host.address, this.laneAddress), status: 'stopped' };
   }
 
   async removeLane(name: string, options: StopOptions = {}): Promise<void> {
@@ -394,7 +405,7 @@ export class DockerRuntime implements LaneRuntime {
       // Unreachable remote hosts are skipped in the table (wvo hosts check reports them); the default host must answer.
       if (!options.host && host.name !== this.defaultHost && !(await this.answers(host))) continue;
       for (const container of await this.containers(host)) {
-        const lane = laneInfoFromContainer(container, host.address);
+        const lane = laneInfoFromContainer(container, host.address, this.laneAddress);
         // The engine's healthcheck lags a fresh start by up to its interval: ask the lane itself.
         if (lane.status === 'starting' && lane.url && (await probeReady(lane.url, 500)).ready) lane.status = 'ready';
         lanes.push(lane);
@@ -406,7 +417,7 @@ export class DockerRuntime implements LaneRuntime {
   async getLane(name: string): Promise<LaneInfo | undefined> {
     const found = await this.find(name);
     if (!found) return undefined;
-    const lane = laneInfoFromContainer(found.container, found.host.address);
+    const lane = laneInfoFromContainer(found.container, found.host.address, this.laneAddress);
     if (lane.status === 'starting' && lane.url && (await probeReady(lane.url, 500)).ready) lane.status = 'ready';
     return lane;
   }
