@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { createLogger, type Logger } from '../../../common/src/logger.js';
-import { loadConfig, type LoadedConfig } from '../config/index.js';
+import { loadConfig, type LoadedConfig, type WvoConfig } from '../config/index.js';
 import { dockerLaneImages, localLaneImages } from '../harness/lane-images.js';
 import type { LaneImageBuilder } from '../harness/upgrade.js';
 import { createRuntime, DockerRuntime, type LaneRuntime, type RuntimeKind } from '../runtime/index.js';
@@ -25,9 +25,15 @@ export interface CliContext {
 }
 
 /** Load config and open the runtime it names (a `--runtime` flag wins over the config). */
-export async function openCliContext(flags: RuntimeFlags, name = 'wvo'): Promise<CliContext> {
-  const loaded = loadConfig(flags.config ? { file: flags.config } : {});
-  const config = flags.runtime ? { ...loaded.config, runtime: flags.runtime } : loaded.config;
+export async function openCliContext(
+  flags: RuntimeFlags,
+  name = 'wvo',
+  /** Settings that win over the file (the demo runs in a project of its own). */
+  overrides: Partial<Pick<WvoConfig, 'projectName' | 'stateRoot'>> = {},
+): Promise<CliContext> {
+  const file = loadConfig(flags.config ? { file: flags.config } : {});
+  const loaded = { ...file, config: { ...file.config, ...overrides, ...(flags.runtime ? { runtime: flags.runtime } : {}) } };
+  const { config } = loaded;
   const logger = createLogger(name);
   const projectRoot = loaded.baseDir;
   const selected = await createRuntime(config, { baseDir: projectRoot, logger });

@@ -13,6 +13,7 @@ import { formatError } from '../../../common/src/errors.js';
 import { silentLogger } from '../../../common/src/logger.js';
 import { startLoad, type LoadReport } from '../../../common/src/mcp-load.js';
 import { openCliContext } from '../cli/context.js';
+import { DockerRuntime } from '../runtime/index.js';
 import { buildStagedTree } from '../harness/build.js';
 import { parseUpgradeOptions } from '../harness/options.js';
 import { plainReporter } from '../harness/progress.js';
@@ -71,9 +72,20 @@ async function main(): Promise<void> {
   try {
     heading('Runtime');
     const forced = process.env.WVO_DEMO_RUNTIME as 'docker' | 'local' | undefined;
-    const context = await openCliContext({ runtime: forced ?? 'auto' }, 'wvo-demo');
+    // A project of its own (container names, labels, network, lane records), so the demo never
+    // touches lanes a real deployment on this machine runs.
+    const project = `wvo-demo-${randomBytes(3).toString('hex')}`;
+    const context = await openCliContext({ runtime: forced ?? 'auto' }, 'wvo-demo', {
+      projectName: project,
+      stateRoot: join(work, 'controller-state'),
+    });
     say(context.reason);
-    cleanups.push(() => context.runtime.close());
+    cleanups.push(async () => {
+      if (context.runtime instanceof DockerRuntime) {
+        await context.runtime.host().docker.getNetwork(context.runtime.network).remove().catch(() => undefined);
+      }
+      await context.runtime.close();
+    });
 
     heading('Workspace: this project in a scratch git repository; blue = HEAD~1, green = HEAD');
     const ws = await copyWorkspaceToGitRepo(PROJECT_ROOT, join(work, 'ws'));
