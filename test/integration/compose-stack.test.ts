@@ -1,4 +1,4 @@
-import { chownSync, chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { connectMcp, type McpSession } from '../../common/src/mcp-client.js';
+import { DeploymentStore, type UpgradeSummary } from '../../controller/src/promotion/index.js';
 import { ProxyAdminClient } from '../../controller/src/proxy/index.js';
 import { buildImages } from '../../controller/src/runtime/images/image-build.js';
 import { describeDocker } from '../helpers/docker.js';
@@ -15,7 +16,8 @@ import { REPO_ROOT, cleanupProject, seedState, testId } from '../helpers/runtime
 /**
  * compose/: the files themselves (compose config, Prometheus config, alert rules and their unit
  * tests, the Grafana dashboard's PromQL) and the stack brought up with docker-compose: MCP through
- * the proxy to worker-blue, the controller API, a blue → green switch and back, a proxy restart.
+ * the proxy to worker-blue, the controller API, an upgrade promoted blue → green by the controller
+ * container (lanes on the stack's network), a proxy restart, a rollback through the controller API.
  */
 
 const COMPOSE_DIR = join(REPO_ROOT, 'compose');
@@ -212,7 +214,8 @@ describeStack('compose stack (docker-compose up)', () => {
   let admin: ProxyAdminClient;
   const images = { worker: `wvo-worker:${project}`, controller: `wvo-controller:${project}` };
   const sessions: McpSession[] = [];
-  let promotion: { status: number; code?: string } | undefined;
+  let controllerState: string;
+  let deploymentId: string | undefined;
 
   const dc = (args: string[], options: { reject?: boolean; timeout?: number } = {}) =>
     execa(compose![0], [...compose!.slice(1), '-p', project, '-f', COMPOSE_FILE, ...args], {
@@ -260,6 +263,10 @@ describeStack('compose stack (docker-compose up)', () => {
     });
     const state = await seedState(join(work, 'blue-state'), 40);
     for (const entry of ['', ...readdirSync(state)]) chownSync(join(state, entry), 1000, 1000);
+    // The controller's state on a host directory too, so this test can stage an upgrade in controller.db.
+    controllerState = join(work, 'controller-state');
+    mkdirSync(controllerState);
+    chownSync(controllerState, 1000, 1000);
     tokens = { proxy: `proxy-${testId('t')}-secret`, controller: `ctl-${testId('t')}-secret` };
     writeFileSync(join(work, 'proxy_token'), `${tokens.proxy}\n`, { mode: 0o644 });
     writeFileSync(join(work, 'controller_token'), `${tokens.controller}\n`, { mode: 0o644 });
@@ -272,6 +279,7 @@ describeStack('compose stack (docker-compose up)', () => {
       WVO_CONTROLLER_IMAGE: images.controller,
       WVO_BLUE_STATE: state,
       WVO_GREEN_STATE: state,
+      WVO_CONTROLLER_STATE: controllerState,
       WVO_BLUE_BUILD_ID: 'blue-build',
       WVO_GREEN_BUILD_ID: 'green-build',
       WVO_PROXY_PORT: String(ports.proxy),
@@ -289,12 +297,17 @@ describeStack('compose stack (docker-compose up)', () => {
     await dc(['--env-file', join(work, '.env'), 'up', '-d', '--no-build']);
     admin = new ProxyAdminClient({ url: `http://127.0.0.1:${ports.admin}`, token: tokens.proxy });
     await until('proxy → blue healthy', async () => ((await admin.lanes()).lanes.find((l) => l.name === 'blue')?.healthy ? true : undefined));
-    await until('controller /healthz', async () => ((await controller('GET', '/healthz', undefined, null)).status === 200 ? true : undefined));
+    await until('controller /healthz', async () => ((await controller('GET', '/healthz', undefined, null)).status === 200 ? true : undefined)).catch(async (error: Error) => {
+      const logs = await dc(['logs', '--no-color', '--tail', '30', 'controller'], { reject: false });
+      throw new Error(`${error.message}\ncontroller logs:\n${logs.stdout}${logs.stderr}`);
+    });
   }, 300_000);
 
   afterAll(async () => {
     for (const session of sessions) await session.close().catch(() => undefined);
     await admin?.close().catch(() => undefined);
+    // Lanes the controller started first (they hold the stack's network), then the stack.
+    await cleanupProject(docker, project);
     if (env) {
       const down = await dc(['--profile', 'green', '--profile', 'observability', 'down', '-v', '--remove-orphans', '--timeout', '5'], { reject: false });
       if (down.exitCode !== 0) console.warn(`compose down: ${down.stderr}`);
@@ -359,50 +372,95 @@ describeStack('compose stack (docker-compose up)', () => {
     expect((lanes.body.lanes as Array<{ name: string }>).map((l) => l.name)).toEqual(['blue']);
     const metrics = await fetch(`http://127.0.0.1:${ports.controller}/metrics`, { headers: { authorization: `Bearer ${tokens.controller}` } });
     expect(await metrics.text()).toContain('wvo_controller_api_requests_total');
-    // Promote through the controller: with nothing staged it is refused with a code (or 501 while
-    // `wvo serve` has no promotion executor wired). Either way nothing starts.
+    // With nothing staged, promote is refused with a code and nothing starts.
     const promote = await controller('POST', '/deployments/latest/promote', {});
-    promotion = { status: promote.status, code: promote.body?.error?.code };
     expect(promote.status).toBeGreaterThanOrEqual(400);
-    expect(promote.body.error.code).toMatch(/^WVO_(PROMOTION_UNAVAILABLE|NO_STAGED_UPGRADE|INVALID_PROMOTION_OPTION)$/);
+    expect(promote.body.error.code).toBe('WVO_NO_STAGED_UPGRADE');
     expect((await controller('GET', '/deployments')).body).toMatchObject({ running: null });
   });
 
-  it('blue → green: a second lane from compose, switched through the proxy admin API; old sessions drain on blue, new ones go to green; then back', async () => {
-    // What the promotion effects do (start_canary_lane, switch_proxy), with compose as the runtime.
-    const before = await open('before-switch');
+  const waitDeployment = (id: string, states: string[], timeoutMs = 120_000) =>
+    until(`deployment ${id} in ${states.join('|')}`, async () => {
+      const { body } = await controller('GET', `/deployments/${id}`);
+      const state = body.deployment?.state as string | undefined;
+      if (state && states.includes(state)) return body;
+      if (state === 'rolled_back') throw new Error(`deployment ${id} rolled back: ${JSON.stringify(body.transitions?.slice(-3))}`);
+      return undefined;
+    }, timeoutMs);
+
+  it('promotes an upgrade blue → green through the controller container: its runtime starts green on the stack network, the proxy switches; old session kept, new sessions on green', async () => {
+    const before = await open('before-promote');
     expect((await before.call('plan_next', {})).isError).toBe(false);
-    await dc(['--profile', 'green', 'up', '-d', '--no-build', '--no-recreate', 'worker-green']);
-    await healthy('worker-green');
-    await admin.registerLane({ name: 'green', url: 'http://worker-green:8080' });
-    await until('green healthy in the proxy', async () => ((await admin.lanes()).lanes.find((l) => l.name === 'green')?.healthy ? true : undefined), 20_000);
-    const switched = await admin.switchTo('green');
-    expect(switched).toMatchObject({ active: 'green', previous: 'blue', noop: false });
-    const greenBefore = requestsByLane(await admin.metrics()).green ?? 0;
-    const after = await open('after-switch');
-    for (let i = 0; i < 3; i++) expect((await after.call('orchestrator_status', {})).isError).toBe(false);
-    const counted = requestsByLane(await admin.metrics());
-    expect(counted.green! - greenBefore).toBeGreaterThanOrEqual(4); // initialize + initialized + 3 calls (at least)
-    // The session opened before the switch still answers (pinned to blue while it drains).
-    expect((await before.call('plan_next', {})).isError).toBe(false);
-    const view = await admin.lanes();
-    expect(view.lanes.find((l) => l.name === 'blue')).toMatchObject({ role: 'draining' });
-    // Rollback: sessions move at once; both keep answering.
-    expect(await admin.switchTo('blue', { rollback: true })).toMatchObject({ active: 'blue', previous: 'green' });
-    expect((await before.call('plan_next', {})).isError).toBe(false);
-    expect((await after.call('orchestrator_status', {})).isError).toBe(false);
-    if (promotion?.code === 'WVO_PROMOTION_UNAVAILABLE') {
-      console.info('compose: `wvo serve` has no promotion executor wired yet; switched through the proxy admin API instead');
+    // The upgrade as `wvo upgrade` records it (the harness run itself is covered by the harness tests):
+    // a staged blue → green in the controller's own controller.db, on the host directory compose mounts.
+    const upgrade: UpgradeSummary = {
+      id: `up-compose-${project}`,
+      outcome: 'passed',
+      steps: ['preflight', 'lock', 'stage', 'build', 'test', 'snapshot', 'shadow', 'schema-compat', 'summary'].map((name) => ({ name, status: 'ok' as const })),
+      baseline: { lane: 'blue', image: images.worker },
+      candidate: { lane: 'green', image: images.worker },
+    };
+    const store = DeploymentStore.open(controllerState);
+    try {
+      store.recordUpgrade(upgrade, Date.now());
+    } finally {
+      store.close();
     }
-  });
+    for (const entry of readdirSync(controllerState)) chownSync(join(controllerState, entry), 1000, 1000);
+
+    const promote = await controller('POST', `/deployments/${upgrade.id}/promote`, { observeMs: '2s', intervalMs: '500ms', maxFailedChecks: 20 });
+    expect(promote.status, JSON.stringify(promote.body)).toBeLessThan(300);
+    deploymentId = promote.body.deployment.id as string;
+    const done = await waitDeployment(deploymentId, ['promoted']);
+    expect(done.deployment.state).toBe('promoted');
+
+    // The proxy in the stack routes to the lane the controller container started, by container name.
+    const view = await admin.lanes();
+    expect(view.active).toBe('green');
+    expect(view.lanes.find((l) => l.name === 'green')).toMatchObject({ url: `http://${project}-lane-green:8080`, healthy: true });
+    const green = await docker.getContainer(`${project}-lane-green`).inspect();
+    expect(Object.keys(green.NetworkSettings.Networks)).toEqual([`${project}-net`]);
+    expect(green.HostConfig.PortBindings ?? {}).toEqual({});
+    expect(green.Config.Labels).toMatchObject({ 'wvo.project': project, 'wvo.lane': 'green', 'wvo.deployment': deploymentId });
+
+    const greenBefore = requestsByLane(await admin.metrics()).green ?? 0;
+    const after = await open('after-promote');
+    for (let i = 0; i < 3; i++) expect((await after.call('orchestrator_status', {})).isError).toBe(false);
+    expect(requestsByLane(await admin.metrics()).green! - greenBefore).toBeGreaterThanOrEqual(4); // initialize + initialized + 3 calls
+    // The session opened before the switch still answers (blue was stopped after promotion: it moved).
+    expect((await before.call('plan_next', {})).isError).toBe(false);
+    const lanes = await controller('GET', '/lanes');
+    const byName = Object.fromEntries((lanes.body.lanes as Array<{ name: string; status: string }>).map((l) => [l.name, l.status]));
+    expect(byName).toMatchObject({ green: 'ready', blue: 'stopped' });
+  }, 180_000);
 
   it('a restarted proxy container keeps its active lane (route table on its volume)', async () => {
-    await admin.switchTo('green');
+    expect(deploymentId).toBeDefined();
     await dc(['restart', '--timeout', '5', 'proxy']);
-    await until('proxy back', async () => ((await admin.lanes()).lanes.every((l) => l.healthy) ? true : undefined), 30_000);
+    await until('proxy back, green healthy', async () => ((await admin.lanes()).lanes.find((l) => l.name === 'green')?.healthy ? true : undefined), 30_000);
     expect((await admin.lanes()).active).toBe('green');
     const fresh = await open('after-restart');
     expect((await fresh.call('orchestrator_status', {})).isError).toBe(false);
     expect(existsSync(join(work, '.env'))).toBe(true);
   });
+
+  it('rolls back through the controller API: blue is restarted on the same state and takes the traffic again', async () => {
+    expect(deploymentId).toBeDefined();
+    const kept = await open('before-rollback');
+    expect((await kept.call('orchestrator_status', {})).isError).toBe(false);
+    const rollback = await controller('POST', `/deployments/${deploymentId}/rollback`, { reason: 'compose test' });
+    expect(rollback.status, JSON.stringify(rollback.body)).toBeLessThan(300);
+    await until('rolled back', async () => ((await controller('GET', `/deployments/${deploymentId}`)).body.deployment?.state === 'rolled_back' ? true : undefined), 120_000);
+    const view = await admin.lanes();
+    expect(view.active).toBe('blue');
+    expect(view.lanes.find((l) => l.name === 'blue')).toMatchObject({ healthy: true });
+    const blueBefore = requestsByLane(await admin.metrics()).blue ?? 0;
+    const fresh = await open('after-rollback');
+    const status = await fresh.call('orchestrator_status', {});
+    expect(status.isError).toBe(false);
+    expect((status.value as { queue: { total: number } }).queue.total).toBe(40);
+    expect(requestsByLane(await admin.metrics()).blue! - blueBefore).toBeGreaterThanOrEqual(3);
+    // The session opened on green keeps answering (moved to blue at once on rollback).
+    expect((await kept.call('orchestrator_status', {})).isError).toBe(false);
+  }, 180_000);
 });
