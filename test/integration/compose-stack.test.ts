@@ -7,7 +7,14 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { connectMcp, type McpSession } from '../../common/src/mcp-client.js';
-import { DeploymentStore, type UpgradeSummary } from '../../controller/src/promotion/index.js';
+import { parseConfig } from '../../controller/src/config/index.js';
+import { upgradeSummaryFromResult } from '../../controller/src/deploy/index.js';
+import { dockerLaneImages } from '../../controller/src/harness/lane-images.js';
+import { parseUpgradeOptions } from '../../controller/src/harness/options.js';
+import { runUpgrade } from '../../controller/src/harness/upgrade.js';
+import { DeploymentStore } from '../../controller/src/promotion/index.js';
+import { dockerRuntimeFrom } from '../../controller/src/runtime/index.js';
+import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
 import { ProxyAdminClient } from '../../controller/src/proxy/index.js';
 import { buildImages } from '../../controller/src/runtime/images/image-build.js';
 import { describeDocker } from '../helpers/docker.js';
@@ -215,6 +222,9 @@ describeStack('compose stack (docker-compose up)', () => {
   const images = { worker: `wvo-worker:${project}`, controller: `wvo-controller:${project}` };
   const sessions: McpSession[] = [];
   let controllerState: string;
+  let state: string;
+  let workspace: TempWorkspace | undefined;
+  const stagedIds: string[] = [];
   let deploymentId: string | undefined;
 
   const dc = (args: string[], options: { reject?: boolean; timeout?: number } = {}) =>
@@ -261,7 +271,7 @@ describeStack('compose stack (docker-compose up)', () => {
       baseImage: 'wvo-node-base',
       repositories: { worker: 'wvo-worker', controller: 'wvo-controller' },
     });
-    const state = await seedState(join(work, 'blue-state'), 40);
+    state = await seedState(join(work, 'blue-state'), 40);
     for (const entry of ['', ...readdirSync(state)]) chownSync(join(state, entry), 1000, 1000);
     // The controller's state on a host directory too, so this test can stage an upgrade in controller.db.
     controllerState = join(work, 'controller-state');
@@ -324,6 +334,11 @@ describeStack('compose stack (docker-compose up)', () => {
       await docker.getNetwork(n.Id).remove().catch(() => undefined);
     }
     for (const image of Object.values(images)) await docker.getImage(image).remove().catch(() => undefined);
+    await cleanupProject(docker, `${project}-h`);
+    for (const id of stagedIds) {
+      for (const tag of [`wvo-worker:${id}`, `wvo-worker:${id}-baseline`]) await docker.getImage(tag).remove().catch(() => undefined);
+    }
+    workspace?.cleanup();
     if (work) rmSync(work, { recursive: true, force: true });
   }, 120_000);
 
@@ -391,15 +406,26 @@ describeStack('compose stack (docker-compose up)', () => {
   it('promotes an upgrade blue → green through the controller container: its runtime starts green on the stack network, the proxy switches; old session kept, new sessions on green', async () => {
     const before = await open('before-promote');
     expect((await before.call('plan_next', {})).isError).toBe(false);
-    // The upgrade as `wvo upgrade` records it (the harness run itself is covered by the harness tests):
-    // a staged blue → green in the controller's own controller.db, on the host directory compose mounts.
-    const upgrade: UpgradeSummary = {
-      id: `up-compose-${project}`,
-      outcome: 'passed',
-      steps: ['preflight', 'lock', 'stage', 'build', 'test', 'snapshot', 'shadow', 'schema-compat', 'summary'].map((name) => ({ name, status: 'ok' as const })),
-      baseline: { lane: 'blue', image: images.worker },
-      candidate: { lane: 'green', image: images.worker },
-    };
+    // A real `wvo upgrade` of a green change against the stack's live state, run by an operator on
+    // the host with the same engine: staged image, three DRY_RUN shadow lanes on a snapshot of
+    // blue's state (in a project of their own), schema-compat; recorded in the stack controller's
+    // controller.db (the host directory compose mounts), which then promotes it.
+    const hostProject = `${project}-h`;
+    const hostConfig = parseConfig({ projectName: hostProject, images: { pull: false } });
+    const hostRuntime = dockerRuntimeFrom(hostConfig);
+    workspace = await makeTempWorkspace('wvo-compose-ws-');
+    const planNext = join(workspace.dir, 'worker/src/tools/plan-next.ts');
+    writeFileSync(planNext, readFileSync(planNext, 'utf8').replace('(task) => ({\n      id: task.id,', '(task, index) => ({\n      rank: index + 1,\n      id: task.id,'));
+    const result = await runUpgrade(
+      parseUpgradeOptions({ workspace: workspace.dir, allowDirty: true, baseline: images.worker, testCommand: ['npx', 'vitest', 'run', 'test/unit/worker-logic.test.ts'] }),
+      { projectRoot: workspace.dir, stateRoot: state, runtime: hostRuntime, images: dockerLaneImages(hostRuntime, hostConfig) },
+    ).finally(() => hostRuntime.close());
+    stagedIds.push(result.id);
+    expect(result.error, JSON.stringify(result.steps.map((step) => [step.name, step.status]))).toBeUndefined();
+    expect(result.outcome).toBe('warnings'); // plan_next gained a rank: reported by the shadow diff
+    expect(result.steps.find((step) => step.name === 'test')?.status).toBe('ok');
+    const upgrade = upgradeSummaryFromResult(result, { baseline: 'blue', candidate: 'green' });
+    expect(upgrade.candidate.image).toBe(`wvo-worker:${result.id}`);
     const store = DeploymentStore.open(controllerState);
     try {
       store.recordUpgrade(upgrade, Date.now());
@@ -407,6 +433,8 @@ describeStack('compose stack (docker-compose up)', () => {
       store.close();
     }
     for (const entry of readdirSync(controllerState)) chownSync(join(controllerState, entry), 1000, 1000);
+    // The harness wrote the summary the live worker reads (root-owned): keep it readable for uid 1000.
+    for (const entry of ['analytics', 'analytics/upgrade_shadow.json']) chownSync(join(state, entry), 1000, 1000);
 
     const promote = await controller('POST', `/deployments/${upgrade.id}/promote`, { observeMs: '2s', intervalMs: '500ms', maxFailedChecks: 20 });
     expect(promote.status, JSON.stringify(promote.body)).toBeLessThan(300);
@@ -432,7 +460,7 @@ describeStack('compose stack (docker-compose up)', () => {
     const lanes = await controller('GET', '/lanes');
     const byName = Object.fromEntries((lanes.body.lanes as Array<{ name: string; status: string }>).map((l) => [l.name, l.status]));
     expect(byName).toMatchObject({ green: 'ready', blue: 'stopped' });
-  }, 180_000);
+  }, 420_000);
 
   it('a restarted proxy container keeps its active lane (route table on its volume)', async () => {
     expect(deploymentId).toBeDefined();
