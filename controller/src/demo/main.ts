@@ -80,9 +80,13 @@ async function main(): Promise<void> {
       stateRoot: join(work, 'controller-state'),
     });
     say(context.reason);
+    // Images the demo tagged (blue, the staged candidate); layers shared with others stay.
+    const demoImages: string[] = [];
     cleanups.push(async () => {
       if (context.runtime instanceof DockerRuntime) {
-        await context.runtime.host().docker.getNetwork(context.runtime.network).remove().catch(() => undefined);
+        const { docker } = context.runtime.host();
+        for (const image of demoImages) await docker.getImage(image).remove().catch(() => undefined);
+        await docker.getNetwork(context.runtime.network).remove().catch(() => undefined);
       }
       await context.runtime.close();
     });
@@ -110,6 +114,7 @@ async function main(): Promise<void> {
     const blueImage = await context.images.build(blueStage.dir, 'wvo-worker:demo-blue', (message) => {
       if (!/Step \d+\/\d+/.test(message)) say(`  ${message}`);
     });
+    demoImages.push(blueImage);
     // Lanes accept flag flips from the controller with this token (PUT /admin/flags/:name).
     const workerToken = randomBytes(16).toString('hex');
     process.env[WORKER_TOKEN_ENV] = workerToken;
@@ -160,6 +165,7 @@ async function main(): Promise<void> {
         onEvent: plainReporter((line) => say(line)).onEvent,
       },
     );
+    demoImages.push(`wvo-worker:${upgrade.id}`, `wvo-worker:${upgrade.id}-baseline`);
     if (upgrade.outcome === 'failed') throw new Error(`upgrade failed: ${JSON.stringify(upgrade.error)}`);
     if (upgrade.finalLine) say(upgrade.finalLine);
     const kept = join(PROJECT_ROOT, 'experiments', 'mcp', 'upgrade', upgrade.id);
