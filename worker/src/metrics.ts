@@ -3,6 +3,7 @@ import type { OperationsManager } from './operations/operations-manager.js';
 import type { Store } from './store/store.js';
 import { TASK_STATUSES } from './store/tasks.js';
 import type { ToolOutcome } from './tools/registry.js';
+import { LATENCY_BUCKETS_SECONDS } from '../../common/src/latency-buckets.js';
 
 /** The worker's own registry (never the global one, so several workers can live in one process). */
 export class WorkerMetrics {
@@ -25,7 +26,7 @@ export class WorkerMetrics {
       name: 'wvo_worker_tool_duration_seconds',
       help: 'MCP tool call duration',
       labelNames: ['tool'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     });
     this.spawns = new Counter({

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { LATENCY_BUCKETS_SECONDS } from '../../../common/src/latency-buckets.js';
 
 /** Per-lane figures the promotion gates read (error rate, p95) and Prometheus scrapes. */
 export interface LaneMetricsSource {
@@ -48,7 +49,7 @@ export class ProxyMetrics {
       name: 'wvo_proxy_request_duration_seconds',
       help: 'Time from request received to response end (POST/DELETE; GET streams excluded), by lane.',
       labelNames: ['lane'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     });
     this.switches = new Counter({
