@@ -60,7 +60,8 @@ export async function runStagedTests(stageDir: string, command: string[]): Promi
     cwd: stageDir,
     reject: false,
     all: true,
-    env: { CI: 'true', WVO_REQUIRE_DOCKER: '0' },
+    // Plain text for steps.json and the report: no colour codes from the test runner.
+    env: { CI: 'true', WVO_REQUIRE_DOCKER: '0', NO_COLOR: '1', FORCE_COLOR: '0' },
   });
   const summary = tailLines(result.all ?? '', 8);
   if (result.exitCode !== 0) {
