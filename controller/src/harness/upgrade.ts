@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { systemClock, type Clock } from '../../../common/src/clock.js';
-import { isWvoError, toErrorJson } from '../../../common/src/errors.js';
+import { isWvoError, toErrorJson, WvoError } from '../../../common/src/errors.js';
 import { newRunId } from '../../../common/src/ids.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
 import type { LaneInfo, LaneRole, LaneRuntime } from '../runtime/lane-runtime.js';
@@ -48,6 +48,11 @@ export interface UpgradeContext {
   /** Progress: each step as it starts and ends, plus free-form messages. */
   onEvent?: (event: UpgradeEvent) => void;
   id?: string;
+  /**
+   * Ctrl-C: the run stops at the next step boundary (or the shadow suite's next call) and cleans
+   * up as after any failure: lanes removed, stage deleted, lock released, no summary written.
+   */
+  signal?: AbortSignal;
 }
 
 export type UpgradeEvent =
@@ -68,6 +73,14 @@ export interface UpgradeResult {
   schemaCompat?: { safe: boolean; reason?: string };
   testsSkipped: boolean;
   error?: Record<string, unknown>;
+}
+
+function interrupted(step: StepName, cause?: unknown): WvoError {
+  return new WvoError('WVO_INTERRUPTED', `interrupted during ${step}`, {
+    subject: step,
+    hint: 'nothing was promoted; shadow lanes, the stage and the lock are cleaned up',
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 const SHADOW_ROLES = {
@@ -113,6 +126,7 @@ export async function runUpgrade(options: UpgradeOptions, context: UpgradeContex
     const startedAt = new Date(started).toISOString();
     const say = (message: string) => emit({ type: 'message', name, message });
     try {
+      if (context.signal?.aborted) throw interrupted(name);
       const outcome = await body(say);
       const record: StepRecord = {
         name,
@@ -123,7 +137,9 @@ export async function runUpgrade(options: UpgradeOptions, context: UpgradeContex
       };
       recorder.record(record);
       emit({ type: 'step-end', step: record });
-    } catch (error) {
+    } catch (caught) {
+      // Whatever an interrupted step threw (an aborted MCP call, say), the cause is the Ctrl-C.
+      const error = context.signal?.aborted && !(isWvoError(caught) && caught.code === 'WVO_INTERRUPTED') ? interrupted(name, caught) : caught;
       const record: StepRecord = {
         name,
         status: 'failed',
@@ -287,7 +303,8 @@ export async function runUpgrade(options: UpgradeOptions, context: UpgradeContex
         destRoots: Object.values(copies),
         logger,
         clock,
-        exclude: ['upgrade.lock', 'analytics'],
+        // Not state: the lock, analytics summaries, and local-runtime lane records (runtime/).
+        exclude: ['upgrade.lock', 'analytics', 'runtime'],
       });
       const manifest = snap.copies[0]!.manifest;
       return {
@@ -316,6 +333,7 @@ export async function runUpgrade(options: UpgradeOptions, context: UpgradeContex
           suite,
           suiteSource,
           clock,
+          ...(context.signal ? { signal: context.signal } : {}),
           onProgress: (event) => {
             if (event.type === 'call') say(`call ${event.index + 1}/${event.total}: ${event.name}`);
           },

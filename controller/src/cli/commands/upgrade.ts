@@ -86,6 +86,13 @@ export function register(program: Command): void {
           : undefined;
         if (promotion) parsePromotionOptions(promotion);
         const context = await openCliContext(flags, 'wvo-upgrade');
+        // First Ctrl-C: stop at the next step and clean up (lanes, stage, lock); second: exit now.
+        const interrupt = new AbortController();
+        process.once('SIGINT', () => {
+          process.stderr.write('\n[upgrade] interrupted: cleaning up (Ctrl-C again to exit at once)\n');
+          interrupt.abort();
+          process.once('SIGINT', () => process.exit(130));
+        });
         // Local lanes run the staged tree itself: keep it when it is about to be promoted.
         const runOptions = options.promote && context.chosen === 'local' ? { ...options, keepStage: true } : options;
         const write = (line: string) => process.stderr.write(`${line}\n`);
@@ -99,6 +106,7 @@ export function register(program: Command): void {
             runtime: context.runtime,
             images: context.images,
             logger: context.logger,
+            signal: interrupt.signal,
             ...(reporter ? { onEvent: (event) => reporter.onEvent(event) } : {}),
           });
           await reporter?.finish();
@@ -129,7 +137,7 @@ export function register(program: Command): void {
             if (result.shadow) write(`[upgrade] report: ${relative(process.cwd(), result.shadow.reportHtml)}`);
             if (result.finalLine) process.stdout.write(`${result.finalLine}\n`);
           }
-          return result.exitCode;
+          return interrupt.signal.aborted && result.outcome === 'failed' ? 130 : result.exitCode;
         } finally {
           await context.runtime.close();
         }
