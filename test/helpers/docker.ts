@@ -22,3 +22,4 @@ if (!engineUp && process.env.WVO_REQUIRE_DOCKER === '1') {
 /** `describe` that runs only when an engine answers (and fails the file when one is required). */
 export const describeDocker: typeof describe = engineUp ? describe : (describe.skip as typeof describe);
 export const dockerIsUp = engineUp;
+

@@ -42,7 +42,7 @@ export async function buildTestImages(docker: Docker, id: string): Promise<TestI
   const common = { tag: id, nodeImage: 'node:20-bookworm-slim', pull: false, baseImage: 'wvo-node-base', kinds: ['worker' as const] };
   const tags = [`wvo-worker:${id}`, `wvo-fake-worker:${id}`] as const;
   const remove = async () => {
-    for (const tag of tags) await docker.getImage(tag).remove().catch(() => undefined);
+    for (const tag of tags) await removeImageTag(docker, tag);
     rmSync(fakeTree, { recursive: true, force: true });
   };
   try {
@@ -93,4 +93,13 @@ export function copyTree(from: string, to: string): string {
     else copyFileSync(src, join(to, name));
   }
   return to;
+}
+
+/**
+ * Remove a test's image tag without pruning its untagged parents: another test file building at
+ * the same moment may have just hit those layers in the build cache, and pruning them under it
+ * fails that build ("unknown parent image ID").
+ */
+export async function removeImageTag(docker: Docker, tag: string): Promise<void> {
+  await docker.getImage(tag).remove({ noprune: true }).catch(() => undefined);
 }

@@ -18,7 +18,7 @@ import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
 import { ProxyAdminClient } from '../../controller/src/proxy/index.js';
 import { buildImages } from '../../controller/src/runtime/images/image-build.js';
 import { describeDocker } from '../helpers/docker.js';
-import { REPO_ROOT, cleanupProject, seedState, testId } from '../helpers/runtime-fixtures.js';
+import { REPO_ROOT, cleanupProject, seedState, testId, removeImageTag } from '../helpers/runtime-fixtures.js';
 
 /**
  * compose/: the files themselves (compose config, Prometheus config, alert rules and their unit
@@ -333,10 +333,10 @@ describeStack('compose stack (docker-compose up)', () => {
     for (const n of await docker.listNetworks({ filters: { label: [`com.docker.compose.project=${project}`] } })) {
       await docker.getNetwork(n.Id).remove().catch(() => undefined);
     }
-    for (const image of Object.values(images)) await docker.getImage(image).remove().catch(() => undefined);
+    for (const image of Object.values(images)) await removeImageTag(docker, image);
     await cleanupProject(docker, `${project}-h`);
     for (const id of stagedIds) {
-      for (const tag of [`wvo-worker:${id}`, `wvo-worker:${id}-baseline`]) await docker.getImage(tag).remove().catch(() => undefined);
+      for (const tag of [`wvo-worker:${id}`, `wvo-worker:${id}-baseline`]) await removeImageTag(docker, tag);
     }
     workspace?.cleanup();
     if (work) rmSync(work, { recursive: true, force: true });

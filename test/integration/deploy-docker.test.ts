@@ -6,6 +6,7 @@ import { DockerRuntime } from '../../controller/src/runtime/index.js';
 import { buildImages } from '../../controller/src/runtime/images/image-build.js';
 import { describeDocker } from '../helpers/docker.js';
 import { REPO_ROOT, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+import { removeImageTag } from '../helpers/runtime-fixtures.js';
 
 const docker = new Docker();
 const project = `deploy-docker-${process.pid}`;
@@ -57,7 +58,7 @@ describeDocker('deploy: the happy path on the docker runtime', () => {
 
   afterAll(async () => {
     await cleanupProject();
-    await docker.getImage(tag).remove().catch(() => undefined);
+    await removeImageTag(docker, tag);
   });
 
   it('promotes blue → green containers under load, then rolls back, with 0 failed requests', async () => {

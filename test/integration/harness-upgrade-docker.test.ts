@@ -9,7 +9,7 @@ import { dockerRuntimeFrom, type DockerRuntime } from '../../controller/src/runt
 import { readShadowJson } from '../../controller/src/shadow/index.js';
 import { seedState } from '../../worker/src/index.js';
 import { describeDocker } from '../helpers/docker.js';
-import { cleanupProject, testId } from '../helpers/runtime-fixtures.js';
+import { cleanupProject, testId, removeImageTag } from '../helpers/runtime-fixtures.js';
 import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
 
 /** The same harness, lanes as containers: staged images built through the engine's API. */
@@ -33,7 +33,7 @@ describeDocker('wvo upgrade on the docker runtime', () => {
     await cleanupProject(docker, project);
     // The staged images this file's runs tagged (an image shared by tag is only untagged).
     for (const id of runIds) {
-      for (const tag of [`wvo-worker:${id}`, `wvo-worker:${id}-baseline`]) await docker.getImage(tag).remove().catch(() => undefined);
+      for (const tag of [`wvo-worker:${id}`, `wvo-worker:${id}-baseline`]) await removeImageTag(docker, tag);
     }
     await runtime?.close();
     ws?.cleanup();

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectMcp } from '../../common/src/mcp-client.js';
 import { DockerRuntime } from '../../controller/src/runtime/docker/docker-runtime.js';
 import { describeDocker } from '../helpers/docker.js';
-import { REPO_ROOT, buildTestImages, cleanupProject, copyTree, hashTree, seedState, testId, type TestImages } from '../helpers/runtime-fixtures.js';
+import { REPO_ROOT, buildTestImages, cleanupProject, copyTree, hashTree, seedState, testId, type TestImages, removeImageTag } from '../helpers/runtime-fixtures.js';
 
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
 
@@ -204,7 +204,7 @@ describeDocker('docker runtime', () => {
       // Every step but the leading ARG and FROM (which print no cache line) came from the cache.
       expect(again.images[0]!.cachedSteps).toBe(again.images[0]!.steps - 2);
     } finally {
-      await docker.getImage(`wvo-worker:${tag}`).remove().catch(() => undefined);
+      await removeImageTag(docker, `wvo-worker:${tag}`);
     }
   });
 });
