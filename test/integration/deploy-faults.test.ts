@@ -73,6 +73,7 @@ describe('deploy: refusals change nothing', () => {
     const begun = await rig.deploy.operations.begin({ upgradeId: first.id, observeMs: '30s', intervalMs: '1s' });
     expect(await codeOf(rig.deploy.operations.begin({ upgradeId: second.id, observeMs: '2s' }))).toBe('WVO_PROMOTION_IN_PROGRESS');
     const cli = await runWvo(rig, ['promote', second.id, '--observe', '2s']);
+    expect(cli.stdout, `exit ${cli.exitCode}; stderr: ${cli.stderr}`).not.toBe('');
     expect(JSON.parse(cli.stdout).error.code).toBe('WVO_PROMOTION_IN_PROGRESS');
     expect(rig.store.list().map((d) => d.id)).toEqual([begun.deployment.id]);
     await rig.waitForState(begun.deployment.id, ['observing']);
