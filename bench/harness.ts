@@ -11,7 +11,7 @@ import { localLaneImages } from '../controller/src/harness/lane-images.js';
 import { parseUpgradeOptions } from '../controller/src/harness/options.js';
 import { runUpgrade, type UpgradeResult } from '../controller/src/harness/upgrade.js';
 import { openCliContext } from '../controller/src/cli/context.js';
-import { LocalRuntime } from '../controller/src/runtime/local/local-runtime.js';
+import { DockerRuntime, LocalRuntime } from '../controller/src/runtime/index.js';
 import { seedState } from '../worker/src/index.js';
 import { makeTempWorkspace } from '../test/helpers/workspace.js';
 import { STEP_NAMES } from '../controller/src/harness/steps.js';
@@ -56,6 +56,13 @@ try {
   for (const name of STEP_NAMES) console.log(`| ${name.padEnd(13)} | ${seconds(cold, name).padStart(5)} | ${seconds(warm, name).padStart(16)} |`);
   console.log(`| **total**     | ${total(cold).padStart(5)} | ${total(warm).padStart(16)} |`);
   console.log(`\nwarm build detail: ${JSON.stringify(warm.steps.find((s) => s.name === 'build')?.detail)}`);
+  if (context.runtime instanceof DockerRuntime) {
+    // The staged tags this run made (shared layers stay as build cache).
+    const { docker } = context.runtime.host();
+    for (const result of [cold, warm]) {
+      for (const tag of [`wvo-worker:${result.id}`, `wvo-worker:${result.id}-baseline`]) await docker.getImage(tag).remove().catch(() => undefined);
+    }
+  }
   await context.runtime.close();
 } finally {
   ws.cleanup();
