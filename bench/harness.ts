@@ -62,6 +62,8 @@ try {
     for (const result of [cold, warm]) {
       for (const tag of [`wvo-worker:${result.id}`, `wvo-worker:${result.id}-baseline`]) await docker.getImage(tag).remove().catch(() => undefined);
     }
+    // The project network its shadow lanes used (refused by the engine while anything is attached).
+    await docker.getNetwork(context.runtime.network).remove().catch(() => undefined);
   }
   await context.runtime.close();
 } finally {
