@@ -1,5 +1,5 @@
-import { request, type Dispatcher } from 'undici';
 import { WvoError } from '../../../common/src/errors.js';
+import { callJson } from '../../../common/src/json-http.js';
 import type { UpgradeOptionsInput } from '../harness/options.js';
 import type { PromotionOptionsInput } from '../promotion/index.js';
 import type { LaneInfo, RuntimeKind } from '../runtime/lane-runtime.js';
@@ -80,36 +80,22 @@ export class ControllerClient {
     return this.call('GET', '/metrics', undefined, true);
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, text = false): Promise<T> {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(`${this.origin}${path}`, {
-        method,
-        headers: {
-          ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
-    } catch (error) {
-      throw new WvoError('WVO_CONTROLLER_UNREACHABLE', `controller API at ${this.options.url}: ${(error as Error).message}`, {
-        subject: this.options.url,
-        hint: 'is `wvo serve` running and listening on this address?',
-        cause: error,
-      });
-    }
-    const raw = await response.body.text();
-    if (response.statusCode >= 400) {
-      let json: { error?: Record<string, unknown> } | undefined;
-      try {
-        json = JSON.parse(raw) as { error?: Record<string, unknown> };
-      } catch {
-        json = undefined;
-      }
-      throw new ControllerApiError(response.statusCode, json?.error ?? { message: raw.slice(0, 200) });
-    }
-    return (text ? raw : JSON.parse(raw)) as T;
+  private call<T>(method: 'GET' | 'POST', path: string, body?: unknown, text = false): Promise<T> {
+    return callJson<T>({
+      method,
+      url: `${this.origin}${path}`,
+      body,
+      ...(this.options.token ? { token: this.options.token } : {}),
+      timeoutMs: this.timeoutMs,
+      text,
+      unreachable: (error) =>
+        new WvoError('WVO_CONTROLLER_UNREACHABLE', `controller API at ${this.options.url}: ${(error as Error).message}`, {
+          subject: this.options.url,
+          hint: 'is `wvo serve` running and listening on this address?',
+          cause: error,
+        }),
+      failed: (status, json, raw) =>
+        new ControllerApiError(status, (json as { error?: Record<string, unknown> } | undefined)?.error ?? { message: raw.slice(0, 200) }),
+    });
   }
 }

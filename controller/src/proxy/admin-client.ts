@@ -1,4 +1,5 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
+import { callJson } from '../../../common/src/json-http.js';
 import { ProxyError, proxyErrorFromJson } from './errors.js';
 import type { LaneView, LastSwitch, SwitchResult } from './service.js';
 import type { SessionView } from './session-table.js';
@@ -80,37 +81,22 @@ export class ProxyAdminClient {
     await this.dispatcher?.close();
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, text = false): Promise<T> {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(`${this.origin}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.options.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
-    } catch (error) {
-      throw new ProxyError('WVO_PROXY_ADMIN_UNREACHABLE', `proxy admin API at ${this.options.url}: ${(error as Error).message}`, {
-        subject: this.options.url,
-        hint: 'is `wvo proxy` running with this --admin address?',
-        cause: error,
-      });
-    }
-    const raw = await response.body.text();
-    if (response.statusCode >= 400) {
-      let json: unknown;
-      try {
-        json = JSON.parse(raw);
-      } catch {
-        json = undefined;
-      }
-      throw proxyErrorFromJson(response.statusCode, json);
-    }
-    return (text ? raw : JSON.parse(raw)) as T;
+  private call<T>(method: 'GET' | 'POST', path: string, body?: unknown, text = false): Promise<T> {
+    return callJson<T>({
+      method,
+      url: `${this.origin}${path}`,
+      body,
+      token: this.options.token,
+      ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
+      timeoutMs: this.timeoutMs,
+      text,
+      unreachable: (error) =>
+        new ProxyError('WVO_PROXY_ADMIN_UNREACHABLE', `proxy admin API at ${this.options.url}: ${(error as Error).message}`, {
+          subject: this.options.url,
+          hint: 'is `wvo proxy` running with this --admin address?',
+          cause: error,
+        }),
+      failed: (status, json) => proxyErrorFromJson(status, json),
+    });
   }
 }
