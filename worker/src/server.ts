@@ -45,6 +45,19 @@ function sessionHeader(request: FastifyRequest): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** The two session rejections every MCP route shares (the spec's 400 and 404). */
+function sessionMissing(reply: FastifyReply) {
+  return sendJsonRpcError(
+    reply,
+    400,
+    jsonRpcError(RPC.server, 'WVO_SESSION_MISSING', 'Bad Request: Mcp-Session-Id header is required', { field: 'mcp-session-id' }),
+  );
+}
+
+function sessionUnknown(reply: FastifyReply) {
+  return sendJsonRpcError(reply, 404, jsonRpcError(RPC.sessionNotFound, 'WVO_SESSION_UNKNOWN', 'Session not found', { field: 'mcp-session-id' }));
+}
+
 /**
  * fastify + MCP Streamable HTTP. We route sessions ourselves (one McpServer + transport per
  * session) so every rejection — missing or unknown session, bad JSON, oversize body — is a
@@ -113,27 +126,13 @@ export function buildServer(deps: ServerDeps, openRequests: OpenRequests): Fasti
     const sessionId = sessionHeader(request);
     if (sessionId !== undefined) {
       const session = deps.sessions.get(sessionId);
-      if (!session) {
-        return sendJsonRpcError(
-          reply,
-          404,
-          jsonRpcError(RPC.sessionNotFound, 'WVO_SESSION_UNKNOWN', 'Session not found', { field: 'mcp-session-id' }),
-        );
-      }
+      if (!session) return sessionUnknown(reply);
       openRequests.add(reply);
       reply.hijack();
       await session.transport.handleRequest(request.raw, reply.raw, parsed.raw);
       return reply;
     }
-    if (!parsed.initialize) {
-      return sendJsonRpcError(
-        reply,
-        400,
-        jsonRpcError(RPC.server, 'WVO_SESSION_MISSING', 'Bad Request: Mcp-Session-Id header is required', {
-          field: 'mcp-session-id',
-        }),
-      );
-    }
+    if (!parsed.initialize) return sessionMissing(reply);
     if (deps.isDraining()) {
       return sendJsonRpcError(
         reply,
@@ -154,21 +153,9 @@ export function buildServer(deps: ServerDeps, openRequests: OpenRequests): Fasti
 
   const sessionRoute = async (request: FastifyRequest, reply: FastifyReply) => {
     const sessionId = sessionHeader(request);
-    if (sessionId === undefined) {
-      return sendJsonRpcError(
-        reply,
-        400,
-        jsonRpcError(RPC.server, 'WVO_SESSION_MISSING', 'Bad Request: Mcp-Session-Id header is required', { field: 'mcp-session-id' }),
-      );
-    }
+    if (sessionId === undefined) return sessionMissing(reply);
     const session = deps.sessions.get(sessionId);
-    if (!session) {
-      return sendJsonRpcError(
-        reply,
-        404,
-        jsonRpcError(RPC.sessionNotFound, 'WVO_SESSION_UNKNOWN', 'Session not found', { field: 'mcp-session-id' }),
-      );
-    }
+    if (!session) return sessionUnknown(reply);
     reply.hijack();
     await session.transport.handleRequest(request.raw, reply.raw);
     return reply;
