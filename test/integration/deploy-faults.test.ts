@@ -96,6 +96,30 @@ describe('deploy: switch to an unhealthy lane', () => {
     expect(rig.deploy.runner.switches).toEqual([]);
   });
 
+  it('a candidate that stalls for 1.5 s right before the switch (one probe times out) is still promoted', async () => {
+    rig = await startDeployRig();
+    const { runtime } = rig;
+    const runner = delegate(rig.deploy.runner);
+    let resumed: Promise<void> | undefined;
+    runner.startCanary = async (effect, deployment) => {
+      await rig!.deploy.runner.startCanary(effect, deployment);
+      // A busy machine, not a dead lane: the process answers nothing for 1.5 s, then serves on.
+      const pid = Number((await runtime.getLane(effect.lane))!.id);
+      process.kill(pid, 'SIGSTOP');
+      resumed = sleep(1500).then(() => void process.kill(pid, 'SIGCONT'));
+    };
+    const operations = new DeployOperations({ store: rig.store, runner, proxy: rig.admin, runtime, clock: systemClock, workerToken: WORKER_TOKEN });
+    traffic = await startTraffic(rig.proxy.url, { sessions: 10, intervalMs: 20, maxMs: 30_000 });
+    const upgrade = rig.stage();
+    const record = await operations.promote({ upgradeId: upgrade.id, observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20 });
+    await resumed;
+    await traffic.stop();
+    expect(record.state, JSON.stringify(record.rollback)).toBe('promoted');
+    expect((await rig.admin.lanes()).active).toBe('green');
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.failed).toBe(0);
+  });
+
   it('a candidate that dies between ready and the switch: switch refused, rolled back, 0 failed requests', async () => {
     rig = await startDeployRig();
     const { runtime } = rig;

@@ -3,7 +3,7 @@ import { WvoError } from '../../../common/src/errors.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
 import { artifactWriters, type DeploymentRecord, type Effect, type EffectRunner, type MetricsSnapshot } from '../promotion/index.js';
 import type { ProxyAdminClient, SwitchResult } from '../proxy/index.js';
-import type { LaneInfo, LaneRuntime } from '../runtime/index.js';
+import type { LaneHealth, LaneInfo, LaneRuntime } from '../runtime/index.js';
 import { readOrchestratorStatus } from './lane-status.js';
 import { putWorkerFlag } from './worker-flags-client.js';
 
@@ -45,6 +45,8 @@ export interface SwitchRecord {
 }
 
 const RUNNING = new Set(['ready', 'starting', 'unhealthy']);
+/** Probes of the target lane before a forward switch; all must fail to refuse it. */
+const SWITCH_READY_ATTEMPTS = 3;
 
 /**
  * The promotion executor (DESIGN §5): the `EffectRunner` the reconciler drives, over the lanes
@@ -97,7 +99,7 @@ export class LiveEffectRunner implements EffectRunner {
     const rollback = deployment.state === 'rolling_back';
     if (!rollback) {
       // The proxy trusts its last health check (up to an interval old): ask the lane itself too.
-      const health = await this.o.runtime.health(effect.to).catch(() => undefined);
+      const health = await this.confirmReady(effect.to);
       if (health && !health.ready) {
         throw new WvoError('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${effect.to} is not ready (${health.detail ?? health.status}); switch refused`, {
           subject: effect.to,
@@ -121,6 +123,23 @@ export class LiveEffectRunner implements EffectRunner {
       { effect: 'switch_proxy', ...record, noop: result.noop },
       result.noop ? `proxy already routes to ${effect.to}` : `proxy switched ${result.previous ?? '-'} → ${effect.to} in ${result.took_ms} ms`,
     );
+  }
+
+  /**
+   * The lane's own /readyz, asked up to `SWITCH_READY_ATTEMPTS` times: one probe that times out on
+   * a busy machine (a lane taking all traffic, a disk stalled by an image build) is no reason to
+   * roll back; a lane that is stopped, or not ready on every try, is. Undefined: the runtime could
+   * not say (the proxy's own health check still guards the switch).
+   */
+  private async confirmReady(lane: string): Promise<LaneHealth | undefined> {
+    let last: LaneHealth | undefined;
+    for (let attempt = 1; attempt <= SWITCH_READY_ATTEMPTS; attempt++) {
+      last = await this.o.runtime.health(lane).catch(() => undefined);
+      if (!last || last.ready || last.status === 'stopped') return last;
+      this.log.warn({ lane, attempt, status: last.status, detail: last.detail }, `lane ${lane} not ready before the switch (try ${attempt} of ${SWITCH_READY_ATTEMPTS})`);
+      if (attempt < SWITCH_READY_ATTEMPTS) await this.o.clock.sleep(250);
+    }
+    return last;
   }
 
   // Effects run one at a time: a rollback requested while a step is in flight (another reconciler
