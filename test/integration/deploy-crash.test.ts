@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runWvo as wvo, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
@@ -9,7 +10,10 @@ afterEach(async () => {
   if (child?.pid && child.exitCode === null) child.kill('SIGKILL');
   await child?.catch(() => undefined);
   await traffic?.close();
+  const stateRoot = rig?.stateRoot;
   await rig?.close();
+  // A lane the runtime lost track of (the defect the canary test looks for) must not outlive the test.
+  if (stateRoot) for (const pid of workersOn(stateRoot)) process.kill(pid, 'SIGKILL');
   rig = undefined;
   traffic = undefined;
   child = undefined;
@@ -65,4 +69,52 @@ async function waitForDeployment(r: DeployRig) {
     if (Date.now() > deadline) throw new Error('the promote process created no deployment');
     await sleep(25);
   }
+}
+
+describe('deploy: kill -9 of the controller while it starts the canary; `wvo resume` rolls back; no lane is orphaned', () => {
+  it('canary_live → rolled_back, blue serving, one worker process left on the live state', async () => {
+    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const upgrade = rig.stage();
+    traffic = await startTraffic(rig.proxy.url, { sessions: 10, writers: 1, intervalMs: 20, maxMs: 60_000 });
+
+    child = wvo(rig, ['promote', upgrade.id, '--observe', '3s', '--interval', '500ms']);
+    const deployment = await waitForDeployment(rig);
+    await rig.waitForState(deployment.id, ['canary_live'], 40_000);
+    await sleep(150); // inside the canary's start: spawned, not yet ready
+    child.kill('SIGKILL');
+    expect((await child).signal).toBe('SIGKILL');
+    child = undefined;
+    expect(rig.store.get(deployment.id).state).toBe('canary_live');
+
+    const resumed = await wvo(rig, ['resume']);
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    const answer = JSON.parse(resumed.stdout) as { deployment: { id: string; state: string } };
+    expect(answer.deployment).toMatchObject({ id: deployment.id, state: 'rolled_back' });
+    expect((await rig.admin.lanes()).active).toBe('blue');
+    expect((await rig.runtime.getLane('green'))?.status ?? 'gone').not.toMatch(/ready|starting|unhealthy/);
+    // Whatever the kill interrupted, no worker but blue still runs on the live state.
+    await sleep(300);
+    expect(workersOn(rig.stateRoot)).toEqual([Number((await rig.runtime.getLane('blue'))!.id)]);
+
+    await traffic.stop();
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.failed).toBe(0);
+    expect(await traffic.probeAll()).toBe(10);
+  });
+});
+
+/** Pids of live processes started with WVO_STATE_ROOT=<stateRoot> (this user's, from /proc). */
+function workersOn(stateRoot: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) continue;
+      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (env.includes(`WVO_STATE_ROOT=${stateRoot}`)) pids.push(Number(entry));
+    } catch {
+      /* gone, or not ours */
+    }
+  }
+  return pids.sort((a, b) => a - b);
 }

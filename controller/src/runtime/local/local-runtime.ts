@@ -125,8 +125,25 @@ export class LocalRuntime implements LaneRuntime {
     const pid = child.pid;
     const readLog = () => fs.readFile(logPath, 'utf8').catch(() => '');
     let port: number | undefined;
+    const record = (ready?: { port: number; url: string }): LocalLaneRecord => ({
+      name: spec.name,
+      pid: pid!,
+      port: ready?.port ?? 0,
+      url: ready?.url ?? '',
+      image: spec.image,
+      tree,
+      main,
+      stateDir,
+      dryRun: spec.dryRun,
+      role: spec.role,
+      ...(spec.deploymentId ? { deploymentId: spec.deploymentId } : {}),
+      ...(ready ? {} : { starting: true }),
+      startedAt: new Date(this.clock.now()).toISOString(),
+    });
     try {
       if (pid === undefined) throw new RuntimeError('WVO_LANE_EXITED', `lane ${spec.name} could not be spawned`, { subject: main });
+      // Recorded before the wait: a controller killed mid-start leaves a lane `wvo resume` can find and remove.
+      await this.table.write(record());
       const url = await waitReady({
         lane: spec.name,
         timeoutMs: options.readyTimeoutMs ?? this.options.readyTimeoutMs ?? 30_000,
@@ -147,24 +164,11 @@ export class LocalRuntime implements LaneRuntime {
         },
         logs: readLog,
       });
-      const record: LocalLaneRecord = {
-        name: spec.name,
-        pid,
-        port: port!,
-        url,
-        image: spec.image,
-        tree,
-        main,
-        stateDir,
-        dryRun: spec.dryRun,
-        role: spec.role,
-        ...(spec.deploymentId ? { deploymentId: spec.deploymentId } : {}),
-        startedAt: new Date(this.clock.now()).toISOString(),
-      };
-      await this.table.write(record);
+      const ready = record({ port: port!, url });
+      await this.table.write(ready);
       child.unref();
       this.logger.info({ lane: spec.name, url, pid }, 'lane ready');
-      return this.info(record, 'ready');
+      return this.info(ready, 'ready');
     } catch (error) {
       // Nothing half-started: kill the process group and forget the lane.
       if (pid !== undefined && exitCode === undefined) signalGroup(pid, 'SIGKILL');
@@ -186,7 +190,7 @@ export class LocalRuntime implements LaneRuntime {
       role: record.role,
       ...(record.deploymentId ? { deploymentId: record.deploymentId } : {}),
       status,
-      ...(running ? { url: record.url, port: record.port } : {}),
+      ...(running && !record.starting ? { url: record.url, port: record.port } : {}),
       id: String(record.pid),
       startedAt: record.startedAt,
     };
@@ -194,6 +198,7 @@ export class LocalRuntime implements LaneRuntime {
 
   private async status(record: LocalLaneRecord): Promise<LaneInfo['status']> {
     if (record.stoppedAt || !isAlive(record.pid, record.main)) return 'stopped';
+    if (record.starting) return 'starting';
     return (await probeReady(record.url, 500)).ready ? 'ready' : 'unhealthy';
   }
 
@@ -230,6 +235,7 @@ export class LocalRuntime implements LaneRuntime {
   async health(name: string): Promise<LaneHealth> {
     const record = await this.require(name);
     if (record.stoppedAt || !isAlive(record.pid, record.main)) return { name, ready: false, status: 'stopped', detail: 'not running' };
+    if (record.starting) return { name, ready: false, status: 'starting', detail: 'never reported ready (its starter stopped waiting)' };
     const probe = await probeReady(record.url);
     return { name, ready: probe.ready, status: probe.ready ? 'ready' : 'unhealthy', ...(probe.httpStatus ? { httpStatus: probe.httpStatus } : {}), ...(probe.detail ? { detail: probe.detail } : {}) };
   }

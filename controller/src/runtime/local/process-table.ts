@@ -20,6 +20,8 @@ export const localLaneRecordSchema = z.object({
   dryRun: z.boolean(),
   role: z.enum(LANE_ROLES),
   deploymentId: z.string().optional(),
+  /** Spawned, not yet ready: port and url are unknown (0, ''). */
+  starting: z.boolean().optional(),
   startedAt: z.string(),
   stoppedAt: z.string().optional(),
 });
