@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -61,7 +61,7 @@ describe('wvo-worker process', () => {
   let state: ReturnType<typeof tempStateRoot>;
   const children: ChildProcess[] = [];
   beforeAll(() => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npx tsc -p tsconfig.json\` (npm test builds first)`);
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test builds first)`);
   });
   beforeEach(() => {
     state = tempStateRoot();
@@ -69,6 +69,28 @@ describe('wvo-worker process', () => {
   afterEach(() => {
     for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
     state.cleanup();
+  });
+
+  it('runs the one-file bundle when it is fresh, the modules when told or when the bundle is older than the build', async () => {
+    const entryOf = async (env: Record<string, string>) => {
+      const { child, url } = await serve(state.dir, env);
+      children.push(child);
+      const { entry } = (await (await fetch(`${url}/version`)).json()) as { entry: string };
+      child.kill('SIGTERM');
+      return entry;
+    };
+    expect(await entryOf({})).toBe('bundle');
+    expect(await entryOf({ WVO_WORKER_BUNDLE: '0' })).toBe('modules');
+    // A plain `tsc` after `npm run build` leaves an older bundle behind: the modules win.
+    const cli = join(ROOT, 'dist', 'worker', 'src', 'cli.js');
+    const bundle = join(ROOT, 'dist', 'worker', 'bundle', 'main.mjs');
+    const before = statSync(bundle);
+    try {
+      utimesSync(bundle, before.atime, new Date(statSync(cli).mtimeMs - 60_000));
+      expect(await entryOf({})).toBe('modules');
+    } finally {
+      utimesSync(bundle, before.atime, before.mtime);
+    }
   });
 
   it('SIGTERM during an in-flight call: the call finishes, new sessions are refused, WAL checkpointed, exit 0', async () => {

@@ -6,6 +6,7 @@ import type { WorkerMetrics } from './metrics.js';
 import type { SessionTable } from './sessions.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Store } from './store/store.js';
+import { workerEntry } from './version.js';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -113,6 +114,7 @@ export function buildServer(deps: ServerDeps, openRequests: OpenRequests): Fasti
     schema_version: deps.store.isClosed ? null : deps.store.schema().version,
     build_id: deps.buildId,
     dry_run: deps.store.dryRun,
+    entry: workerEntry(),
   }));
 
   app.get('/metrics', async (_request, reply) => {

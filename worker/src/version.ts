@@ -19,3 +19,8 @@ export function workerVersion(): string {
   }
   return (cached = '0.0.0');
 }
+
+/** Which code this process runs: the one-file bundle (dist/worker/bundle/main.mjs) or the modules. */
+export function workerEntry(): 'bundle' | 'modules' {
+  return import.meta.url.endsWith('/bundle/main.mjs') ? 'bundle' : 'modules';
+}
