@@ -78,6 +78,7 @@ describeDocker('deploy: the happy path on the docker runtime', () => {
     expect((await rig.runtime.getLane('blue'))?.status).toBe('stopped');
 
     const started = performance.now();
+    const startedAt = Date.now();
     const rolled = await rig.deploy.operations.rollback({ reason: 'docker test' });
     const rollbackMs = performance.now() - started;
     expect(rolled.state).toBe('rolled_back');
@@ -89,6 +90,6 @@ describeDocker('deploy: the happy path on the docker runtime', () => {
     expect(traffic.failed).toBe(0);
     expect(await traffic.probeAll()).toBe(50);
     const [forward, back] = rig.deploy.runner.switches;
-    console.log(`[deploy-docker] switch ${forward?.took_ms} ms, switch back ${back?.took_ms} ms, rollback after promotion ${Math.round(rollbackMs)} ms, sent ${traffic.sent}`);
+    console.log(`[deploy-docker] switch ${forward?.took_ms} ms, switch back ${back?.took_ms} ms, rollback after promotion: traffic on blue after ${back ? Date.parse(back.at) - startedAt : 'n/a'} ms, whole command ${Math.round(rollbackMs)} ms, sent ${traffic.sent}`);
   });
 });

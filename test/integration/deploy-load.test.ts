@@ -70,6 +70,7 @@ describe('deploy: promote and roll back under load (real proxy, real lanes, 60 S
     expect(existsSync(join(rig.root, 'experiments/mcp/upgrade', upgrade.id, 'promotion_plan.json'))).toBe(true);
 
     const started = performance.now();
+    const startedAt = Date.now();
     const rolled = await rig.deploy.operations.rollback({ reason: 'test: rollback after promotion' });
     const rollbackMs = performance.now() - started;
     expect(rolled).toMatchObject({ id: promoted.id, state: 'rolled_back' });
@@ -80,6 +81,9 @@ describe('deploy: promote and roll back under load (real proxy, real lanes, 60 S
     expect(traffic.failures).toEqual([]);
     expect(traffic.failed).toBe(0);
     expect(await traffic.probeAll()).toBe(50);
-    console.log(`[deploy-load] rollback after promotion (restart blue, switch, stop green): ${Math.round(rollbackMs)} ms; sent ${traffic.sent}`);
+    const back = rig.deploy.runner.switches.find((s) => s.rollback);
+    console.log(
+      `[deploy-load] rollback after promotion: traffic on blue after ${back ? Date.parse(back.at) - Math.round(startedAt) : 'n/a'} ms; whole command (restart blue, switch, stop green) ${Math.round(rollbackMs)} ms; sent ${traffic.sent}`,
+    );
   });
 });

@@ -209,7 +209,10 @@ async function main(): Promise<void> {
     const rollbackStarted = Date.now();
     const rolledBack = await deploy.operations.rollback({ reason: 'demo: show the way back' });
     const rollbackMs = Date.now() - rollbackStarted;
-    say(`  state: ${rolledBack.state} in ${rollbackMs} ms; active lane: ${(await admin.lanes()).active}`);
+    // What users feel: the proxy routing to blue again (blue restarted first); the command then also drains and stops green.
+    const back = [...deploy.runner.switches].reverse().find((s) => s.rollback);
+    const trafficBackMs = back ? Date.parse(back.at) - rollbackStarted : undefined;
+    say(`  state: ${rolledBack.state} in ${rollbackMs} ms (traffic on blue after ${trafficBackMs ?? 'n/a'} ms); active lane: ${(await admin.lanes()).active}`);
 
     heading('Closing table');
     const report: LoadReport = await load.stop();
@@ -225,7 +228,8 @@ async function main(): Promise<void> {
         ['rollback-safe schema', String(upgrade.schemaCompat?.safe ?? 'n/a')],
         ['promotion', `${promoted.state} (8 s observed per step, PROMPT_MODE flipped)`],
         ['switch (admin call → new lane)', switchMs === undefined ? 'n/a' : `${Math.round(switchMs)} ms`],
-        ['rollback (whole command)', `${rollbackMs} ms`],
+        ['rollback (command → traffic on blue)', trafficBackMs === undefined ? 'n/a' : `${trafficBackMs} ms`],
+        ['rollback (whole command, green stopped)', `${rollbackMs} ms`],
       ]),
     );
     // Keep the artifacts (steps, shadow diffs, report, promotion plan) after the scratch dir is gone.
