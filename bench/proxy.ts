@@ -47,7 +47,13 @@ function spawnLine(command: string, argv: string[], env: NodeJS.ProcessEnv = {})
   child.stderr!.on('data', (c) => (stderr += String(c)));
   const lines = createInterface({ input: child.stdout! });
   return new Promise((resolve, reject) => {
-    lines.once('line', (line) => resolve({ child, line }));
+    // The first JSON line (V8 tracing flags in WVO_BENCH_PROXY_NODE_ARGS may print before it).
+    const onLine = (line: string) => {
+      if (!line.startsWith('{')) return;
+      lines.off('line', onLine);
+      resolve({ child, line });
+    };
+    lines.on('line', onLine);
     child.once('exit', (code) => reject(new Error(`${command} ${argv.join(' ')} exited ${code}: ${stderr.slice(0, 2000)}`)));
   });
 }
@@ -287,7 +293,11 @@ async function main(): Promise<void> {
   const admin = new ProxyAdminClient({ url: proxy.admin, token: TOKEN });
   for (let i = 0; i < 50 && !(await admin.lanes()).lanes.every((l) => l.healthy); i++) await new Promise((r) => setTimeout(r, 100));
 
-  await load(blue, 2); // warm the upstream's JIT before anything is measured
+  // Warm the JIT of the upstream and of the proxy (a long-running process pays compilation once,
+  // not in the first measured window) before anything is measured; nginx for symmetry.
+  await load(blue, 2);
+  await load(proxy.url, 2);
+  await load(nginx, 1);
   console.log(`upstream=${args.upstream} tool=${TOOL} sessions=${SESSIONS} ${ROUNDS} rounds × ${SECONDS}s per target (interleaved)`);
   const runs: Record<'direct' | 'wvo proxy' | 'nginx', LoadResult[]> = { direct: [], 'wvo proxy': [], nginx: [] };
   for (let round = 0; round < ROUNDS; round++) {
