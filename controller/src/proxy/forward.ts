@@ -1,5 +1,5 @@
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
+import type { ServerResponse } from 'node:http';
+import { util as undiciUtil, type Dispatcher } from 'undici';
 import type { PROXY_ERRORS } from './errors.js';
 import type { Closable } from './session-table.js';
 import type { Target } from './target.js';
@@ -22,7 +22,8 @@ export interface ForwardSpec {
   readonly bodyTimeout: number;
   /** The client's session id, written back over the upstream's id (sessions that moved lanes). */
   readonly clientSessionId: string | undefined;
-  readonly onResponseStart?: (status: number, headers: IncomingHttpHeaders) => void;
+  /** The upstream's response status and its `Mcp-Session-Id` (as the lane sent it). */
+  readonly onResponseStart?: (status: number, sessionId: string | undefined) => void;
   /**
    * The lane answered 404 for the session (it lost it: restarted, or expired it). When set, that
    * 404 is not relayed: the handler finishes quietly and this is called so the router can
@@ -65,9 +66,17 @@ export function writeProxyError(res: ServerResponse, status: number, code: keyof
  * One forwarded request: an undici dispatch handler that streams the upstream response straight
  * into the client's response (no buffering, backpressure through pause/resume) and aborts the
  * upstream request the moment the client disconnects.
+ *
+ * It implements undici's raw handler interface (onConnect / onHeaders / onData / onComplete /
+ * onError), the one undici's core calls: the newer controller interface is an adapter over it
+ * that allocates a wrapper and a controller and parses every response's headers (and trailers)
+ * into an object per request. Here the raw header list goes straight out as a flat array.
  */
 export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
-  private controller: Dispatcher.DispatchController | undefined;
+  private abortUpstream: ((error?: Error) => void) | undefined;
+  private resumeUpstream: (() => void) | undefined;
+  private aborted = false;
+  private paused = false;
   private status = 0;
   private done = false;
   private clientGone = false;
@@ -105,46 +114,67 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
     this.closing = true;
     if (this.res.headersSent) this.res.end();
     else this.res.destroy();
-    this.controller?.abort(new Error('closed at drain deadline'));
+    this.abort(new Error('closed at drain deadline'));
+  }
+
+  private abort(reason: Error): void {
+    if (this.aborted || this.abortUpstream === undefined) return;
+    this.aborted = true;
+    this.abortUpstream(reason);
   }
 
   private readonly onClientClose = (): void => {
     if (this.done || this.closing) return;
     this.clientGone = true;
-    this.controller?.abort(new ClientGoneError());
+    this.abort(new ClientGoneError());
   };
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.clientGone) controller.abort(new ClientGoneError());
+  private readonly onClientDrain = (): void => {
+    if (!this.paused) return;
+    this.paused = false;
+    this.resumeUpstream?.();
+  };
+
+  onConnect(abort: (error?: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.clientGone) this.abort(new ClientGoneError());
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     this.status = statusCode;
+    this.resumeUpstream = resume;
     if (statusCode === 404 && this.spec.onSessionLost && !this.clientGone && !this.closing) {
       this.sessionLost = true;
-      return;
-    }
-    const out: Record<string, string | string[]> = {};
-    for (const key in headers) {
-      if (HOP_BY_HOP.has(key)) continue;
-      const value = headers[key];
-      if (value !== undefined) out[key] = value;
+      return true;
     }
     const { clientSessionId } = this.spec;
-    if (clientSessionId !== undefined && out['mcp-session-id'] !== undefined) out['mcp-session-id'] = clientSessionId;
-    this.spec.onResponseStart?.(statusCode, headers);
-    if (this.clientGone || this.closing) return;
+    const out: string[] = [];
+    let sessionId: string | undefined;
+    let eventStream = false;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = undiciUtil.headerNameToString(rawHeaders[i]!);
+      if (HOP_BY_HOP.has(name)) continue;
+      let value = rawHeaders[i + 1]!.toString('latin1');
+      if (name === 'mcp-session-id') {
+        sessionId ??= value;
+        if (clientSessionId !== undefined) value = clientSessionId;
+      } else if (name === 'content-type' && !eventStream) {
+        eventStream = value.startsWith('text/event-stream');
+      }
+      out.push(name, value);
+    }
+    this.spec.onResponseStart?.(statusCode, sessionId);
+    if (this.clientGone || this.closing) return true;
     this.res.writeHead(statusCode, out);
     // SSE: the client must see the headers without waiting for the first event. A GET stream may
     // idle for minutes: flush now. A POST stream's first event nearly always follows within a few
     // ms: the headers go out with it (one write instead of two — on loopback each write costs the
     // proxy the receiver's TCP work too), or alone after HEADER_FLUSH_MS if the lane stays silent.
-    const type = headers['content-type'];
-    if (typeof type === 'string' && type.startsWith('text/event-stream')) {
+    if (eventStream) {
       if (this.spec.method === 'GET') this.res.flushHeaders();
       else this.flushTimer = setTimeout(this.flushIfIdle, HEADER_FLUSH_MS);
     }
+    return true;
   }
 
   private readonly flushIfIdle = (): void => {
@@ -152,19 +182,21 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
     if (!this.wroteBody && !this.done && !this.res.destroyed) this.res.flushHeaders();
   };
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.clientGone || this.closing || this.sessionLost) return;
+  onData(chunk: Buffer): boolean {
+    if (this.clientGone || this.closing || this.sessionLost) return true;
     if (!this.wroteBody) {
       this.wroteBody = true;
       if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     }
-    if (!this.res.write(chunk)) {
-      controller.pause();
-      this.res.once('drain', () => controller.resume());
+    if (this.res.write(chunk)) return true;
+    if (!this.paused) {
+      this.paused = true;
+      this.res.once('drain', this.onClientDrain);
     }
+    return false;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     if (this.sessionLost) {
       this.finish(undefined);
       this.spec.onSessionLost!();
@@ -175,7 +207,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
     this.finish(undefined);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onError(error: Error): void {
     if (!this.clientGone && !this.closing) {
       const timeout = error.name === 'HeadersTimeoutError' || error.name === 'BodyTimeoutError';
       if (timeout) writeProxyError(this.res, 504, 'WVO_PROXY_UPSTREAM_TIMEOUT', `lane ${this.spec.target.name}: ${error.message}`);
@@ -190,6 +222,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     this.spec.target.inflight -= 1;
     this.res.off('close', this.onClientClose);
+    if (this.paused) this.res.off('drain', this.onClientDrain);
     this.spec.onDone({ status: this.status, clientAborted: this.clientGone, closedByProxy: this.closing, sessionLost: this.sessionLost, error });
   }
 }

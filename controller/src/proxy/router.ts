@@ -234,10 +234,7 @@ export class Router {
       clientSessionId: undefined,
       ...(onStart
         ? {
-            onResponseStart: (status, headers) => {
-              const sid = headers['mcp-session-id'];
-              onStart(target, status, typeof sid === 'string' ? sid : undefined);
-            },
+            onResponseStart: (status, sessionId) => onStart(target, status, sessionId),
           }
         : {}),
       onDone: (outcome) => this.record(target, req, outcome, started),
