@@ -6,9 +6,10 @@
  * For each size (MB) it generates a WAL-mode state DB in a temp dir (tasks with an index and
  * ~1 KiB payloads), then times, best of --runs, with the file warm in the page cache:
  *   cp       `cp` of the closed database file (not a valid way to copy a live DB; the yardstick)
+ *   raw      the WAL-aware raw copy under one read transaction (what takeSnapshot uses by default)
  *   backup   the online backup API in one step
- *   vacuum   VACUUM INTO without fsync (what takeSnapshot uses by default)
- *   snapshot the whole takeSnapshot: VACUUM INTO + integrity_check + sha256 + manifest
+ *   vacuum   VACUUM INTO without fsync
+ *   snapshot the whole takeSnapshot: raw copy + integrity_check + sha256 + manifest
  * Everything is deleted afterwards.
  */
 import { execFileSync } from 'node:child_process';
@@ -17,7 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { copySqliteConsistent, takeSnapshot } from '../controller/src/state/index.js';
+import { copySqliteConsistent, takeSnapshot, type SnapshotMethod } from '../controller/src/state/index.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -74,14 +75,19 @@ for (const megabytes of sizes) {
     rmSync(join(work, 'warm.db'));
 
     const cp = await best((dest) => void execFileSync('cp', [source, join(dest, 'o.db')]), work);
-    const backup = await best((dest) => copySqliteConsistent(source, join(dest, 'o.db'), 'backup'), work);
-    const vacuum = await best((dest) => copySqliteConsistent(source, join(dest, 'o.db'), 'vacuum'), work);
+    const copy = (method: SnapshotMethod) => async (dest: string) => {
+      await copySqliteConsistent(source, join(dest, 'o.db'), method);
+    };
+    const raw = await best(copy('raw'), work);
+    const backup = await best(copy('backup'), work);
+    const vacuum = await best(copy('vacuum'), work);
     const snapshot = await best(async (dest) => void (await takeSnapshot({ sourceRoot: state, destRoot: join(dest, 's') })), work);
     const rate = (ms: number) => (mb / (ms / 1000)).toFixed(0);
     const ratio = (ms: number) => (cp / ms).toFixed(2);
     rowsOut.push([
       `${mb.toFixed(0)} MB`,
       `${rate(cp)} MB/s`,
+      `${rate(raw)} MB/s (${ratio(raw)}×)`,
       `${rate(backup)} MB/s (${ratio(backup)}×)`,
       `${rate(vacuum)} MB/s (${ratio(vacuum)}×)`,
       `${rate(snapshot)} MB/s (${ratio(snapshot)}×)`,
@@ -91,7 +97,7 @@ for (const megabytes of sizes) {
   }
 }
 
-const header = ['db size', 'cp', 'backup API', 'VACUUM INTO', 'takeSnapshot (+checks)'];
+const header = ['db size', 'cp', 'raw copy (WAL-aware)', 'backup API', 'VACUUM INTO', 'takeSnapshot (+checks)'];
 const widths = header.map((h, i) => Math.max(h.length, ...rowsOut.map((r) => r[i]!.length)));
 const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
 console.log(line(header));

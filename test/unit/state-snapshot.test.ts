@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  SNAPSHOT_METHODS,
   compareDatabases,
   readManifest,
   snapshotCopies,
   takeSnapshot,
+  walVerdict,
   type SnapshotMethod,
+  type WalHandling,
 } from '../../controller/src/state/index.js';
 
 const require = createRequire(import.meta.url);
@@ -73,16 +76,29 @@ process.on('SIGTERM', () => { process.stdout.write('n=' + n + '\\n'); db.close()
 loop();
 `;
 
-async function startWriter(dbPath: string): Promise<ChildProcess> {
-  const script = join(dir, 'writer.cjs');
-  writeFileSync(script, WRITER);
-  const child = spawn(process.execPath, [script, BETTER_SQLITE3, dbPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Start a node script in another process (killed in afterEach); resolves at its first output. */
+async function startChild(name: string, source: string, args: readonly (string | number)[]): Promise<ChildProcess> {
+  const script = join(dir, `${name}.cjs`);
+  writeFileSync(script, source);
+  const child = spawn(process.execPath, [script, BETTER_SQLITE3, ...args.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once('data', () => resolve());
-    child.once('exit', (code) => reject(new Error(`writer exited early (${code})`)));
+    child.once('exit', (code) => reject(new Error(`${name} exited early (${code})`)));
   });
   return child;
+}
+
+const startWriter = (dbPath: string) => startChild('writer', WRITER, [dbPath]);
+
+/** SIGTERM a child started by startChild and resolve with everything it printed afterwards. */
+function stopChild(child: ChildProcess): Promise<string> {
+  return new Promise((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', () => resolve(out));
+    child.kill('SIGTERM');
+  });
 }
 
 function committed(dbPath: string): number {
@@ -139,7 +155,7 @@ describe('takeSnapshot', () => {
     expect(compareDatabases(join(root, 'orchestrator.db'), join(dest, 'orchestrator.db')).equal).toBe(true);
   });
 
-  it.each<SnapshotMethod>(['backup', 'vacuum'])(
+  it.each<SnapshotMethod>([...SNAPSHOT_METHODS])(
     'takes a consistent copy (%s) while another process keeps committing',
     async (method) => {
       const root = makeStateRoot(20_000);
@@ -172,8 +188,8 @@ describe('takeSnapshot', () => {
     const root = makeStateRoot();
     const source = join(root, 'orchestrator.db');
     const before = sha(source);
-    await takeSnapshot({ sourceRoot: root, destRoot: join(dir, 'a') });
-    await takeSnapshot({ sourceRoot: root, destRoot: join(dir, 'b'), method: 'vacuum' });
+    await takeSnapshot({ sourceRoot: root, destRoot: join(dir, 'default') });
+    for (const method of SNAPSHOT_METHODS) await takeSnapshot({ sourceRoot: root, destRoot: join(dir, method), method });
     expect(sha(source)).toBe(before);
   });
 
@@ -224,7 +240,7 @@ describe('takeSnapshot', () => {
     return ok;
   })();
 
-  it.skipIf(!canMount).each<SnapshotMethod>(['backup', 'vacuum'])(
+  it.skipIf(!canMount).each<SnapshotMethod>([...SNAPSHOT_METHODS])(
     'reports a real full disk (1 MiB tmpfs, %s) and leaves the mount empty',
     async (method) => {
       const root = makeStateRoot(20_000); // ~5 MB: cannot fit
@@ -272,5 +288,189 @@ describe('snapshotCopies', () => {
       }),
     ).rejects.toMatchObject({ code: 'WVO_SNAPSHOT_DISK_FULL' });
     for (const lane of lanes) expect(existsSync(lane)).toBe(false);
+  });
+});
+
+describe('raw copy (WAL-aware)', () => {
+  const ACCOUNTS = 50;
+  const TOTAL = ACCOUNTS * 1_000;
+
+  /**
+   * A state DB whose every commit keeps two invariants: money moves between accounts (the sum
+   * stays TOTAL), and each commit appends one log row and sets counter.n to the log's length.
+   */
+  function makeBankDb(path: string, logRows = 20_000): void {
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec(`CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);
+             CREATE TABLE log (seq INTEGER PRIMARY KEY, amount INTEGER NOT NULL, pad TEXT NOT NULL);
+             CREATE TABLE counter (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);`);
+    db.transaction(() => {
+      for (let id = 1; id <= ACCOUNTS; id += 1) db.prepare('INSERT INTO accounts VALUES (?, 1000)').run(id);
+      const log = db.prepare('INSERT INTO log VALUES (?, 0, ?)');
+      for (let seq = 1; seq <= logRows; seq += 1) log.run(seq, 'x'.repeat(200));
+      db.prepare('INSERT INTO counter VALUES (1, ?)').run(logRows);
+    })();
+    db.close();
+  }
+
+  /**
+   * Commits bank transactions back to back in another process. argv: db, wal_autocheckpoint,
+   * then `loop` (until SIGTERM, printing "n=<k>" then) or a number of commits after which it
+   * prints "done" and idles with its connection open. Some commits carry overflow pages, so a
+   * transaction spans several WAL frames and a copy can catch one half-written.
+   */
+  const BANK_WRITER = `
+const Database = require(process.argv[2]);
+const db = new Database(process.argv[3]);
+db.pragma('busy_timeout = 20000');
+db.pragma('wal_autocheckpoint = ' + Number(process.argv[4]));
+const mode = process.argv[5];
+let seed = 7;
+const rand = (m) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % m; };
+const move = db.prepare('UPDATE accounts SET balance = balance + ? WHERE id = ?');
+const log = db.prepare('INSERT INTO log VALUES (?, ?, ?)');
+const bump = db.prepare('UPDATE counter SET n = ? WHERE id = 1');
+let n = db.prepare('SELECT n FROM counter').pluck().get();
+const step = db.transaction(() => {
+  const x = rand(100);
+  move.run(-x, rand(${ACCOUNTS}) + 1);
+  move.run(x, rand(${ACCOUNTS}) + 1);
+  n += 1;
+  log.run(n, x, 'y'.repeat(rand(16) === 0 ? 6000 : 20));
+  bump.run(n);
+});
+process.on('SIGTERM', () => { process.stdout.write('n=' + n + '\\n'); db.close(); process.exit(0); });
+if (mode === 'loop') {
+  let said = false;
+  const loop = () => {
+    for (let i = 0; i < 10; i += 1) step();
+    if (!said) { said = true; process.stdout.write('ready\\n'); }
+    setTimeout(loop, 1);
+  };
+  loop();
+} else {
+  for (let i = 0; i < Number(mode); i += 1) step();
+  process.stdout.write('done n=' + n + '\\n');
+  setInterval(() => {}, 1000);
+}
+`;
+
+  /** A third process forcing WAL restarts: RESTART and TRUNCATE checkpoints in turn. */
+  const CHECKPOINTER = `
+const Database = require(process.argv[2]);
+const db = new Database(process.argv[3]);
+db.pragma('busy_timeout = 100');
+let i = 0;
+const loop = () => {
+  db.pragma(i % 2 ? 'wal_checkpoint(RESTART)' : 'wal_checkpoint(TRUNCATE)');
+  if (i++ === 0) process.stdout.write('ready\\n');
+  setTimeout(loop, 1);
+};
+process.on('SIGTERM', () => { db.close(); process.exit(0); });
+loop();
+`;
+
+  /** The copy is the bank at one commit: integrity ok, money kept, log and counter in step. */
+  function expectBankInvariants(path: string): number {
+    const db = new Database(path, { readonly: true });
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(db.prepare('SELECT sum(balance) FROM accounts').pluck().get()).toBe(TOTAL);
+      const n = db.prepare('SELECT n FROM counter').pluck().get() as number;
+      expect(db.prepare('SELECT count(*) AS c, min(seq) AS lo, max(seq) AS hi FROM log').get()).toEqual({ c: n, lo: 1, hi: n });
+      return n;
+    } finally {
+      db.close();
+    }
+  }
+
+  /**
+   * Take raw snapshots while the children commit: at least `min`, and more (up to `max`) until
+   * `want` has been seen. Every copy must hold the invariants; the counter never goes back.
+   */
+  async function snapshotWhileWriting(root: string, min: number, max: number, want?: WalHandling) {
+    const seen: Record<WalHandling, number> = { 'read-by-sqlite': 0, none: 0, kept: 0, dropped: 0 };
+    const counters: number[] = [];
+    for (let i = 0; i < max && (i < min || (want !== undefined && seen[want] === 0)); i += 1) {
+      const dest = join(dir, 'snaps', String(i));
+      const result = await takeSnapshot({ sourceRoot: root, destRoot: dest, method: 'raw' });
+      expect(result.sqlite.map((c) => [c.path, c.method])).toEqual([['orchestrator.db', 'raw']]);
+      seen[result.sqlite[0]!.wal] += 1;
+      expect(readdirSync(dest).sort()).toEqual(['manifest.json', 'orchestrator.db']);
+      const n = expectBankInvariants(join(dest, 'orchestrator.db'));
+      expect(n).toBeGreaterThanOrEqual(counters.at(-1) ?? 0);
+      counters.push(n);
+      rmSync(dest, { recursive: true, force: true });
+    }
+    return { seen, counters };
+  }
+
+  function makeBankRoot(): { root: string; source: string } {
+    const root = join(dir, 'state');
+    mkdirSync(root);
+    makeBankDb(join(root, 'orchestrator.db'));
+    return { root, source: join(root, 'orchestrator.db') };
+  }
+
+  it('copies one committed moment while another process commits back to back (WAL kept)', async () => {
+    const { root, source } = makeBankRoot();
+    const writer = await startChild('bank-writer', BANK_WRITER, [source, 1000, 'loop']);
+    const { seen, counters } = await snapshotWhileWriting(root, 30, 30);
+    const last = Number(/n=(\d+)/.exec(await stopChild(writer))?.[1]);
+    // The writer committed throughout, and most copies carried WAL frames past the db file.
+    expect(counters[0]!).toBeGreaterThan(20_000);
+    expect(counters.at(-1)!).toBeGreaterThan(counters[0]!);
+    expect(last).toBeGreaterThanOrEqual(counters.at(-1)!);
+    expect(seen.kept).toBeGreaterThan(0);
+  });
+
+  it('drops the copied WAL when it restarted during the copy, and the copy is still one moment', async () => {
+    const { root, source } = makeBankRoot();
+    // Checkpoint after every commit and force RESTART/TRUNCATE checkpoints from a third process,
+    // so the WAL is often fully backfilled when a copy starts and restarts while it runs.
+    const writer = await startChild('bank-writer', BANK_WRITER, [source, 1, 'loop']);
+    const checkpointer = await startChild('checkpointer', CHECKPOINTER, [source]);
+    const { seen, counters } = await snapshotWhileWriting(root, 30, 200, 'dropped');
+    await stopChild(checkpointer);
+    await stopChild(writer);
+    // Without at least one restart caught mid-copy this test would prove nothing.
+    expect(seen.dropped).toBeGreaterThan(0);
+    expect(counters.at(-1)!).toBeGreaterThan(counters[0]!);
+  });
+
+  it('leaves the source db and its WAL byte-identical and copies the WAL frames in', async () => {
+    const { root, source } = makeBankRoot();
+    // 300 commits left in the WAL (no checkpoints), then the writer dies: nothing else writes.
+    const writer = await startChild('bank-writer', BANK_WRITER, [source, 0, 300]);
+    writer.kill('SIGKILL');
+    await new Promise((resolve) => writer.once('exit', resolve));
+    expect(statSync(`${source}-wal`).size).toBeGreaterThan(0);
+    const before = [sha(source), sha(`${source}-wal`)];
+    for (const method of SNAPSHOT_METHODS) {
+      const result = await takeSnapshot({ sourceRoot: root, destRoot: join(dir, method), method });
+      expect(result.sqlite[0]!.wal).toBe(method === 'raw' ? 'kept' : 'read-by-sqlite');
+      expect(expectBankInvariants(join(dir, method, 'orchestrator.db'))).toBe(20_300);
+      expect([sha(source), sha(`${source}-wal`)]).toEqual(before);
+    }
+  });
+});
+
+describe('walVerdict', () => {
+  const header = (salt: number) => {
+    const b = Buffer.alloc(32);
+    b.writeUInt32BE(0x377f0682, 0);
+    b.writeUInt32BE(salt, 16);
+    return b;
+  };
+
+  it('keeps the WAL only when all three headers are present and equal', () => {
+    expect(walVerdict(header(1), header(1), header(1))).toBe('kept');
+    expect(walVerdict(undefined, undefined, undefined)).toBe('none');
+    expect(walVerdict(header(1), header(2), header(1))).toBe('dropped');
+    expect(walVerdict(header(1), header(1), header(2))).toBe('dropped');
+    expect(walVerdict(header(1), undefined, header(1))).toBe('dropped');
+    expect(walVerdict(undefined, header(1), header(1))).toBe('dropped');
+    expect(walVerdict(header(1), header(1), undefined)).toBe('dropped');
   });
 });

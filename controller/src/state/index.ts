@@ -13,17 +13,25 @@ export {
 } from './parity.js';
 export {
   DEFAULT_SNAPSHOT_EXCLUDE,
-  SNAPSHOT_METHODS,
-  copySqliteConsistent,
+  DEFAULT_SNAPSHOT_METHOD,
   sha256File,
   snapshotCopies,
   takeSnapshot,
   type SnapshotCopiesOptions,
   type SnapshotCopiesResult,
   type SnapshotIo,
-  type SnapshotMethod,
   type SnapshotOptions,
   type SnapshotResult,
+  type SqliteCopyReport,
 } from './snapshot.js';
+export {
+  SNAPSHOT_METHODS,
+  WAL_HANDLING,
+  copySqliteConsistent,
+  walVerdict,
+  type SnapshotMethod,
+  type SqliteCopy,
+  type WalHandling,
+} from './sqlite-copy.js';
 export { MANIFEST_FILE, SNAPSHOT_FILE_KINDS, SnapshotManifest, readManifest, type SnapshotFile } from './manifest.js';
-export { SQLITE_HEADER, isSqliteFile, openReadOnly } from './sqlite-file.js';
+export { SQLITE_HEADER, WAL_HEADER_SIZE, isSqliteFile, openReadOnly, readWalHeader } from './sqlite-file.js';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { WvoError } from '../../../common/src/errors.js';
+import { SNAPSHOT_METHODS } from './sqlite-copy.js';
 
 /** A snapshot's own description, written last: a snapshot without it is incomplete. */
 export const MANIFEST_FILE = 'manifest.json';
@@ -31,7 +32,7 @@ export const SnapshotManifest = z.strictObject({
   version: z.literal(1),
   taken_at: z.iso.datetime(),
   source_root: z.string(),
-  method: z.enum(['backup', 'vacuum']),
+  method: z.enum(SNAPSHOT_METHODS),
   files: z.array(SnapshotFile),
 });
 export type SnapshotManifest = z.infer<typeof SnapshotManifest>;

@@ -8,29 +8,22 @@ import { WvoError, isWvoError } from '../../../common/src/errors.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
 import { MANIFEST_FILE, SnapshotManifest, type SnapshotFile, type SqliteFacts } from './manifest.js';
 import { compareOpenDatabases } from './parity.js';
-import { SQLITE_SIDE_SUFFIXES, isSqliteFile, openReadOnly } from './sqlite-file.js';
+import { copySqliteConsistent, type SnapshotMethod, type SqliteCopy } from './sqlite-copy.js';
+import { SQLITE_SIDE_SUFFIXES, isSqliteFile } from './sqlite-file.js';
 
 /**
  * Consistent snapshots of a live state directory (DESIGN §4 step 6). Each SQLite database is
- * copied inside one read transaction (the online backup API in a single step, or VACUUM INTO),
- * so the copy is the database at one moment while the writer keeps committing; its WAL and shm
- * are never copied. Other files are copied as they are. `manifest.json` is written last.
+ * copied inside one read transaction (sqlite-copy.ts: a WAL-aware raw copy, VACUUM INTO, or the
+ * online backup API), so the copy is the database at one moment while the writer keeps
+ * committing; the copy is left as one file (no -wal, no -shm). Other files are copied as they
+ * are. `manifest.json` is written last.
  */
-
-/**
- * `vacuum` (default): `VACUUM INTO` from one read transaction, written without fsyncs; the copy is
- * compacted, keeps rowids, and is switched back to WAL when the source is WAL.
- * `backup`: the online backup API in a single step (one read transaction, so no restarts). It
- * fsyncs the copy and cannot be told otherwise through better-sqlite3; bench/snapshot.ts measured
- * it slower than VACUUM INTO here (see bench/README.md).
- */
-export const SNAPSHOT_METHODS = ['backup', 'vacuum'] as const;
-export type SnapshotMethod = (typeof SNAPSHOT_METHODS)[number];
 
 /** The file operations a snapshot performs: a seam so tests can inject ENOSPC and EACCES. */
 export interface SnapshotIo {
   copyFile(source: string, dest: string): Promise<void>;
-  copySqlite(source: string, dest: string, method: SnapshotMethod): Promise<void>;
+  /** Resolves to what the copy did (or nothing, for a plain copy of a quiescent database). */
+  copySqlite(source: string, dest: string, method: SnapshotMethod): Promise<SqliteCopy | void>;
   writeFile(path: string, data: string): Promise<void>;
 }
 
@@ -47,42 +40,23 @@ export interface SnapshotOptions {
   readonly checkIntegrity?: boolean;
 }
 
+/** One copied database and what its copy did with the source's WAL. */
+export interface SqliteCopyReport extends SqliteCopy {
+  readonly path: string;
+}
+
 export interface SnapshotResult {
   readonly root: string;
   readonly manifest: SnapshotManifest;
   readonly duration_ms: number;
+  /** Per database copied through `copySqlite` (empty for replicas made by plain file copy). */
+  readonly sqlite: readonly SqliteCopyReport[];
 }
 
 export const DEFAULT_SNAPSHOT_EXCLUDE = ['upgrade.lock'] as const;
 
-/** Copy one database at one moment through the online backup API or VACUUM INTO. */
-export async function copySqliteConsistent(source: string, dest: string, method: SnapshotMethod): Promise<void> {
-  const db = openReadOnly(source, 'state database');
-  try {
-    if (method === 'vacuum') {
-      // A connection setting, not a change to the source: the copy is written without fsyncs
-      // (it is disposable: a crash mid-snapshot means taking a new one), which is what cp does.
-      db.pragma('synchronous = OFF');
-      db.prepare('VACUUM INTO ?').run(dest);
-      // VACUUM INTO writes a rollback-journal file; keep the source's WAL mode so a lane opening
-      // the copy does not rewrite its header (DRY_RUN lanes must not change a byte).
-      if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal') {
-        const copy = new Database(dest, { fileMustExist: true });
-        try {
-          copy.pragma('journal_mode = WAL');
-        } finally {
-          copy.close();
-        }
-      }
-    } else {
-      // The first step (0 pages) sizes the job; the second copies every page inside one read
-      // transaction, so a concurrent writer can neither restart nor tear the copy.
-      await db.backup(dest, { progress: () => 0x7fffffff });
-    }
-  } finally {
-    db.close();
-  }
-}
+/** The raw copy: consistent (sqlite-copy.ts) and measured at about cp speed (bench/snapshot.ts). */
+export const DEFAULT_SNAPSHOT_METHOD: SnapshotMethod = 'raw';
 
 const defaultIo: SnapshotIo = {
   copyFile: (source, dest) => copyFile(source, dest),
@@ -232,7 +206,7 @@ export async function takeSnapshot(options: SnapshotOptions): Promise<SnapshotRe
   const logger = options.logger ?? silentLogger();
   const clock = options.clock ?? systemClock;
   const io: SnapshotIo = { ...defaultIo, ...options.io };
-  const method = options.method ?? 'vacuum';
+  const method = options.method ?? DEFAULT_SNAPSHOT_METHOD;
   const sourceRoot = resolve(options.sourceRoot);
   const destRoot = resolve(options.destRoot);
   const started = clock.now();
@@ -243,13 +217,15 @@ export async function takeSnapshot(options: SnapshotOptions): Promise<SnapshotRe
     await mkdir(destRoot, { recursive: true });
     const entries = await listSource(sourceRoot, options.exclude ?? DEFAULT_SNAPSHOT_EXCLUDE, logger);
     const files: SnapshotFile[] = [];
+    const reports: SqliteCopyReport[] = [];
     for (const entry of entries) {
       const source = join(sourceRoot, entry.relPath);
       const dest = join(destRoot, entry.relPath);
       current = dest;
       await mkdir(dirname(dest), { recursive: true });
+      let copied: SqliteCopy | void = undefined;
       try {
-        if (entry.kind === 'sqlite') await io.copySqlite(source, dest, method);
+        if (entry.kind === 'sqlite') copied = await io.copySqlite(source, dest, method);
         else await io.copyFile(source, dest);
       } catch (error) {
         // A file that vanished between listing and copying (a temp file) is not part of the state.
@@ -262,7 +238,8 @@ export async function takeSnapshot(options: SnapshotOptions): Promise<SnapshotRe
       const sqlite = entry.kind === 'sqlite' ? verifySqliteCopy(dest, options.checkIntegrity ?? true) : undefined;
       const size = (await stat(dest)).size;
       files.push({ path: entry.relPath, kind: entry.kind, size, sha256: await sha256File(dest), ...(sqlite ? { sqlite } : {}) });
-      logger.debug({ path: entry.relPath, kind: entry.kind, size }, 'snapshot: copied');
+      if (copied) reports.push({ path: entry.relPath, ...copied });
+      logger.debug({ path: entry.relPath, kind: entry.kind, size, wal: copied?.wal }, 'snapshot: copied');
     }
     const manifest = SnapshotManifest.parse({
       version: 1,
@@ -275,7 +252,7 @@ export async function takeSnapshot(options: SnapshotOptions): Promise<SnapshotRe
     await io.writeFile(current, `${JSON.stringify(manifest, null, 2)}\n`);
     const duration = clock.now() - started;
     logger.info({ dest: destRoot, files: files.length, duration_ms: duration }, 'snapshot taken');
-    return { root: destRoot, manifest, duration_ms: duration };
+    return { root: destRoot, manifest, duration_ms: duration, sqlite: reports };
   } catch (error) {
     const coded = destinationError(error, destRoot, current);
     await removePartial(destRoot, existed, logger);

@@ -10,6 +10,28 @@ export const SQLITE_SIDE_SUFFIXES = ['-wal', '-shm', '-journal'] as const;
 
 export type SqliteDatabase = Database.Database;
 
+/** A WAL file starts with a 32-byte header; its salts (bytes 16-23) change at every WAL restart. */
+export const WAL_HEADER_SIZE = 32;
+
+/**
+ * The first 32 bytes of a `-wal` file, or undefined when it is missing or shorter (a WAL that was
+ * never written, or truncated by a checkpoint). Read without any SQLite lock: a torn read only
+ * ever makes two reads differ, which the raw copy treats as a restart.
+ */
+export function readWalHeader(walPath: string): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(walPath, 'r');
+    const head = Buffer.alloc(WAL_HEADER_SIZE);
+    return readSync(fd, head, 0, head.length, 0) === head.length ? head : undefined;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return undefined;
+    throw error;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** True when `path` is a regular file that starts with the SQLite 3 header. */
 export function isSqliteFile(path: string): boolean {
   let fd: number | undefined;
