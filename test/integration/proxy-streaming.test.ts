@@ -91,6 +91,27 @@ describe('proxy: transparent streaming and upstream hygiene', () => {
     expect(await post.text()).toContain('slept');
   });
 
+  it('sends the headers of each silent POST stream on its own, with quick calls finishing between them', async () => {
+    rig = await startRig();
+    const { headers } = await rawSession(rig.proxy.url);
+    const target = rig.proxy.service.target('blue')!;
+    const call = (id: number, name: string, args: Record<string, unknown>) =>
+      fetch(`${rig!.proxy.url}/mcp`, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }) });
+    const silent: Response[] = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await call(10 + i, 'sleep', { ms: 3_000 });
+      // Its headers came while every sleep started so far (this one included) is still running.
+      expect(target.inflight).toBe(i + 1);
+      expect(response.headers.get('content-type')).toContain('text/event-stream');
+      silent.push(response);
+      // A call answered at once meanwhile leaves the waiting streams' headers unaffected.
+      const quick = await call(20 + i, 'whoami', {});
+      expect(await quick.text()).toContain('blue');
+    }
+    for (const response of silent) expect(await response.text()).toContain('slept');
+    await waitUntil(() => target.inflight === 0, 1_000);
+  });
+
   it('aborts the upstream request at once when the client disconnects', async () => {
     rig = await startRig();
     const { headers } = await rawSession(rig.proxy.url);

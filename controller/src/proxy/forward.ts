@@ -44,6 +44,40 @@ export interface ForwardOutcome {
   error: Error | undefined;
 }
 
+/**
+ * POST SSE responses whose headers wait for the first event, in arrival order (so deadline order):
+ * one timer serves them all, instead of a timer armed and cleared for every response.
+ */
+class HeaderFlusher {
+  private readonly waiting = new Map<ForwardHandler, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  add(handler: ForwardHandler): void {
+    this.waiting.set(handler, performance.now() + HEADER_FLUSH_MS);
+    this.timer ??= setTimeout(this.sweep, HEADER_FLUSH_MS);
+  }
+
+  /** The first event came (or the request ended): nothing to flush. The timer, if idle, lapses. */
+  delete(handler: ForwardHandler): void {
+    this.waiting.delete(handler);
+  }
+
+  private readonly sweep = (): void => {
+    this.timer = undefined;
+    const now = performance.now();
+    for (const [handler, deadline] of this.waiting) {
+      if (deadline > now) {
+        this.timer = setTimeout(this.sweep, Math.ceil(deadline - now));
+        return;
+      }
+      this.waiting.delete(handler);
+      handler.flushIfIdle();
+    }
+  };
+}
+
+const headerFlusher = new HeaderFlusher();
+
 class ClientGoneError extends Error {
   constructor() {
     super('client disconnected');
@@ -83,7 +117,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
   private closing = false;
   private wroteBody = false;
   private sessionLost = false;
-  private flushTimer: NodeJS.Timeout | undefined;
+  private awaitingFirstEvent = false;
 
   constructor(
     private readonly res: ServerResponse,
@@ -172,21 +206,30 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
     // proxy the receiver's TCP work too), or alone after HEADER_FLUSH_MS if the lane stays silent.
     if (eventStream) {
       if (this.spec.method === 'GET') this.res.flushHeaders();
-      else this.flushTimer = setTimeout(this.flushIfIdle, HEADER_FLUSH_MS);
+      else {
+        this.awaitingFirstEvent = true;
+        headerFlusher.add(this);
+      }
     }
     return true;
   }
 
-  private readonly flushIfIdle = (): void => {
-    this.flushTimer = undefined;
+  /** HEADER_FLUSH_MS passed without an event: send the headers alone. */
+  flushIfIdle(): void {
+    this.awaitingFirstEvent = false;
     if (!this.wroteBody && !this.done && !this.res.destroyed) this.res.flushHeaders();
-  };
+  }
+
+  private stopAwaitingFirstEvent(): void {
+    this.awaitingFirstEvent = false;
+    headerFlusher.delete(this);
+  }
 
   onData(chunk: Buffer): boolean {
     if (this.clientGone || this.closing || this.sessionLost) return true;
     if (!this.wroteBody) {
       this.wroteBody = true;
-      if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+      if (this.awaitingFirstEvent) this.stopAwaitingFirstEvent();
     }
     if (this.res.write(chunk)) return true;
     if (!this.paused) {
@@ -219,7 +262,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
   private finish(error: Error | undefined): void {
     if (this.done) return;
     this.done = true;
-    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    if (this.awaitingFirstEvent) this.stopAwaitingFirstEvent();
     this.spec.target.inflight -= 1;
     this.res.off('close', this.onClientClose);
     if (this.paused) this.res.off('drain', this.onClientDrain);

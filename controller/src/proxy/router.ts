@@ -42,6 +42,8 @@ function isInitializedNotification(body: Buffer | null): body is Buffer {
   return body !== null && body.includes(INITIALIZED) && jsonMethod(body) === 'notifications/initialized';
 }
 
+const ignore = (): void => undefined;
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return typeof value === 'string' ? value : undefined;
@@ -87,7 +89,7 @@ export class Router {
       if (rejected) return;
       this.route(req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
-    req.on('error', () => undefined);
+    req.on('error', ignore);
   };
 
   /** At a lane's drain deadline: close the GET streams of its sessions (SDK clients reconnect, and move). */
