@@ -39,7 +39,9 @@ export interface SqliteCopy {
  * a restart may have happened. SQLite restarts the WAL only when every frame is backfilled, and
  * while we hold a read lock nothing past our mark can be backfilled, so a restart means our reader
  * reads the db file alone (read-lock slot 0), which then receives no backfill at all: the db file
- * copy by itself is our moment.
+ * copy by itself is our moment. Dropping is conservative (in slot 0 SQLite's salt and checksum
+ * checks would also reject any mixed-generation frames); what matters is that it never happens
+ * outside slot 0, where the header cannot change while we hold our read lock.
  */
 export function walVerdict(
   before: Buffer | undefined,
