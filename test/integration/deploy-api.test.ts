@@ -48,7 +48,7 @@ describe('deploy: the controller API promotes and rolls back through the same op
     traffic = await startTraffic(r.proxy.url, { sessions: 20, intervalMs: 20, maxMs: 40_000 });
 
     const missing = await post(`${controller.url}/deployments/nope/promote`, { observeMs: '1s' });
-    expect(missing.json.error.code).toBe('WVO_NO_STAGED_UPGRADE');
+    expect(missing.json.error.code, JSON.stringify(missing.json)).toBe('WVO_NO_STAGED_UPGRADE');
 
     const upgrade = r.stage();
     const accepted = await post(`${controller.url}/deployments/${upgrade.id}/promote`, { observeMs: '1s', intervalMs: '500ms', flags: 'PROMPT_MODE', maxFailedChecks: 20 });

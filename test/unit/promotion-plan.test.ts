@@ -19,6 +19,7 @@ describe('parsePromotionOptions', () => {
       flags: [],
       allowContract: false,
       retentionMs: 86_400_000,
+      keepWarmMs: 0,
       resumeObserving: 'continue',
     });
     expect(o.gates.maxErrorRate).toBe(0.05);
@@ -39,6 +40,15 @@ describe('parsePromotionOptions', () => {
     ]);
   });
 
+  it('keepWarm: zero in any spelling means "stop at once"; parsed options parse again to themselves', () => {
+    for (const zero of [0, '0', '0s', '0ms']) expect(parsePromotionOptions({ keepWarmMs: zero }).keepWarmMs).toBe(0);
+    const once = parsePromotionOptions({ keepWarmMs: '90s', observeMs: '1m' });
+    expect(once.keepWarmMs).toBe(90_000);
+    const { intervalMs, ...rest } = once;
+    expect(parsePromotionOptions({ ...rest, intervalMs })).toEqual(once);
+    expect(parsePromotionOptions({ ...parsePromotionOptions({}), upgradeId: 'x' }).keepWarmMs).toBe(0);
+  });
+
   it('interval defaults to the observe window when that is shorter', () => {
     expect(parsePromotionOptions({ observeMs: '2s' }).intervalMs).toBe(2_000);
   });
@@ -51,6 +61,8 @@ describe('parsePromotionOptions', () => {
     ['zero failed checks', { maxFailedChecks: 0 }, 'maxFailedChecks'],
     ['unknown option', { observe: '10m' }, '(options)'],
     ['bad threshold', { gates: { maxErrorRate: 2 } }, 'gates.maxErrorRate'],
+    ['keep-warm longer than retention', { keepWarmMs: '2h', retentionMs: '1h' }, 'keepWarmMs'],
+    ['bad keep-warm', { keepWarmMs: 'a while' }, 'keepWarmMs'],
   ])('refuses %s, naming the option', (_name, input, path) => {
     let thrown: unknown;
     try {

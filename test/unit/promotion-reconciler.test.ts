@@ -199,6 +199,52 @@ describe('Reconciler', () => {
     await expect(reconciler.rollback('again')).rejects.toMatchObject({ code: 'WVO_NOTHING_TO_ROLL_BACK' });
   });
 
+  it('keepWarm: the old lane runs on after promotion until the window ends, then stops once', async () => {
+    const runner = new InMemoryRunner(clock);
+    const { store, reconciler } = controller(runner);
+    staged(store);
+    const promoted = await reconciler.promote(parsePromotionOptions({ ...OPTIONS, keepWarmMs: '2m' }));
+    expect(promoted).toMatchObject({ state: 'promoted', warmUntil: promoted.promotedAt! + 120_000 });
+    expect(runner.lanes.get('blue')).toBe('running');
+    expect(runner.actions()).not.toContain('stop_lane blue');
+    const after = await reconciler.keepWarm(promoted.id);
+    expect(clock.now()).toBeGreaterThanOrEqual(promoted.warmUntil!);
+    expect(after).toMatchObject({ state: 'promoted', warmUntil: null });
+    expect(runner.lanes.get('blue')).toBe('stopped');
+    expect(runner.actions().filter((a) => a === 'stop_lane blue')).toHaveLength(1);
+    await reconciler.keepWarm(promoted.id); // nothing left to wait for
+    await reconciler.expireWarm();
+    expect(runner.actions().filter((a) => a === 'stop_lane blue')).toHaveLength(1);
+  });
+
+  it('keepWarm: a rollback inside the window moves traffic back to the running lane, never stops it', async () => {
+    const runner = new InMemoryRunner(clock);
+    const first = controller(runner);
+    staged(first.store);
+    const promoted = await first.reconciler.promote(parsePromotionOptions({ ...OPTIONS, keepWarmMs: '2m' }));
+    clock.advance(30_000);
+    const rolled = await controller(runner).reconciler.rollback('operator, inside the window');
+    expect(rolled.state).toBe('rolled_back');
+    expect(runner.active).toBe('blue');
+    expect(await first.reconciler.keepWarm(promoted.id)).toMatchObject({ state: 'rolled_back', warmUntil: null });
+    expect(runner.actions()).not.toContain('stop_lane blue');
+    expect(runner.lanes.get('blue')).toBe('running');
+  });
+
+  it('keepWarm: a window nobody waited on (the promoter died) is closed by the next operation', async () => {
+    const runner = new InMemoryRunner(clock);
+    const first = controller(runner);
+    staged(first.store);
+    const promoted = await first.reconciler.promote(parsePromotionOptions({ ...OPTIONS, keepWarmMs: '2m' }));
+    const second = controller(runner).reconciler;
+    await second.expireWarm();
+    expect(runner.lanes.get('blue')).toBe('running'); // not yet
+    clock.advance(120_000);
+    await second.expireWarm();
+    expect(runner.lanes.get('blue')).toBe('stopped');
+    expect(first.store.get(promoted.id).warmUntil).toBeNull();
+  });
+
   it('after the retention window the old lane is removed and rollback is refused', async () => {
     const runner = new InMemoryRunner(clock);
     const { store, reconciler } = controller(runner);

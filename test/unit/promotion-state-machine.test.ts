@@ -24,6 +24,7 @@ const EVENTS: Record<EventType, PromotionEvent> = {
   effect_failed: { type: 'effect_failed', effect: 'start_canary_lane', message: 'not ready' },
   rollback_complete: { type: 'rollback_complete' },
   retention_elapsed: { type: 'retention_elapsed' },
+  warm_elapsed: { type: 'warm_elapsed' },
   resume: { type: 'resume' },
 };
 
@@ -33,37 +34,37 @@ const TABLE: Record<DeploymentState, Record<EventType, Outcome>> = {
   shadowed: {
     start: 'canary_live', canary_ready: 'illegal', switched: 'illegal', gate_passed: 'illegal', gate_failed: 'illegal',
     observe_window_elapsed: 'illegal', rollback_requested: 'rolling_back', effect_failed: 'rolling_back',
-    rollback_complete: 'illegal', retention_elapsed: 'noop', resume: 'canary_live',
+    rollback_complete: 'illegal', retention_elapsed: 'noop', warm_elapsed: 'noop', resume: 'canary_live',
   },
   canary_live: {
     start: 'noop', canary_ready: 'switched', switched: 'illegal', gate_passed: 'illegal', gate_failed: 'illegal',
     observe_window_elapsed: 'illegal', rollback_requested: 'rolling_back', effect_failed: 'rolling_back',
-    rollback_complete: 'illegal', retention_elapsed: 'noop', resume: 'rolling_back',
+    rollback_complete: 'illegal', retention_elapsed: 'noop', warm_elapsed: 'noop', resume: 'rolling_back',
   },
   switched: {
     start: 'noop', canary_ready: 'noop', switched: 'observing', gate_passed: 'illegal', gate_failed: 'illegal',
     observe_window_elapsed: 'illegal', rollback_requested: 'rolling_back', effect_failed: 'rolling_back',
-    rollback_complete: 'illegal', retention_elapsed: 'noop', resume: 'rolling_back',
+    rollback_complete: 'illegal', retention_elapsed: 'noop', warm_elapsed: 'noop', resume: 'rolling_back',
   },
   observing: {
     start: 'noop', canary_ready: 'noop', switched: 'noop', gate_passed: 'update', gate_failed: 'observing',
     observe_window_elapsed: 'noop', rollback_requested: 'rolling_back', effect_failed: 'rolling_back',
-    rollback_complete: 'illegal', retention_elapsed: 'noop', resume: 'observing',
+    rollback_complete: 'illegal', retention_elapsed: 'noop', warm_elapsed: 'noop', resume: 'observing',
   },
   promoted: {
     start: 'noop', canary_ready: 'noop', switched: 'noop', gate_passed: 'noop', gate_failed: 'noop',
     observe_window_elapsed: 'noop', rollback_requested: 'rolling_back', effect_failed: 'noop',
-    rollback_complete: 'illegal', retention_elapsed: 'noop', resume: 'promoted',
+    rollback_complete: 'illegal', retention_elapsed: 'noop', warm_elapsed: 'noop', resume: 'promoted',
   },
   rolling_back: {
     start: 'illegal', canary_ready: 'illegal', switched: 'illegal', gate_passed: 'noop', gate_failed: 'noop',
     observe_window_elapsed: 'noop', rollback_requested: 'noop', effect_failed: 'noop',
-    rollback_complete: 'rolled_back', retention_elapsed: 'noop', resume: 'rolling_back',
+    rollback_complete: 'rolled_back', retention_elapsed: 'noop', warm_elapsed: 'noop', resume: 'rolling_back',
   },
   rolled_back: {
     start: 'illegal', canary_ready: 'illegal', switched: 'illegal', gate_passed: 'noop', gate_failed: 'noop',
     observe_window_elapsed: 'noop', rollback_requested: 'noop', effect_failed: 'noop',
-    rollback_complete: 'noop', retention_elapsed: 'noop', resume: 'noop',
+    rollback_complete: 'noop', retention_elapsed: 'noop', warm_elapsed: 'noop', resume: 'noop',
   },
 };
 
@@ -234,6 +235,36 @@ describe('promotion state machine: steps', () => {
       thrown = error;
     }
     expect(isWvoError(thrown) && thrown.code).toBe('WVO_RETENTION_EXPIRED');
+  });
+
+  it('keepWarm: promoted with the baseline still running; warm_elapsed stops it once, not before its time', () => {
+    const promoted = recordIn('promoted', { keepWarmMs: '30s' });
+    expect(promoted.warmUntil).toBe(promoted.promotedAt! + 30_000);
+    const promotion = transition(recordIn('observing', { keepWarmMs: '30s', flags: [] }), { type: 'observe_window_elapsed' }, 10 * 3_600_000);
+    expect(promotion.record.state).toBe('promoted');
+    expect(promotion.effects.map((e) => e.kind)).toEqual(['write_worker_manager', 'write_plan']); // no stop_lane
+    expect(promotion.transition?.reason).toMatch(/blue kept running 30s/);
+
+    expect(transition(promoted, { type: 'warm_elapsed' }, promoted.warmUntil! - 1).noop).toMatch(/kept warm for/);
+    const stopped = transition(promoted, { type: 'warm_elapsed' }, promoted.warmUntil!);
+    expect(stopped.effects[0]).toEqual({ kind: 'stop_lane', lane: 'blue' });
+    expect(stopped.record).toMatchObject({ state: 'promoted', warmUntil: null });
+    expect(transition(stopped.record, { type: 'warm_elapsed' }, promoted.warmUntil! + 1).noop).toBe('blue is not kept warm');
+    // Without keepWarm the baseline stops at promotion and warm_elapsed has nothing to do.
+    expect(recordIn('promoted').warmUntil).toBeNull();
+  });
+
+  it('keepWarm: resume inside the window leaves the warm lane alone, after it stops it; a rollback clears the window', () => {
+    const promoted = recordIn('promoted', { keepWarmMs: '30s' });
+    expect(transition(promoted, { type: 'resume' }, promoted.warmUntil! - 1).noop).toMatch(/kept warm/);
+    const late = transition(promoted, { type: 'resume' }, promoted.warmUntil! + 1);
+    expect(late.effects[0]).toEqual({ kind: 'stop_lane', lane: 'blue' });
+    expect(late.record.warmUntil).toBeNull();
+    const rolling = transition(promoted, { type: 'rollback_requested', reason: 'operator' }, promoted.warmUntil! - 1);
+    expect(rolling.effects[0]).toEqual({ kind: 'start_lane', lane: 'blue', image: 'wvo-worker:v1' }); // idempotent: blue is running
+    const done = transition(rolling.record, { type: 'rollback_complete' }, promoted.warmUntil!);
+    expect(done.record).toMatchObject({ state: 'rolled_back', warmUntil: null });
+    expect(transition(done.record, { type: 'warm_elapsed' }, promoted.warmUntil! + 1).noop).toMatch(/promoted deployments/);
   });
 
   it('retention elapsed removes the baseline once', () => {

@@ -48,14 +48,27 @@ describe('DeploymentStore', () => {
   it('creates controller.db in WAL mode with numbered migrations, once', () => {
     const store = open();
     expect(store.path).toBe(join(dir, 'controller.db'));
-    expect(store.schemaVersion()).toBe(1);
+    expect(store.schemaVersion()).toBe(2);
     store.close();
     const again = open();
-    expect(again.schemaVersion()).toBe(1);
+    expect(again.schemaVersion()).toBe(2);
     const db = new Database(join(dir, 'controller.db'), { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT COUNT(*) AS n FROM promotion_migrations').get()).toEqual({ n: 1 });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM promotion_migrations').get()).toEqual({ n: 2 });
     db.close();
+  });
+
+  it('migrates a version-1 controller.db (no warm_until) and reads its rows with warmUntil null', () => {
+    open().close();
+    const db = new Database(join(dir, 'controller.db'));
+    db.exec('ALTER TABLE deployments DROP COLUMN warm_until; DELETE FROM promotion_migrations WHERE version = 2;');
+    db.close();
+    const store = open();
+    expect(store.schemaVersion()).toBe(2);
+    const cols = new Database(join(dir, 'controller.db'), { readonly: true });
+    expect((cols.prepare('PRAGMA table_info(deployments)').all() as Array<{ name: string }>).map((c) => c.name)).toContain('warm_until');
+    cols.close();
+    store.close();
   });
 
   it('refuses a database from a newer wvo', () => {

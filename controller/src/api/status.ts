@@ -48,6 +48,7 @@ export function deploymentStep(d: DeploymentRecord): string {
   }
   if (d.state === 'promoted') {
     if (d.baselineRemoved) return `promoted; ${d.plan.baseline.lane} removed`;
+    if (d.warmUntil !== null) return `promoted; ${d.plan.baseline.lane} kept running (instant rollback) until ${new Date(d.warmUntil).toISOString()}`;
     const until = d.retentionEndsAt === null ? '' : ` until ${new Date(d.retentionEndsAt).toISOString()}`;
     return `promoted; ${d.plan.baseline.lane} kept for rollback${until} (${formatDuration(d.plan.retentionMs)})`;
   }

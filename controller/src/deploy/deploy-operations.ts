@@ -85,6 +85,9 @@ export class DeployOperations {
     const done = this.reconciler
       .apply(deployment.id, { type: 'start' })
       .then(() => this.reconciler.drive(deployment.id))
+      .then((record) => this.settled(record))
+      // --keep-warm: the promotion finishes when the old lane stops (or a rollback takes over).
+      .then((record) => (record.state === 'promoted' && record.warmUntil !== null ? this.reconciler.keepWarm(record.id) : record))
       .then((record) => this.settled(record));
     done.catch(() => undefined);
     return { deployment, done };
@@ -160,6 +163,7 @@ export class DeployOperations {
 
   private async expireRetention(): Promise<void> {
     try {
+      await this.reconciler.expireWarm();
       await this.reconciler.expireRetention();
     } catch (error) {
       this.log.warn({ err: error }, 'could not remove an old lane whose retention ended; continuing');

@@ -69,6 +69,11 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
       CREATE INDEX transitions_by_deployment ON transitions(deployment_id, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'deployments.warm_until (keep the old lane running after promotion)',
+    sql: `ALTER TABLE deployments ADD COLUMN warm_until INTEGER;`,
+  },
 ];
 
 interface DeploymentRow {
@@ -84,6 +89,7 @@ interface DeploymentRow {
   switched_at: number | null;
   promoted_at: number | null;
   retention_ends_at: number | null;
+  warm_until: number | null;
   finished_at: number | null;
   baseline_removed: number;
   version: number;
@@ -103,6 +109,7 @@ function toRecord(row: DeploymentRow): DeploymentRecord {
     switchedAt: row.switched_at,
     promotedAt: row.promoted_at,
     retentionEndsAt: row.retention_ends_at,
+    warmUntil: row.warm_until,
     finishedAt: row.finished_at,
     baselineRemoved: row.baseline_removed === 1,
     version: row.version,
@@ -127,6 +134,7 @@ function toParams(r: DeploymentRecord): Record<string, unknown> {
     switched_at: r.switchedAt,
     promoted_at: r.promotedAt,
     retention_ends_at: r.retentionEndsAt,
+    warm_until: r.warmUntil,
     finished_at: r.finishedAt,
     baseline_removed: r.baselineRemoved ? 1 : 0,
     version: r.version,
@@ -136,7 +144,7 @@ function toParams(r: DeploymentRecord): Record<string, unknown> {
 const COLUMNS = [
   'id', 'upgrade_id', 'state', 'plan', 'baseline_lane', 'baseline_image', 'candidate_lane', 'candidate_image',
   'active_flags', 'observation', 'rollback', 'created_at', 'updated_at', 'switched_at', 'promoted_at',
-  'retention_ends_at', 'finished_at', 'baseline_removed', 'version',
+  'retention_ends_at', 'warm_until', 'finished_at', 'baseline_removed', 'version',
 ] as const;
 
 export const CONTROLLER_DB_FILE = 'controller.db';

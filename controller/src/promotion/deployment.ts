@@ -31,6 +31,8 @@ export const deploymentRecordSchema = z.object({
   switchedAt: z.number().nullable(),
   promotedAt: z.number().nullable(),
   retentionEndsAt: z.number().nullable(),
+  /** Promoted with keepWarmMs: the old lane runs (drained) until then, and is stopped after. */
+  warmUntil: z.number().nullable().default(null),
   finishedAt: z.number().nullable(),
   /** The old lane was removed after the retention window: rollback is no longer possible. */
   baselineRemoved: z.boolean(),
@@ -53,6 +55,7 @@ export function newDeploymentRecord(id: string, plan: PromotionPlan, now: number
     switchedAt: null,
     promotedAt: null,
     retentionEndsAt: null,
+    warmUntil: null,
     finishedAt: null,
     baselineRemoved: false,
     version: 0,

@@ -12,6 +12,7 @@ export const EVENT_TYPES = [
   'effect_failed',
   'rollback_complete',
   'retention_elapsed',
+  'warm_elapsed',
   'resume',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -27,5 +28,7 @@ export type PromotionEvent =
   | { readonly type: 'effect_failed'; readonly effect: EffectKind; readonly message: string }
   | { readonly type: 'rollback_complete' }
   | { readonly type: 'retention_elapsed' }
+  /** The keep-warm window after promotion ended: stop the old lane. */
+  | { readonly type: 'warm_elapsed' }
   /** After a controller crash (`wvo resume`), or to retry a rollback whose effect failed. */
   | { readonly type: 'resume'; readonly reason?: string };

@@ -41,6 +41,17 @@ const durationInput = z.union([z.string(), z.number()]).transform((value, ctx) =
   }
 });
 
+/** A duration that may be zero (`0`, `0s`): "not at all". */
+const optionalDurationInput = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  if (value === 0 || /^\s*0+(\.0+)?\s*(ms|s|m|h)?\s*$/.test(String(value))) return 0;
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+    return z.NEVER;
+  }
+});
+
 /**
  * The one options type of `wvo promote` and `POST /deployments/:id/promote` (STYLE habit 3).
  * Durations accept `10m`/`30s`/`500ms` or milliseconds; flags accept a comma list, names,
@@ -60,6 +71,12 @@ export const promotionOptionsSchema = z
       .default([]),
     allowContract: z.boolean().default(false),
     retentionMs: durationInput.default(24 * 3_600_000),
+    /**
+     * After promotion the old lane keeps running (drained, no traffic) this long before it is
+     * stopped: a rollback inside the window is a proxy switch, not a restart (argo-rollouts'
+     * scaleDownDelaySeconds). 0 (default): stopped at once.
+     */
+    keepWarmMs: optionalDurationInput.default(0),
     resumeObserving: z.enum(RESUME_OBSERVING).default('continue'),
     gates: gateThresholdsSchema.prefault({}),
   })
@@ -68,6 +85,9 @@ export const promotionOptionsSchema = z
   .superRefine((o, ctx) => {
     if (o.intervalMs > o.observeMs) {
       ctx.addIssue({ code: 'custom', path: ['intervalMs'], message: 'must not exceed observeMs' });
+    }
+    if (o.keepWarmMs > o.retentionMs) {
+      ctx.addIssue({ code: 'custom', path: ['keepWarmMs'], message: 'must not exceed retentionMs' });
     }
     const names = o.flags.map((f) => f.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
@@ -126,6 +146,8 @@ export const promotionPlanSchema = z.object({
   flags: z.array(flagChangeSchema),
   allowContract: z.boolean(),
   retentionMs: z.number().int().positive(),
+  /** Absent in plans written before it existed: 0. */
+  keepWarmMs: z.number().int().min(0).default(0),
   resumeObserving: z.enum(RESUME_OBSERVING),
   gates: gateThresholdsSchema,
   /** Human-readable order of work; derived from the fields above. */
@@ -152,9 +174,10 @@ export function buildPromotionPlan(upgrade: UpgradeSummary, options: PromotionOp
       { kind: 'observe', flag: flag.name, description: `observe ${observe} with ${flag.name}=${flag.value}`, durationMs: options.observeMs },
     );
   }
+  const warm = options.keepWarmMs > 0 ? `keep ${baseline.lane} running ${formatDuration(options.keepWarmMs)}, then ` : '';
   steps.push({
     kind: 'promote',
-    description: `stop ${baseline.lane} (kept ${formatDuration(options.retentionMs)} for rollback)`,
+    description: `${warm}stop ${baseline.lane} (kept ${formatDuration(options.retentionMs)} for rollback)`,
     durationMs: options.retentionMs,
   });
   return {
@@ -168,6 +191,7 @@ export function buildPromotionPlan(upgrade: UpgradeSummary, options: PromotionOp
     flags: options.flags,
     allowContract: options.allowContract,
     retentionMs: options.retentionMs,
+    keepWarmMs: options.keepWarmMs,
     resumeObserving: options.resumeObserving,
     gates: options.gates,
     steps,

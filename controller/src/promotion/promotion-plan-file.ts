@@ -39,6 +39,8 @@ export const promotionPlanFileSchema = z.object({
   updated_at: iso,
   promoted_at: iso.nullable(),
   retention_ends_at: iso.nullable(),
+  /** The old lane runs (no traffic) until then: --keep-warm. Absent in files written before it existed. */
+  warm_until: iso.nullable().default(null),
   finished_at: iso.nullable(),
 });
 export type PromotionPlanFile = z.infer<typeof promotionPlanFileSchema>;
@@ -79,6 +81,7 @@ export function buildPromotionPlanFile(record: DeploymentRecord, transitions: re
     updated_at: toIso(record.updatedAt),
     promoted_at: toIsoOrNull(record.promotedAt),
     retention_ends_at: toIsoOrNull(record.retentionEndsAt),
+    warm_until: toIsoOrNull(record.warmUntil),
     finished_at: toIsoOrNull(record.finishedAt),
   };
 }

@@ -100,6 +100,37 @@ export class Reconciler {
   }
 
   /**
+   * Promoted with `keepWarmMs`: wait out the window (a rollback meanwhile ends it), then stop the
+   * old lane. Returns the record as it stands afterwards.
+   */
+  async keepWarm(id: string): Promise<DeploymentRecord> {
+    for (;;) {
+      const record = this.o.store.get(id);
+      if (record.state !== 'promoted' || record.warmUntil === null) return record;
+      const left = record.warmUntil - this.o.clock.now();
+      if (left <= 0) {
+        try {
+          return await this.apply(id, { type: 'warm_elapsed' });
+        } catch (error) {
+          // A rollback committed first (another controller): it owns the lanes now.
+          if (isWvoError(error) && error.code === 'WVO_DEPLOYMENT_CONFLICT') return this.o.store.get(id);
+          throw error;
+        }
+      }
+      // Re-read at least every second: a rollback from another process ends the wait early.
+      await this.o.clock.sleep(Math.min(left, 1_000), this.o.signal);
+    }
+  }
+
+  /** Stop the old lanes whose keep-warm window ended while no controller waited on it. */
+  async expireWarm(): Promise<void> {
+    const now = this.o.clock.now();
+    for (const d of this.o.store.list()) {
+      if (d.state === 'promoted' && d.warmUntil !== null && d.warmUntil <= now) await this.apply(d.id, { type: 'warm_elapsed' });
+    }
+  }
+
+  /**
    * Apply one event and everything it leads to: commit (write-ahead), run the effects, then
    * feed `onSuccess` or `effect_failed`. Returns the last committed record.
    */

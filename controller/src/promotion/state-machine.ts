@@ -116,10 +116,13 @@ export function transition(record: DeploymentRecord, event: PromotionEvent, now:
       if (s !== 'rolling_back') throw illegal(s, 'rolled_back', event.type);
       return move(record, event, 'rolled_back', now, `rolled back to ${record.plan.baseline.lane}`, {
         activeFlags: [],
+        warmUntil: null,
         finishedAt: now,
       }, [WRITE_WORKER_MANAGER, WRITE_PLAN]);
     case 'retention_elapsed':
       return retentionElapsed(record, event, now);
+    case 'warm_elapsed':
+      return warmElapsed(record, event, now);
     case 'resume':
       return resume(record, event, now);
   }
@@ -243,10 +246,19 @@ function windowElapsed(record: DeploymentRecord, event: PromotionEvent, now: num
       observation: freshObservation(record, obs.phase + 1, now, obs),
     }, [{ kind: 'flip_flag', lane: record.plan.candidate.lane, flag: next.name, value: next.value }, WRITE_PLAN]);
   }
-  return move(record, event, 'promoted', now, `observed ${obs.phase + 1} phase(s) clean (${obs.failed} failed checks of ${obs.checks})`, {
+  const clean = `observed ${obs.phase + 1} phase(s) clean (${obs.failed} failed checks of ${obs.checks})`;
+  const { keepWarmMs, baseline } = record.plan;
+  if (keepWarmMs > 0) {
+    return move(record, event, 'promoted', now, `${clean}; ${baseline.lane} kept running ${formatDuration(keepWarmMs)} for an instant rollback`, {
+      promotedAt: now,
+      retentionEndsAt: now + record.plan.retentionMs,
+      warmUntil: now + keepWarmMs,
+    }, [WRITE_WORKER_MANAGER, WRITE_PLAN]);
+  }
+  return move(record, event, 'promoted', now, clean, {
     promotedAt: now,
     retentionEndsAt: now + record.plan.retentionMs,
-  }, [{ kind: 'stop_lane', lane: record.plan.baseline.lane }, WRITE_WORKER_MANAGER, WRITE_PLAN]);
+  }, [{ kind: 'stop_lane', lane: baseline.lane }, WRITE_WORKER_MANAGER, WRITE_PLAN]);
 }
 
 function rollbackRequested(record: DeploymentRecord, event: PromotionEvent, now: number, reason: string): TransitionResult {
@@ -289,6 +301,15 @@ export function rollbackEffects(record: DeploymentRecord): Effect[] {
   return effects;
 }
 
+function warmElapsed(record: DeploymentRecord, event: PromotionEvent, now: number): TransitionResult {
+  if (record.state !== 'promoted') return noop(record, `the keep-warm window applies to promoted deployments (state ${record.state})`);
+  if (record.warmUntil === null) return noop(record, `${record.plan.baseline.lane} is not kept warm`);
+  if (now < record.warmUntil) return noop(record, `${record.plan.baseline.lane} kept warm for ${formatDuration(record.warmUntil - now)} more`);
+  return move(record, event, 'promoted', now, `keep-warm window over: stop ${record.plan.baseline.lane} (kept for rollback)`, {
+    warmUntil: null,
+  }, [{ kind: 'stop_lane', lane: record.plan.baseline.lane }, WRITE_WORKER_MANAGER, WRITE_PLAN]);
+}
+
 function retentionElapsed(record: DeploymentRecord, event: PromotionEvent, now: number): TransitionResult {
   if (record.state !== 'promoted') return noop(record, `retention applies to promoted deployments (state ${record.state})`);
   if (record.baselineRemoved) return noop(record, `${record.plan.baseline.lane} already removed`);
@@ -297,6 +318,7 @@ function retentionElapsed(record: DeploymentRecord, event: PromotionEvent, now: 
   }
   return move(record, event, 'promoted', now, `retention ended: remove ${record.plan.baseline.lane}`, {
     baselineRemoved: true,
+    warmUntil: null,
   }, [{ kind: 'remove_lane', lane: record.plan.baseline.lane }, WRITE_PLAN]);
 }
 
@@ -322,8 +344,11 @@ function resume(record: DeploymentRecord, event: Extract<PromotionEvent, { type:
       return resumeObserving(record, event, now, reason);
     case 'none':
       if (record.state === 'promoted' && !record.baselineRemoved) {
+        if (record.warmUntil !== null && now < record.warmUntil) {
+          return noop(record, `${decision.reason}; ${record.plan.baseline.lane} kept warm for ${formatDuration(record.warmUntil - now)} more`);
+        }
         // The stop of the old lane may not have happened before the crash: re-assert it.
-        return move(record, event, 'promoted', now, reason, {}, [
+        return move(record, event, 'promoted', now, reason, { warmUntil: null }, [
           { kind: 'stop_lane', lane: record.plan.baseline.lane },
           WRITE_WORKER_MANAGER,
           WRITE_PLAN,

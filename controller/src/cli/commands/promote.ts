@@ -68,6 +68,7 @@ interface PromoteFlags extends DeployCliFlags {
   maxFailedChecks?: string;
   failureMode?: string;
   retention?: string;
+  keepWarm?: string;
   resumeObserving?: string;
 }
 
@@ -82,6 +83,7 @@ export function promotionInputFromFlags(id: string | undefined, flags: PromoteFl
     ...(flags.maxFailedChecks ? { maxFailedChecks: Number(flags.maxFailedChecks) } : {}),
     ...(flags.failureMode ? { failureMode: flags.failureMode } : {}),
     ...(flags.retention ? { retentionMs: flags.retention } : {}),
+    ...(flags.keepWarm ? { keepWarmMs: flags.keepWarm } : {}),
     ...(flags.resumeObserving ? { resumeObserving: flags.resumeObserving } : {}),
   };
 }
@@ -97,6 +99,7 @@ export function register(program: Command): void {
     .option('--max-failed-checks <n>', 'failed gate checks before an automatic rollback', '3')
     .option('--failure-mode <mode>', 'total | consecutive')
     .option('--retention <duration>', 'how long the old lane is kept stopped for rollback', '24h')
+    .option('--keep-warm <duration>', 'keep the old lane running (no traffic) this long after promotion: a rollback meanwhile is a switch, not a restart; the command waits it out (default: stop at once)')
     .option('--resume-observing <policy>', 'after a controller crash while observing: continue | rollback')
     .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'wvo.config.json to use')
