@@ -55,6 +55,11 @@ export const imagesSchema = z.strictObject({
   /** Try to pull nodeImage when it is missing locally (else build the offline base at once). */
   pull: z.boolean().default(true),
   baseImage: z.string().default('wvo-node-base'),
+  /**
+   * Staged worker images (docker) or trees under tmp/wv-images (local) that `wvo images prune`
+   * and the end of a completed `wvo upgrade` keep beyond those in use: the N newest.
+   */
+  keepStaged: z.number().int().nonnegative().default(5),
 });
 
 export const localSchema = z.strictObject({

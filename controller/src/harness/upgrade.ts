@@ -53,6 +53,20 @@ export interface UpgradeContext {
    * up as after any failure: lanes removed, stage deleted, lock released, no summary written.
    */
   signal?: AbortSignal;
+  /**
+   * Called once a run completed (passed or warnings), under the run's lock: prune staged
+   * images/trees and dead caches, never `protect` (this run's images). A throw is a warning.
+   */
+  pruneStaged?: (protect: string[], say: (message: string) => void) => Promise<StagedPruneSummary>;
+}
+
+/** What the end-of-run prune did (`result.prune`). */
+export interface StagedPruneSummary {
+  removed: string[];
+  kept: number;
+  skipped: number;
+  bytesFreed: number;
+  warning?: string;
 }
 
 export type UpgradeEvent =
@@ -73,6 +87,7 @@ export interface UpgradeResult {
   schemaCompat?: { safe: boolean; reason?: string };
   testsSkipped: boolean;
   error?: Record<string, unknown>;
+  prune?: StagedPruneSummary;
 }
 
 function interrupted(step: StepName, cause?: unknown): WvoError {
@@ -402,6 +417,20 @@ export async function runUpgrade(options: UpgradeOptions, context: UpgradeContex
     });
 
     result.outcome = recorder.outcome();
+    if (result.outcome !== 'failed' && context.pruneStaged && !context.signal?.aborted) {
+      const say = (message: string) => emit({ type: 'message', name: 'summary', message: `prune: ${message}` });
+      const protect = [candidateImage, baselineImage].filter((ref): ref is string => Boolean(ref));
+      try {
+        result.prune = await context.pruneStaged(protect, say);
+        logger.info({ removed: result.prune.removed, bytes_freed: result.prune.bytesFreed }, 'pruned staged images and caches');
+      } catch (error) {
+        // Disk hygiene never fails an upgrade that passed.
+        const message = isWvoError(error) ? `${error.code}: ${error.message}` : String((error as Error).message ?? error);
+        result.prune = { removed: [], kept: 0, skipped: 0, bytesFreed: 0, warning: message };
+        logger.warn({ err: error }, 'could not prune staged images');
+        say(`warning: ${message}`);
+      }
+    }
   } catch (error) {
     result.outcome = 'failed';
     result.error = toErrorJson(error);

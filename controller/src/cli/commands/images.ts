@@ -7,6 +7,9 @@ import { ensureBaseImage } from '../../runtime/images/base-image.js';
 import { IMAGE_KINDS, type ImageKind } from '../../runtime/images/build-context.js';
 import { buildImages } from '../../runtime/images/image-build.js';
 import { INSTALL_ROOT } from '../../runtime/select.js';
+import { parsePruneOptions } from '../../harness/staged-gc.js';
+import { formatBytes, pruneStaged, type PruneReport } from '../../harness/staged-prune.js';
+import { openCliContext, type RuntimeFlags } from '../context.js';
 import { action, printResult, type OutputOptions } from '../output.js';
 
 interface BuildCliOptions extends OutputOptions {
@@ -71,4 +74,65 @@ export function register(program: Command): void {
         printResult(options, { ok: true, ...base }, () => `${base.built ? 'built' : 'exists'} ${base.tag} ${base.id.slice(7, 19)}`);
       }),
     );
+  images
+    .command('prune')
+    .description('Remove staged worker images (docker) or trees under tmp/wv-images (local) that no lane or live deployment uses, and dead caches under tmp/')
+    .option('--keep <n>', 'keep the N newest staged images/trees besides those in use (default images.keepStaged, 5)')
+    .option('--dry-run', 'say what would be removed; remove nothing')
+    .option('--host <name>', 'Docker host to prune (default: local, where staged images are built)')
+    .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
+    .option('--config <file>', 'config file (default ./wvo.config.json)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      '\nKept: images/trees of any lane (running or stopped), of a running deployment or a promoted one still\n' +
+        'inside retention, named in local.trees, and the N newest. Never touched: images without the\n' +
+        'wvo.staged label, anything outside tmp/wv-images, tmp/wv-deps, tmp/wv-build.',
+    )
+    .action(
+      action(async (flags: PruneCliFlags) => {
+        // Checked before anything is opened: a bad flag removes nothing.
+        const keep = flags.keep === undefined ? undefined : /^-?\d+$/.test(flags.keep.trim()) ? Number(flags.keep) : flags.keep;
+        const names = { keep: '--keep', host: '--host', dryRun: '--dry-run' } as const;
+        if (keep !== undefined) parsePruneOptions({ keep }, 'wvo images prune', names);
+        const context = await openCliContext(flags, 'wvo-images');
+        try {
+          const options = parsePruneOptions(
+            { keep: keep ?? context.loaded.config.images.keepStaged, dryRun: Boolean(flags.dryRun), ...(flags.host ? { host: flags.host } : {}) },
+            'wvo images prune',
+            names,
+          );
+          const report = await pruneStaged(options, {
+            projectRoot: context.projectRoot,
+            stateRoot: context.stateRoot,
+            runtime: context.runtime,
+            config: context.loaded.config,
+            ...(flags.json ? {} : { onProgress: (line: string) => process.stderr.write(`[prune] ${line}\n`) }),
+          });
+          printResult(flags, { ok: true, ...report }, () => renderReport(report));
+        } finally {
+          await context.runtime.close();
+        }
+      }),
+    );
+}
+
+interface PruneCliFlags extends OutputOptions, RuntimeFlags {
+  keep?: string;
+  dryRun?: boolean;
+  host?: string;
+}
+
+/** A table: one row per staged image/tree/cache, removed first, then kept with why. */
+export function renderReport(report: PruneReport): string {
+  const order = { removed: 0, 'would-remove': 0, skipped: 1, kept: 2 } as const;
+  const rows = [...report.entries]
+    .sort((a, b) => order[a.action] - order[b.action])
+    .map((e) => [e.action, e.kind, e.ref, formatBytes(e.bytes), e.action === 'removed' || e.action === 'would-remove' ? '' : e.why]);
+  const header = ['ACTION', 'KIND', 'REF', 'SIZE', 'WHY'];
+  const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const verb = report.dryRun ? 'would free' : 'freed';
+  const summary = `${report.runtime} host ${report.host}, keep ${report.keep}: ${report.removed} ${report.dryRun ? 'to remove' : 'removed'}, ${report.kept} kept, ${report.skipped} skipped; ${verb} ${formatBytes(report.bytesFreed)}`;
+  return [...(rows.length ? [line(header), ...rows.map(line)] : ['nothing staged']), summary].join('\n');
 }

@@ -4,6 +4,7 @@ import { systemClock } from '../../../../common/src/clock.js';
 import { connectProxyAdmin, openDeploy, progressLogger, recordHarnessRun } from '../../deploy/index.js';
 import { parseUpgradeOptions } from '../../harness/options.js';
 import { listrReporter, plainReporter } from '../../harness/progress.js';
+import { formatBytes, upgradePruner } from '../../harness/staged-prune.js';
 import { runUpgrade, type UpgradeResult } from '../../harness/upgrade.js';
 import type { ProxyAdminClient } from '../../proxy/index.js';
 import { DeploymentStore, parsePromotionOptions } from '../../promotion/index.js';
@@ -107,6 +108,13 @@ export function register(program: Command): void {
             images: context.images,
             logger: context.logger,
             signal: interrupt.signal,
+            pruneStaged: upgradePruner({
+              projectRoot: context.projectRoot,
+              stateRoot: context.stateRoot,
+              runtime: context.runtime,
+              config: context.loaded.config,
+              workspace: options.workspace,
+            }),
             ...(reporter ? { onEvent: (event) => reporter.onEvent(event) } : {}),
           });
           await reporter?.finish();
@@ -135,6 +143,8 @@ export function register(program: Command): void {
             if (result.error) write(`${result.error.code}: ${result.error.message}${result.error.hint ? `\n  hint: ${result.error.hint}` : ''}`);
             write(`[upgrade] artifacts: ${relative(process.cwd(), result.artifactsDir) || '.'}`);
             if (result.shadow) write(`[upgrade] report: ${relative(process.cwd(), result.shadow.reportHtml)}`);
+            if (result.prune?.warning) write(`[upgrade] warning: staged images not pruned: ${result.prune.warning}`);
+            else if (result.prune) write(`[upgrade] pruned ${result.prune.removed.length} staged images/trees/caches (${formatBytes(result.prune.bytesFreed)} freed, ${result.prune.kept} kept${result.prune.skipped ? `, ${result.prune.skipped} skipped` : ''})`);
             if (result.finalLine) process.stdout.write(`${result.finalLine}\n`);
           }
           return interrupt.signal.aborted && result.outcome === 'failed' ? 130 : result.exitCode;
