@@ -53,7 +53,7 @@ describe('images.keepStaged (config)', () => {
 
 describe('parsePruneOptions', () => {
   it('fills defaults', () => {
-    expect(parsePruneOptions({ keep: 3 })).toEqual({ keep: 3, dryRun: false, protect: [], caches: true });
+    expect(parsePruneOptions({ keep: 3 })).toEqual({ keep: 3, dryRun: false, protect: [], labels: [], caches: true });
   });
 
   it('a negative --keep is a usage error naming the flag', () => {

@@ -16,6 +16,11 @@ export const pruneOptionsSchema = z.strictObject({
   host: z.string().min(1).optional(),
   /** Image refs / tree paths never removed (the upgrade run that is pruning passes its own). */
   protect: z.array(z.string()).default([]),
+  /**
+   * Docker: only staged images that also carry every one of these `key=value` labels (a narrowed
+   * prune leaves caches alone: which build caches stay depends on every staged image).
+   */
+  labels: z.array(z.string().regex(/^[^=\s]+=\S*$/, 'key=value')).default([]),
   /** Also prune stale dependency and build caches under tmp/ (local host only). */
   caches: z.boolean().default(true),
 });

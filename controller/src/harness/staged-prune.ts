@@ -100,7 +100,7 @@ export async function pruneStaged(options: PruneOptions, context: PruneContext):
   let staged: Decision[];
   if (host) {
     say(`listing staged images (label ${STAGED_LABEL}) on host ${hostName}`);
-    staged = selectStaged(await listStagedImages(host), await resolveImageUses(host, uses, laneIds), options.keep);
+    staged = selectStaged(await listStagedImages(host, options.labels), await resolveImageUses(host, uses, laneIds), options.keep);
   } else {
     say(`listing staged trees under ${STAGED_TREES_DIR}`);
     const root = resolve(context.projectRoot, STAGED_TREES_DIR);
@@ -108,7 +108,7 @@ export async function pruneStaged(options: PruneOptions, context: PruneContext):
     staged = [...selectStaged(trees.current, resolveTreeUses(root, uses, context), options.keep), ...leftovers(trees)];
   }
   let caches: Decision[] = [];
-  if (options.caches && (!host || host.local)) {
+  if (options.caches && options.labels.length === 0 && (!host || host.local)) {
     const keptSources = staged
       .filter((d) => !d.remove && d.artifact.sourceHash)
       .map((d) => ({ sourceHash: d.artifact.sourceHash!, ref: displayRef(d.artifact, context.projectRoot) }));
@@ -210,9 +210,9 @@ function activeDeployments(stateRoot: string): DeploymentRecord[] {
   }
 }
 
-async function listStagedImages(host: DockerHost): Promise<StagedArtifact[]> {
+async function listStagedImages(host: DockerHost, labels: readonly string[]): Promise<StagedArtifact[]> {
   try {
-    const images = await host.docker.listImages({ filters: { label: [`${STAGED_LABEL}=true`] } });
+    const images = await host.docker.listImages({ filters: { label: [`${STAGED_LABEL}=true`, ...labels] } });
     const out: StagedArtifact[] = [];
     for (const image of images) {
       const inspect = await host.docker.getImage(image.Id).inspect().catch((error: unknown) => {

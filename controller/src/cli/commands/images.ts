@@ -80,6 +80,7 @@ export function register(program: Command): void {
     .option('--keep <n>', 'keep the N newest staged images/trees besides those in use (default images.keepStaged, 5)')
     .option('--dry-run', 'say what would be removed; remove nothing')
     .option('--host <name>', 'Docker host to prune (default: local, where staged images are built)')
+    .option('--label <key=value>', 'docker: only staged images that also carry this label (repeatable; caches are then left alone)', (value: string, all: string[]) => [...all, value], [] as string[])
     .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'config file (default ./wvo.config.json)')
     .option('--json', 'print the result as JSON')
@@ -93,12 +94,13 @@ export function register(program: Command): void {
       action(async (flags: PruneCliFlags) => {
         // Checked before anything is opened: a bad flag removes nothing.
         const keep = flags.keep === undefined ? undefined : /^-?\d+$/.test(flags.keep.trim()) ? Number(flags.keep) : flags.keep;
-        const names = { keep: '--keep', host: '--host', dryRun: '--dry-run' } as const;
-        if (keep !== undefined) parsePruneOptions({ keep }, 'wvo images prune', names);
+        const names = { keep: '--keep', host: '--host', dryRun: '--dry-run', labels: '--label' } as const;
+        const labels = flags.label ?? [];
+        parsePruneOptions({ keep: keep ?? 0, labels }, 'wvo images prune', names);
         const context = await openCliContext(flags, 'wvo-images');
         try {
           const options = parsePruneOptions(
-            { keep: keep ?? context.loaded.config.images.keepStaged, dryRun: Boolean(flags.dryRun), ...(flags.host ? { host: flags.host } : {}) },
+            { keep: keep ?? context.loaded.config.images.keepStaged, dryRun: Boolean(flags.dryRun), labels, ...(flags.host ? { host: flags.host } : {}) },
             'wvo images prune',
             names,
           );
@@ -121,6 +123,7 @@ interface PruneCliFlags extends OutputOptions, RuntimeFlags {
   keep?: string;
   dryRun?: boolean;
   host?: string;
+  label?: string[];
 }
 
 /** A table: one row per staged image/tree/cache, removed first, then kept with why. */
