@@ -270,20 +270,22 @@ async function resolveImageUses(host: DockerHost, uses: ArtifactUse[], laneConta
 /** Local lanes name a tree path (or a tag mapped by local.trees): the staged tree holding it is in use. */
 function resolveTreeUses(root: string, uses: ArtifactUse[], context: PruneContext): ArtifactUse[] {
   const trees = context.config.local.trees;
-  const treeOf = (ref: string): string | undefined => {
-    const path = isAbsolute(ref) || ref.startsWith('.') ? resolve(context.projectRoot, ref) : trees[ref] ? resolve(context.projectRoot, trees[ref]) : undefined;
-    if (!path) return undefined;
-    const rel = relative(root, path);
+  /** The staged tree (direct child of `root`) holding `path`, if any. */
+  const ownerOf = (path: string): string | undefined => {
+    const rel = relative(root, resolve(context.projectRoot, path));
     if (!rel || rel.startsWith('..') || isAbsolute(rel)) return undefined;
     return join(root, rel.split(sep)[0]!);
   };
+  // As the local runtime reads an image: a path, else a tag local.trees maps to one.
+  const treeOf = (ref: string): string | undefined =>
+    isAbsolute(ref) || ref.startsWith('.') ? ownerOf(ref) : trees[ref] ? ownerOf(trees[ref]) : undefined;
   const out: ArtifactUse[] = [];
   for (const use of uses) {
     const key = treeOf(use.key ?? '') ?? treeOf(use.ref ?? '');
     if (key) out.push({ key, reason: use.reason });
   }
   for (const [tag, tree] of Object.entries(trees)) {
-    const key = treeOf(tree);
+    const key = ownerOf(tree);
     if (key) out.push({ key, reason: { kind: 'config', key: `local.trees.${tag}` } });
   }
   return out;
