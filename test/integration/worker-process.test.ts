@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect as connectSocket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
@@ -90,6 +91,42 @@ describe('wvo-worker process', () => {
       expect(await entryOf({})).toBe('modules');
     } finally {
       utimesSync(bundle, before.atime, before.mtime);
+    }
+  });
+
+  it('a tool call answers in one write: status line, headers and the result event arrive together', async () => {
+    seedState({ stateRoot: state.dir, tasks: 30, seed: 9 });
+    const { child, url } = await serve(state.dir);
+    children.push(child);
+    const { port } = new URL(url);
+    /** One HTTP/1.1 POST on a fresh socket; resolves with each chunk as the socket delivered it, once the answer to `id` is in. */
+    const post = (body: string, session?: string) =>
+      new Promise<string[]>((resolve, reject) => {
+        const id = (JSON.parse(body) as { id: number }).id;
+        const chunks: string[] = [];
+        const socket = connectSocket(Number(port), '127.0.0.1', () => {
+          socket.write(
+            `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n` +
+              `MCP-Protocol-Version: 2025-06-18\r\n${session ? `Mcp-Session-Id: ${session}\r\n` : ''}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+          );
+        });
+        socket.on('data', (chunk: Buffer) => {
+          chunks.push(chunk.toString());
+          // The SDK answers `connection: keep-alive` whatever we ask: stop at our answer.
+          if (chunks.join('').includes(`"id":${id}}`)) {
+            socket.destroy();
+            resolve(chunks);
+          }
+        });
+        socket.on('error', reject);
+      });
+    const init = (await post(INITIALIZE)).join('');
+    const session = /mcp-session-id: (\S+)/i.exec(init)?.[1];
+    expect(session, init).toBeDefined();
+    for (let i = 0; i < 5; i++) {
+      const chunks = await post(JSON.stringify({ jsonrpc: '2.0', id: 10 + i, method: 'tools/call', params: { name: 'orchestrator_status', arguments: {} } }), session);
+      expect(chunks[0]).toMatch(/^HTTP\/1\.1 200/);
+      expect(chunks[0], 'the headers went out alone, before the result').toContain('event: message');
     }
   });
 

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../../common/src/logger.js';
 import { registerAdminFlags } from './admin-flags.js';
@@ -131,7 +132,7 @@ export function buildServer(deps: ServerDeps, openRequests: OpenRequests): Fasti
       if (!session) return sessionUnknown(reply);
       openRequests.add(reply);
       reply.hijack();
-      await session.transport.handleRequest(request.raw, reply.raw, parsed.raw);
+      await session.transport.handleRequest(request.raw, headersWithFirstEvent(reply.raw), parsed.raw);
       return reply;
     }
     if (!parsed.initialize) return sessionMissing(reply);
@@ -146,7 +147,7 @@ export function buildServer(deps: ServerDeps, openRequests: OpenRequests): Fasti
     openRequests.add(reply);
     reply.hijack();
     try {
-      await transport.handleRequest(request.raw, reply.raw, parsed.raw);
+      await transport.handleRequest(request.raw, headersWithFirstEvent(reply.raw), parsed.raw);
     } finally {
       await dispose();
     }
@@ -167,4 +168,16 @@ export function buildServer(deps: ServerDeps, openRequests: OpenRequests): Fasti
   registerAdminFlags(app, deps);
 
   return app;
+}
+
+/**
+ * A POST's answer is an SSE stream whose first event is usually the result. The SDK's response
+ * writer flushes the status line and headers on their own when the result is not ready within a
+ * tick, so each tool call cost two writes (and two reads at the proxy and the client). Without
+ * that flush Node sends the headers with the first event, in one write. GET streams (server
+ * notifications) keep their immediate flush: a client waits for those headers to open the stream.
+ */
+function headersWithFirstEvent(res: ServerResponse): ServerResponse {
+  res.flushHeaders = () => undefined;
+  return res;
 }
