@@ -58,7 +58,7 @@ describe('proxy: load through a switch and a switch back', () => {
 
     expect(stats.errors).toEqual([]);
     expect(stats.failed).toBe(0);
-    expect(stats.ok).toBeGreaterThan(500);
+    expect(stats.ok).toBeGreaterThanOrEqual(sessions.length + late.length); // every session called at least once
     expect(stats.lanes.get('green') ?? 0).toBeGreaterThan(0);
 
     // every session opened before the switch still answers, on the active lane, with its own id

@@ -57,8 +57,7 @@ describe('proxy: transparent streaming and upstream hygiene', () => {
     const [a, b] = await Promise.all([run(), run()]);
     for (const { arrivals, total } of [a, b]) {
       expect(arrivals).toHaveLength(5);
-      // the first event arrives ~100 ms in, long before the stream ends (~500 ms)
-      expect(arrivals[0]!).toBeLessThan(300);
+      // the first event arrives long before the stream ends (~100 ms vs ~500 ms; a busy machine stretches both)
       expect(total - arrivals[0]!).toBeGreaterThan(300);
       // spread over the stream's life (a buffering proxy delivers all five at once)
       expect(arrivals[4]! - arrivals[0]!).toBeGreaterThan(250);
@@ -69,15 +68,14 @@ describe('proxy: transparent streaming and upstream hygiene', () => {
     rig = await startRig();
     const { headers } = await rawSession(rig.proxy.url);
     const controller = new AbortController();
-    const started = performance.now();
+    // The lane sends no event on this stream: a proxy that waited for one would never answer.
     const response = await fetch(`${rig.proxy.url}/mcp`, {
       method: 'GET',
       headers: { accept: 'text/event-stream', 'mcp-session-id': headers['mcp-session-id']!, 'mcp-protocol-version': PROTOCOL },
-      signal: controller.signal,
+      signal: AbortSignal.any([controller.signal, AbortSignal.timeout(10_000)]),
     });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/event-stream');
-    expect(performance.now() - started).toBeLessThan(500);
     controller.abort();
     // a POST stream whose lane stays silent still gets its headers promptly (not with the result)
     const postStarted = performance.now();
@@ -86,9 +84,11 @@ describe('proxy: transparent streaming and upstream hygiene', () => {
       headers,
       body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'sleep', arguments: { ms: 1_500 } } }),
     });
+    const headersAt = performance.now();
     expect(post.headers.get('content-type')).toContain('text/event-stream');
-    expect(performance.now() - postStarted).toBeLessThan(1_000);
     expect(await post.text()).toContain('slept');
+    // the headers came well before the result (the lane sleeps 1.5 s before answering)
+    expect(performance.now() - headersAt, `headers after ${Math.round(headersAt - postStarted)} ms`).toBeGreaterThan(500);
   });
 
   it('sends the headers of each silent POST stream on its own, with quick calls finishing between them', async () => {
@@ -128,7 +128,8 @@ describe('proxy: transparent streaming and upstream hygiene', () => {
     controller.abort();
     await expect(pending).rejects.toThrow();
     await waitUntil(() => rig!.blue.stats.aborted > before, 1_000, 2);
-    expect(rig.blue.stats.lastAbortAt! - abortedAt).toBeLessThan(100);
+    // at once: long before the 10 s call would have ended (a busy machine may take a while to schedule it)
+    expect(rig.blue.stats.lastAbortAt! - abortedAt).toBeLessThan(2_000);
     await waitUntil(() => rig!.proxy.service.target('blue')!.inflight === 0, 1_000);
     expect(await rig.admin.metrics()).toMatch(/wvo_proxy_client_aborts_total\{lane="blue"\} 1/);
   });
@@ -151,7 +152,7 @@ describe('proxy: transparent streaming and upstream hygiene', () => {
     });
     expect(response.status).toBe(504);
     expect(await response.text()).toContain('WVO_PROXY_UPSTREAM_TIMEOUT');
-    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(performance.now() - started).toBeLessThan(10_000); // the 300 ms headers timeout, not "never"
     const big = await fetch(`${rig.proxy.url}/mcp`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
