@@ -20,7 +20,8 @@ import { plainReporter } from '../harness/progress.js';
 import { stageGitRef } from '../harness/stage.js';
 import { runUpgrade, type UpgradeResult } from '../harness/upgrade.js';
 import { copyWorkspaceToGitRepo } from '../harness/workspace-copy.js';
-import { openDeploy, recordHarnessRun, WORKER_TOKEN_ENV } from '../deploy/index.js';
+import { openDeploy, recordHarnessRun, WORKER_TOKEN_ENV, type DeployContext } from '../deploy/index.js';
+import type { DeploymentRecord } from '../promotion/index.js';
 import { ProxyAdminClient, startProxy, type RunningProxy } from '../proxy/index.js';
 import { systemClock } from '../../../common/src/clock.js';
 import { seedState } from '../../../worker/src/index.js';
@@ -171,7 +172,7 @@ async function main(): Promise<void> {
     const kept = join(PROJECT_ROOT, 'experiments', 'mcp', 'upgrade', upgrade.id);
     say(`report: ${relative(process.cwd(), join(kept, 'report.html'))}`);
 
-    heading('Promote: canary live on the live state, switch, observe 8 s with PROMPT_MODE flipped');
+    heading('Promote: canary live on the live state, switch, observe 8 s with PROMPT_MODE flipped; blue kept warm after');
     const admin = new ProxyAdminClient({ url: proxy.adminUrl, token });
     cleanups.push(() => admin.close());
     const deploy = await openDeploy({
@@ -191,23 +192,26 @@ async function main(): Promise<void> {
       if (running && running.state !== lastState) say(`  state: ${(lastState = running.state)}`);
     }, 100);
     const promoteStarted = Date.now();
-    const promoted = await deploy.operations
-      .promote({
-        upgradeId: upgrade.id,
-        observeMs: '8s',
-        intervalMs: '2s',
-        flags: ['PROMPT_MODE'],
-        maxFailedChecks: 3,
-      })
-      .finally(() => clearInterval(watch));
+    // --keep-warm: blue keeps running (no traffic) for 2 minutes after promotion, so the rollback
+    // below is a proxy switch rather than a restart; `done` settles when the window ends or a rollback takes over.
+    const { deployment, done: promotionDone } = await deploy.operations.begin({
+      upgradeId: upgrade.id,
+      observeMs: '8s',
+      intervalMs: '2s',
+      flags: ['PROMPT_MODE'],
+      maxFailedChecks: 3,
+      keepWarmMs: '2m',
+    });
+    const promoted = await untilSettled(deploy, deployment.id, promotionDone).finally(() => clearInterval(watch));
     say(`  state: ${promoted.state} after ${((Date.now() - promoteStarted) / 1000).toFixed(1)} s`);
     const switches = deploy.runner.switches;
     const switchMs = switches[0]?.took_ms;
     say(`active lane: ${(await admin.lanes()).active}`);
 
-    heading('Rollback: blue serves again (its lane was kept), sessions move back at once');
+    heading('Rollback: blue serves again (its lane was kept warm), sessions move back at once');
     const rollbackStarted = Date.now();
     const rolledBack = await deploy.operations.rollback({ reason: 'demo: show the way back' });
+    await promotionDone;
     const rollbackMs = Date.now() - rollbackStarted;
     // What users feel: the proxy routing to blue again (blue restarted first); the command then also drains and stops green.
     const back = [...deploy.runner.switches].reverse().find((s) => s.rollback);
@@ -228,7 +232,7 @@ async function main(): Promise<void> {
         ['rollback-safe schema', String(upgrade.schemaCompat?.safe ?? 'n/a')],
         ['promotion', `${promoted.state} (8 s observed per step, PROMPT_MODE flipped)`],
         ['switch (admin call → new lane)', switchMs === undefined ? 'n/a' : `${Math.round(switchMs)} ms`],
-        ['rollback (command → traffic on blue)', trafficBackMs === undefined ? 'n/a' : `${trafficBackMs} ms`],
+        ['rollback (command → traffic on blue; blue kept warm)', trafficBackMs === undefined ? 'n/a' : `${trafficBackMs} ms`],
         ['rollback (whole command, green stopped)', `${rollbackMs} ms`],
       ]),
     );
@@ -248,3 +252,15 @@ main().catch((error: unknown) => {
   process.stderr.write(`${formatError(error)}\n`);
   process.exitCode = 1;
 });
+
+/** The deployment once promoted or rolled back (with keep-warm, `done` settles later than that). */
+async function untilSettled(deploy: DeployContext, id: string, done: Promise<unknown>): Promise<DeploymentRecord> {
+  let failed: unknown;
+  done.catch((error: unknown) => (failed = error));
+  for (;;) {
+    if (failed) throw failed;
+    const record = deploy.store.get(id);
+    if (record.state === 'promoted' || record.state === 'rolled_back') return record;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
