@@ -47,7 +47,8 @@ async function labelledImage(name: string, labels: Record<string, string>): Prom
   return (await docker.getImage(tag(name)).inspect()).Id;
 }
 
-const staged = (name: string) => labelledImage(name, { 'wvo.staged': 'true', 'wvo.source-hash': `${name}${'0'.repeat(16)}`.slice(0, 16) });
+const staged = (name: string, project = id) =>
+  labelledImage(name, { 'wvo.staged': 'true', 'wvo.staged-project': project, 'wvo.source-hash': `${name}${'0'.repeat(16)}`.slice(0, 16) });
 
 async function exists(ref: string): Promise<boolean> {
   return docker
@@ -94,6 +95,7 @@ describeDocker('wvo images prune (docker)', () => {
     ids.rolledBack = await staged('rolled-back');
     ids.retired = await staged('retired');
     ids.plain = await labelledImage('plain', {}); // not staged: never removed
+    ids.otherProject = await staged('other-project', `${id}-other`); // another project's: its own to prune
     ids.container = await staged('container');
     ids.lane = await staged('lane');
     ids.promoted = await staged('promoted');
@@ -175,7 +177,7 @@ describeDocker('wvo images prune (docker)', () => {
     });
     expect(report.bytesFreed).toBeGreaterThan(0);
     for (const gone of [ids.oldA, ids.rolledBack, ids.retired]) expect(await exists(gone!)).toBe(false);
-    for (const kept of [ids.oldB, ids.promoted, ids.container, ids.lane, ids.baseline, ids.candidate, ids.plain]) expect(await exists(kept!)).toBe(true);
+    for (const kept of [ids.oldB, ids.promoted, ids.container, ids.lane, ids.baseline, ids.candidate, ids.plain, ids.otherProject]) expect(await exists(kept!)).toBe(true);
     // Both tags of the reused candidate survive; the fake base (their parent) too.
     expect(await exists(tag('candidate'))).toBe(true);
     expect(await exists(`${repo}:${id}-candidate-reused`)).toBe(true);

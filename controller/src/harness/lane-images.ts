@@ -6,8 +6,14 @@ import type { DockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { buildImage, packageVersion, resolveNodeImage } from '../runtime/images/image-build.js';
 import type { LaneImageBuilder } from './upgrade.js';
 
-/** Label carrying the hash of the staged sources an image was built from. */
-const SOURCE_HASH_LABEL = 'wvo.source-hash';
+/** Labels of staged images: built by `wvo upgrade`, from which sources, for which project. */
+export const STAGED_LABEL = 'wvo.staged';
+export const SOURCE_HASH_LABEL = 'wvo.source-hash';
+/**
+ * The engine is shared between projects: reuse and prune stay inside one. Not `wvo.project`:
+ * containers inherit their image's labels, and that one marks a project's lanes.
+ */
+export const STAGED_PROJECT_LABEL = 'wvo.staged-project';
 
 /** Docker lanes run images: a stage becomes `wvo-worker:<id>` built on the local engine. */
 export function dockerLaneImages(runtime: DockerRuntime, config: WvoConfig): LaneImageBuilder {
@@ -16,7 +22,9 @@ export function dockerLaneImages(runtime: DockerRuntime, config: WvoConfig): Lan
     async build(stageDir, tag, onProgress, sourceHash) {
       const docker = runtime.host().docker;
       if (sourceHash) {
-        const [previous] = await docker.listImages({ filters: { label: [`${SOURCE_HASH_LABEL}=${sourceHash}`] } });
+        const [previous] = await docker.listImages({
+          filters: { label: [`${SOURCE_HASH_LABEL}=${sourceHash}`, `${STAGED_PROJECT_LABEL}=${runtime.project}`] },
+        });
         if (previous) {
           const [repo, version] = tag.split(':') as [string, string];
           await docker.getImage(previous.Id).tag({ repo, tag: version });
@@ -36,7 +44,7 @@ export function dockerLaneImages(runtime: DockerRuntime, config: WvoConfig): Lan
         tag,
         nodeImage: await nodeImage,
         version: packageVersion(stageDir),
-        extraLabels: { 'wvo.staged': 'true', ...(sourceHash ? { [SOURCE_HASH_LABEL]: sourceHash } : {}) },
+        extraLabels: { [STAGED_LABEL]: 'true', [STAGED_PROJECT_LABEL]: runtime.project, ...(sourceHash ? { [SOURCE_HASH_LABEL]: sourceHash } : {}) },
         onProgress: (event) => onProgress(event.message ?? event.phase),
       });
       onProgress(`image ${built.tag} (${built.cachedSteps}/${built.steps} steps cached, ${Math.round(built.durationMs)} ms)`);

@@ -8,6 +8,7 @@ import { isConflict, isNotFound, isTransportError, unreachable, type DockerHost 
 import { DockerRuntime, RuntimeError, type LaneRuntime } from '../runtime/index.js';
 import { inspectLock, lockHeldError } from './lock.js';
 import type { UpgradeContext } from './upgrade.js';
+import { SOURCE_HASH_LABEL, STAGED_LABEL, STAGED_PROJECT_LABEL } from './lane-images.js';
 import {
   describeReason,
   parsePruneOptions,
@@ -22,8 +23,7 @@ import {
 } from './staged-gc.js';
 
 /** Label `lane-images.ts` puts on every image a stage became; nothing without it is ever removed. */
-export const STAGED_LABEL = 'wvo.staged';
-const SOURCE_HASH_LABEL = 'wvo.source-hash';
+export { STAGED_LABEL };
 /** Where local staged trees live (under the project root); nothing outside it is ever removed. */
 export const STAGED_TREES_DIR = join('tmp', 'wv-images');
 const CACHE_DIRS = { 'deps-cache': join('tmp', 'wv-deps'), 'build-cache': join('tmp', 'wv-build') } as const;
@@ -100,7 +100,9 @@ export async function pruneStaged(options: PruneOptions, context: PruneContext):
   let staged: Decision[];
   if (host) {
     say(`listing staged images (label ${STAGED_LABEL}) on host ${hostName}`);
-    staged = selectStaged(await listStagedImages(host, options.labels), await resolveImageUses(host, uses, laneIds), options.keep);
+    // Only this project's staged images: another project's unused ones are its own to prune.
+    const scope = [`${STAGED_PROJECT_LABEL}=${docker!.project}`, ...options.labels];
+    staged = selectStaged(await listStagedImages(host, scope), await resolveImageUses(host, uses, laneIds), options.keep);
   } else {
     say(`listing staged trees under ${STAGED_TREES_DIR}`);
     const root = resolve(context.projectRoot, STAGED_TREES_DIR);
