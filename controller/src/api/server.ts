@@ -17,7 +17,7 @@ import { createControllerOperations, type ControllerOperations } from './operati
 import type { PromotionFunctions } from './promotion-functions.js';
 import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from './serve-options.js';
 import { SseHub } from './sse.js';
-import { UpgradeRunner } from './upgrade-runner.js';
+import { UpgradeRunner, type UpgradeRunnerDeps } from './upgrade-runner.js';
 
 /** Routes that answer without a token (container healthchecks). */
 const OPEN_ROUTES = new Set(['/healthz']);
@@ -122,6 +122,8 @@ export interface ControllerContext extends Pick<UpgradeContext, 'projectRoot' | 
    * Without it promote/rollback answer 501.
    */
   promotion?: PromotionFunctions | ((store: DeploymentStore) => PromotionFunctions);
+  /** Prune unused staged images after each completed API upgrade (`upgradePruner`). */
+  pruneStaged?: UpgradeRunnerDeps['pruneStaged'];
   /** Every finished API upgrade (e.g. record it in controller.db as a staged upgrade). */
   onUpgradeFinished?: (result: UpgradeResult, options: UpgradeOptions) => void | Promise<void>;
 }
@@ -166,6 +168,7 @@ export async function startController(input: ServeOptionsInput, context: Control
     logger,
     clock,
     ...(context.onUpgradeFinished ? { onFinished: context.onUpgradeFinished } : {}),
+    ...(context.pruneStaged ? { pruneStaged: context.pruneStaged } : {}),
   });
   const operations = createControllerOperations({
     projectRoot: context.projectRoot,

@@ -6,7 +6,7 @@ import { newRunId } from '../../../common/src/ids.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
 import { inspectLock, lockHeldError, lockPath, lockStaleError } from '../harness/lock.js';
 import { parseUpgradeOptions, type UpgradeOptions } from '../harness/options.js';
-import { runUpgrade, type LaneImageBuilder, type UpgradeResult } from '../harness/upgrade.js';
+import { runUpgrade, type LaneImageBuilder, type UpgradeContext, type UpgradeResult } from '../harness/upgrade.js';
 import type { LaneRuntime } from '../runtime/lane-runtime.js';
 import type { ControllerMetrics } from '../telemetry/controller-metrics.js';
 import type { EventBus } from './event-bus.js';
@@ -21,6 +21,8 @@ export interface UpgradeRunnerDeps {
   logger?: Logger;
   clock?: Clock;
   newId?: () => string;
+  /** Prune unused staged images at the end of a completed run (as `wvo upgrade` does). */
+  pruneStaged?: UpgradeContext['pruneStaged'];
   /** Called with every finished run (e.g. to record a staged upgrade for promotion). */
   onFinished?: (result: UpgradeResult, options: UpgradeOptions) => void | Promise<void>;
 }
@@ -95,6 +97,7 @@ export class UpgradeRunner {
           clock: this.clock,
           id,
           onEvent: (event) => bus.publish({ type: 'upgrade-step', id, event }),
+          ...(this.deps.pruneStaged ? { pruneStaged: this.deps.pruneStaged } : {}),
         });
         await this.finished(result, options);
         return result;

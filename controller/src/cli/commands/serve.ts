@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { systemClock } from '../../../../common/src/clock.js';
 import { parseServeOptions, readControllerToken, startController, type RunningController, type ServeOptionsInput } from '../../api/index.js';
 import { connectProxyAdmin, recordHarnessRun, wireDeploy } from '../../deploy/index.js';
+import { upgradePruner } from '../../harness/staged-prune.js';
 import { openCliContext, type RuntimeFlags } from '../context.js';
 import { action } from '../output.js';
 
@@ -60,6 +61,12 @@ export function register(program: Command): void {
             images: context.images,
             logger: context.logger,
             ...(proxy ? { promotion: (store) => wireDeploy({ ...deploy, proxy, store }).operations.promotionFunctions() } : {}),
+            pruneStaged: upgradePruner({
+              projectRoot: context.projectRoot,
+              stateRoot: context.stateRoot,
+              runtime: context.runtime,
+              config: context.loaded.config,
+            }),
             onUpgradeFinished: async (result) => {
               // Every API upgrade becomes a staged upgrade `POST /deployments/:id/promote` can name.
               if (controller) await recordHarnessRun({ store: controller.store, result, runtime: context.runtime, ...(proxy ? { proxy } : {}), clock: systemClock });
