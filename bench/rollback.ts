@@ -8,14 +8,11 @@
  * back"), and the whole command (which then also drains and stops green). Failed requests must
  * stay 0. Everything it creates (lanes, images, temp dirs) is removed at the end.
  */
-import { chownSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { DockerRuntime } from '../controller/src/runtime/docker/docker-runtime.js';
-import { buildImages } from '../controller/src/runtime/images/image-build.js';
-import { REPO_ROOT, startDeployRig, startTraffic, type DeployRig, type Traffic } from '../test/integration/deploy-helpers.js';
-import { removeImageTag } from '../test/helpers/runtime-fixtures.js';
+import { buildRepoWorkerImage, chownTree, startDeployRig, startTraffic, type DeployRig, type Traffic } from '../test/integration/deploy-helpers.js';
+import { cleanupProject, removeImageTag } from '../test/helpers/runtime-fixtures.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, runtimes: { type: 'string', default: 'local,docker' } } });
 const rounds = Number(values.rounds);
@@ -33,21 +30,6 @@ const rows: Array<{ runtime: string; mode: string; samples: Sample[]; sent: numb
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (xs: number[]) => `${Math.round(median(xs))} ms (${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))})`;
-
-function chownTree(dir: string): void {
-  chownSync(dir, 1000, 1000);
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) chownTree(path);
-    else chownSync(path, 1000, 1000);
-  }
-}
-
-async function removeProjectContainers(): Promise<void> {
-  for (const c of await docker.listContainers({ all: true, filters: { label: [`wvo.project=${project}`] } }).catch(() => [])) {
-    await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  }
-}
 
 /** One rig per runtime and mode; each round promotes then rolls back after promotion. */
 async function measure(runtime: string, keepWarmMs: number): Promise<void> {
@@ -82,22 +64,14 @@ async function measure(runtime: string, keepWarmMs: number): Promise<void> {
   } finally {
     await traffic?.close();
     await rig?.close();
-    if (runtime === 'docker') await removeProjectContainers();
+    if (runtime === 'docker') await cleanupProject(docker, project);
   }
 }
 
 try {
   if (runtimes.includes('docker')) {
     process.stderr.write('[bench] building the worker image from this tree\n');
-    await buildImages(docker, {
-      root: REPO_ROOT,
-      tag: project,
-      kinds: ['worker'],
-      nodeImage: 'node:20-bookworm-slim',
-      pull: false,
-      baseImage: 'wvo-node-base',
-      repositories: { worker: 'wvo-worker', controller: 'wvo-controller' },
-    });
+    await buildRepoWorkerImage(docker, project);
   }
   for (const runtime of runtimes) {
     await measure(runtime, 0);
@@ -112,7 +86,7 @@ try {
   if (rows.some((r) => r.failed > 0)) process.exitCode = 1;
 } finally {
   if (runtimes.includes('docker')) {
-    await removeProjectContainers();
+    await cleanupProject(docker, project);
     await removeImageTag(docker, tag).catch(() => undefined);
   }
 }

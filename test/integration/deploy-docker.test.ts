@@ -1,12 +1,9 @@
-import { chownSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { DockerRuntime } from '../../controller/src/runtime/index.js';
-import { buildImages } from '../../controller/src/runtime/images/image-build.js';
 import { describeDocker } from '../helpers/docker.js';
-import { REPO_ROOT, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
-import { removeImageTag } from '../helpers/runtime-fixtures.js';
+import { buildRepoWorkerImage, chownTree, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+import { cleanupProject as removeProjectLeftovers, removeImageTag } from '../helpers/runtime-fixtures.js';
 
 const docker = new Docker();
 const project = `deploy-docker-${process.pid}`;
@@ -14,38 +11,11 @@ const tag = `wvo-worker:${project}`;
 let rig: DeployRig | undefined;
 let traffic: Traffic | undefined;
 
-/** Remove every container and network labelled with this project, even half-started ones. */
-async function cleanupProject(): Promise<void> {
-  const label = [`wvo.project=${project}`];
-  for (const c of await docker.listContainers({ all: true, filters: { label } }).catch(() => [])) {
-    await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  }
-  for (const n of await docker.listNetworks({ filters: { label } }).catch(() => [])) {
-    await docker.getNetwork(n.Id).remove().catch(() => undefined);
-  }
-}
-
-/** The container runs as 1000:1000 and must own the live state. */
-function chownTree(dir: string): void {
-  chownSync(dir, 1000, 1000);
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) chownTree(path);
-    else chownSync(path, 1000, 1000);
-  }
-}
+const cleanupProject = () => removeProjectLeftovers(docker, project);
 
 describeDocker('deploy: the happy path on the docker runtime', () => {
   beforeAll(async () => {
-    await buildImages(docker, {
-      root: REPO_ROOT,
-      tag: project,
-      kinds: ['worker'],
-      nodeImage: 'node:20-bookworm-slim',
-      pull: false,
-      baseImage: 'wvo-node-base',
-      repositories: { worker: 'wvo-worker', controller: 'wvo-controller' },
-    });
+    await buildRepoWorkerImage(docker, project);
   }, 300_000);
 
   afterEach(async () => {

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { openDeploy, progressLogger, type DeployContext } from '../../controller
 import { DeploymentStore, type DeploymentRecord, type DeploymentState, type UpgradeSummary } from '../../controller/src/promotion/index.js';
 import { ProxyAdminClient, startProxy, type RunningProxy } from '../../controller/src/proxy/index.js';
 import { LocalRuntime, type LaneRuntime } from '../../controller/src/runtime/index.js';
+import { buildImages } from '../../controller/src/runtime/images/image-build.js';
 import { seedState } from '../../worker/src/index.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -189,6 +191,29 @@ export async function startDeployRig(
     await close();
     throw error;
   }
+}
+
+/** The worker container runs as 1000:1000 and must own the live state (docker rigs: `afterSeed`). */
+export function chownTree(dir: string): void {
+  chownSync(dir, 1000, 1000);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(path);
+    else chownSync(path, 1000, 1000);
+  }
+}
+
+/** `wvo-worker:<tag>` built from this repo's tree (offline base when node:20 is absent). */
+export async function buildRepoWorkerImage(docker: Docker, tag: string): Promise<void> {
+  await buildImages(docker, {
+    root: REPO_ROOT,
+    tag,
+    kinds: ['worker'],
+    nodeImage: 'node:20-bookworm-slim',
+    pull: false,
+    baseImage: 'wvo-node-base',
+    repositories: { worker: 'wvo-worker', controller: 'wvo-controller' },
+  });
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
