@@ -57,6 +57,16 @@ const summary: UpgradeSummary = {
 };
 
 describe('wvo status', () => {
+  it('answers the same from the one-file bundle (default) and from the modules (WVO_CLI_BUNDLE=0)', async () => {
+    const bundled = await status(['--json']);
+    const modules = await run(process.execPath, [MAIN, 'status', '--runtime', 'local', '--json'], {
+      cwd: dir,
+      env: { ...process.env, WVO_LOG_PRETTY: '0', WVO_LOG_LEVEL: 'warn', WVO_CLI_BUNDLE: '0' },
+    });
+    expect(bundled.code, bundled.stderr).toBe(0);
+    expect(JSON.parse(modules.stdout)).toEqual(JSON.parse(bundled.stdout));
+  });
+
   it('on a seeded state with nothing else: no lanes, no switch, no deployment, no shadow run', async () => {
     const out = await status();
     expect(out.code, out.stderr).toBe(0);

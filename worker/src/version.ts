@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { entryKind } from '../../common/src/bundle-entry.js';
 
 let cached: string | undefined;
 
@@ -22,5 +23,5 @@ export function workerVersion(): string {
 
 /** Which code this process runs: the one-file bundle (dist/worker/bundle/main.mjs) or the modules. */
 export function workerEntry(): 'bundle' | 'modules' {
-  return import.meta.url.endsWith('/bundle/main.mjs') ? 'bundle' : 'modules';
+  return entryKind(import.meta.url);
 }

@@ -1,16 +1,11 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
-import { registerAll } from './commands/index.js';
+// Entry of `wvo` (the image and tests start this file too): the bundle when fresh, else the
+// modules (common/src/bundle-entry.ts). Opt out with WVO_CLI_BUNDLE=0.
+import { loadEntry } from '../../../common/src/bundle-entry.js';
 
-const program = new Command('wvo')
-  .description('Zero-downtime blue/green upgrades for an MCP orchestrator')
-  .version(process.env.npm_package_version ?? '0.1.0')
-  .showHelpAfterError()
-  // Usage errors exit 2 (DESIGN §10); commander's own default is 1.
-  .exitOverride((error: CommanderError) => {
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') process.exit(0);
-    process.exit(2);
-  });
-
-await registerAll(program);
-await program.parseAsync(process.argv);
+await loadEntry({
+  bundle: new URL('../../bundle/main.mjs', import.meta.url),
+  modules: new URL('./program.js', import.meta.url),
+  optOut: 'WVO_CLI_BUNDLE',
+  importModules: () => import('./program.js'),
+});
