@@ -118,3 +118,36 @@ function workersOn(stateRoot: string): number[] {
   }
   return pids.sort((a, b) => a - b);
 }
+
+describe('deploy: kill -9 of `wvo rollback` while it restarts the kept lane; `wvo resume` finishes the rollback', () => {
+  it('rolling_back → rolled_back, blue serving, green stopped, 0 failed requests', async () => {
+    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const upgrade = rig.stage();
+    traffic = await startTraffic(rig.proxy.url, { sessions: 10, writers: 1, intervalMs: 20, maxMs: 60_000 });
+    const promoted = await rig.deploy.operations.promote({ upgradeId: upgrade.id, observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20, retentionMs: '1h' });
+    expect(promoted.state).toBe('promoted');
+    expect((await rig.runtime.getLane('blue'))?.status).toBe('stopped');
+
+    child = wvo(rig, ['rollback', promoted.id]);
+    await rig.waitForState(promoted.id, ['rolling_back'], 40_000);
+    await sleep(150); // inside the restart of blue
+    child.kill('SIGKILL');
+    expect((await child).signal).toBe('SIGKILL');
+    child = undefined;
+    expect(rig.store.get(promoted.id).state).toBe('rolling_back');
+
+    const resumed = await wvo(rig, ['resume']);
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).deployment).toMatchObject({ id: promoted.id, state: 'rolled_back' });
+    expect((await rig.admin.lanes()).active).toBe('blue');
+    expect((await rig.runtime.getLane('green'))?.status).toBe('stopped');
+    await sleep(300);
+    expect(workersOn(rig.stateRoot)).toEqual([Number((await rig.runtime.getLane('blue'))!.id)]);
+
+    await sleep(700);
+    await traffic.stop();
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.failed).toBe(0);
+    expect(await traffic.probeAll()).toBe(10);
+  });
+});
