@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runWvoCli, type CliRun } from '../helpers/cli.js';
 import {
   DeploymentStore,
   buildPromotionPlan,
@@ -17,9 +16,6 @@ import { writeWorkerManagerFile } from '../../controller/src/telemetry/worker-ma
 import { seedState } from '../../worker/src/index.js';
 
 /** `wvo status` as users run it: the built CLI in a project directory, no `wvo serve` running. */
-const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'dist', 'controller', 'src', 'cli', 'main.js');
-const run = promisify(execFile);
 
 let dir: string;
 let stateRoot: string;
@@ -32,17 +28,8 @@ beforeEach(() => {
 
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function status(args: string[] = ['--json']): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MAIN, 'status', '--runtime', 'local', ...args], {
-      cwd: dir,
-      env: { ...process.env, WVO_LOG_PRETTY: '0', WVO_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+function status(args: string[] = ['--json']): Promise<CliRun> {
+  return runWvoCli(['status', '--runtime', 'local', ...args], { cwd: dir });
 }
 
 const summary: UpgradeSummary = {
@@ -59,10 +46,7 @@ const summary: UpgradeSummary = {
 describe('wvo status', () => {
   it('answers the same from the one-file bundle (default) and from the modules (WVO_CLI_BUNDLE=0)', async () => {
     const bundled = await status(['--json']);
-    const modules = await run(process.execPath, [MAIN, 'status', '--runtime', 'local', '--json'], {
-      cwd: dir,
-      env: { ...process.env, WVO_LOG_PRETTY: '0', WVO_LOG_LEVEL: 'warn', WVO_CLI_BUNDLE: '0' },
-    });
+    const modules = await runWvoCli(['status', '--runtime', 'local', '--json'], { cwd: dir, env: { WVO_CLI_BUNDLE: '0' } });
     expect(bundled.code, bundled.stderr).toBe(0);
     expect(JSON.parse(modules.stdout)).toEqual(JSON.parse(bundled.stdout));
   });

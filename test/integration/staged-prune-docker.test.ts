@@ -1,15 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runWvoCli, type CliRun } from '../helpers/cli.js';
 import { DockerRuntime } from '../../controller/src/runtime/docker/docker-runtime.js';
 import { buildImages } from '../../controller/src/runtime/images/image-build.js';
 import { describeDocker } from '../helpers/docker.js';
-import { REPO_ROOT, cleanupProject, makeFakeWorkerTree, testId } from '../helpers/runtime-fixtures.js';
+import { cleanupProject, makeFakeWorkerTree, testId } from '../helpers/runtime-fixtures.js';
 import { recordDeployment } from '../helpers/staged-deployments.js';
 
 /**
@@ -18,8 +17,6 @@ import { recordDeployment } from '../helpers/staged-deployments.js';
  * another test builds on). The prune is narrowed with `--label wvo.test=<id>` so it never touches
  * staged images of test files running at the same time.
  */
-const MAIN = join(REPO_ROOT, 'dist', 'controller', 'src', 'cli', 'main.js');
-const run = promisify(execFile);
 const docker = new Docker();
 const id = testId('gc-docker');
 const TEST_LABEL = `wvo.test=${id}`;
@@ -58,17 +55,8 @@ async function exists(ref: string): Promise<boolean> {
     .catch(() => false);
 }
 
-async function prune(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MAIN, 'images', 'prune', '--runtime', 'docker', ...args], {
-      cwd: work,
-      env: { ...process.env, WVO_LOG_PRETTY: '0', WVO_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+function prune(args: string[]): Promise<CliRun> {
+  return runWvoCli(['images', 'prune', '--runtime', 'docker', ...args], { cwd: work });
 }
 
 const ids: Record<string, string> = {};

@@ -1,18 +1,15 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runWvoCli, type CliRun } from '../helpers/cli.js';
 import { acquireLock } from '../../controller/src/harness/lock.js';
 import { LocalRuntime } from '../../controller/src/runtime/local/local-runtime.js';
-import { REPO_ROOT, makeFakeWorkerTree } from '../helpers/runtime-fixtures.js';
+import { makeFakeWorkerTree } from '../helpers/runtime-fixtures.js';
 import { recordDeployment } from '../helpers/staged-deployments.js';
 
 /** `wvo images prune` on the local runtime: staged trees under a temp project's tmp/wv-images, and its caches. */
-const MAIN = join(REPO_ROOT, 'dist', 'controller', 'src', 'cli', 'main.js');
-const run = promisify(execFile);
 
 let project: string;
 let outside: string;
@@ -31,17 +28,8 @@ function aged(dir: string, age: number, tree = false): string {
   return dir;
 }
 
-async function prune(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MAIN, 'images', 'prune', '--runtime', 'local', ...args], {
-      cwd: project,
-      env: { ...process.env, WVO_LOG_PRETTY: '0', WVO_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+function prune(args: string[]): Promise<CliRun> {
+  return runWvoCli(['images', 'prune', '--runtime', 'local', ...args], { cwd: project });
 }
 
 describe('wvo images prune (local trees)', () => {
