@@ -85,6 +85,17 @@ describe('proxy: forwarding and switching', () => {
     expect((await session.call('whoami')).value).toMatchObject({ lane: 'blue' });
   });
 
+  it('registering a lane answers with its health now, not after the next periodic check', async () => {
+    rig = await startRig({ healthIntervalMs: 60_000 }); // no periodic check during this test
+    rig.green.setReady(false);
+    const first = await rig.admin.registerLane({ name: 'green-again', url: rig.green.url });
+    expect(first).toMatchObject({ name: 'green-again', healthy: false });
+    rig.green.setReady(true); // e.g. the kept lane restarted for a rollback
+    const again = await rig.admin.registerLane({ name: 'green-again', url: rig.green.url });
+    expect(again).toMatchObject({ name: 'green-again', healthy: true });
+    expect((await rig.admin.switchTo('green-again')).active).toBe('green-again');
+  });
+
   it('admin without or with a wrong token answers 401 and changes nothing', async () => {
     rig = await startRig();
     const attempts: Array<Record<string, string>> = [{}, { authorization: 'Bearer wrong' }, { authorization: TOKEN }];

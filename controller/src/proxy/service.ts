@@ -101,7 +101,7 @@ export class Service {
 
   async register(spec: LaneSpec): Promise<LaneView> {
     const lane = validateLane(spec);
-    return this.lock.run(async () => {
+    const view = await this.lock.run(async () => {
       const existing = this.targets.get(lane.name);
       if (existing && existing.url !== lane.url) {
         if (this.state.active === lane.name || this.role(lane.name) === 'draining') {
@@ -118,6 +118,13 @@ export class Service {
       }
       return this.view(lane.name);
     });
+    if (view.healthy) return view;
+    // A lane (re)started just now is registered again by whoever started it: answer with its health
+    // now, not after the next periodic check (up to an interval: a second by default on every
+    // canary start and every rollback that restarts the kept lane). A new target's first check is
+    // already in flight; probe() joins it. Outside the lock: a slow lane must not hold switches.
+    await this.checks.get(lane.name)?.probe();
+    return this.targets.has(lane.name) ? this.view(lane.name) : view;
   }
 
   async switchTo(request: SwitchRequest): Promise<SwitchResult> {
