@@ -21,13 +21,16 @@ describe('deploy: wvo upgrade --promote chains harness → recordUpgrade → pro
     traffic = await startTraffic(rig.proxy.url, { sessions: 10, intervalMs: 50, maxMs: 280_000 });
 
     // `node --version` stands in for the staged tests: fast, and the test step is `ok`.
-    const first = await wvo(rig, ['upgrade', '--workspace', ws.dir, '--promote', '--test-command', 'node --version', '--observe', '1s', '--interval', '500ms']);
+    const first = await wvo(rig, ['upgrade', '--workspace', ws.dir, '--promote', '--test-command', 'node --version', '--observe', '1s', '--interval', '500ms', '--retention', '2h', '--keep-warm', '1s']);
     expect(first.exitCode, first.stderr.slice(-2000)).toBe(0);
     const promoted = JSON.parse(first.stdout) as { ok: boolean; deployment: { state: string; upgradeId: string; plan: any } };
     expect(promoted.ok).toBe(true);
     expect(promoted.deployment.state).toBe('promoted');
     expect(promoted.deployment.plan.baseline.lane).toBe('blue');
     expect(promoted.deployment.plan.candidate.lane).toBe('green');
+    // The promotion options of `wvo promote` pass through; the command waited out the keep-warm window.
+    expect(promoted.deployment.plan).toMatchObject({ retentionMs: 7_200_000, keepWarmMs: 1_000 });
+    expect((await rig.runtime.getLane('blue'))?.status).toBe('stopped');
     expect(rig.store.findUpgrade(promoted.deployment.upgradeId)?.steps.find((s) => s.name === 'test')?.status).toBe('ok');
     expect((await rig.admin.lanes()).active).toBe('green');
 

@@ -26,6 +26,8 @@ interface UpgradeFlags extends RuntimeFlags {
   testCommand?: string;
   observe?: string;
   interval?: string;
+  retention?: string;
+  keepWarm?: string;
 }
 
 /** Every harness run is recorded in controller.db (baseline = the proxy's active lane when it answers). */
@@ -53,6 +55,8 @@ export function register(program: Command): void {
     .option('--allow-contract', 'allow promotion although the schema-compat gate warned')
     .option('--observe <duration>', 'with --promote: observe window (default 10m)')
     .option('--interval <duration>', 'with --promote: gate check interval')
+    .option('--retention <duration>', 'with --promote: how long the old lane is kept stopped for rollback (default 24h)')
+    .option('--keep-warm <duration>', 'with --promote: keep the old lane running this long after promotion (instant rollback)')
     .option('--ci', 'nightly mode: shadow differences only warn (exit 0); failures exit 1')
     .option('--keep-stage', 'keep tmp/wv-upgrade-<id>/ for inspection')
     .option('--test-command <cmd>', "the staged copy's test command (default: npm run test:unit)")
