@@ -56,7 +56,7 @@ describe('proxy: load through a switch and a switch back', () => {
     stop = true;
     await Promise.all([load, lateLoad]);
 
-    expect(stats.errors).toEqual([]);
+    expect(stats.errors, stats.errors.join('\n')).toEqual([]);
     expect(stats.failed).toBe(0);
     expect(stats.ok).toBeGreaterThanOrEqual(sessions.length + late.length); // every session called at least once
     expect(stats.lanes.get('green') ?? 0).toBeGreaterThan(0);

@@ -14,6 +14,14 @@ export interface TargetOptions {
  * for request/response traffic, `streams` (unbounded) for GET streams, which live as long as a
  * session and would otherwise hold the bounded pool's connections until every request queues.
  */
+/**
+ * How long an idle upstream connection is kept. Below Node's default server keep-alive (5 s, minus
+ * undici's ~1 s timer resolution): the worker's MCP responses set `Connection: keep-alive` by hand,
+ * so Node sends no `Keep-Alive: timeout` hint, and a longer client timeout let the upstream close an
+ * idle socket just as the proxy reused it (ECONNRESET under load). Reconnecting is cheap.
+ */
+const UPSTREAM_IDLE_MS = 3_000;
+
 export class Target {
   readonly pool: Pool;
   readonly streams: Pool;
@@ -33,11 +41,11 @@ export class Target {
     this.pool = new Pool(url, {
       connections: options.connections,
       pipelining: 1,
-      keepAliveTimeout: 30_000,
+      keepAliveTimeout: UPSTREAM_IDLE_MS,
       headersTimeout: options.headersTimeoutMs,
       bodyTimeout: options.bodyTimeoutMs,
     });
-    this.streams = new Pool(url, { pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: options.headersTimeoutMs, bodyTimeout: 0 });
+    this.streams = new Pool(url, { pipelining: 1, keepAliveTimeout: UPSTREAM_IDLE_MS, headersTimeout: options.headersTimeoutMs, bodyTimeout: 0 });
   }
 
   /** The dispatcher for a request: GET streams get their own connections. */
