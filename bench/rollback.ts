@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { DockerRuntime } from '../controller/src/runtime/docker/docker-runtime.js';
-import { buildRepoWorkerImage, chownTree, startDeployRig, startTraffic, type DeployRig, type Traffic } from '../test/integration/deploy-helpers.js';
+import { buildRepoWorkerImage, chownTree, startDeployRig, startTraffic, timedRollback, type DeployRig, type Traffic } from '../test/integration/deploy-helpers.js';
 import { cleanupProject, removeImageTag } from '../test/helpers/runtime-fixtures.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, runtimes: { type: 'string', default: 'local,docker' } } });
@@ -48,16 +48,12 @@ async function measure(runtime: string, keepWarmMs: number): Promise<void> {
       const { deployment, done } = await rig.deploy.operations.begin(keepWarmMs > 0 ? { ...options, keepWarmMs } : options);
       await rig.waitForState(deployment.id, ['promoted', 'rolled_back'], 120_000);
       if (rig.store.get(deployment.id).state !== 'promoted') throw new Error(`round ${round}: not promoted (${JSON.stringify(rig.store.get(deployment.id).rollback)})`);
-      const switchesBefore = rig.deploy.runner.switches.length;
-      const startedAt = Date.now();
-      const rolled = await rig.deploy.operations.rollback({ reason: `bench round ${round}` });
-      const wholeMs = Date.now() - startedAt;
+      const { record: rolled, wholeMs, trafficBackMs } = await timedRollback(rig, { reason: `bench round ${round}` });
       await done;
       if (rolled.state !== 'rolled_back') throw new Error(`round ${round}: rollback ended ${rolled.state}`);
-      const back = rig.deploy.runner.switches.slice(switchesBefore).find((s) => s.rollback);
-      if (!back) throw new Error(`round ${round}: no switch back recorded`);
-      samples.push({ trafficBackMs: Date.parse(back.at) - startedAt, wholeMs });
-      process.stderr.write(`[bench] ${runtime} keepWarm=${keepWarmMs} round ${round + 1}/${rounds}: traffic back ${Date.parse(back.at) - startedAt} ms, whole ${wholeMs} ms\n`);
+      if (trafficBackMs === undefined) throw new Error(`round ${round}: no switch back recorded`);
+      samples.push({ trafficBackMs, wholeMs });
+      process.stderr.write(`[bench] ${runtime} keepWarm=${keepWarmMs} round ${round + 1}/${rounds}: traffic back ${trafficBackMs} ms, whole ${wholeMs} ms\n`);
     }
     await traffic.stop();
     rows.push({ runtime, mode: keepWarmMs > 0 ? 'keep-warm (old lane running)' : 'default (old lane stopped)', samples, sent: traffic.sent, failed: traffic.failed });

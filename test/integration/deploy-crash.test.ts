@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { DeploymentState } from '../../controller/src/promotion/index.js';
 import { runWvo as wvo, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
 
 let rig: DeployRig | undefined;
@@ -31,11 +32,7 @@ describe('deploy: kill -9 of the controller while observing; `wvo resume` finish
     // Gates are not what this test is about: on two busy cores a p95 check may fail; allow it.
     child = wvo(rig, ['promote', upgrade.id, '--observe', '3s', '--interval', '500ms', '--max-failed-checks', '20', '--resume-observing', policy]);
     const deployment = await waitForDeployment(rig);
-    await rig.waitForState(deployment.id, ['observing'], 40_000);
-    child.kill('SIGKILL');
-    const killed = await child;
-    expect(killed.signal).toBe('SIGKILL');
-    child = undefined;
+    await killWhen(rig, deployment.id, 'observing');
 
     // The controller is gone; the proxy and both lanes serve on.
     expect(rig.store.get(deployment.id).state).toBe('observing');
@@ -61,6 +58,16 @@ describe('deploy: kill -9 of the controller while observing; `wvo resume` finish
   });
 });
 
+/** SIGKILL the spawned controller once deployment `id` is in `state` (and `afterMs` into it); the record stays there. */
+async function killWhen(r: DeployRig, id: string, state: DeploymentState, afterMs = 0): Promise<void> {
+  await r.waitForState(id, [state], 40_000);
+  if (afterMs > 0) await sleep(afterMs);
+  child!.kill('SIGKILL');
+  expect((await child!).signal).toBe('SIGKILL');
+  child = undefined;
+  expect(r.store.get(id).state).toBe(state);
+}
+
 async function waitForDeployment(r: DeployRig) {
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -79,12 +86,7 @@ describe('deploy: kill -9 of the controller while it starts the canary; `wvo res
 
     child = wvo(rig, ['promote', upgrade.id, '--observe', '3s', '--interval', '500ms']);
     const deployment = await waitForDeployment(rig);
-    await rig.waitForState(deployment.id, ['canary_live'], 40_000);
-    await sleep(150); // inside the canary's start: spawned, not yet ready
-    child.kill('SIGKILL');
-    expect((await child).signal).toBe('SIGKILL');
-    child = undefined;
-    expect(rig.store.get(deployment.id).state).toBe('canary_live');
+    await killWhen(rig, deployment.id, 'canary_live', 150); // inside the canary's start: spawned, not yet ready
 
     const resumed = await wvo(rig, ['resume']);
     expect(resumed.exitCode, resumed.stderr).toBe(0);
@@ -129,12 +131,7 @@ describe('deploy: kill -9 of `wvo rollback` while it restarts the kept lane; `wv
     expect((await rig.runtime.getLane('blue'))?.status).toBe('stopped');
 
     child = wvo(rig, ['rollback', promoted.id]);
-    await rig.waitForState(promoted.id, ['rolling_back'], 40_000);
-    await sleep(150); // inside the restart of blue
-    child.kill('SIGKILL');
-    expect((await child).signal).toBe('SIGKILL');
-    child = undefined;
-    expect(rig.store.get(promoted.id).state).toBe('rolling_back');
+    await killWhen(rig, promoted.id, 'rolling_back', 150); // inside the restart of blue
 
     const resumed = await wvo(rig, ['resume']);
     expect(resumed.exitCode, resumed.stderr).toBe(0);

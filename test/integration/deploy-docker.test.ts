@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { DockerRuntime } from '../../controller/src/runtime/index.js';
 import { describeDocker } from '../helpers/docker.js';
-import { buildRepoWorkerImage, chownTree, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+import { buildRepoWorkerImage, chownTree, sleep, startDeployRig, startTraffic, timedRollback, type DeployRig, type Traffic } from './deploy-helpers.js';
 import { cleanupProject as removeProjectLeftovers, removeImageTag } from '../helpers/runtime-fixtures.js';
 
 const docker = new Docker();
@@ -47,10 +47,7 @@ describeDocker('deploy: the happy path on the docker runtime', () => {
     expect((await rig.runtime.getLane('green'))?.runtime).toBe('docker');
     expect((await rig.runtime.getLane('blue'))?.status).toBe('stopped');
 
-    const started = performance.now();
-    const startedAt = Date.now();
-    const rolled = await rig.deploy.operations.rollback({ reason: 'docker test' });
-    const rollbackMs = performance.now() - started;
+    const { record: rolled, wholeMs, trafficBackMs } = await timedRollback(rig, { reason: 'docker test' });
     expect(rolled.state).toBe('rolled_back');
     expect((await rig.admin.lanes()).active).toBe('blue');
 
@@ -60,6 +57,6 @@ describeDocker('deploy: the happy path on the docker runtime', () => {
     expect(traffic.failed).toBe(0);
     expect(await traffic.probeAll()).toBe(50);
     const [forward, back] = rig.deploy.runner.switches;
-    console.log(`[deploy-docker] switch ${forward?.took_ms} ms, switch back ${back?.took_ms} ms, rollback after promotion: traffic on blue after ${back ? Date.parse(back.at) - startedAt : 'n/a'} ms, whole command ${Math.round(rollbackMs)} ms, sent ${traffic.sent}`);
+    console.log(`[deploy-docker] switch ${forward?.took_ms} ms, switch back ${back?.took_ms} ms, rollback after promotion: traffic on blue after ${trafficBackMs ?? 'n/a'} ms, whole command ${wholeMs} ms, sent ${traffic.sent}`);
   });
 });

@@ -216,6 +216,20 @@ export async function buildRepoWorkerImage(docker: Docker, tag: string): Promise
   });
 }
 
+/**
+ * `wvo rollback` through the rig's operations, timed two ways: the call → the proxy routing back
+ * (the rollback switch's own time: what users feel), and the whole command (which then also
+ * drains and stops the candidate). `trafficBackMs` is undefined when no switch back happened.
+ */
+export async function timedRollback(rig: DeployRig, input: { id?: string; reason: string }) {
+  const switchesBefore = rig.deploy.runner.switches.length;
+  const startedAt = Date.now();
+  const record = await rig.deploy.operations.rollback(input);
+  const wholeMs = Date.now() - startedAt;
+  const back = rig.deploy.runner.switches.slice(switchesBefore).find((s) => s.rollback);
+  return { record, wholeMs, trafficBackMs: back ? Date.parse(back.at) - startedAt : undefined };
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `wvo <args> --json` as its own process (a controller), against the rig's config, proxy and state. */

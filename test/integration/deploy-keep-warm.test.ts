@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runWvo, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+import { runWvo, sleep, startDeployRig, startTraffic, timedRollback, type DeployRig, type Traffic } from './deploy-helpers.js';
 
 let rig: DeployRig | undefined;
 let traffic: Traffic | undefined;
@@ -27,20 +27,18 @@ describe('deploy: --keep-warm keeps the old lane running after promotion (real p
     const blue = await rig.runtime.getLane('blue');
     expect(blue).toMatchObject({ status: 'ready', id: bluePid });
 
-    const startedAt = Date.now();
-    const rolled = await rig.deploy.operations.rollback({ reason: 'test: inside the keep-warm window' });
+    const { record: rolled, trafficBackMs } = await timedRollback(rig, { reason: 'test: inside the keep-warm window' });
     expect(rolled).toMatchObject({ id: deployment.id, state: 'rolled_back', warmUntil: null });
     expect((await done).state).toBe('rolled_back'); // the promoter's wait ended with the rollback
     expect((await rig.admin.lanes()).active).toBe('blue');
     expect((await rig.runtime.getLane('blue'))?.id).toBe(bluePid); // never restarted
-    const back = rig.deploy.runner.switches.find((s) => s.rollback);
 
     await sleep(700);
     await traffic.stop();
     expect(traffic.failures).toEqual([]);
     expect(traffic.failed).toBe(0);
     expect(await traffic.probeAll()).toBe(30);
-    console.log(`[deploy-keep-warm] rollback inside the window: traffic on blue after ${back ? Date.parse(back.at) - startedAt : 'n/a'} ms; sent ${traffic.sent}`);
+    console.log(`[deploy-keep-warm] rollback inside the window: traffic on blue after ${trafficBackMs ?? 'n/a'} ms; sent ${traffic.sent}`);
   });
 
   it('`wvo promote --keep-warm 6s` waits the window out, then stops the old lane; status says so meanwhile', async () => {

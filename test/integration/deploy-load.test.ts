@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+import { sleep, startDeployRig, startTraffic, timedRollback, type DeployRig, type Traffic } from './deploy-helpers.js';
 
 let rig: DeployRig | undefined;
 let traffic: Traffic | undefined;
@@ -69,10 +69,7 @@ describe('deploy: promote and roll back under load (real proxy, real lanes, 60 S
     expect((await rig.runtime.getLane('blue'))?.status).toBe('stopped');
     expect(existsSync(join(rig.root, 'experiments/mcp/upgrade', upgrade.id, 'promotion_plan.json'))).toBe(true);
 
-    const started = performance.now();
-    const startedAt = Date.now();
-    const rolled = await rig.deploy.operations.rollback({ reason: 'test: rollback after promotion' });
-    const rollbackMs = performance.now() - started;
+    const { record: rolled, wholeMs, trafficBackMs } = await timedRollback(rig, { reason: 'test: rollback after promotion' });
     expect(rolled).toMatchObject({ id: promoted.id, state: 'rolled_back' });
     expect((await rig.admin.lanes()).active).toBe('blue');
 
@@ -81,9 +78,8 @@ describe('deploy: promote and roll back under load (real proxy, real lanes, 60 S
     expect(traffic.failures).toEqual([]);
     expect(traffic.failed).toBe(0);
     expect(await traffic.probeAll()).toBe(50);
-    const back = rig.deploy.runner.switches.find((s) => s.rollback);
     console.log(
-      `[deploy-load] rollback after promotion: traffic on blue after ${back ? Date.parse(back.at) - Math.round(startedAt) : 'n/a'} ms; whole command (restart blue, switch, stop green) ${Math.round(rollbackMs)} ms; sent ${traffic.sent}`,
+      `[deploy-load] rollback after promotion: traffic on blue after ${trafficBackMs ?? 'n/a'} ms; whole command (restart blue, switch, stop green) ${wholeMs} ms; sent ${traffic.sent}`,
     );
   });
 });
