@@ -213,7 +213,8 @@ const project = testId('wvocmp');
 
 const describeStack: typeof describe = compose ? describeDocker : (describe.skip as typeof describe);
 
-describeStack('compose stack (docker-compose up)', () => {
+// The tests build on each other (one stack, one deployment): a retry of one alone cannot pass.
+describeStack('compose stack (docker-compose up)', { retry: 0 }, () => {
   let work: string;
   let env: NodeJS.ProcessEnv;
   let ports: { proxy: number; admin: number; controller: number };
@@ -394,11 +395,12 @@ describeStack('compose stack (docker-compose up)', () => {
     expect((await controller('GET', '/deployments')).body).toMatchObject({ running: null });
   });
 
+  /** Until the deployment is in one of `states` and its last step's effects are done (`settling` false). */
   const waitDeployment = (id: string, states: string[], timeoutMs = 120_000) =>
-    until(`deployment ${id} in ${states.join('|')}`, async () => {
+    until(`deployment ${id} in ${states.join('|')}, settled`, async () => {
       const { body } = await controller('GET', `/deployments/${id}`);
       const state = body.deployment?.state as string | undefined;
-      if (state && states.includes(state)) return body;
+      if (state && states.includes(state) && body.deployment.settling === false) return body;
       if (state === 'rolled_back') throw new Error(`deployment ${id} rolled back: ${JSON.stringify(body.transitions?.slice(-3))}`);
       return undefined;
     }, timeoutMs);

@@ -4,6 +4,7 @@ import { startController, type RunningController } from '../../controller/src/ap
 import { parseConfig } from '../../controller/src/config/index.js';
 import { wireDeploy } from '../../controller/src/deploy/index.js';
 import { localLaneImages } from '../../controller/src/harness/lane-images.js';
+import { openEvents } from './api-helpers.js';
 import { WORKER_TOKEN, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
 
 const TOKEN = 'deploy-api-token-0123456789';
@@ -18,6 +19,11 @@ afterEach(async () => {
   controller = undefined;
   traffic = undefined;
 });
+
+async function get(url: string) {
+  const response = await request(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+  return { status: response.statusCode, json: (await response.body.json()) as any };
+}
 
 async function post(url: string, body: unknown) {
   const response = await request(url, {
@@ -50,11 +56,20 @@ describe('deploy: the controller API promotes and rolls back through the same op
     const missing = await post(`${controller.url}/deployments/nope/promote`, { observeMs: '1s' });
     expect(missing.json.error.code, JSON.stringify(missing.json)).toBe('WVO_NO_STAGED_UPGRADE');
 
+    const events = await openEvents(controller.url, TOKEN);
     const upgrade = r.stage();
     const accepted = await post(`${controller.url}/deployments/${upgrade.id}/promote`, { observeMs: '1s', intervalMs: '500ms', flags: 'PROMPT_MODE', maxFailedChecks: 20 });
     expect(accepted.status, JSON.stringify(accepted.json)).toBe(202);
+    expect(accepted.json.deployment.settling).toBe(true);
     const id = accepted.json.deployment.id as string;
     expect((await r.waitForState(id, ['promoted', 'rolled_back'])).state).toBe('promoted');
+    // `promoted` is committed before blue is stopped (write-ahead): `settling` says when that is done.
+    await events.until((frames) => frames.some((f) => f.event === 'deployment-settled' && f.data.id === id));
+    await events.close();
+    expect(events.frames.find((f) => f.event === 'deployment-settled')?.data).toMatchObject({ id, state: 'promoted' });
+    const settled = await get(`${controller.url}/deployments/${id}`);
+    expect(settled.json.deployment).toMatchObject({ state: 'promoted', settling: false });
+    expect((await r.runtime.getLane('blue'))?.status).toBe('stopped');
     expect((await r.admin.lanes()).active).toBe('green');
 
     const rolled = await post(`${controller.url}/deployments/${id}/rollback`, { reason: 'api test' });

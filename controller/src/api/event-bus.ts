@@ -8,6 +8,7 @@ export const CONTROLLER_EVENT_TYPES = [
   'upgrade-finished',
   'deployment',
   'deployment-error',
+  'deployment-settled',
 ] as const;
 export type ControllerEventType = (typeof CONTROLLER_EVENT_TYPES)[number];
 
@@ -24,7 +25,9 @@ export type ControllerEvent =
   | { type: 'upgrade-step'; id: string; event: UpgradeEvent }
   | { type: 'upgrade-finished'; id: string; outcome: 'passed' | 'warnings' | 'failed'; exit_code: number; error?: Record<string, unknown> }
   | { type: 'deployment'; id: string; upgrade_id: string; state: DeploymentState; version: number; transitions: DeploymentTransitionView[] }
-  | { type: 'deployment-error'; id: string; error: Record<string, unknown> };
+  | { type: 'deployment-error'; id: string; error: Record<string, unknown> }
+  /** The background drive ended: the last step's effects (e.g. stopping the old lane) are done. */
+  | { type: 'deployment-settled'; id: string; state: DeploymentState };
 
 export type Subscriber = (event: ControllerEvent & { seq: number }) => void;
 

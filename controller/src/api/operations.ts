@@ -16,6 +16,12 @@ import type { UpgradeRunner } from './upgrade-runner.js';
 export interface DeploymentView extends DeploymentRecord {
   /** What it is doing, in one line (same as `wvo status`). */
   step: string;
+  /**
+   * True while this controller still drives it in the background. The record is write-ahead:
+   * `promoted` is committed before the old lane is stopped, so "promoted and stopped" is
+   * `state: 'promoted', settling: false`.
+   */
+  settling: boolean;
 }
 
 export interface TransitionView {
@@ -59,14 +65,12 @@ export interface OperationsDeps {
   promotion?: PromotionFunctions;
   /** A background promotion ended in an error (logged and published by the caller). */
   onPromotionError?: (deploymentId: string, error: unknown) => void;
+  /** A background promotion ended (after its last effects), in `state`. */
+  onPromotionSettled?: (deploymentId: string, state: DeploymentState) => void;
 }
 
 /** Upgrade ids are file names under experiments/mcp/upgrade/: no separators, no `..`. */
 const UPGRADE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-function view(record: DeploymentRecord): DeploymentView {
-  return { ...record, step: deploymentStep(record) };
-}
 
 function badRequest(message: string, subject: string): WvoError {
   return new WvoError('WVO_API_BAD_REQUEST', message, { subject, exitCode: 2 });
@@ -75,9 +79,26 @@ function badRequest(message: string, subject: string): WvoError {
 export function createControllerOperations(deps: OperationsDeps): ControllerOperations {
   const promotion = deps.promotion ?? unavailablePromotion;
   const { store } = deps;
+  /** Deployments whose background work (promote's drive) has not ended yet. */
+  const settling = new Set<string>();
+
+  function view(record: DeploymentRecord): DeploymentView {
+    return { ...record, step: deploymentStep(record), settling: settling.has(record.id) };
+  }
 
   function accepted(result: { deployment: DeploymentRecord; done?: Promise<DeploymentRecord> }) {
-    result.done?.catch((error: unknown) => deps.onPromotionError?.(result.deployment.id, error));
+    const { id } = result.deployment;
+    if (result.done) {
+      settling.add(id);
+      void result.done.then(
+        (record) => {
+          settling.delete(id);
+          deps.onPromotionSettled?.(id, record.state);
+        },
+        () => settling.delete(id),
+      );
+    }
+    result.done?.catch((error: unknown) => deps.onPromotionError?.(id, error));
     return { deployment: view(result.deployment), background: result.done !== undefined };
   }
 

@@ -181,6 +181,7 @@ export async function startController(input: ServeOptionsInput, context: Control
       logger.error({ err: error, deployment: id }, 'promotion ended in an error');
       bus.publish({ type: 'deployment-error', id, error: errorBody(error).error });
     },
+    onPromotionSettled: (id, state) => bus.publish({ type: 'deployment-settled', id, state }),
   });
   const watcher = new DeploymentWatcher(store, bus, options.deploymentPollMs, logger);
   const { app } = buildControllerApi(options, { operations, bus, metrics, logger });
