@@ -1,0 +1,139 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeFakeWorkerTree } from '../helpers/runtime-fixtures.js';
+import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
+import { http, openEvents } from '../integration/api-helpers.js';
+import { CLI_MAIN, PROXY_TOKEN, WORKER_TOKEN, startDeployRig, startTraffic, type DeployRig, type Traffic } from '../integration/deploy-helpers.js';
+
+/**
+ * The whole job through the HTTP API only, against a real `wvo serve` process: POST /upgrades of a
+ * workspace change (staged, tested, shadowed, pruned), POST promote, wait for it to settle, then
+ * POST rollback, while SDK sessions keep calling through the proxy.
+ */
+const TOKEN = 'serve-e2e-token-0123456789';
+let rig: DeployRig | undefined;
+let ws: TempWorkspace | undefined;
+let traffic: Traffic | undefined;
+let server: ChildProcess | undefined;
+afterEach(async () => {
+  await traffic?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((resolve) => server!.once('exit', resolve));
+    server.kill('SIGTERM');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    if (server.exitCode === null) server.kill('SIGKILL');
+  }
+  await rig?.close();
+  if (!process.env.DEPLOY_TEST_KEEP) ws?.cleanup();
+  rig = ws = traffic = server = undefined;
+});
+
+function serve(r: DeployRig): Promise<string> {
+  const child = spawn(process.execPath, [CLI_MAIN, 'serve', '--listen', '127.0.0.1:0', '--config', r.configFile], {
+    cwd: r.root,
+    env: { ...process.env, WVO_CONTROLLER_TOKEN: TOKEN, WVO_PROXY_TOKEN: PROXY_TOKEN, WVO_ADMIN_TOKEN: WORKER_TOKEN, WVO_LOG_PRETTY: '0', WVO_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server = child;
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const json = JSON.parse(line) as { event?: string; url?: string };
+        if (json.event === 'listening' && json.url) resolve(json.url);
+      } catch {
+        // not the listening line
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`wvo serve exited ${code} before listening: ${stderr}`)));
+  });
+}
+
+describe('wvo serve: upgrade → promote → rollback through the HTTP API alone', () => {
+  it('runs a real upgrade (pruning after itself), promotes it, settles, rolls back; 0 failed requests', async () => {
+    rig = await startDeployRig();
+    const r = rig;
+    // keepStaged 0: the end-of-run prune removes every staged tree nothing uses.
+    const config = JSON.parse(readFileSync(r.configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(r.configFile, JSON.stringify({ ...config, images: { keepStaged: 0 } }));
+    const stale = makeFakeWorkerTree(join(r.root, 'tmp', 'wv-images', 'stale'));
+    ws = await makeTempWorkspace('wvo-serve-e2e-');
+    // A behavioural change every answer shows (the load's writers may claim every ready task, so
+    // not plan_next): autopilot_status gains a field.
+    const autopilot = join(ws.dir, 'worker/src/tools/autopilot-status.ts');
+    const source = readFileSync(autopilot, 'utf8');
+    expect(source).toContain('      mode: readAutopilotMode(context.db),\n');
+    writeFileSync(autopilot, source.replace('      mode: readAutopilotMode(context.db),\n', "      mode: readAutopilotMode(context.db),\n      mode_source: 'settings',\n"));
+
+    const url = await serve(r);
+    const events = await openEvents(url, TOKEN);
+    try {
+      traffic = await startTraffic(r.proxy.url, { sessions: 10, writers: 1, intervalMs: 25, maxMs: 240_000 });
+
+      const started = await http(url, 'POST', '/upgrades', {
+        token: TOKEN,
+        body: { workspace: ws.dir, allowDirty: true, testCommand: ['npx', 'vitest', 'run', 'test/unit/worker-logic.test.ts'] },
+      });
+      expect(started.status, JSON.stringify(started.body)).toBe(202);
+      const upgradeId = started.body.id as string;
+      await events.until((frames) => frames.some((f) => f.event === 'upgrade-finished' && f.data.id === upgradeId), 200_000);
+      if (process.env.DEPLOY_TEST_KEEP) console.log('kept', r.root, ws.dir);
+      const finished = events.frames.find((f) => f.event === 'upgrade-finished')!.data;
+      // autopilot_status gained a field: the shadow diff reports it (exit 2, warnings).
+      expect(finished, JSON.stringify(finished)).toMatchObject({ id: upgradeId, outcome: 'warnings', exit_code: 2 });
+      const steps = await http(url, 'GET', `/upgrades/${upgradeId}`, { token: TOKEN });
+      expect(steps.status, JSON.stringify(steps.body)).toBe(200);
+      expect(Object.fromEntries((steps.body.upgrade.steps as Array<{ name: string; status: string }>).map((s) => [s.name, s.status]))).toMatchObject({
+        test: 'ok',
+        shadow: 'warning',
+        'schema-compat': 'ok',
+      });
+      const pruneMessages = events.frames
+        .filter((f) => f.event === 'upgrade-step' && f.data.id === upgradeId && f.data.event.type === 'message')
+        .map((f) => f.data.event.message as string)
+        .filter((m) => m.startsWith('prune: '));
+      expect(pruneMessages.some((m) => m.startsWith('prune: removing tree'))).toBe(true);
+      expect(existsSync(stale)).toBe(false);
+      // The live worker reports the new shadow diff count (state/analytics/upgrade_shadow.json).
+      const status0 = await http(url, 'GET', '/status', { token: TOKEN });
+      const diffs = status0.body.shadow.count as number;
+      expect(diffs).toBeGreaterThan(0);
+      const orchestrator = await traffic.sessions[0]!.call('orchestrator_status', {});
+      expect((orchestrator.value as { queue: { shadow_diffs: { count: number } } }).queue.shadow_diffs.count).toBe(diffs);
+
+      const accepted = await http(url, 'POST', `/deployments/${upgradeId}/promote`, {
+        token: TOKEN,
+        body: { observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20 },
+      });
+      expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
+      expect(accepted.body.deployment).toMatchObject({ upgradeId, settling: true });
+      const id = accepted.body.deployment.id as string;
+      await events.until((frames) => frames.some((f) => f.event === 'deployment-settled' && f.data.id === id), 90_000);
+      expect(events.frames.find((f) => f.event === 'deployment-settled')!.data).toMatchObject({ id, state: 'promoted' });
+      const lanes = await http(url, 'GET', '/lanes', { token: TOKEN });
+      const byName = Object.fromEntries((lanes.body.lanes as Array<{ name: string; status: string }>).map((l) => [l.name, l.status]));
+      expect(byName).toMatchObject({ green: 'ready', blue: 'stopped' });
+      expect((await r.admin.lanes()).active).toBe('green');
+      // The candidate serves the change it was upgraded with.
+      const [session] = traffic.sessions;
+      expect((await session!.call('autopilot_status', {})).value).toMatchObject({ mode_source: 'settings' });
+
+      const rolled = await http(url, 'POST', `/deployments/${id}/rollback`, { token: TOKEN, body: { reason: 'serve e2e' } });
+      expect(rolled.status, JSON.stringify(rolled.body)).toBe(200);
+      expect(rolled.body.deployment).toMatchObject({ id, state: 'rolled_back', settling: false });
+      expect((await r.admin.lanes()).active).toBe('blue');
+      const status = await http(url, 'GET', '/status', { token: TOKEN });
+      expect(status.body.deployment).toMatchObject({ id, state: 'rolled_back', running: false });
+
+      await traffic.stop();
+      expect(traffic.failures).toEqual([]);
+      expect(traffic.failed).toBe(0);
+    } finally {
+      await events.close();
+    }
+  }, 360_000);
+});
