@@ -213,8 +213,7 @@ const project = testId('wvocmp');
 
 const describeStack: typeof describe = compose ? describeDocker : (describe.skip as typeof describe);
 
-// The tests build on each other (one stack, one deployment): a retry of one alone cannot pass.
-describeStack('compose stack (docker-compose up)', { retry: 0 }, () => {
+describeStack('compose stack (docker-compose up)', () => {
   let work: string;
   let env: NodeJS.ProcessEnv;
   let ports: { proxy: number; admin: number; controller: number };
@@ -405,7 +404,8 @@ describeStack('compose stack (docker-compose up)', { retry: 0 }, () => {
       return undefined;
     }, timeoutMs);
 
-  it('promotes an upgrade blue → green through the controller container: its runtime starts green on the stack network, the proxy switches; old session kept, new sessions on green', async () => {
+  // The next three build on each other (one stack, one deployment): a retry of one alone cannot pass.
+  it('promotes an upgrade blue → green through the controller container: its runtime starts green on the stack network, the proxy switches; old session kept, new sessions on green', { retry: 0, timeout: 420_000 }, async () => {
     const before = await open('before-promote');
     expect((await before.call('plan_next', {})).isError).toBe(false);
     // A real `wvo upgrade` of a green change against the stack's live state, run by an operator on
@@ -462,9 +462,9 @@ describeStack('compose stack (docker-compose up)', { retry: 0 }, () => {
     const lanes = await controller('GET', '/lanes');
     const byName = Object.fromEntries((lanes.body.lanes as Array<{ name: string; status: string }>).map((l) => [l.name, l.status]));
     expect(byName).toMatchObject({ green: 'ready', blue: 'stopped' });
-  }, 420_000);
+  });
 
-  it('a restarted proxy container keeps its active lane (route table on its volume)', async () => {
+  it('a restarted proxy container keeps its active lane (route table on its volume)', { retry: 0 }, async () => {
     expect(deploymentId).toBeDefined();
     await dc(['restart', '--timeout', '5', 'proxy']);
     await until('proxy back, green healthy', async () => ((await admin.lanes()).lanes.find((l) => l.name === 'green')?.healthy ? true : undefined), 30_000);
@@ -474,7 +474,7 @@ describeStack('compose stack (docker-compose up)', { retry: 0 }, () => {
     expect(existsSync(join(work, '.env'))).toBe(true);
   });
 
-  it('rolls back through the controller API: blue is restarted on the same state and takes the traffic again', async () => {
+  it('rolls back through the controller API: blue is restarted on the same state and takes the traffic again', { retry: 0, timeout: 180_000 }, async () => {
     expect(deploymentId).toBeDefined();
     const kept = await open('before-rollback');
     expect((await kept.call('orchestrator_status', {})).isError).toBe(false);
@@ -492,5 +492,5 @@ describeStack('compose stack (docker-compose up)', { retry: 0 }, () => {
     expect(requestsByLane(await admin.metrics()).blue! - blueBefore).toBeGreaterThanOrEqual(3);
     // The session opened on green keeps answering (moved to blue at once on rollback).
     expect((await kept.call('orchestrator_status', {})).isError).toBe(false);
-  }, 180_000);
+  });
 });
