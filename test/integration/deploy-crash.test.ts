@@ -105,6 +105,38 @@ describe('deploy: kill -9 of the controller while it starts the canary; `wvo res
   });
 });
 
+describe('deploy: `wvo resume` of a deployment whose controller is alive is refused (lease)', () => {
+  it('WVO_DEPLOYMENT_OWNED names the live promote process and changes nothing; `wvo rollback` takes the lease over', async () => {
+    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const upgrade = rig.stage();
+    // A long observe window: the promote is certainly alive while resume is tried.
+    child = wvo(rig, ['promote', upgrade.id, '--observe', '2m', '--interval', '500ms', '--max-failed-checks', '1000']);
+    const deployment = await waitForDeployment(rig);
+    await rig.waitForState(deployment.id, ['observing'], 40_000);
+
+    const status = await wvo(rig, ['status']);
+    expect(JSON.parse(status.stdout).deployment.driver).toMatchObject({ pid: child.pid });
+    const before = rig.store.get(deployment.id);
+    const refused = await wvo(rig, ['resume']);
+    expect(refused.exitCode).toBe(1);
+    expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'WVO_DEPLOYMENT_OWNED', details: { pid: child.pid } });
+    expect(rig.store.transitions(deployment.id).map((t) => t.event)).not.toContain('resume');
+    expect(rig.store.get(deployment.id).state).toBe('observing');
+    expect(rig.store.lease(deployment.id)?.pid).toBe(child.pid);
+    expect(before.state).toBe('observing');
+
+    // An operator's rollback outranks the live driver: it takes the lease, the promote steps aside.
+    const rolled = await wvo(rig, ['rollback', deployment.id]);
+    expect(rolled.exitCode, rolled.stderr).toBe(0);
+    expect(JSON.parse(rolled.stdout).deployment).toMatchObject({ id: deployment.id, state: 'rolled_back' });
+    const promote = await child;
+    child = undefined;
+    expect(promote.exitCode).toBe(1); // rolled back
+    expect((await rig.admin.lanes()).active).toBe('blue');
+    expect(rig.store.lease(deployment.id)).toBeUndefined(); // released by the rollback
+  });
+});
+
 /** Pids of live processes started with WVO_STATE_ROOT=<stateRoot> (this user's, from /proc). */
 function workersOn(stateRoot: string): number[] {
   const pids: number[] = [];

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isWvoError } from '../../common/src/errors.js';
 import {
   DeploymentStore,
+  judgeLease,
   buildPromotionPlanFile,
   newDeploymentRecord,
   promotionPlanFileSchema,
@@ -48,23 +49,27 @@ describe('DeploymentStore', () => {
   it('creates controller.db in WAL mode with numbered migrations, once', () => {
     const store = open();
     expect(store.path).toBe(join(dir, 'controller.db'));
-    expect(store.schemaVersion()).toBe(2);
+    expect(store.schemaVersion()).toBe(3);
     store.close();
     const again = open();
-    expect(again.schemaVersion()).toBe(2);
+    expect(again.schemaVersion()).toBe(3);
     const db = new Database(join(dir, 'controller.db'), { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT COUNT(*) AS n FROM promotion_migrations').get()).toEqual({ n: 2 });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM promotion_migrations').get()).toEqual({ n: 3 });
     db.close();
   });
 
-  it('migrates a version-1 controller.db (no warm_until) and reads its rows with warmUntil null', () => {
-    open().close();
+  it('migrates a version-1 controller.db (no warm_until, no leases) and reads its rows with warmUntil null', () => {
+    const first = open();
+    created(first);
+    first.close();
     const db = new Database(join(dir, 'controller.db'));
-    db.exec('ALTER TABLE deployments DROP COLUMN warm_until; DELETE FROM promotion_migrations WHERE version = 2;');
+    db.exec('DROP TABLE deployment_leases; ALTER TABLE deployments DROP COLUMN warm_until; DELETE FROM promotion_migrations WHERE version >= 2;');
     db.close();
     const store = open();
-    expect(store.schemaVersion()).toBe(2);
+    expect(store.schemaVersion()).toBe(3);
+    expect(store.get('dep-1').warmUntil).toBeNull();
+    expect(store.lease('dep-1')).toBeUndefined();
     const cols = new Database(join(dir, 'controller.db'), { readonly: true });
     expect((cols.prepare('PRAGMA table_info(deployments)').all() as Array<{ name: string }>).map((c) => c.name)).toContain('warm_until');
     cols.close();
@@ -226,5 +231,59 @@ describe('promotion_plan.json and worker_manager.json', () => {
     mkdirSync(join(dir, 'analytics'), { recursive: true });
     writeFileSync(workerManagerPath(dir), '{}');
     expect(codeOf(() => readWorkerManagerFile(dir))).toBe('WVO_WORKER_MANAGER_INVALID');
+  });
+});
+
+describe('deployment leases (who drives a deployment)', () => {
+  const me = { owner: 'h1:100:aa', pid: 100, host: 'h1' };
+  const other = { owner: 'h1:200:bb', pid: 200, host: 'h1' };
+  const remote = { owner: 'h2:300:cc', pid: 300, host: 'h2' };
+  const alive = (pids: number[]) => (pid: number) => pids.includes(pid);
+
+  it('judgeLease: free, mine, expired or a dead pid on this host → take; a live driver → refuse', () => {
+    const held = (holder: typeof me, expiresAt: number) => ({ ...holder, deploymentId: 'd', acquiredAt: 0, renewedAt: expiresAt - 15_000, expiresAt });
+    expect(judgeLease(undefined, me, 1_000, alive([])).take).toBe(true);
+    expect(judgeLease(held(me, 20_000), me, 1_000, alive([])).take).toBe(true);
+    expect(judgeLease(held(other, 20_000), me, 1_000, alive([200]))).toMatchObject({ take: false, reason: expect.stringContaining('driven by pid 200 on h1') });
+    expect(judgeLease(held(other, 20_000), me, 1_000, alive([]))).toMatchObject({ take: true, reason: 'pid 200 on h1 is gone' });
+    expect(judgeLease(held(other, 20_000), me, 20_000, alive([200]))).toMatchObject({ take: true, reason: expect.stringContaining('expired') });
+    // Another host's pid cannot be checked from here: only expiry frees it.
+    expect(judgeLease(held(remote, 20_000), me, 1_000, alive([])).take).toBe(false);
+    expect(judgeLease(held(remote, 20_000), me, 25_000, alive([])).take).toBe(true);
+  });
+
+  it('acquire / renew / release; a live driver refuses a second one with WVO_DEPLOYMENT_OWNED, force takes it over', () => {
+    const store = open();
+    created(store);
+    const at = (now: number, isAlive = alive([100, 200])) => ({ now, ttlMs: 15_000, isAlive });
+    expect(store.acquireLease('dep-1', me, at(1_000)).lease).toMatchObject({ owner: me.owner, expiresAt: 16_000 });
+    expect(store.renewLease('dep-1', me.owner, { now: 5_000, ttlMs: 15_000 })).toBe(true);
+    expect(store.lease('dep-1')).toMatchObject({ renewedAt: 5_000, expiresAt: 20_000 });
+
+    let refused: unknown;
+    try {
+      store.acquireLease('dep-1', other, at(6_000));
+    } catch (error) {
+      refused = error;
+    }
+    expect(isWvoError(refused) && refused.code).toBe('WVO_DEPLOYMENT_OWNED');
+    expect(isWvoError(refused) && refused.details).toMatchObject({ pid: 100, host: 'h1' });
+    expect(store.lease('dep-1')?.owner).toBe(me.owner); // nothing changed
+
+    const taken = store.acquireLease('dep-1', other, { ...at(7_000), force: true });
+    expect(taken.previous?.owner).toBe(me.owner);
+    expect(store.renewLease('dep-1', me.owner, { now: 8_000, ttlMs: 15_000 })).toBe(false); // lost
+    store.releaseLease('dep-1', me.owner); // not mine any more: no effect
+    expect(store.lease('dep-1')?.owner).toBe(other.owner);
+    store.releaseLease('dep-1', other.owner);
+    expect(store.lease('dep-1')).toBeUndefined();
+  });
+
+  it('a driver that died on this host is taken over at once, before its lease expires', () => {
+    const store = open();
+    created(store);
+    store.acquireLease('dep-1', other, { now: 1_000, ttlMs: 15_000, isAlive: alive([]) });
+    const taken = store.acquireLease('dep-1', me, { now: 2_000, ttlMs: 15_000, isAlive: alive([100]) });
+    expect(taken).toMatchObject({ reason: 'pid 200 on h1 is gone', previous: { owner: other.owner } });
   });
 });

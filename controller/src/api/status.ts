@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { toErrorJson } from '../../../common/src/errors.js';
 import { inspectLock } from '../harness/lock.js';
-import { CONTROLLER_DB_FILE, DeploymentStore, formatDuration, type DeploymentRecord, type DeploymentState } from '../promotion/index.js';
+import { CONTROLLER_DB_FILE, DeploymentStore, formatDuration, type DeploymentRecord, type DeploymentState, type Lease } from '../promotion/index.js';
 import type { LaneRuntime, LaneStatus, RuntimeKind } from '../runtime/lane-runtime.js';
 import { readUpgradeShadowSummary } from '../shadow/index.js';
 import { readWorkerManagerFile } from '../telemetry/worker-manager-file.js';
@@ -15,7 +15,16 @@ export interface ControllerStatus {
   /** From state/analytics/worker_manager.json (written by promotion); null before the first switch. */
   active: { lane: string; image: string | null; version: string | null; last_switch: { from: string; to: string; at: string } | null } | null;
   /** The running deployment, else the newest one; null when controller.db holds none. */
-  deployment: { id: string; upgrade_id: string; state: DeploymentState; running: boolean; step: string; updated_at: string } | null;
+  deployment: {
+    id: string;
+    upgrade_id: string;
+    state: DeploymentState;
+    running: boolean;
+    step: string;
+    updated_at: string;
+    /** The controller that holds its lease (drives it now); null when none does. */
+    driver: { pid: number; host: string; renewed_at: string; expires_at: string } | null;
+  } | null;
   /** state/analytics/upgrade_shadow.json: reported diffs of the last upgrade. */
   shadow: { count: number; path: string; recorded_at: string } | null;
   upgrade_lock: { state: 'free' | 'held' | 'stale'; id?: string };
@@ -107,6 +116,7 @@ export async function collectStatus(sources: StatusSources): Promise<ControllerS
           running: !['promoted', 'rolled_back'].includes(record.state),
           step: deploymentStep(record),
           updated_at: new Date(record.updatedAt).toISOString(),
+          driver: driverOf(store!.lease(record.id)),
         };
       }
     } finally {
@@ -163,8 +173,14 @@ export function renderStatus(s: ControllerStatus): string {
       ? `deploy    ${s.deployment.id} (upgrade ${s.deployment.upgrade_id})  ${s.deployment.state}${s.deployment.running ? ' [running]' : ''}  ${s.deployment.step}`
       : 'deploy    (no deployment)',
   );
+  if (s.deployment?.driver) lines.push(`driver    pid ${s.deployment.driver.pid} on ${s.deployment.driver.host} (lease until ${s.deployment.driver.expires_at})`);
   lines.push(s.shadow ? `shadow    ${s.shadow.count} diff(s) at ${s.shadow.recorded_at}  ${s.shadow.path}` : 'shadow    (no upgrade run yet)');
   lines.push(`lock      ${s.upgrade_lock.state}${s.upgrade_lock.id ? ` (upgrade ${s.upgrade_lock.id})` : ''}`);
   for (const w of s.warnings) lines.push(`warning   ${w.source}: ${w.code}: ${w.message}`);
   return lines.join('\n');
+}
+
+function driverOf(lease: Lease | undefined): NonNullable<ControllerStatus['deployment']>['driver'] {
+  if (!lease) return null;
+  return { pid: lease.pid, host: lease.host, renewed_at: new Date(lease.renewedAt).toISOString(), expires_at: new Date(lease.expiresAt).toISOString() };
 }

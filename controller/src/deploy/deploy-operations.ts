@@ -15,6 +15,7 @@ import {
 import type { ProxyAdminClient } from '../proxy/index.js';
 import type { LaneRuntime } from '../runtime/index.js';
 import { parseResumeOptions, parseRollbackOptions } from './deploy-options.js';
+import { DriverLease, newLeaseHolder } from './driver-lease.js';
 
 export interface DeployOperationsDeps {
   store: DeploymentStore;
@@ -27,6 +28,8 @@ export interface DeployOperationsDeps {
   workerToken?: string;
   /** Retry pause of a rollback whose effects failed (default 1 s). */
   rollbackRetryMs?: number;
+  /** The drivers' lease on a deployment (default 15 s, renewed every third of it). */
+  leaseTtlMs?: number;
   signal?: AbortSignal;
 }
 
@@ -82,15 +85,33 @@ export class DeployOperations {
     await this.expireRetention();
     if (!this.deps.store.running()) await this.precheck(options);
     const deployment = this.reconciler.start(options); // WVO_PROMOTION_IN_PROGRESS by the store's unique index
+    const lease = this.lease(deployment.id);
     const done = this.reconciler
       .apply(deployment.id, { type: 'start' })
       .then(() => this.reconciler.drive(deployment.id))
       .then((record) => this.settled(record))
       // --keep-warm: the promotion finishes when the old lane stops (or a rollback takes over).
       .then((record) => (record.state === 'promoted' && record.warmUntil !== null ? this.reconciler.keepWarm(record.id) : record))
-      .then((record) => this.settled(record));
+      .then((record) => this.settled(record))
+      .finally(() => lease.release());
     done.catch(() => undefined);
     return { deployment, done };
+  }
+
+  /** Take the lease on `id` for a new driver (refused with WVO_DEPLOYMENT_OWNED while a live one holds it). */
+  private lease(id: string, force = false): DriverLease {
+    const { store, clock, leaseTtlMs } = this.deps;
+    return DriverLease.acquire({ store, clock, log: this.log, ...(leaseTtlMs !== undefined ? { ttlMs: leaseTtlMs } : {}) }, id, newLeaseHolder(), force);
+  }
+
+  private async leased<T>(id: string, force: boolean, work: () => Promise<T>): Promise<T> {
+    this.deps.store.get(id); // WVO_DEPLOYMENT_NOT_FOUND before any lease row is written
+    const lease = this.lease(id, force);
+    try {
+      return await work();
+    } finally {
+      lease.release();
+    }
   }
 
   /** `wvo promote`: begin, then wait until promoted or rolled back. */
@@ -98,15 +119,28 @@ export class DeployOperations {
     return (await this.begin(input)).done;
   }
 
-  /** `wvo rollback [<id>]`: the running deployment, else the newest promoted one. */
-  rollback(input: unknown): Promise<DeploymentRecord> {
+  /**
+   * `wvo rollback [<id>]`: the running deployment, else the newest promoted one. It takes the
+   * lease over from a live driver: an operator's rollback outranks a running promote.
+   */
+  async rollback(input: unknown): Promise<DeploymentRecord> {
     const options = parseRollbackOptions(input);
-    return this.newReconciler().rollback(options.reason, options.id);
+    const reconciler = this.newReconciler();
+    const target = reconciler.rollbackTarget(options.id);
+    return this.leased(target, true, () => reconciler.rollback(options.reason, target));
   }
 
-  /** `wvo resume [<id>]`: continue or roll back what a dead controller left running. */
-  resume(input: unknown): Promise<DeploymentRecord | undefined> {
-    return this.newReconciler().resume(parseResumeOptions(input).id);
+  /**
+   * `wvo resume [<id>]`: continue or roll back what a dead controller left running. Refused
+   * (WVO_DEPLOYMENT_OWNED) while its driver is alive: its lease is fresh and, on this host, its
+   * pid still runs.
+   */
+  async resume(input: unknown): Promise<DeploymentRecord | undefined> {
+    const { id } = parseResumeOptions(input);
+    const reconciler = this.newReconciler();
+    const target = id ?? this.deps.store.running()?.id;
+    if (!target) return reconciler.resume(undefined);
+    return this.leased(target, false, () => reconciler.resume(target));
   }
 
   async status(): Promise<DeployStatus> {

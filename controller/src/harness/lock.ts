@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../../common/src/clock.js';
 import { WvoError } from '../../../common/src/errors.js';
+import { isPidAlive } from '../../../common/src/process-alive.js';
 
 /**
  * `state/upgrade.lock` (DESIGN §4 step 2): one upgrade at a time per state directory. The lock
@@ -56,15 +57,7 @@ export function lockPath(stateRoot: string): string {
   return join(stateRoot, LOCK_FILE);
 }
 
-/** `kill(pid, 0)`: ESRCH means no such process; EPERM means it exists under another user. */
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isPidAlive };
 
 /** Pure: is a lock with this content held or stale, seen from `host` at `now`? */
 export function classifyLock(

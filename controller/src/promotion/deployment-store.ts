@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { WvoError } from '../../../common/src/errors.js';
 import { deploymentRecordSchema, type DeploymentRecord } from './deployment.js';
 import type { Effect } from './effects.js';
+import { judgeLease, leaseOwnedError, type Lease, type LeaseHolder } from './lease.js';
 import { upgradeSummarySchema, type UpgradeSummary } from './plan.js';
 import type { TransitionEntry, TransitionResult } from './state-machine.js';
 import { DEPLOYMENT_STATES, RUNNING_STATES, type DeploymentState } from './states.js';
@@ -73,6 +74,21 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
     version: 2,
     name: 'deployments.warm_until (keep the old lane running after promotion)',
     sql: `ALTER TABLE deployments ADD COLUMN warm_until INTEGER;`,
+  },
+  {
+    version: 3,
+    name: 'deployment_leases (which controller drives a deployment)',
+    sql: `
+      CREATE TABLE deployment_leases (
+        deployment_id TEXT PRIMARY KEY REFERENCES deployments(id),
+        owner TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        acquired_at INTEGER NOT NULL,
+        renewed_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+    `,
   },
 ];
 
@@ -365,6 +381,63 @@ export class DeploymentStore {
       }
     }).immediate();
     return next;
+  }
+
+  lease(deploymentId: string): Lease | undefined {
+    const row = this.db.prepare('SELECT * FROM deployment_leases WHERE deployment_id = ?').get(deploymentId) as
+      | { deployment_id: string; owner: string; pid: number; host: string; acquired_at: number; renewed_at: number; expires_at: number }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      deploymentId: row.deployment_id,
+      owner: row.owner,
+      pid: row.pid,
+      host: row.host,
+      acquiredAt: row.acquired_at,
+      renewedAt: row.renewed_at,
+      expiresAt: row.expires_at,
+    };
+  }
+
+  /**
+   * Take the lease on a deployment for `me` (judged by `judgeLease` inside one immediate
+   * transaction, so two drivers racing cannot both win), or with `force` whoever holds it (an
+   * operator's rollback outranks a running promote). Refused: WVO_DEPLOYMENT_OWNED.
+   */
+  acquireLease(
+    deploymentId: string,
+    me: LeaseHolder,
+    at: { now: number; ttlMs: number; isAlive: (pid: number) => boolean; force?: boolean },
+  ): { lease: Lease; reason: string; previous?: Lease } {
+    return this.db.transaction(() => {
+      const previous = this.lease(deploymentId);
+      const judgement = at.force ? { take: true as const, reason: 'taken over (rollback)' } : judgeLease(previous, me, at.now, at.isAlive);
+      if (!judgement.take) throw leaseOwnedError(previous!, judgement, at.now);
+      const lease: Lease = { ...me, deploymentId, acquiredAt: at.now, renewedAt: at.now, expiresAt: at.now + at.ttlMs };
+      this.db
+        .prepare(
+          `INSERT INTO deployment_leases (deployment_id, owner, pid, host, acquired_at, renewed_at, expires_at)
+           VALUES (@deploymentId, @owner, @pid, @host, @acquiredAt, @renewedAt, @expiresAt)
+           ON CONFLICT(deployment_id) DO UPDATE SET owner = excluded.owner, pid = excluded.pid, host = excluded.host,
+             acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at, expires_at = excluded.expires_at`,
+        )
+        .run(lease);
+      return { lease, reason: judgement.reason, ...(previous && previous.owner !== me.owner ? { previous } : {}) };
+    }).immediate();
+  }
+
+  /** Extend my lease; false when it is no longer mine (another driver took it over). */
+  renewLease(deploymentId: string, owner: string, at: { now: number; ttlMs: number }): boolean {
+    return (
+      this.db
+        .prepare('UPDATE deployment_leases SET renewed_at = ?, expires_at = ? WHERE deployment_id = ? AND owner = ?')
+        .run(at.now, at.now + at.ttlMs, deploymentId, owner).changes === 1
+    );
+  }
+
+  /** Give the lease up (only if it is still mine). */
+  releaseLease(deploymentId: string, owner: string): void {
+    this.db.prepare('DELETE FROM deployment_leases WHERE deployment_id = ? AND owner = ?').run(deploymentId, owner);
   }
 
   /** Rollback after promotion undoes only the newest deployment; an older one was superseded. */

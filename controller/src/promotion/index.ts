@@ -11,6 +11,7 @@ export {
   type DeploymentState,
 } from './states.js';
 export { formatDuration, parseDuration } from './duration.js';
+export { LEASE_TTL_MS, judgeLease, leaseOwnedError, type Lease, type LeaseHolder, type LeaseJudgement } from './lease.js';
 export { EFFECT_KINDS, describeEffect, type Effect, type EffectKind } from './effects.js';
 export { EVENT_TYPES, type EventType, type PromotionEvent } from './events.js';
 export {

@@ -67,14 +67,20 @@ export class Reconciler {
 
   /** `wvo rollback`: the running deployment, else the newest promoted one. */
   async rollback(reason: string, id?: string): Promise<DeploymentRecord> {
+    const target = this.rollbackTarget(id);
+    await this.apply(target, { type: 'rollback_requested', reason });
+    return this.drive(target);
+  }
+
+  /** What `rollback(reason, id)` acts on: `id`, else the running deployment, else the newest promoted one. */
+  rollbackTarget(id?: string): string {
     const target = id ?? this.o.store.running()?.id ?? this.o.store.list(1).find((d) => d.state === 'promoted')?.id;
     if (!target) {
       throw new WvoError('WVO_NOTHING_TO_ROLL_BACK', 'no running or promoted deployment to roll back', {
         hint: '`wvo status` lists deployments',
       });
     }
-    await this.apply(target, { type: 'rollback_requested', reason });
-    return this.drive(target);
+    return target;
   }
 
   /** `wvo resume`: finish or roll back the deployment a dead controller left running. */

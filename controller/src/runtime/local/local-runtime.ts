@@ -140,10 +140,11 @@ export class LocalRuntime implements LaneRuntime {
       ...(ready ? {} : { starting: true }),
       startedAt: new Date(this.clock.now()).toISOString(),
     });
+    // Recorded at once (synchronously, before the wait): a controller killed mid-start leaves a
+    // lane `wvo resume` can find and remove, never an unrecorded process.
+    if (pid !== undefined) this.table.writeSync(record());
     try {
       if (pid === undefined) throw new RuntimeError('WVO_LANE_EXITED', `lane ${spec.name} could not be spawned`, { subject: main });
-      // Recorded before the wait: a controller killed mid-start leaves a lane `wvo resume` can find and remove.
-      await this.table.write(record());
       const url = await waitReady({
         lane: spec.name,
         timeoutMs: options.readyTimeoutMs ?? this.options.readyTimeoutMs ?? 30_000,

@@ -1,4 +1,4 @@
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { LANE_ROLES } from '../lane-runtime.js';
@@ -43,6 +43,17 @@ export class ProcessTable {
     const tmp = `${this.recordPath(record.name)}.${process.pid}.tmp`;
     await fs.writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`);
     await fs.rename(tmp, this.recordPath(record.name));
+  }
+
+  /**
+   * The same, synchronously: called right after a spawn, so no event-loop turn separates the
+   * child's birth from its record (a controller killed in between would orphan the child).
+   */
+  writeSync(record: LocalLaneRecord): void {
+    mkdirSync(this.runDir, { recursive: true });
+    const tmp = `${this.recordPath(record.name)}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
+    renameSync(tmp, this.recordPath(record.name));
   }
 
   async read(name: string): Promise<LocalLaneRecord | undefined> {
