@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { makeFakeWorkerTree } from '../helpers/runtime-fixtures.js';
 import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
 import { http, openEvents } from '../integration/api-helpers.js';
-import { CLI_MAIN, PROXY_TOKEN, WORKER_TOKEN, startDeployRig, startTraffic, type DeployRig, type Traffic } from '../integration/deploy-helpers.js';
+import { CLI_MAIN, PROXY_TOKEN, WORKER_TOKEN, runWvo, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from '../integration/deploy-helpers.js';
 
 /**
  * The whole job through the HTTP API only, against a real `wvo serve` process: POST /upgrades of a
@@ -136,4 +136,41 @@ describe('wvo serve: upgrade → promote → rollback through the HTTP API alone
       await events.close();
     }
   }, 360_000);
+
+  it('finishes by itself a deployment whose `wvo promote` was killed -9 (no `wvo resume`), and leaves a live one alone', async () => {
+    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const r = rig;
+    const upgrade = r.stage();
+    await serve(r); // auto-resume every 5 s (the default)
+    traffic = await startTraffic(r.proxy.url, { sessions: 10, writers: 1, intervalMs: 25, maxMs: 90_000 });
+    const promote = runWvo(r, ['promote', upgrade.id, '--observe', '8s', '--interval', '500ms', '--max-failed-checks', '100']);
+    const id = await waitForDeploymentId(r);
+    await r.waitForState(id, ['observing'], 40_000);
+    // At least one auto-resume tick passes while the promote lives: the lease keeps the server away.
+    await sleep(5_500);
+    expect(r.store.transitions(id).map((t) => t.event)).not.toContain('resume');
+    expect(r.store.lease(id)?.pid).toBe(promote.pid);
+
+    promote.kill('SIGKILL');
+    expect((await promote).signal).toBe('SIGKILL');
+    const done = await r.waitForState(id, ['promoted', 'rolled_back'], 60_000);
+    expect(done.state).toBe('promoted');
+    const resume = r.store.transitions(id).find((t) => t.event === 'resume');
+    expect(resume?.reason).toBeDefined();
+    expect((await r.admin.lanes()).active).toBe('green');
+
+    await traffic.stop();
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.failed).toBe(0);
+  }, 180_000);
 });
+
+async function waitForDeploymentId(r: DeployRig): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const found = r.store.list()[0];
+    if (found) return found.id;
+    if (Date.now() > deadline) throw new Error('the promote process created no deployment');
+    await sleep(25);
+  }
+}

@@ -19,6 +19,8 @@ export interface PromotionAccepted {
 export interface PromotionFunctions {
   promote(options: PromotionOptions): Promise<PromotionAccepted>;
   rollback(request: { id: string; reason: string }): Promise<PromotionAccepted>;
+  /** `wvo resume <id>` (refused with WVO_DEPLOYMENT_OWNED while its driver lives); the server's auto-resume calls it. */
+  resume?(id: string): Promise<DeploymentRecord | undefined>;
 }
 
 /** Until the promotion executor is wired: every call is refused with a coded error, nothing changes. */

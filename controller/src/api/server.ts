@@ -10,6 +10,7 @@ import type { LaneRuntime } from '../runtime/lane-runtime.js';
 import { readUpgradeShadowSummary } from '../shadow/index.js';
 import { ControllerMetrics } from '../telemetry/controller-metrics.js';
 import { bearerChecker } from './auth.js';
+import { AutoResume } from './auto-resume.js';
 import { DeploymentWatcher } from './deployment-watcher.js';
 import { EventBus } from './event-bus.js';
 import { errorBody, httpStatusFor, notFound, unauthorized } from './http-errors.js';
@@ -170,13 +171,14 @@ export async function startController(input: ServeOptionsInput, context: Control
     ...(context.onUpgradeFinished ? { onFinished: context.onUpgradeFinished } : {}),
     ...(context.pruneStaged ? { pruneStaged: context.pruneStaged } : {}),
   });
+  const promotion = context.promotion ? (typeof context.promotion === 'function' ? context.promotion(store) : context.promotion) : undefined;
   const operations = createControllerOperations({
     projectRoot: context.projectRoot,
     stateRoot: context.stateRoot,
     runtime: context.runtime,
     store,
     upgrades,
-    ...(context.promotion ? { promotion: typeof context.promotion === 'function' ? context.promotion(store) : context.promotion } : {}),
+    ...(promotion ? { promotion } : {}),
     onPromotionError: (id, error) => {
       logger.error({ err: error, deployment: id }, 'promotion ended in an error');
       bus.publish({ type: 'deployment-error', id, error: errorBody(error).error });
@@ -184,10 +186,21 @@ export async function startController(input: ServeOptionsInput, context: Control
     onPromotionSettled: (id, state) => bus.publish({ type: 'deployment-settled', id, state }),
   });
   const watcher = new DeploymentWatcher(store, bus, options.deploymentPollMs, logger);
+  const autoResume = promotion?.resume
+    ? new AutoResume({
+        store,
+        resume: promotion.resume.bind(promotion),
+        clock,
+        logger,
+        intervalMs: options.autoResumeMs,
+        onError: (id, error) => bus.publish({ type: 'deployment-error', id, error: errorBody(error).error }),
+      })
+    : undefined;
   const { app } = buildControllerApi(options, { operations, bus, metrics, logger });
   try {
     watcher.start();
     await app.listen({ host: options.address.host, port: options.address.port });
+    autoResume?.start();
   } catch (error) {
     watcher.stop();
     await app.close().catch(() => undefined);
@@ -209,6 +222,7 @@ export async function startController(input: ServeOptionsInput, context: Control
     close() {
       closing ??= (async () => {
         watcher.stop();
+        autoResume?.stop();
         await app.close();
         await upgrades.idle();
         store.close();

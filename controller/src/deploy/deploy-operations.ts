@@ -15,7 +15,7 @@ import {
 import type { ProxyAdminClient } from '../proxy/index.js';
 import type { LaneRuntime } from '../runtime/index.js';
 import { parseResumeOptions, parseRollbackOptions } from './deploy-options.js';
-import { DriverLease, newLeaseHolder } from './driver-lease.js';
+import { DriverLease, newLeaseHolder, ttlOf, type DriverLeaseOptions } from './driver-lease.js';
 
 export interface DeployOperationsDeps {
   store: DeploymentStore;
@@ -84,8 +84,10 @@ export class DeployOperations {
     const options = parsePromotionOptions(input);
     await this.expireRetention();
     if (!this.deps.store.running()) await this.precheck(options);
-    const deployment = this.reconciler.start(options); // WVO_PROMOTION_IN_PROGRESS by the store's unique index
-    const lease = this.lease(deployment.id);
+    const holder = newLeaseHolder();
+    // WVO_PROMOTION_IN_PROGRESS by the store's unique index; the lease is written with the record.
+    const deployment = this.reconciler.start(options, { holder, ttlMs: ttlOf(this.leaseOptions()) });
+    const lease = DriverLease.adopt(this.leaseOptions(), deployment.id, holder);
     const done = this.reconciler
       .apply(deployment.id, { type: 'start' })
       .then(() => this.reconciler.drive(deployment.id))
@@ -100,8 +102,12 @@ export class DeployOperations {
 
   /** Take the lease on `id` for a new driver (refused with WVO_DEPLOYMENT_OWNED while a live one holds it). */
   private lease(id: string, force = false): DriverLease {
+    return DriverLease.acquire(this.leaseOptions(), id, newLeaseHolder(), force);
+  }
+
+  private leaseOptions(): DriverLeaseOptions {
     const { store, clock, leaseTtlMs } = this.deps;
-    return DriverLease.acquire({ store, clock, log: this.log, ...(leaseTtlMs !== undefined ? { ttlMs: leaseTtlMs } : {}) }, id, newLeaseHolder(), force);
+    return { store, clock, log: this.log, ...(leaseTtlMs !== undefined ? { ttlMs: leaseTtlMs } : {}) };
   }
 
   private async leased<T>(id: string, force: boolean, work: () => Promise<T>): Promise<T> {
@@ -153,6 +159,7 @@ export class DeployOperations {
     return {
       promote: (options) => this.begin(options),
       rollback: async ({ id, reason }) => ({ deployment: await this.rollback({ id, reason }) }),
+      resume: (id) => this.resume({ id }),
     };
   }
 

@@ -5,6 +5,10 @@ import type { Logger } from '../../../common/src/logger.js';
 import { isPidAlive } from '../../../common/src/process-alive.js';
 import { LEASE_TTL_MS, type DeploymentStore, type LeaseHolder } from '../promotion/index.js';
 
+export function ttlOf(o: { ttlMs?: number }): number {
+  return o.ttlMs ?? LEASE_TTL_MS;
+}
+
 /** A fresh driver identity in this process (two drivers in one process are two owners). */
 export function newLeaseHolder(): LeaseHolder {
   const host = hostname();
@@ -36,12 +40,17 @@ export class DriverLease {
   ) {}
 
   static acquire(o: DriverLeaseOptions, deploymentId: string, holder: LeaseHolder, force = false): DriverLease {
-    const ttlMs = o.ttlMs ?? LEASE_TTL_MS;
-    const taken = o.store.acquireLease(deploymentId, holder, { now: o.clock.now(), ttlMs, isAlive: o.isAlive ?? isPidAlive, force });
+    const taken = o.store.acquireLease(deploymentId, holder, { now: o.clock.now(), ttlMs: ttlOf(o), isAlive: o.isAlive ?? isPidAlive, force });
     if (taken.previous) {
       o.log.warn({ deployment: deploymentId, previous: { pid: taken.previous.pid, host: taken.previous.host } }, `took over the lease: ${taken.reason}`);
     }
+    return DriverLease.adopt(o, deploymentId, holder);
+  }
+
+  /** A lease already written for `holder` (with the deployment itself): keep it renewed. */
+  static adopt(o: DriverLeaseOptions, deploymentId: string, holder: LeaseHolder): DriverLease {
     const lease = new DriverLease(o, deploymentId, holder);
+    const ttlMs = ttlOf(o);
     lease.timer = setInterval(() => lease.renew(ttlMs), Math.max(50, Math.floor(ttlMs / 3)));
     lease.timer.unref();
     return lease;

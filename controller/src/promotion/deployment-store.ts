@@ -254,7 +254,7 @@ export class DeploymentStore {
    * Insert a new deployment (state `shadowed`). Refused with WVO_PROMOTION_IN_PROGRESS when another
    * is running — by the unique index, so two controllers racing cannot both win.
    */
-  createDeployment(record: DeploymentRecord): DeploymentRecord {
+  createDeployment(record: DeploymentRecord, lease?: Omit<Lease, 'deploymentId'>): DeploymentRecord {
     const stored = { ...record, version: 1 };
     this.db.transaction(() => {
       this.getUpgrade(record.upgradeId);
@@ -265,8 +265,21 @@ export class DeploymentStore {
       } catch (error) {
         throw this.translateConstraint(error, record.id);
       }
+      // Its driver's lease in the same transaction: no moment where it runs without a driver.
+      if (lease) this.insertLease({ ...lease, deploymentId: record.id });
     }).immediate();
     return stored;
+  }
+
+  private insertLease(lease: Lease): void {
+    this.db
+      .prepare(
+        `INSERT INTO deployment_leases (deployment_id, owner, pid, host, acquired_at, renewed_at, expires_at)
+         VALUES (@deploymentId, @owner, @pid, @host, @acquiredAt, @renewedAt, @expiresAt)
+         ON CONFLICT(deployment_id) DO UPDATE SET owner = excluded.owner, pid = excluded.pid, host = excluded.host,
+           acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at, expires_at = excluded.expires_at`,
+      )
+      .run(lease);
   }
 
   private translateConstraint(error: unknown, id: string): unknown {
@@ -414,14 +427,7 @@ export class DeploymentStore {
       const judgement = at.force ? { take: true as const, reason: 'taken over (rollback)' } : judgeLease(previous, me, at.now, at.isAlive);
       if (!judgement.take) throw leaseOwnedError(previous!, judgement, at.now);
       const lease: Lease = { ...me, deploymentId, acquiredAt: at.now, renewedAt: at.now, expiresAt: at.now + at.ttlMs };
-      this.db
-        .prepare(
-          `INSERT INTO deployment_leases (deployment_id, owner, pid, host, acquired_at, renewed_at, expires_at)
-           VALUES (@deploymentId, @owner, @pid, @host, @acquiredAt, @renewedAt, @expiresAt)
-           ON CONFLICT(deployment_id) DO UPDATE SET owner = excluded.owner, pid = excluded.pid, host = excluded.host,
-             acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at, expires_at = excluded.expires_at`,
-        )
-        .run(lease);
+      this.insertLease(lease);
       return { lease, reason: judgement.reason, ...(previous && previous.owner !== me.owner ? { previous } : {}) };
     }).immediate();
   }

@@ -7,6 +7,7 @@ import type { DeploymentStore } from './deployment-store.js';
 import { performEffect, type EffectRunner } from './effect-runner.js';
 import { describeEffect, type Effect } from './effects.js';
 import type { PromotionEvent } from './events.js';
+import type { LeaseHolder } from './lease.js';
 import { evaluateGates, type MetricsSnapshot } from './gates.js';
 import { buildPromotionPlan, type PromotionOptions } from './plan.js';
 import { transition } from './state-machine.js';
@@ -47,13 +48,17 @@ export class Reconciler {
     this.isEffectFailure = o.isEffectFailure ?? isWvoError;
   }
 
-  /** Create the deployment record (state `shadowed`) for a staged upgrade. No side effects. */
-  start(options: PromotionOptions): DeploymentRecord {
+  /**
+   * Create the deployment record (state `shadowed`) for a staged upgrade, with its driver's lease
+   * when given (one transaction). No side effects.
+   */
+  start(options: PromotionOptions, driver?: { holder: LeaseHolder; ttlMs: number }): DeploymentRecord {
     const upgrade = this.o.store.getUpgrade(options.upgradeId);
     const plan = buildPromotionPlan(upgrade, options);
     const now = this.o.clock.now();
     const id = this.o.newId?.() ?? newRunId(new Date(now));
-    const record = this.o.store.createDeployment(newDeploymentRecord(id, plan, now));
+    const lease = driver ? { ...driver.holder, acquiredAt: now, renewedAt: now, expiresAt: now + driver.ttlMs } : undefined;
+    const record = this.o.store.createDeployment(newDeploymentRecord(id, plan, now), lease);
     this.log.info({ deployment: id, upgrade: upgrade.id }, 'deployment created');
     return record;
   }
