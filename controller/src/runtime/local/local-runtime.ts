@@ -18,7 +18,7 @@ import type {
 import { validateLaneSpec } from '../lane-spec.js';
 import { probeReady, waitReady } from '../readiness.js';
 import { checkStateDir } from '../state-dir.js';
-import { ProcessTable, findListening, isAlive, type LocalLaneRecord } from './process-table.js';
+import { LANE_KEY_ENV, ProcessTable, findKeyed, findListening, isAlive, type LocalLaneRecord } from './process-table.js';
 
 export const LOCAL_HOST_NAME = 'local';
 const WORKER_MAIN = join('dist', 'worker', 'src', 'main.js');
@@ -101,6 +101,7 @@ export class LocalRuntime implements LaneRuntime {
     }
     const { imageId: tree } = await this.ensureImage(spec.image);
     const main = join(tree, WORKER_MAIN);
+    this.reapUntracked(spec.name);
     await fs.mkdir(this.table.runDir, { recursive: true });
     const logPath = this.table.logPath(spec.name);
     const logFd = openSync(logPath, 'w');
@@ -108,7 +109,7 @@ export class LocalRuntime implements LaneRuntime {
     // Detached, output to a file: the lane outlives the command that started it.
     const child = execa(process.execPath, [main, 'serve'], {
       cwd: tree,
-      env: { ...spec.env, WVO_PORT: '0', WVO_HOST: '127.0.0.1', WVO_STATE_ROOT: stateDir, WVO_DRY_RUN: spec.dryRun ? '1' : '0' },
+      env: { ...spec.env, WVO_PORT: '0', WVO_HOST: '127.0.0.1', WVO_STATE_ROOT: stateDir, WVO_DRY_RUN: spec.dryRun ? '1' : '0', [LANE_KEY_ENV]: this.table.laneKey(spec.name) },
       extendEnv: true,
       stdin: 'ignore',
       // execa takes a file descriptor at run time; its typings accept only literal numbers.
@@ -178,6 +179,19 @@ export class LocalRuntime implements LaneRuntime {
     }
   }
 
+  /**
+   * Kill processes keyed to this lane that its record does not name: what a controller killed
+   * between a spawn and the record leaves behind. Without this, `wvo resume` would start a second
+   * worker on the live state next to the orphan.
+   */
+  private reapUntracked(name: string, tracked?: number): void {
+    for (const pid of findKeyed(this.table.laneKey(name))) {
+      if (pid === tracked) continue;
+      this.logger.warn({ lane: name, pid }, 'killing a lane process no record names (its starter died before recording it)');
+      signalGroup(pid, 'SIGKILL');
+    }
+  }
+
   private info(record: LocalLaneRecord, status: LaneInfo['status']): LaneInfo {
     const running = status !== 'stopped' && status !== 'exited';
     return {
@@ -222,6 +236,7 @@ export class LocalRuntime implements LaneRuntime {
         while (isAlive(record.pid, record.main)) await this.clock.sleep(20);
       }
     }
+    this.reapUntracked(name, record.pid);
     const stopped = { ...record, stoppedAt: record.stoppedAt ?? new Date(this.clock.now()).toISOString() };
     await this.table.write(stopped);
     return this.info(stopped, 'stopped');
@@ -267,6 +282,7 @@ export class LocalRuntime implements LaneRuntime {
 
 /** Signal the lane's process group (it was spawned detached, so it leads one), falling back to the pid. */
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  if (!(pid > 0)) return; // never 0 or -1: those address our own group, or every process
   try {
     process.kill(-pid, signal);
   } catch {

@@ -1,4 +1,4 @@
-import { promises as fs, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { promises as fs, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { LANE_ROLES } from '../lane-runtime.js';
@@ -29,6 +29,14 @@ export type LocalLaneRecord = z.output<typeof localLaneRecordSchema>;
 
 export class ProcessTable {
   constructor(readonly runDir: string) {}
+
+  /**
+   * The value of `WVO_LANE_KEY` in a lane process's environment: which table and lane it belongs
+   * to, so a process whose record was never written can still be found (`findKeyed`).
+   */
+  laneKey(name: string): string {
+    return join(this.runDir, name);
+  }
 
   recordPath(name: string): string {
     return join(this.runDir, `${name}.json`);
@@ -111,4 +119,31 @@ export function findListening(output: string): { port: number; url?: string } | 
     }
   }
   return undefined;
+}
+
+export const LANE_KEY_ENV = 'WVO_LANE_KEY';
+
+/**
+ * Live processes of this user whose environment says `WVO_LANE_KEY=<key>` (Linux `/proc`; empty
+ * elsewhere). A controller killed between a lane's spawn and its record leaves such a process.
+ */
+export function findKeyed(key: string): number[] {
+  const needle = `${LANE_KEY_ENV}=${key}`;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(needle)) continue;
+      if (isAlive(Number(entry))) pids.push(Number(entry));
+    } catch {
+      /* gone, or another user's */
+    }
+  }
+  return pids;
 }
