@@ -35,43 +35,36 @@ function autoResume(resume: (id: string) => Promise<undefined>, alive: number[])
   return new AutoResume({ store, resume, clock, logger: silentLogger(), intervalMs: 60_000, isAlive: (pid) => alive.includes(pid) });
 }
 
+/** One tick (start runs the first at once), then wait for a resume it began. */
+async function tickOnce(resumer: AutoResume): Promise<void> {
+  resumer.start();
+  resumer.stop();
+  await resumer.idle();
+}
+
 describe('AutoResume', () => {
   it('leaves a deployment whose driver is alive on this host; resumes one whose driver is gone', async () => {
     running({ pid: 4242, host });
     const calls: string[] = [];
-    const live = autoResume(async (id) => void calls.push(id), [4242]);
-    live.start();
-    live.stop();
-    await live.idle();
+    await tickOnce(autoResume(async (id) => void calls.push(id), [4242]));
     expect(calls).toEqual([]);
-
-    const dead = autoResume(async (id) => void calls.push(id), []);
-    dead.start();
-    dead.stop();
-    await dead.idle();
+    await tickOnce(autoResume(async (id) => void calls.push(id), []));
     expect(calls).toEqual(['dep-1']);
   });
 
   it('waits for the lease of a driver on another host to expire', async () => {
     running({ pid: 4242, host: 'elsewhere' });
     const calls: string[] = [];
-    const early = autoResume(async (id) => void calls.push(id), []);
-    early.start();
-    early.stop();
+    await tickOnce(autoResume(async (id) => void calls.push(id), []));
     expect(calls).toEqual([]);
     now += 15_000;
-    const late = autoResume(async (id) => void calls.push(id), []);
-    late.start();
-    late.stop();
-    await late.idle();
+    await tickOnce(autoResume(async (id) => void calls.push(id), []));
     expect(calls).toEqual(['dep-1']);
   });
 
   it('after a failed resume it waits 30 s before the next try; nothing to do without a running deployment', async () => {
     const calls: string[] = [];
-    const idle = autoResume(async (id) => void calls.push(id), []);
-    idle.start();
-    idle.stop();
+    await tickOnce(autoResume(async (id) => void calls.push(id), []));
     expect(calls).toEqual([]);
 
     running();
