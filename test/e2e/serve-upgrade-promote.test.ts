@@ -141,12 +141,12 @@ describe('wvo serve: upgrade → promote → rollback through the HTTP API alone
     rig = await startDeployRig({ drainTimeoutMs: 500 });
     const r = rig;
     const upgrade = r.stage();
-    await serve(r); // auto-resume every 5 s (the default)
+    await serve(r); // reconcile loop every 5 s (the default)
     traffic = await startTraffic(r.proxy.url, { sessions: 10, writers: 1, intervalMs: 25, maxMs: 90_000 });
     const promote = runWvo(r, ['promote', upgrade.id, '--observe', '8s', '--interval', '500ms', '--max-failed-checks', '100']);
     const id = await waitForDeploymentId(r);
     await r.waitForState(id, ['observing'], 40_000);
-    // At least one auto-resume tick passes while the promote lives: the lease keeps the server away.
+    // At least one reconcile tick passes while the promote lives: the lease keeps the server away.
     await sleep(5_500);
     expect(r.store.transitions(id).map((t) => t.event)).not.toContain('resume');
     expect(r.store.lease(id)?.pid).toBe(promote.pid);
@@ -163,6 +163,30 @@ describe('wvo serve: upgrade → promote → rollback through the HTTP API alone
     expect(traffic.failures).toEqual([]);
     expect(traffic.failed).toBe(0);
   }, 180_000);
+
+  it('stops the kept-warm old lane when the window ends, though the promote that waited on it was killed -9', async () => {
+    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const r = rig;
+    const upgrade = r.stage();
+    await serve(r);
+    const promote = runWvo(r, ['promote', upgrade.id, '--observe', '1s', '--interval', '500ms', '--max-failed-checks', '100', '--keep-warm', '4s']);
+    const id = await waitForDeploymentId(r);
+    const promoted = await r.waitForState(id, ['promoted'], 60_000);
+    expect(promoted.warmUntil).not.toBeNull();
+    expect((await r.runtime.getLane('blue'))?.status).toBe('ready'); // kept warm
+    promote.kill('SIGKILL');
+    expect((await promote).signal).toBe('SIGKILL');
+
+    const deadline = Date.now() + 40_000;
+    while ((await r.runtime.getLane('blue'))?.status !== 'stopped') {
+      if (Date.now() > deadline) throw new Error(`blue still ${(await r.runtime.getLane('blue'))?.status} after the keep-warm window`);
+      await sleep(250);
+    }
+    expect(Date.now()).toBeGreaterThanOrEqual(promoted.warmUntil!);
+    expect(r.store.get(id)).toMatchObject({ state: 'promoted', warmUntil: null });
+    expect(r.store.transitions(id).map((t) => t.event)).toContain('warm_elapsed');
+    expect((await r.admin.lanes()).active).toBe('green');
+  }, 120_000);
 });
 
 async function waitForDeploymentId(r: DeployRig): Promise<string> {

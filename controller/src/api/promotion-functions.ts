@@ -21,6 +21,8 @@ export interface PromotionFunctions {
   rollback(request: { id: string; reason: string }): Promise<PromotionAccepted>;
   /** `wvo resume <id>` (refused with WVO_DEPLOYMENT_OWNED while its driver lives); the server's auto-resume calls it. */
   resume?(id: string): Promise<DeploymentRecord | undefined>;
+  /** Stop/remove old lanes whose keep-warm or retention window ended unattended; the server's ticks call it. */
+  housekeeping?(): Promise<void>;
 }
 
 /** Until the promotion executor is wired: every call is refused with a coded error, nothing changes. */

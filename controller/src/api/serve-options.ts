@@ -17,8 +17,11 @@ export const serveOptionsSchema = z.strictObject({
   heartbeatMs: z.number().int().positive().default(15_000),
   /** How often controller.db is polled for deployment transitions (published on /events). */
   deploymentPollMs: z.number().int().positive().default(1_000),
-  /** Resume a running deployment no live controller drives, checked this often (0 = never). */
-  autoResumeMs: z.number().int().min(0).default(5_000),
+  /**
+   * Reconcile loop period (0 = off): resume a running deployment no live controller drives, and
+   * close keep-warm/retention windows that ended unattended.
+   */
+  reconcileMs: z.number().int().min(0).default(5_000),
 });
 export type ServeOptions = z.output<typeof serveOptionsSchema>;
 export type ServeOptionsInput = z.input<typeof serveOptionsSchema>;

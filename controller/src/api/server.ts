@@ -10,7 +10,7 @@ import type { LaneRuntime } from '../runtime/lane-runtime.js';
 import { readUpgradeShadowSummary } from '../shadow/index.js';
 import { ControllerMetrics } from '../telemetry/controller-metrics.js';
 import { bearerChecker } from './auth.js';
-import { AutoResume } from './auto-resume.js';
+import { ReconcileLoop } from './reconcile-loop.js';
 import { DeploymentWatcher } from './deployment-watcher.js';
 import { EventBus } from './event-bus.js';
 import { errorBody, httpStatusFor, notFound, unauthorized } from './http-errors.js';
@@ -186,13 +186,14 @@ export async function startController(input: ServeOptionsInput, context: Control
     onPromotionSettled: (id, state) => bus.publish({ type: 'deployment-settled', id, state }),
   });
   const watcher = new DeploymentWatcher(store, bus, options.deploymentPollMs, logger);
-  const autoResume = promotion?.resume
-    ? new AutoResume({
+  const reconcile = promotion?.resume
+    ? new ReconcileLoop({
         store,
         resume: promotion.resume.bind(promotion),
+        ...(promotion.housekeeping ? { housekeeping: promotion.housekeeping.bind(promotion) } : {}),
         clock,
         logger,
-        intervalMs: options.autoResumeMs,
+        intervalMs: options.reconcileMs,
         onError: (id, error) => bus.publish({ type: 'deployment-error', id, error: errorBody(error).error }),
       })
     : undefined;
@@ -200,7 +201,7 @@ export async function startController(input: ServeOptionsInput, context: Control
   try {
     watcher.start();
     await app.listen({ host: options.address.host, port: options.address.port });
-    autoResume?.start();
+    reconcile?.start();
   } catch (error) {
     watcher.stop();
     await app.close().catch(() => undefined);
@@ -222,7 +223,7 @@ export async function startController(input: ServeOptionsInput, context: Control
     close() {
       closing ??= (async () => {
         watcher.stop();
-        autoResume?.stop();
+        reconcile?.stop();
         await app.close();
         await upgrades.idle();
         store.close();

@@ -1,11 +1,13 @@
 import type { Clock } from '../../../common/src/clock.js';
 import { WvoError } from '../../../common/src/errors.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
+import { isPidAlive } from '../../../common/src/process-alive.js';
 import type { PromotionFunctions } from '../api/promotion-functions.js';
 import {
   Reconciler,
   buildPromotionPlan,
   isSettled,
+  judgeLease,
   parsePromotionOptions,
   type DeploymentRecord,
   type DeploymentStore,
@@ -82,7 +84,7 @@ export class DeployOperations {
   /** Validate and persist a deployment, then drive it in the background. */
   async begin(input: unknown): Promise<BegunDeployment> {
     const options = parsePromotionOptions(input);
-    await this.expireRetention();
+    await this.housekeeping();
     if (!this.deps.store.running()) await this.precheck(options);
     const holder = newLeaseHolder();
     // WVO_PROMOTION_IN_PROGRESS by the store's unique index; the lease is written with the record.
@@ -160,6 +162,7 @@ export class DeployOperations {
       promote: (options) => this.begin(options),
       rollback: async ({ id, reason }) => ({ deployment: await this.rollback({ id, reason }) }),
       resume: (id) => this.resume({ id }),
+      housekeeping: () => this.housekeeping(),
     };
   }
 
@@ -202,12 +205,19 @@ export class DeployOperations {
     return current;
   }
 
-  private async expireRetention(): Promise<void> {
+  /**
+   * Close keep-warm windows and retention periods that ended with no controller waiting on them
+   * (its promoter died): stop or remove those old lanes. Run before every promote and on each
+   * `wvo serve` tick. A deployment a live driver still holds is left to it.
+   */
+  async housekeeping(): Promise<void> {
+    const probe = newLeaseHolder();
+    const mayAct = (id: string) => judgeLease(this.deps.store.lease(id), probe, this.deps.clock.now(), isPidAlive).take;
     try {
-      await this.reconciler.expireWarm();
-      await this.reconciler.expireRetention();
+      await this.reconciler.expireWarm(mayAct);
+      await this.reconciler.expireRetention(mayAct);
     } catch (error) {
-      this.log.warn({ err: error }, 'could not remove an old lane whose retention ended; continuing');
+      this.log.warn({ err: error }, 'could not stop or remove an old lane whose window ended; continuing');
     }
   }
 }

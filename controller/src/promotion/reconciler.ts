@@ -100,11 +100,14 @@ export class Reconciler {
     return this.drive(target);
   }
 
-  /** Remove the old lanes of promoted deployments whose retention window has ended. */
-  async expireRetention(): Promise<void> {
+  /**
+   * Remove the old lanes of promoted deployments whose retention window has ended (`mayAct`: skip
+   * one another controller is still working on).
+   */
+  async expireRetention(mayAct: (id: string) => boolean = () => true): Promise<void> {
     const now = this.o.clock.now();
     for (const d of this.o.store.list()) {
-      if (d.state === 'promoted' && !d.baselineRemoved && d.retentionEndsAt !== null && d.retentionEndsAt <= now) {
+      if (d.state === 'promoted' && !d.baselineRemoved && d.retentionEndsAt !== null && d.retentionEndsAt <= now && mayAct(d.id)) {
         await this.apply(d.id, { type: 'retention_elapsed' });
       }
     }
@@ -134,10 +137,10 @@ export class Reconciler {
   }
 
   /** Stop the old lanes whose keep-warm window ended while no controller waited on it. */
-  async expireWarm(): Promise<void> {
+  async expireWarm(mayAct: (id: string) => boolean = () => true): Promise<void> {
     const now = this.o.clock.now();
     for (const d of this.o.store.list()) {
-      if (d.state === 'promoted' && d.warmUntil !== null && d.warmUntil <= now) await this.apply(d.id, { type: 'warm_elapsed' });
+      if (d.state === 'promoted' && d.warmUntil !== null && d.warmUntil <= now && mayAct(d.id)) await this.apply(d.id, { type: 'warm_elapsed' });
     }
   }
 

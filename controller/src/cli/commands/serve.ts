@@ -11,8 +11,8 @@ interface ServeFlags extends RuntimeFlags {
   tokenFile?: string;
   insecureNoToken?: boolean;
   bodyLimit: string;
-  /** commander's `--no-auto-resume`: false when given. */
-  autoResume: boolean;
+  /** commander's `--no-reconcile`: false when given. */
+  reconcile: boolean;
 }
 
 /** Flags → the same ServeOptions `startController` takes from tests. */
@@ -23,7 +23,7 @@ export async function serveOptionsFromFlags(flags: ServeFlags): Promise<ServeOpt
     ...(token ? { token } : {}),
     insecureNoToken: Boolean(flags.insecureNoToken),
     bodyLimitBytes: Number(flags.bodyLimit),
-    ...(flags.autoResume === false ? { autoResumeMs: 0 } : {}),
+    ...(flags.reconcile === false ? { reconcileMs: 0 } : {}),
   };
 }
 
@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .option('--token-file <file>', 'file holding the bearer token (else env WVO_CONTROLLER_TOKEN)')
     .option('--insecure-no-token', 'run without a token (refused unless --listen is loopback)')
     .option('--body-limit <bytes>', 'largest request body accepted', String(256 * 1024))
-    .option('--no-auto-resume', 'do not resume, by itself, a running deployment whose controller died (default: checked every 5 s)')
+    .option('--no-reconcile', 'do not, by itself, resume a deployment whose controller died or stop/remove old lanes whose keep-warm/retention window ended (default: every 5 s)')
     .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'wvo.config.json to use')
     .addHelpText(

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WvoError } from '../../common/src/errors.js';
 import { silentLogger } from '../../common/src/logger.js';
-import { AutoResume } from '../../controller/src/api/auto-resume.js';
+import { ReconcileLoop } from '../../controller/src/api/reconcile-loop.js';
 import { DeploymentStore, newDeploymentRecord } from '../../controller/src/promotion/index.js';
 import { plan, upgradeSummary } from './promotion-fixtures.js';
 
-/** The server's auto-resume against a real controller.db: which deployments it resumes, and when not. */
+/** The server's reconcile loop against a real controller.db: which deployments it resumes, and when it housekeeps. */
 let dir: string;
 let store: DeploymentStore;
 let now = 1_000_000;
@@ -31,18 +31,18 @@ function running(driver?: { pid: number; host: string }) {
   return store.createDeployment(newDeploymentRecord('dep-1', plan(), now), lease);
 }
 
-function autoResume(resume: (id: string) => Promise<undefined>, alive: number[]) {
-  return new AutoResume({ store, resume, clock, logger: silentLogger(), intervalMs: 60_000, isAlive: (pid) => alive.includes(pid) });
+function autoResume(resume: (id: string) => Promise<undefined>, alive: number[], housekeeping?: () => Promise<void>) {
+  return new ReconcileLoop({ store, resume, ...(housekeeping ? { housekeeping } : {}), clock, logger: silentLogger(), intervalMs: 60_000, isAlive: (pid) => alive.includes(pid) });
 }
 
 /** One tick (start runs the first at once), then wait for a resume it began. */
-async function tickOnce(resumer: AutoResume): Promise<void> {
+async function tickOnce(resumer: ReconcileLoop): Promise<void> {
   resumer.start();
   resumer.stop();
   await resumer.idle();
 }
 
-describe('AutoResume', () => {
+describe('ReconcileLoop', () => {
   it('leaves a deployment whose driver is alive on this host; resumes one whose driver is gone', async () => {
     running({ pid: 4242, host });
     const calls: string[] = [];
@@ -82,5 +82,15 @@ describe('AutoResume', () => {
     tick();
     await failing.idle();
     expect(calls).toEqual(['dep-1', 'dep-1']);
+  });
+
+  it('housekeeps when there is nothing to resume, and not while it resumes', async () => {
+    const work: string[] = [];
+    const housekeeping = async () => void work.push('housekeeping');
+    await tickOnce(autoResume(async (id) => void work.push(`resume ${id}`), [], housekeeping));
+    expect(work).toEqual(['housekeeping']);
+    running();
+    await tickOnce(autoResume(async (id) => void work.push(`resume ${id}`), [], housekeeping));
+    expect(work).toEqual(['housekeeping', 'resume dep-1']);
   });
 });
