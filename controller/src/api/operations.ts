@@ -90,15 +90,17 @@ export function createControllerOperations(deps: OperationsDeps): ControllerOper
     const { id } = result.deployment;
     if (result.done) {
       settling.add(id);
-      void result.done.then(
+      result.done.then(
         (record) => {
           settling.delete(id);
           deps.onPromotionSettled?.(id, record.state);
         },
-        () => settling.delete(id),
+        (error: unknown) => {
+          settling.delete(id);
+          deps.onPromotionError?.(id, error);
+        },
       );
     }
-    result.done?.catch((error: unknown) => deps.onPromotionError?.(id, error));
     return { deployment: view(result.deployment), background: result.done !== undefined };
   }
 
