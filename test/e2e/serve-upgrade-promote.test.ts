@@ -18,7 +18,13 @@ let rig: DeployRig | undefined;
 let ws: TempWorkspace | undefined;
 let traffic: Traffic | undefined;
 let server: ChildProcess | undefined;
+/** CLI processes a test started (killed here if the test failed before it did). */
+const clis: Array<ReturnType<typeof runWvo>> = [];
 afterEach(async () => {
+  for (const cli of clis.splice(0)) {
+    if (cli.exitCode === null) cli.kill('SIGKILL');
+    await cli.catch(() => undefined);
+  }
   await traffic?.close();
   if (server && server.exitCode === null) {
     const exited = new Promise((resolve) => server!.once('exit', resolve));
@@ -144,6 +150,7 @@ describe('wvo serve: upgrade → promote → rollback through the HTTP API alone
     await serve(r); // reconcile loop every 5 s (the default)
     traffic = await startTraffic(r.proxy.url, { sessions: 10, writers: 1, intervalMs: 25, maxMs: 90_000 });
     const promote = runWvo(r, ['promote', upgrade.id, '--observe', '8s', '--interval', '500ms', '--max-failed-checks', '100']);
+    clis.push(promote);
     const id = await waitForDeploymentId(r);
     await r.waitForState(id, ['observing'], 40_000);
     // At least one reconcile tick passes while the promote lives: the lease keeps the server away.
@@ -170,6 +177,7 @@ describe('wvo serve: upgrade → promote → rollback through the HTTP API alone
     const upgrade = r.stage();
     await serve(r);
     const promote = runWvo(r, ['promote', upgrade.id, '--observe', '1s', '--interval', '500ms', '--max-failed-checks', '100', '--keep-warm', '4s']);
+    clis.push(promote);
     const id = await waitForDeploymentId(r);
     const promoted = await r.waitForState(id, ['promoted'], 60_000);
     expect(promoted.warmUntil).not.toBeNull();

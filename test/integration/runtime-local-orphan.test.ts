@@ -14,7 +14,10 @@ import { REPO_ROOT, seedState } from '../helpers/runtime-fixtures.js';
  */
 let work: string | undefined;
 const spawned: ChildProcess[] = [];
+let runtime: LocalRuntime | undefined;
 afterEach(async () => {
+  for (const lane of (await runtime?.listLanes()) ?? []) await runtime!.removeLane(lane.name, { timeoutMs: 2_000 }).catch(() => undefined);
+  runtime = undefined;
   for (const child of spawned.splice(0)) if (child.pid && isAlive(child.pid)) process.kill(child.pid, 'SIGKILL');
   if (work) rmSync(work, { recursive: true, force: true });
   work = undefined;
@@ -43,7 +46,7 @@ describe('local runtime: a lane process no record names', () => {
     const orphan = await unrecordedWorker(runDir, stateDir, 'blue');
     expect(findKeyed(join(runDir, 'blue'))).toEqual([orphan.pid]);
 
-    const runtime = new LocalRuntime({ runDir, trees: { worker: REPO_ROOT }, readyTimeoutMs: 20_000, stopTimeoutMs: 5_000 });
+    runtime = new LocalRuntime({ runDir, trees: { worker: REPO_ROOT }, readyTimeoutMs: 20_000, stopTimeoutMs: 5_000 });
     const lane = await runtime.startLane({ name: 'blue', image: 'worker', stateDir });
     expect(lane.status).toBe('ready');
     expect(isAlive(orphan.pid!)).toBe(false);
