@@ -62,8 +62,9 @@ function stageFailure(error: unknown, stageDir: string): WvoError {
   });
 }
 
-function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
+/** The tmp/wv-deps/<key> a lockfile's dependencies are cached under (`wvo images prune` keeps the live ones). */
+export function depsCacheKey(lockfile: Uint8Array): string {
+  return createHash('sha256').update(lockfile).digest('hex').slice(0, 16);
 }
 
 /**
@@ -77,7 +78,7 @@ async function provideDependencies(
   logger: Logger,
 ): Promise<{ lockHash: string; deps: StageResult['deps'] }> {
   const sourceNodeModules = existsSync(join(workspace, 'node_modules')) ? join(workspace, 'node_modules') : undefined;
-  const lockHash = sha256File(join(stageDir, 'package-lock.json')).slice(0, 16);
+  const lockHash = depsCacheKey(readFileSync(join(stageDir, 'package-lock.json')));
   const cached = join(depsCacheRoot, lockHash, 'node_modules');
   let deps: StageResult['deps'] = 'cache-hit';
   if (!existsSync(join(cached, '.package-lock.json'))) {

@@ -1,14 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { execa } from 'execa';
 import type { WvoConfig } from '../config/index.js';
-import { CONTROLLER_DB_FILE, DeploymentStore, RUNNING_STATES, type DeploymentRecord } from '../promotion/index.js';
+import { CONTROLLER_DB_FILE, DeploymentStore, isRunning, type DeploymentRecord } from '../promotion/index.js';
 import { isConflict, isNotFound, isTransportError, unreachable, type DockerHost } from '../runtime/docker/engine.js';
 import { DockerRuntime, RuntimeError, type LaneRuntime } from '../runtime/index.js';
 import { inspectLock, lockHeldError } from './lock.js';
 import type { UpgradeContext } from './upgrade.js';
 import { SOURCE_HASH_LABEL, STAGED_LABEL, STAGED_PROJECT_LABEL } from './lane-images.js';
+import { depsCacheKey } from './stage.js';
 import {
   describeReason,
   parsePruneOptions,
@@ -174,10 +175,6 @@ function displayRef(artifact: StagedArtifact, projectRoot: string): string {
   return relative(projectRoot, artifact.key);
 }
 
-function basename(path: string): string {
-  return path.slice(path.lastIndexOf(sep) + 1);
-}
-
 /** Lanes (running or stopped: a stopped lane is a rollback target), live deployments, config, the caller's own. */
 async function gatherUses(options: PruneOptions, context: PruneContext): Promise<{ uses: ArtifactUse[]; laneIds: Set<string> }> {
   const uses: ArtifactUse[] = [];
@@ -206,7 +203,7 @@ function activeDeployments(stateRoot: string): DeploymentRecord[] {
   try {
     return store
       .list(Number.MAX_SAFE_INTEGER)
-      .filter((r) => (RUNNING_STATES as readonly string[]).includes(r.state) || (r.state === 'promoted' && !r.baselineRemoved));
+      .filter((r) => isRunning(r.state) || (r.state === 'promoted' && !r.baselineRemoved));
   } finally {
     store.close();
   }
@@ -334,15 +331,14 @@ export async function diskUsage(root: string): Promise<number> {
   return bytes;
 }
 
-/** Keys of tmp/wv-deps for the workspace's lockfile and HEAD's (as stage.ts computes them). */
+/** Keys of tmp/wv-deps for the workspace's lockfile and HEAD's (stage.ts's `depsCacheKey`). */
 async function lockHashes(workspace: string): Promise<{ currentLockHash?: string; headLockHash?: string }> {
-  const key = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex').slice(0, 16);
   const lockfile = join(workspace, 'package-lock.json');
-  const current = existsSync(lockfile) ? key(readFileSync(lockfile)) : undefined;
+  const current = existsSync(lockfile) ? depsCacheKey(readFileSync(lockfile)) : undefined;
   const head = await execa('git', ['show', 'HEAD:package-lock.json'], { cwd: workspace, encoding: 'buffer', stripFinalNewline: false, reject: false });
   return {
     ...(current ? { currentLockHash: current } : {}),
-    ...(head.exitCode === 0 ? { headLockHash: key(head.stdout) } : {}),
+    ...(head.exitCode === 0 ? { headLockHash: depsCacheKey(head.stdout) } : {}),
   };
 }
 
