@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { WvoError } from '../../../common/src/errors.js';
+import { parseOptions } from '../../../common/src/options.js';
 
 /**
  * One options type for `wvo serve` and `startControllerApi` (STYLE habit 3): the CLI builds it
@@ -51,13 +52,7 @@ export function parseListen(value: string): ListenAddress {
 
 /** Validate and apply the token rule: a token, or `insecureNoToken` on loopback. */
 export function parseServeOptions(input: unknown, source = 'wvo serve'): ServeOptions & { address: ListenAddress } {
-  const parsed = serveOptionsSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.join('.') || '(root)';
-    throw new WvoError('WVO_OPTIONS_INVALID', `${source}: ${field}: ${issue.message}`, { subject: field, exitCode: 2 });
-  }
-  const options = parsed.data;
+  const options = parseOptions(serveOptionsSchema, input, source);
   const address = parseListen(options.listen);
   if (!options.token) {
     if (!options.insecureNoToken) {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { WvoError } from '../../../common/src/errors.js';
+import { parseOptions } from '../../../common/src/options.js';
 
 /**
  * One options type for `wvo upgrade` and `POST /upgrades` (STYLE habit 3): both build it and
@@ -28,13 +28,8 @@ export type UpgradeOptions = z.output<typeof upgradeOptionsSchema>;
 export type UpgradeOptionsInput = z.input<typeof upgradeOptionsSchema>;
 
 export function parseUpgradeOptions(input: unknown, source = 'options'): UpgradeOptions {
-  const parsed = upgradeOptionsSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.join('.') || '(root)';
-    throw new WvoError('WVO_OPTIONS_INVALID', `${source}: ${field}: ${issue.message}`, { subject: field, exitCode: 2 });
-  }
-  return { ...parsed.data, workspace: resolve(parsed.data.workspace) };
+  const options = parseOptions(upgradeOptionsSchema, input, source);
+  return { ...options, workspace: resolve(options.workspace) };
 }
 
 /** Exit codes of `wvo upgrade`: 0 all checks passed, 2 completed with warnings, 1 hard failure. */

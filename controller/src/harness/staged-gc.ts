@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WvoError } from '../../../common/src/errors.js';
+import { parseOptions } from '../../../common/src/options.js';
 
 /**
  * What `wvo images prune` keeps and why: pure decisions on plain data (no engine, no disk), so
@@ -32,18 +32,10 @@ export type PruneOptionsInput = z.input<typeof pruneOptionsSchema>;
  * `keep` elsewhere) and nothing has been removed.
  */
 export function parsePruneOptions(input: unknown, source = 'options', names: Partial<Record<keyof PruneOptions, string>> = {}): PruneOptions {
-  const parsed = pruneOptionsSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const key = String(issue.path[0] ?? '') as keyof PruneOptions;
-    const field = names[key] ?? (issue.path.join('.') || '(root)');
-    throw new WvoError('WVO_OPTIONS_INVALID', `${source}: ${field}: ${issue.message}`, {
-      subject: field,
-      hint: key === 'keep' ? 'Pass a whole number ≥ 0 (0 keeps only what is in use).' : 'Fix the named option (--help).',
-      exitCode: 2,
-    });
-  }
-  return parsed.data;
+  return parseOptions(pruneOptionsSchema, input, source, {
+    names,
+    hint: (key) => (key === 'keep' ? 'Pass a whole number ≥ 0 (0 keeps only what is in use).' : 'Fix the named option (--help).'),
+  });
 }
 
 export const ARTIFACT_KINDS = ['image', 'tree', 'deps-cache', 'build-cache'] as const;
