@@ -32,25 +32,20 @@ const flagInput = z.union([
   flagChangeSchema,
 ]);
 
-const durationInput = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
-    return z.NEVER;
-  }
-});
-
-/** A duration that may be zero (`0`, `0s`): "not at all". */
-const optionalDurationInput = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  if (value === 0 || /^\s*0+(\.0+)?\s*(ms|s|m|h)?\s*$/.test(String(value))) return 0;
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
-    return z.NEVER;
-  }
-});
+/** `10m`/`30s`/`500ms` or ms; with `zero`, also `0` / `0s`: "not at all". */
+function durationOption(options: { zero: boolean }) {
+  return z.union([z.string(), z.number()]).transform((value, ctx) => {
+    if (options.zero && (value === 0 || /^\s*0+(\.0+)?\s*(ms|s|m|h)?\s*$/.test(String(value)))) return 0;
+    try {
+      return parseDuration(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+      return z.NEVER;
+    }
+  });
+}
+const durationInput = durationOption({ zero: false });
+const optionalDurationInput = durationOption({ zero: true });
 
 /**
  * The one options type of `wvo promote` and `POST /deployments/:id/promote` (STYLE habit 3).
