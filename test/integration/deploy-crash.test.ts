@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import type { ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeploymentState } from '../../controller/src/promotion/index.js';
+import { processesWithEnv } from '../../controller/src/runtime/local/process-table.js';
 import { runWvo as wvo, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
 
 let rig: DeployRig | undefined;
@@ -137,20 +137,9 @@ describe('deploy: `wvo resume` of a deployment whose controller is alive is refu
   });
 });
 
-/** Pids of live processes started with WVO_STATE_ROOT=<stateRoot> (this user's, from /proc). */
+/** Pids of live worker processes on `stateRoot` (this user's, from /proc). */
 function workersOn(stateRoot: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) continue;
-      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      if (env.includes(`WVO_STATE_ROOT=${stateRoot}`)) pids.push(Number(entry));
-    } catch {
-      /* gone, or not ours */
-    }
-  }
-  return pids.sort((a, b) => a - b);
+  return processesWithEnv('WVO_STATE_ROOT', stateRoot);
 }
 
 describe('deploy: kill -9 of `wvo rollback` while it restarts the kept lane; `wvo resume` finishes the rollback', () => {

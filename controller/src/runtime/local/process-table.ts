@@ -128,7 +128,12 @@ export const LANE_KEY_ENV = 'WVO_LANE_KEY';
  * elsewhere). A controller killed between a lane's spawn and its record leaves such a process.
  */
 export function findKeyed(key: string): number[] {
-  const needle = `${LANE_KEY_ENV}=${key}`;
+  return processesWithEnv(LANE_KEY_ENV, key);
+}
+
+/** Live (not zombie) processes of this user with `name=value` in their environment, ascending pids (Linux `/proc`; empty elsewhere). */
+export function processesWithEnv(name: string, value: string): number[] {
+  const needle = `${name}=${value}`;
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -145,5 +150,5 @@ export function findKeyed(key: string): number[] {
       /* gone, or another user's */
     }
   }
-  return pids;
+  return pids.sort((a, b) => a - b);
 }
