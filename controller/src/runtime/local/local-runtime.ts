@@ -101,7 +101,7 @@ export class LocalRuntime implements LaneRuntime {
     }
     const { imageId: tree } = await this.ensureImage(spec.image);
     const main = join(tree, WORKER_MAIN);
-    this.reapUntracked(spec.name);
+    await this.reapUntracked(spec.name);
     await fs.mkdir(this.table.runDir, { recursive: true });
     const logPath = this.table.logPath(spec.name);
     const logFd = openSync(logPath, 'w');
@@ -184,12 +184,16 @@ export class LocalRuntime implements LaneRuntime {
    * between a spawn and the record leaves behind. Without this, `wvo resume` would start a second
    * worker on the live state next to the orphan.
    */
-  private reapUntracked(name: string, tracked?: number): void {
-    for (const pid of findKeyed(this.table.laneKey(name))) {
-      if (pid === tracked) continue;
+  private async reapUntracked(name: string, tracked?: number): Promise<void> {
+    const strays = findKeyed(this.table.laneKey(name)).filter((pid) => pid !== tracked);
+    for (const pid of strays) {
       this.logger.warn({ lane: name, pid }, 'killing a lane process no record names (its starter died before recording it)');
       signalGroup(pid, 'SIGKILL');
     }
+    // SIGKILL lands asynchronously: return once they are gone, as stopLane does for its own pid
+    // (a stray still holds the live state open).
+    const deadline = this.clock.now() + 5_000;
+    while (strays.some((pid) => isAlive(pid)) && this.clock.now() < deadline) await this.clock.sleep(20);
   }
 
   private info(record: LocalLaneRecord, status: LaneInfo['status']): LaneInfo {
@@ -236,7 +240,7 @@ export class LocalRuntime implements LaneRuntime {
         while (isAlive(record.pid, record.main)) await this.clock.sleep(20);
       }
     }
-    this.reapUntracked(name, record.pid);
+    await this.reapUntracked(name, record.pid);
     const stopped = { ...record, stoppedAt: record.stoppedAt ?? new Date(this.clock.now()).toISOString() };
     await this.table.write(stopped);
     return this.info(stopped, 'stopped');
