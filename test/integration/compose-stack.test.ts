@@ -415,6 +415,7 @@ describeStack('compose stack (docker-compose up)', () => {
     const hostProject = `${project}-h`;
     const hostConfig = parseConfig({ projectName: hostProject, images: { pull: false } });
     const hostRuntime = dockerRuntimeFrom(hostConfig);
+    workspace?.cleanup(); // a rerun of this test must not leak the previous one's copy
     workspace = await makeTempWorkspace('wvo-compose-ws-');
     const planNext = join(workspace.dir, 'worker/src/tools/plan-next.ts');
     writeFileSync(planNext, readFileSync(planNext, 'utf8').replace('(task) => ({\n      id: task.id,', '(task, index) => ({\n      rank: index + 1,\n      id: task.id,'));
