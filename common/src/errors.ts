@@ -11,6 +11,8 @@ export interface WvoErrorOptions {
   readonly details?: Record<string, unknown>;
   /** Process exit code for the CLI: 1 failure (default), 2 usage error. */
   readonly exitCode?: 1 | 2;
+  /** HTTP status an API answers with (set from the room's error catalogue; default 500). */
+  readonly status?: number;
   readonly cause?: unknown;
 }
 
@@ -20,6 +22,7 @@ export class WvoError extends Error {
   readonly hint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
   readonly exitCode: 1 | 2;
+  readonly status: number;
 
   constructor(code: string, message: string, options: WvoErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -29,6 +32,7 @@ export class WvoError extends Error {
     this.hint = options.hint;
     this.details = options.details;
     this.exitCode = options.exitCode ?? 1;
+    this.status = options.status ?? 500;
   }
 
   toJSON(): Record<string, unknown> {

@@ -16,13 +16,14 @@ export interface ControllerClientOptions {
 /** A non-2xx answer: the server's coded error, with the HTTP status. */
 export class ControllerApiError extends WvoError {
   constructor(
-    readonly status: number,
+    status: number,
     error: { code?: unknown; message?: unknown; subject?: unknown; hint?: unknown; details?: unknown },
   ) {
     super(typeof error.code === 'string' ? error.code : 'WVO_INTERNAL', typeof error.message === 'string' ? error.message : `HTTP ${status}`, {
       ...(typeof error.subject === 'string' ? { subject: error.subject } : {}),
       ...(typeof error.hint === 'string' ? { hint: error.hint } : {}),
       ...(error.details && typeof error.details === 'object' ? { details: error.details as Record<string, unknown> } : {}),
+      status,
     });
     this.name = 'ControllerApiError';
   }

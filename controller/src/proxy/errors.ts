@@ -30,11 +30,9 @@ export const PROXY_ERRORS = {
 export type ProxyErrorCode = keyof typeof PROXY_ERRORS;
 
 export class ProxyError extends WvoError {
-  readonly status: number;
   constructor(code: ProxyErrorCode, message: string = PROXY_ERRORS[code].message, options: WvoErrorOptions = {}) {
-    super(code, message, options);
+    super(code, message, { ...options, status: PROXY_ERRORS[code].status });
     this.name = 'ProxyError';
-    this.status = PROXY_ERRORS[code].status;
   }
 }
 
