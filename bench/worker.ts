@@ -2,8 +2,10 @@
  * Worker benchmark: MCP tool calls/s and p50/p99 for orchestrator_status and plan_next at 1, 10
  * and 50 concurrent sessions on a 500-task seeded DB, then a long-run memory check (RSS before and
  * after many calls and session churn — the SDK's enableJsonResponse map leak, typescript-sdk #2559).
+ * Then the cost of recording executor runs (executor_runs, for sandbox replay): verify's latency
+ * (it spawns its checks, each recorded) next to the cost of one record on its own.
  *
- *   npx tsx bench/worker.ts [--seconds 2] [--memory-calls 6000]
+ *   npx tsx bench/worker.ts [--seconds 2] [--memory-calls 6000] [--records 2000]
  *
  * The worker runs as its own process (dist build if present, else tsx), like in production.
  */
@@ -17,11 +19,20 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { seedState, startWorker } from '../worker/src/index.js';
+import Database from 'better-sqlite3';
+import { dbPathFor, seedState, startWorker } from '../worker/src/index.js';
+import { recordOf } from '../worker/src/executor/run-journal.js';
+import { storeRunJournal } from '../worker/src/store/executor-runs.js';
+import { Store } from '../worker/src/store/store.js';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '2' }, 'memory-calls': { type: 'string', default: '6000' } },
+  options: {
+    seconds: { type: 'string', default: '2' },
+    'memory-calls': { type: 'string', default: '6000' },
+    records: { type: 'string', default: '2000' },
+  },
 });
+const RECORDS = Number(values.records);
 const SECONDS = Number(values.seconds);
 const MEMORY_CALLS = Number(values['memory-calls']);
 const ROOT = join(import.meta.dirname, '..');
@@ -119,6 +130,47 @@ async function heapAfterGc(stateRoot: string): Promise<void> {
   }
 }
 
+/**
+ * What recording executor runs costs: verify on a live process (its checks spawn and each run is
+ * recorded), then one record alone (insert + prune to the newest 5 of its fingerprint), in process
+ * on its own state, over 50 fingerprints so the prune has work.
+ */
+async function executorRecording(url: string, stateRoot: string): Promise<void> {
+  const db = new Database(dbPathFor(stateRoot), { readonly: true });
+  const task = (db.prepare("SELECT t.id FROM tasks t WHERE t.status = 'in_progress' AND EXISTS (SELECT 1 FROM dispatches d WHERE d.task_id = t.id) ORDER BY t.id LIMIT 1").get() as { id: string }).id;
+  db.close();
+  const client = await connect(url);
+  await measure([client], 'verify', { task_id: task }, 0.5);
+  const verify = await measure([client], 'verify', { task_id: task }, SECONDS);
+  await close(client);
+  const runs = (await metric(url, 'wvo_worker_executor_spawns_total')) || NaN;
+
+  const scratch = mkdtempSync(join(tmpdir(), 'wvo-bench-records-'));
+  try {
+    seedState({ stateRoot: scratch, tasks: 500, seed: 42 });
+    const store = Store.open({ stateRoot: scratch, dryRun: false });
+    const journal = storeRunJournal(store, () => new Date().toISOString());
+    const result = { status: 'succeeded', argv: [], exit_code: 0, stdout: 'ok '.repeat(200), stderr: '', truncated: false, duration_ms: 3, timeout_ms: 5_000, source: 'spawned' } as const;
+    const times: number[] = [];
+    for (let i = 0; i < RECORDS; i += 1) {
+      const plan = { kind: 'exec', argv: ['echo', 'check', `T-${i % 50}`], timeout_ms: 5_000, output_cap_bytes: 65_536, cwd: scratch, sandbox: false } as const;
+      const t0 = performance.now();
+      journal.record(recordOf(plan, { ...result, argv: plan.argv }));
+      times.push(performance.now() - t0);
+    }
+    const kept = (store.db.prepare('SELECT COUNT(*) AS n FROM executor_runs').get() as { n: number }).n;
+    store.close();
+    times.sort((a, b) => a - b);
+    const mean = times.reduce((sum, t) => sum + t, 0) / times.length;
+    console.log(`\nexecutor runs: verify (spawns its checks, each recorded) ${verify.calls} calls, ${verify.rate.toFixed(0)} calls/s, p50 ${verify.p50.toFixed(2)} ms, p99 ${verify.p99.toFixed(2)} ms (${runs} spawns in the whole run)`);
+    console.log(
+      `one record (insert + prune, ${RECORDS} over 50 fingerprints, ${kept} rows kept): mean ${(mean * 1000).toFixed(0)} µs, p50 ${(percentile(times, 50) * 1000).toFixed(0)} µs, p99 ${(percentile(times, 99) * 1000).toFixed(0)} µs`,
+    );
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const stateRoot = mkdtempSync(join(tmpdir(), 'wvo-bench-worker-'));
   let child: ChildProcess | undefined;
@@ -145,6 +197,8 @@ async function main(): Promise<void> {
       }
       await Promise.all(clients.map((client) => close(client)));
     }
+
+    await executorRecording(url, stateRoot);
 
     // Long run: many calls plus session churn. A per-call leak (like the SDK's JSON-response map,
     // typescript-sdk #2559) grows RSS linearly; we compare growth over two equal halves.

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as connectSocket } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -192,6 +192,32 @@ describe('wvo-worker process', () => {
     const badFlags = await cli(['serve', '--port', '0', '--state', state.dir], { WVO_FLAGS: 'PROMPT_MODE=loud' });
     expect(badFlags.code).toBe(2);
     expect(badFlags.stderr).toContain('WVO_FLAGS');
+  });
+
+  it('serve: WVO_SANDBOX=1 is sandbox mode; with WVO_DRY_RUN=1 too it refuses to start, naming both', async () => {
+    seedState({ stateRoot: state.dir, tasks: 10, seed: 2 });
+    const { child, url } = await serve(state.dir, { WVO_SANDBOX: '1' });
+    children.push(child);
+    expect(await (await fetch(`${url}/version`)).json()).toMatchObject({ mode: 'sandbox', dry_run: false });
+    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^wvo_worker_sandbox 1$/m);
+    const client = await connect(url);
+    try {
+      expect((await call(client, 'plan_next', { limit: 1 })).body).toMatchObject({ sandbox: true, dry_run: false });
+    } finally {
+      await client.close();
+    }
+    child.kill('SIGTERM');
+    const other = tempStateRoot();
+    try {
+      const both = await cli(['serve', '--port', '0', '--state', other.dir], { WVO_DRY_RUN: '1', WVO_SANDBOX: '1' });
+      expect(both.code).toBe(2);
+      expect(both.stderr).toContain('WVO_WORKER_MODE_CONFLICT');
+      expect(both.stderr).toContain('WVO_DRY_RUN');
+      expect(both.stderr).toContain('WVO_SANDBOX');
+      expect(readdirSync(other.dir)).toEqual([]);
+    } finally {
+      other.cleanup();
+    }
   });
 
   it('seed and migrate subcommands print JSON; migrate refuses a newer schema', async () => {

@@ -77,6 +77,25 @@ describe('containerCreateOptions', () => {
     );
   });
 
+  it('mode sandbox sets WVO_SANDBOX=1 (not dry-run) for a shadow lane; dryRun keeps meaning what it did', () => {
+    const env = (spec: Parameters<typeof validateLaneSpec>[0]) => containerCreateOptions(validateLaneSpec(spec), ctx).Env;
+    const shadow = { name: 's', image: 'i', stateDir: '/s', role: 'shadow-baseline' } as const;
+    expect(validateLaneSpec({ ...shadow, mode: 'sandbox' })).toMatchObject({ mode: 'sandbox', dryRun: false });
+    expect(env({ ...shadow, mode: 'sandbox' })).toEqual(expect.arrayContaining(['WVO_SANDBOX=1', 'WVO_DRY_RUN=0']));
+    expect(env({ ...shadow, mode: 'dry_run' })).toEqual(expect.arrayContaining(['WVO_SANDBOX=0', 'WVO_DRY_RUN=1']));
+    expect(env(shadow)).toEqual(expect.arrayContaining(['WVO_SANDBOX=0', 'WVO_DRY_RUN=1']));
+    expect(env({ ...shadow, dryRun: true })).toEqual(expect.arrayContaining(['WVO_SANDBOX=0', 'WVO_DRY_RUN=1']));
+    expect(validateLaneSpec({ name: 'blue', image: 'i', stateDir: '/s' })).toMatchObject({ mode: 'live', dryRun: false });
+    expect(validateLaneSpec({ name: 'blue', image: 'i', stateDir: '/s', dryRun: true })).toMatchObject({ mode: 'dry_run', dryRun: true });
+    const refused = (spec: Parameters<typeof validateLaneSpec>[0], subject: string) =>
+      expect(() => validateLaneSpec(spec)).toThrow(expect.objectContaining({ code: 'WVO_LANE_SPEC_INVALID', subject }));
+    refused({ ...shadow, mode: 'live' }, 'mode');
+    refused({ ...shadow, mode: 'sandbox', dryRun: true }, 'mode');
+    refused({ ...shadow, mode: 'dry_run', dryRun: false }, 'mode');
+    refused({ ...shadow, mode: 'chaos' as never }, 'mode');
+    refused({ name: 'blue', image: 'i', stateDir: '/s', role: 'live', mode: 'sandbox' }, 'mode');
+  });
+
   it('rejects names that cannot be container names', () => {
     for (const name of ['Blue', '-x', 'a b', 'a'.repeat(64), '']) {
       expect(() => validateLaneSpec({ name, image: 'i', stateDir: '/s' })).toThrow(expect.objectContaining({ code: 'WVO_LANE_NAME_INVALID' }));

@@ -39,6 +39,27 @@ describe('a database ahead of the code (rollback after an upgrade)', () => {
     expect(readiness).toMatchObject({ ready: false, code: 'WVO_SCHEMA_TOO_NEW' });
   });
 
+  it('migration 004 (executor_runs) is expand: code that knows 001-003 serves and writes a migrated database', () => {
+    const stateRoot = mkdtempSync(join(tmpdir(), 'wvo-ahead-'));
+    dirs.push(stateRoot);
+    const current = MIGRATIONS.find((migration) => migration.name === 'executor_runs');
+    expect(current).toMatchObject({ version: 4, kind: 'expand' });
+    Store.open({ stateRoot, dryRun: false }).close();
+    const older = Store.open({ stateRoot, dryRun: false, migrations: MIGRATIONS.slice(0, 3) });
+    try {
+      expect(older.schema()).toMatchObject({ version: 4, expected: 3, state: 'ahead_compatible' });
+      expect(older.readiness()).toEqual({ ready: true });
+      older.tx(() =>
+        older.db
+          .prepare("INSERT INTO tasks (id, title, command_spec, created_at, updated_at) VALUES ('T-OLD', 'old code writes', '{}', 'x', 'x')")
+          .run(),
+      );
+      expect(older.db.prepare("SELECT COUNT(*) AS n FROM executor_runs").get()).toEqual({ n: 0 });
+    } finally {
+      older.close();
+    }
+  });
+
   it('classifies unknown or missing kinds as too new', () => {
     expect(classifyAhead(['expand', 'expand'])).toBe('ahead_compatible');
     expect(classifyAhead(['expand', 'contract'])).toBe('too_new');

@@ -42,13 +42,14 @@ function fail(error: unknown, json = false): never {
   process.exit(isWvoError(error) ? error.exitCode : 1);
 }
 
-async function serve(options: { port?: number; host?: string; state?: string; dryRun?: boolean; buildId?: string }) {
+async function serve(options: { port?: number; host?: string; state?: string; dryRun?: boolean; sandbox?: boolean; buildId?: string }) {
   const logger = createLogger('wvo-worker');
   const handle = await startWorker({
     stateRoot: options.state ?? process.env.WVO_STATE_ROOT ?? './state',
     port: options.port ?? envPort() ?? 8080,
     host: options.host ?? process.env.WVO_HOST ?? '127.0.0.1',
     dryRun: options.dryRun ?? process.env.WVO_DRY_RUN === '1',
+    sandbox: options.sandbox ?? process.env.WVO_SANDBOX === '1',
     buildId: options.buildId ?? process.env.WVO_BUILD_ID ?? 'dev',
     flags: envFlags(),
     logger,
@@ -80,11 +81,12 @@ const program = new Command('wvo-worker')
 
 program
   .command('serve')
-  .description('Serve MCP over HTTP (env: WVO_STATE_ROOT, WVO_PORT, WVO_HOST, WVO_DRY_RUN, WVO_BUILD_ID, WVO_FLAGS)')
+  .description('Serve MCP over HTTP (env: WVO_STATE_ROOT, WVO_PORT, WVO_HOST, WVO_DRY_RUN, WVO_SANDBOX, WVO_BUILD_ID, WVO_FLAGS)')
   .option('--port <n>', 'port (0 = ephemeral; default WVO_PORT or 8080)', integer('--port'))
   .option('--host <host>', 'interface to bind (default WVO_HOST or 127.0.0.1)')
   .option('--state <dir>', 'state root (default WVO_STATE_ROOT or ./state)')
   .option('--dry-run', 'roll back every tool call and spawn nothing (same as WVO_DRY_RUN=1)')
+  .option('--sandbox', 'on a private state copy: commit calls, replay recorded executor runs, spawn nothing (same as WVO_SANDBOX=1)')
   .option('--build-id <id>', 'build id shown by /version (default WVO_BUILD_ID)')
   .action((options) => serve(options).catch((error: unknown) => fail(error)));
 

@@ -35,6 +35,7 @@ export const WORKER_ERROR_CODES = [
   'WVO_MIGRATION_FAILED',
   'WVO_SHADOW_SUMMARY_INVALID',
   'WVO_WORKER_OPTIONS_INVALID',
+  'WVO_WORKER_MODE_CONFLICT',
 ] as const;
 export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number];
 

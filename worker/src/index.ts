@@ -11,3 +11,6 @@ export { UpgradeShadowSummary, SHADOW_SUMMARY_FILE, type ShadowDiffs } from './o
 export { TOOL_NAMES } from './tools/registry.js';
 export { TaskCommand, TaskSpec, TaskCheck } from './executor/command-dsl.js';
 export { DEFAULT_ALLOW_LIST, checkCommand, type AllowList, type AllowedProgram } from './executor/allow-list.js';
+export { WORKER_MODES, resolveWorkerMode, type WorkerMode } from './mode.js';
+export { EXECUTION_SOURCES, EXECUTION_STATUSES, type ExecutionSource, type ExecutionStatus } from './executor/executor.js';
+export { RUNS_KEPT_PER_FINGERPRINT } from './store/executor-runs.js';

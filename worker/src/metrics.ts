@@ -31,7 +31,7 @@ export class WorkerMetrics {
     });
     this.spawns = new Counter({
       name: 'wvo_worker_executor_spawns_total',
-      help: 'Processes the executor started (always 0 in DRY_RUN)',
+      help: 'Processes the executor started (always 0 in DRY_RUN and sandbox)',
       registers,
     });
     this.sessions = new Gauge({ name: 'wvo_worker_sessions', help: 'Open MCP sessions', registers });
@@ -40,6 +40,11 @@ export class WorkerMetrics {
       help: '1 when this worker runs with WVO_DRY_RUN=1',
       registers,
     }).set(store.dryRun ? 1 : 0);
+    new Gauge({
+      name: 'wvo_worker_sandbox',
+      help: '1 when this worker runs with WVO_SANDBOX=1 (commits to a private copy, replays executor runs)',
+      registers,
+    }).set(store.sandbox ? 1 : 0);
     // Queue-derived gauges read the store at scrape time, inside a call scope so DRY_RUN scrapes
     // never see a tool call's uncommitted writes.
     const readable = () => !store.isClosed && store.readiness().ready;

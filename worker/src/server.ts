@@ -115,6 +115,8 @@ export function buildServer(deps: ServerDeps, openRequests: OpenRequests): Fasti
     schema_version: deps.store.isClosed ? null : deps.store.schema().version,
     build_id: deps.buildId,
     dry_run: deps.store.dryRun,
+    /** live | dry_run | sandbox: a controller checks this before trusting a shadow lane. */
+    mode: deps.store.mode,
     entry: workerEntry(),
   }));
 

@@ -7,11 +7,13 @@ import type { AllowList } from './executor/allow-list.js';
 import { Executor } from './executor/executor.js';
 import { createMcpServer, InFlight } from './mcp-server.js';
 import { WorkerMetrics } from './metrics.js';
+import { resolveWorkerMode } from './mode.js';
 import { OperationsManager } from './operations/operations-manager.js';
 import { buildServer, OpenRequests } from './server.js';
 import { SessionTable } from './sessions.js';
 import type { Migration } from './store/migrations/index.js';
 import type { Flags } from './store/settings.js';
+import { storeRunJournal } from './store/executor-runs.js';
 import { Store } from './store/store.js';
 import { ToolContext } from './tools/tool.js';
 import { workerVersion } from './version.js';
@@ -25,6 +27,11 @@ export interface WorkerOptions {
   readonly host?: string;
   /** WVO_DRY_RUN: every tool call rolled back, nothing spawned, the database file never written. */
   readonly dryRun?: boolean;
+  /**
+   * WVO_SANDBOX: the state root is a private snapshot copy; calls commit to it and the executor
+   * replays recorded runs instead of spawning. Together with dryRun: WVO_WORKER_MODE_CONFLICT.
+   */
+  readonly sandbox?: boolean;
   readonly logger?: Logger;
   /** Shown by /version (WVO_BUILD_ID). */
   readonly buildId?: string;
@@ -62,6 +69,7 @@ function validate(options: WorkerOptions): void {
   if (!options.stateRoot) {
     throw new WorkerError('WVO_WORKER_OPTIONS_INVALID', 'stateRoot is required', { subject: 'stateRoot', exitCode: 2 });
   }
+  resolveWorkerMode(options);
 }
 
 /** Starts a worker: opens (and migrates) the store, then serves MCP over HTTP. */
@@ -70,16 +78,19 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const logger = options.logger ?? silentLogger();
   const clock = options.clock ?? systemClock;
   const dryRun = options.dryRun ?? false;
+  const mode = resolveWorkerMode(options);
   const version = options.version ?? workerVersion();
   const buildId = options.buildId ?? 'dev';
   const store = Store.open({
     stateRoot: options.stateRoot,
     dryRun,
+    sandbox: mode === 'sandbox',
     logger,
     ...(options.migrations ? { migrations: options.migrations } : {}),
   });
   const sandboxDir = join(options.stateRoot, 'sandbox');
-  if (!dryRun) mkdirSync(sandboxDir, { recursive: true });
+  // Only a live worker spawns commands; a sandbox lane adds nothing to its copy but the database.
+  if (mode === 'live') mkdirSync(sandboxDir, { recursive: true });
 
   const operations = new OperationsManager(() => store.db, options.stateRoot);
   const metrics = new WorkerMetrics(store, operations);
@@ -90,6 +101,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     clock,
     ...(options.allowList ? { allowList: options.allowList } : {}),
     onSpawn: () => metrics.countSpawn(),
+    replay: mode === 'sandbox',
+    journal: storeRunJournal(store, () => new Date(clock.now()).toISOString()),
+    onRecordError: (error) => logger.warn({ err: error }, 'executor run not recorded'),
   });
   const context = new ToolContext(store, executor, operations, clock, logger, options.flags ?? {});
   const inFlight = new InFlight();
@@ -133,7 +147,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   }
   const port = (app.server.address() as { port: number }).port;
   const url = new URL(address).origin;
-  logger.info({ url, dry_run: dryRun, schema: store.schema(), version, build_id: buildId }, 'worker listening');
+  logger.info({ url, mode, dry_run: dryRun, schema: store.schema(), version, build_id: buildId }, 'worker listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>

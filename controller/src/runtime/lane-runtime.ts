@@ -14,6 +14,13 @@ export const LANE_ROLES = ['live', 'shadow-baseline', 'shadow-replica', 'shadow-
 export const WRITING_ROLES: readonly LaneRole[] = ['live', 'schema-probe'];
 export type LaneRole = (typeof LANE_ROLES)[number];
 
+/**
+ * How the lane's worker treats its state: `live` writes it, `dry_run` (WVO_DRY_RUN=1) never writes
+ * a byte, `sandbox` (WVO_SANDBOX=1) commits to a private snapshot copy and replays recorded runs.
+ */
+export const LANE_MODES = ['live', 'dry_run', 'sandbox'] as const;
+export type LaneMode = (typeof LANE_MODES)[number];
+
 export const RUNTIME_KINDS = ['docker', 'local'] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 
@@ -26,7 +33,10 @@ export interface LaneSpec {
   image: string;
   /** Host directory mounted at /state (docker) or passed as WVO_STATE_ROOT (local). */
   stateDir: string;
+  /** Older spelling of `mode`: true = `dry_run`, false = `live`. */
   dryRun?: boolean;
+  /** Default: `live` for writing roles, `dry_run` for the rest. */
+  mode?: LaneMode;
   role?: LaneRole;
   deploymentId?: string;
   /** A host name from config; default the runtime's default host. */

@@ -3,9 +3,19 @@ import type { Clock } from '../../../common/src/clock.js';
 import { systemClock } from '../../../common/src/clock.js';
 import { checkCommand, DEFAULT_ALLOW_LIST, type AllowList } from './allow-list.js';
 import type { TaskCommand } from './command-dsl.js';
+import { commandFingerprint } from './fingerprint.js';
+import { notRecordedResult, recordOf, replayedResult, type RunJournal } from './run-journal.js';
 
-export const EXECUTION_STATUSES = ['succeeded', 'failed', 'timed_out', 'would_run'] as const;
+/** `not_recorded`: a sandbox replay found no record of this command (a coverage gap). */
+export const EXECUTION_STATUSES = ['succeeded', 'failed', 'timed_out', 'would_run', 'not_recorded'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+/**
+ * Where a result came from: `spawned` (a real process), `replayed` (a live run's record, sandbox),
+ * `not_recorded` (sandbox, no record), `none` (nothing to run: a noop, or strict DRY_RUN).
+ */
+export const EXECUTION_SOURCES = ['spawned', 'replayed', 'not_recorded', 'none'] as const;
+export type ExecutionSource = (typeof EXECUTION_SOURCES)[number];
 
 /** A validated command, ready to run: what DRY_RUN reports it would have run. */
 export interface ExecutionPlan {
@@ -26,6 +36,7 @@ export interface ExecutionResult {
   readonly truncated: boolean;
   readonly duration_ms: number;
   readonly timeout_ms: number;
+  readonly source: ExecutionSource;
   /** Set when the process could not be started (e.g. the program is not installed). */
   readonly error?: { readonly code: 'WVO_EXEC_SPAWN_FAILED'; readonly message: string };
 }
@@ -42,6 +53,12 @@ export interface ExecutorOptions {
   readonly outputCapBytes?: number;
   /** Called once per real process spawned (metrics; tests prove DRY_RUN spawns nothing). */
   readonly onSpawn?: (argv: readonly string[]) => void;
+  /** Sandbox: spawn nothing, answer from `journal` (the live worker's records). */
+  readonly replay?: boolean;
+  /** Live: every spawned run is recorded here; sandbox: where replays are read. */
+  readonly journal?: RunJournal;
+  /** A record that could not be written (the run's result still stands). */
+  readonly onRecordError?: (error: unknown) => void;
 }
 
 /** The only environment a command sees: no secrets, no inherited WVO_* or tokens. */
@@ -93,15 +110,30 @@ export class Executor {
     };
   }
 
-  /** Runs a plan: no shell, clean env, timeout, output cap. DRY_RUN spawns nothing. */
+  /** Runs a plan: no shell, clean env, timeout, output cap. DRY_RUN and sandbox spawn nothing. */
   async run(plan: ExecutionPlan): Promise<ExecutionResult> {
-    const base = { argv: plan.argv, timeout_ms: plan.timeout_ms };
+    const base = { argv: plan.argv, timeout_ms: plan.timeout_ms, source: 'none' as const };
     if (plan.kind === 'noop') {
       return { ...base, status: 'succeeded', exit_code: 0, stdout: '', stderr: '', truncated: false, duration_ms: 0 };
     }
     if (this.options.dryRun) {
       return { ...base, status: 'would_run', exit_code: null, stdout: '', stderr: '', truncated: false, duration_ms: 0 };
     }
+    if (this.options.replay) {
+      const record = this.options.journal?.latest(commandFingerprint(plan));
+      return record ? replayedResult(plan, record) : notRecordedResult(plan);
+    }
+    const result = await this.spawn(plan);
+    try {
+      this.options.journal?.record(recordOf(plan, result));
+    } catch (error) {
+      // The command ran and its result is real; a lost record only narrows a later shadow's replay.
+      this.options.onRecordError?.(error);
+    }
+    return result;
+  }
+
+  private async spawn(plan: ExecutionPlan): Promise<ExecutionResult> {
     const [program, ...args] = plan.argv as [string, ...string[]];
     const started = this.clock.now();
     this.options.onSpawn?.(plan.argv);
@@ -121,7 +153,9 @@ export class Executor {
     const stderr = typeof result.stderr === 'string' ? result.stderr : '';
     const status: ExecutionStatus = result.timedOut ? 'timed_out' : result.exitCode === 0 && !result.failed ? 'succeeded' : 'failed';
     return {
-      ...base,
+      argv: plan.argv,
+      timeout_ms: plan.timeout_ms,
+      source: 'spawned',
       status,
       exit_code: result.exitCode ?? null,
       stdout,

@@ -1,5 +1,6 @@
 import type { Logger } from '../../../common/src/logger.js';
 import { WorkerError } from '../errors.js';
+import { resolveWorkerMode, type WorkerMode } from '../mode.js';
 import { openDryRunDatabase, openLiveDatabase, dbPathFor, type Db } from './database.js';
 import { migrate, schemaStatus, tooNewError, type MigrationResult, type SchemaStatus } from './migrate.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
@@ -7,6 +8,8 @@ import { MIGRATIONS, type Migration } from './migrations/index.js';
 export interface StoreOptions {
   readonly stateRoot: string;
   readonly dryRun: boolean;
+  /** WVO_SANDBOX: the state root is a private copy; calls commit to it, one at a time. */
+  readonly sandbox?: boolean;
   readonly logger?: Logger;
   /** Tests pass an edited list; production uses MIGRATIONS. */
   readonly migrations?: readonly Migration[];
@@ -16,7 +19,7 @@ export type Readiness =
   | { readonly ready: true }
   | { readonly ready: false; readonly reason: string; readonly code: string };
 
-/** Serialises async work: DRY_RUN holds one outer transaction per tool call. */
+/** Serialises async work: DRY_RUN holds one outer transaction per tool call; sandbox keeps calls in order. */
 class Mutex {
   private tail: Promise<void> = Promise.resolve();
   run<T>(fn: () => Promise<T>): Promise<T> {
@@ -31,11 +34,13 @@ class Mutex {
 
 /**
  * The worker's database. Live: a WAL file, migrated at open. DRY_RUN: an in-memory copy where
- * every tool call runs inside one transaction that is rolled back.
+ * every tool call runs inside one transaction that is rolled back. Sandbox: the (private copy's)
+ * file, opened like live; calls commit, serialised so ids and order follow the call sequence.
  */
 export class Store {
   readonly db: Db;
   readonly dryRun: boolean;
+  readonly sandbox: boolean;
   readonly path: string;
   readonly migration: MigrationResult | undefined;
   private closed = false;
@@ -45,6 +50,7 @@ export class Store {
   private constructor(db: Db, options: StoreOptions, migration: MigrationResult | undefined) {
     this.db = db;
     this.dryRun = options.dryRun;
+    this.sandbox = options.sandbox ?? false;
     this.path = dbPathFor(options.stateRoot);
     this.migration = migration;
     this.migrations = options.migrations ?? MIGRATIONS;
@@ -55,6 +61,7 @@ export class Store {
    * without migrating and readiness() reports WVO_SCHEMA_TOO_NEW, so the lane is visibly unready.
    */
   static open(options: StoreOptions): Store {
+    resolveWorkerMode(options);
     const db = options.dryRun ? openDryRunDatabase(options.stateRoot) : openLiveDatabase(options.stateRoot);
     try {
       const migrations = options.migrations ?? MIGRATIONS;
@@ -66,13 +73,17 @@ export class Store {
         options.logger?.warn({ ...status }, 'database schema is ahead of this worker by expand-only migrations; serving it');
       } else if (status.state === 'behind') {
         result = migrate(db, { migrations });
-        options.logger?.info({ ...result, dry_run: options.dryRun }, 'database migrated');
+        options.logger?.info({ ...result, dry_run: options.dryRun, sandbox: options.sandbox ?? false }, 'database migrated');
       }
       return new Store(db, options, result);
     } catch (error) {
       db.close();
       throw error;
     }
+  }
+
+  get mode(): WorkerMode {
+    return this.dryRun ? 'dry_run' : this.sandbox ? 'sandbox' : 'live';
   }
 
   get isClosed(): boolean {
@@ -112,10 +123,12 @@ export class Store {
   }
 
   /**
-   * The scope of one tool call. Live: just runs it. DRY_RUN: calls are serialised and each runs
+   * The scope of one tool call. Live: just runs it. Sandbox: runs it alone (calls in order, so two
+   * lanes given the same sequence write the same rows). DRY_RUN: calls are serialised and each runs
    * inside BEGIN ... ROLLBACK, so its tx() calls become savepoints that are undone at the end.
    */
   callScope<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.sandbox) return this.mutex.run(fn);
     if (!this.dryRun) return fn();
     return this.mutex.run(async () => {
       this.db.exec('BEGIN');

@@ -106,6 +106,7 @@ export const dispatchTool = defineTool({
         truncated: false,
         duration_ms: 0,
         timeout_ms: claim.plan.timeout_ms,
+        source: 'spawned',
         error: { code: 'WVO_EXEC_SPAWN_FAILED', message: error instanceof Error ? error.message : String(error) },
       };
     }

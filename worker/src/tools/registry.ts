@@ -31,24 +31,24 @@ export async function callTool(
   name: string,
   args: unknown,
 ): Promise<{ result: CallToolResult; outcome: ToolOutcome }> {
-  const dryRun = context.dryRun;
+  const mode = context.store.mode;
   const tool = TOOLS.find((candidate) => candidate.name === name);
   if (!tool) {
     const error = new WorkerError('WVO_TOOL_UNKNOWN', `unknown tool ${JSON.stringify(name)}`, {
       subject: 'name',
       hint: `Tools: ${TOOL_NAMES.join(', ')}.`,
     });
-    return { result: errorResult(error, dryRun), outcome: 'tool_error' };
+    return { result: errorResult(error, mode), outcome: 'tool_error' };
   }
   const parsed = tool.input.safeParse(args ?? {});
-  if (!parsed.success) return { result: errorResult(inputError(parsed.error), dryRun), outcome: 'tool_error' };
+  if (!parsed.success) return { result: errorResult(inputError(parsed.error), mode), outcome: 'tool_error' };
   try {
     context.store.assertUsable();
     const body = await context.store.callScope(async () => tool.run(context, parsed.data));
-    return { result: okResult(body, dryRun), outcome: 'ok' };
+    return { result: okResult(body, mode), outcome: 'ok' };
   } catch (error) {
     const coded = error instanceof WorkerError;
     if (!coded) context.logger.error({ err: error, tool: name }, 'tool failed unexpectedly');
-    return { result: errorResult(error, dryRun), outcome: coded ? 'tool_error' : 'internal_error' };
+    return { result: errorResult(error, mode), outcome: coded ? 'tool_error' : 'internal_error' };
   }
 }

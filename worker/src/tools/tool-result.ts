@@ -2,6 +2,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import { isWvoError, WvoError } from '../../../common/src/errors.js';
 import { WorkerError } from '../errors.js';
+import type { WorkerMode } from '../mode.js';
 
 /** `command.args[2]` from a zod path. */
 export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
@@ -39,12 +40,20 @@ function text(body: Record<string, unknown>): CallToolResult['content'] {
   return [{ type: 'text', text: JSON.stringify(body) }];
 }
 
-export function okResult(body: Record<string, unknown>, dryRun: boolean): CallToolResult {
-  return { content: text({ ...body, dry_run: dryRun }) };
+/**
+ * The mode marker every answer ends with: `dry_run` as always (true only in strict DRY_RUN), and
+ * `sandbox: true` only in sandbox mode, so live answers are unchanged and two sandbox lanes agree.
+ */
+export function modeFields(mode: WorkerMode): { dry_run: boolean; sandbox?: true } {
+  return mode === 'sandbox' ? { dry_run: false, sandbox: true } : { dry_run: mode === 'dry_run' };
 }
 
-/** A tool error: `{code, message, field, hint?, details?, dry_run}` with isError. */
-export function errorResult(error: unknown, dryRun: boolean): CallToolResult {
+export function okResult(body: Record<string, unknown>, mode: WorkerMode): CallToolResult {
+  return { content: text({ ...body, ...modeFields(mode) }) };
+}
+
+/** A tool error: `{code, message, field, hint?, details?, dry_run, sandbox?}` with isError. */
+export function errorResult(error: unknown, mode: WorkerMode): CallToolResult {
   const coded = isWvoError(error)
     ? error
     : new WvoError('WVO_INTERNAL', error instanceof Error ? error.message : String(error));
@@ -56,7 +65,7 @@ export function errorResult(error: unknown, dryRun: boolean): CallToolResult {
       field: coded.subject ?? null,
       ...(coded.hint === undefined ? {} : { hint: coded.hint }),
       ...(coded.details === undefined ? {} : { details: coded.details }),
-      dry_run: dryRun,
+      ...modeFields(mode),
     }),
   };
 }

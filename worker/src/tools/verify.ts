@@ -52,6 +52,8 @@ export const verifyTool = defineTool({
         exit_code: result?.exit_code ?? null,
         duration_ms: result?.duration_ms ?? 0,
         argv: result?.argv ?? [],
+        // `not_recorded` here is a sandbox coverage gap: it counts as not passing, the same on every lane.
+        source: result?.source ?? null,
       };
     });
     const ran = results.filter((result): result is ExecutionResult => result !== undefined);

@@ -82,6 +82,7 @@ export function laneEnv(spec: LaneSpec, ctx: Pick<ContainerSpecContext, 'network
   const env: Record<string, string> = {
     ...spec.env,
     WVO_DRY_RUN: spec.dryRun ? '1' : '0',
+    WVO_SANDBOX: spec.mode === 'sandbox' ? '1' : '0',
     WVO_STATE_ROOT: STATE_MOUNT,
     WVO_HOST: '0.0.0.0',
     WVO_PORT: String(port),

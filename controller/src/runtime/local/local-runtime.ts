@@ -109,7 +109,7 @@ export class LocalRuntime implements LaneRuntime {
     // Detached, output to a file: the lane outlives the command that started it.
     const child = execa(process.execPath, [main, 'serve'], {
       cwd: tree,
-      env: { ...spec.env, WVO_PORT: '0', WVO_HOST: '127.0.0.1', WVO_STATE_ROOT: stateDir, WVO_DRY_RUN: spec.dryRun ? '1' : '0', [LANE_KEY_ENV]: this.table.laneKey(spec.name) },
+      env: { ...spec.env, WVO_PORT: '0', WVO_HOST: '127.0.0.1', WVO_STATE_ROOT: stateDir, WVO_DRY_RUN: spec.dryRun ? '1' : '0', WVO_SANDBOX: spec.mode === 'sandbox' ? '1' : '0', [LANE_KEY_ENV]: this.table.laneKey(spec.name) },
       extendEnv: true,
       stdin: 'ignore',
       // execa takes a file descriptor at run time; its typings accept only literal numbers.
