@@ -39,7 +39,7 @@ describe('compareSuiteRun', () => {
       [ok({ x: 1 }), ok({ x: 1 }), ok({ x: 1 })],
       [ok('text'), ok('text'), ok('text')],
     ]);
-    expect(result.totals).toEqual({ calls: 2, diffs: 0, reported: 0, cancelled: 0 });
+    expect(result.totals).toEqual({ calls: 2, diffs: 0, reported: 0, cancelled: 0, groups: 0, groups_reported: 0, state_reported: 0, count: 0 });
     expect(result.calls[0]?.results).toEqual({});
     expect(() => ShadowResultSchema.parse(result)).not.toThrow();
   });
@@ -61,7 +61,7 @@ describe('compareSuiteRun', () => {
       candidate: 'b',
       verdict: 'regression',
       reported: true,
-      reason: 'baseline and replica agree; the candidate differs',
+      reason: 'baseline and samples agree; the candidate differs',
     });
     expect(result.calls[0]).toMatchObject({ reported: 2, cancelled: 0, results: { candidate: { tasks: [{ id: 'b' }, { id: 'a' }] } } });
   });
@@ -79,7 +79,7 @@ describe('compareSuiteRun', () => {
       'status $.at noise',
       'other $.at regression',
     ]);
-    expect(result.totals).toEqual({ calls: 3, diffs: 3, reported: 1, cancelled: 2 });
+    expect(result.totals).toEqual({ calls: 3, diffs: 3, reported: 1, cancelled: 2, groups: 2, groups_reported: 1, state_reported: 0, count: 1 });
   });
 
   it('applies global and per-call ignore rules before diffing', () => {
