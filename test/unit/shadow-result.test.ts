@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   readShadowJson,
+  withStateDiff,
   readUpgradeShadowSummary,
   writeShadowJson,
   writeUpgradeShadowSummary,
@@ -87,6 +88,24 @@ describe('shadow artifacts', () => {
     expect(read.totals).toMatchObject({ reported: 4, groups: 1, groups_reported: 1, count: 1 });
     expect(read.coverage.tools).toEqual([{ tool: 'plan_next', calls: 2, paths: [{ outcome: 'success', lanes: { baseline: 2, replica: 2, candidate: 2 } }] }]);
     expect(read.noise).toEqual({ lanes: ['replica'], repeats: 0, samples: 2, paths: [] });
+  });
+
+  it('counts state differences in `count`: reported answer groups + reported state differences', async () => {
+    const group = { tool: 't', path: '$.a', kind: 'changed_value' as const, verdict: 'regression' as const, reported: true, count: 7, calls: [{ index: 0, name: 'c' }], example: { call_index: 0, call_name: 'c', path: '$.a', reason: 'r' } };
+    const withGroup = { ...sampleResult, groups: [group, { ...group, path: '$.b', verdict: 'noise' as const, reported: false }] };
+    const db = {
+      database: 'orchestrator.db',
+      samples: 1,
+      user_version: { baseline: 1, candidate: 2 },
+      schema: { additions: [{ type: 'column', name: 'tasks', column: 'rank' }], removals: [], changes: [] },
+      groups: [],
+      noisy_columns: [],
+      reported: 2,
+    };
+    const result = withStateDiff(withGroup, { databases: [db], reported: 2 });
+    expect(result.totals).toMatchObject({ groups: 2, groups_reported: 1, state_reported: 2, count: 3 });
+    const file = await writeShadowJson(dir, result);
+    expect((await readShadowJson(file)).state?.databases[0]?.schema.additions).toEqual([{ type: 'column', name: 'tasks', column: 'rank' }]);
   });
 
   it('refuses to write or read a malformed shadow.json', async () => {

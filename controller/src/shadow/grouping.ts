@@ -60,15 +60,21 @@ export type ErrorAnswers = ReadonlyMap<number, boolean>;
 
 /**
  * Group raw diffs. Groups come out in the order their first diff appears, reported ones first;
- * a group's verdict is its diffs' (diffs with different verdicts never share a group).
+ * a group's verdict is its diffs' (diffs with different verdicts never share a group). A call
+ * whose isError flag flipped took another path: its reported body diffs (the success fields gone,
+ * `code` and `message` added) are that one change, so they join its `error_code` group.
  */
 export function groupDiffs(diffs: readonly GroupableDiff[], errorAnswers: ErrorAnswers = new Map()): ShadowGroup[] {
   const groups = new Map<string, ShadowGroup & { calls: { index: number; name: string }[] }>();
+  const flipped = new Map<number, string>();
+  for (const diff of diffs) {
+    if (diff.path === IS_ERROR_PATH && diff.reported) flipped.set(diff.call_index, groupId(diff, diff.path, 'error_code'));
+  }
   for (const diff of diffs) {
     const keys = diff.path === IS_ERROR_PATH ? undefined : concreteKeys(diff.path);
     const kind = groupKind(diff, keys, errorAnswers.get(diff.call_index) ?? false);
     const path = keys === undefined ? diff.path : groupPath(keys);
-    const id = JSON.stringify([diff.tool, path, kind, diff.verdict]);
+    const id = (diff.reported && flipped.get(diff.call_index)) || groupId(diff, path, kind);
     const group = groups.get(id);
     if (group) {
       group.count += 1;
@@ -96,6 +102,10 @@ export function groupDiffs(diffs: readonly GroupableDiff[], errorAnswers: ErrorA
   }
   const all = [...groups.values()];
   return [...all.filter((g) => g.reported), ...all.filter((g) => !g.reported)];
+}
+
+function groupId(diff: GroupableDiff, path: string, kind: GroupKind): string {
+  return JSON.stringify([diff.tool, path, kind, diff.verdict]);
 }
 
 function groupKind(diff: GroupableDiff, keys: readonly PathKey[] | undefined, errorAnswer: boolean): GroupKind {
