@@ -4,20 +4,10 @@ import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  compareSuiteRun,
-  DEFAULT_THRESHOLDS,
-  validateSuite,
-  withStateDiff,
-  writeReportHtml,
-  type CallOutcome,
-  type Lane,
-  type SuiteRun,
-} from '../../controller/src/shadow/index.js';
+import { withStateDiff, writeReportHtml, type CallOutcome } from '../../controller/src/shadow/index.js';
 import { diffLaneStates, stateSection } from '../../controller/src/state/index.js';
 import { describeChromium, launchChromium } from '../helpers/chromium.js';
-
-const ok = (result: unknown, isError = false): CallOutcome => ({ result, isError, durationMs: 3 });
+import { answer as ok, compareAnswers } from '../helpers/shadow-run.js';
 
 describeChromium('report.html in headless Chromium', () => {
   let dir: string;
@@ -40,13 +30,13 @@ describeChromium('report.html in headless Chromium', () => {
 
   /** A real result: grouped answers (an added field across calls, a lost error path), a state diff, a coverage gap. */
   function realResult() {
-    const suite = validateSuite({
+    const suite = {
       calls: [
         { tool: 'plan_next', name: 'top', read_only: true },
         { tool: 'plan_next', name: 'wide', read_only: true },
         { tool: 'dispatch', name: 'dispatch <unknown>' },
       ],
-    });
+    };
     const tasks = (n: number, rank: boolean) => Array.from({ length: n }, (_, i) => ({ id: `T-0${i}`, ...(rank ? { rank: i } : {}) }));
     const gap = { dispatch_id: 7, executor: { source: 'not_recorded' } };
     const answers: [CallOutcome, CallOutcome, CallOutcome][] = [
@@ -54,20 +44,7 @@ describeChromium('report.html in headless Chromium', () => {
       [ok({ tasks: tasks(4, false) }), ok({ tasks: tasks(4, false) }), ok({ tasks: tasks(4, true) })],
       [ok({ code: 'WVO_TASK_NOT_FOUND' }, true), ok({ code: 'WVO_TASK_NOT_FOUND' }, true), ok(gap)],
     ];
-    const run: SuiteRun<Lane> = {
-      tools: { baseline: [], replica: [], candidate: [] },
-      calls: suite.calls.map((call, index) => {
-        const [baseline, replica, candidate] = answers[index]!;
-        return { index, call, arguments: call.arguments, outcomes: { baseline, replica, candidate } };
-      }),
-    };
-    const answersOnly = compareSuiteRun(run, {
-      suite,
-      thresholds: DEFAULT_THRESHOLDS,
-      lanes: { baseline: 'http://127.0.0.1:1/mcp', replica: 'http://127.0.0.1:2/mcp', candidate: 'http://127.0.0.1:3/mcp' },
-      startedAt: new Date('2026-11-28T20:00:00Z'),
-      finishedAt: new Date('2026-11-28T20:00:01Z'),
-    });
+    const answersOnly = compareAnswers(suite, answers);
     const state = diffLaneStates(
       {
         baseline: laneDb('baseline', '2026-11-28 20:00:00'),

@@ -1,37 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  compareSuiteRun,
-  DEFAULT_THRESHOLDS,
-  IS_ERROR_PATH,
-  ShadowResultSchema,
-  validateSuite,
-  type CallOutcome,
-  type Lane,
-  type SuiteRun,
-} from '../../controller/src/shadow/index.js';
-
-const LANE_URLS = { baseline: 'http://b/mcp', replica: 'http://r/mcp', candidate: 'http://c/mcp' };
-
-const ok = (result: unknown, isError = false): CallOutcome => ({ result, isError, durationMs: 3 });
-
-/** A suite run built by hand: one entry per call, [baseline, replica, candidate] answers. */
-function run(suiteRaw: unknown, answers: [CallOutcome, CallOutcome, CallOutcome][]) {
-  const suite = validateSuite(suiteRaw);
-  const suiteRun: SuiteRun<Lane> = {
-    tools: { baseline: [], replica: [], candidate: [] },
-    calls: suite.calls.map((call, index) => {
-      const [baseline, replica, candidate] = answers[index]!;
-      return { index, call, arguments: call.arguments, outcomes: { baseline, replica, candidate } };
-    }),
-  };
-  return compareSuiteRun(suiteRun, {
-    suite,
-    thresholds: DEFAULT_THRESHOLDS,
-    lanes: LANE_URLS,
-    startedAt: new Date('2026-11-28T20:00:00Z'),
-    finishedAt: new Date('2026-11-28T20:00:02Z'),
-  });
-}
+import { IS_ERROR_PATH, ShadowResultSchema } from '../../controller/src/shadow/index.js';
+import { answer as ok, compareAnswers as run } from '../helpers/shadow-run.js';
 
 describe('compareSuiteRun', () => {
   it('reports nothing for identical answers', () => {

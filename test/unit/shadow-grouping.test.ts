@@ -1,33 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  compareSuiteRun,
-  DEFAULT_THRESHOLDS,
-  groupPath,
-  validateSuite,
-  type CallOutcome,
-  type Lane,
-  type SuiteRun,
-} from '../../controller/src/shadow/index.js';
-
-const ok = (result: unknown, isError = false): CallOutcome => ({ result, isError, durationMs: 2 });
-
-function compare(suiteRaw: unknown, answers: [CallOutcome, CallOutcome, CallOutcome][]) {
-  const suite = validateSuite(suiteRaw);
-  const run: SuiteRun<Lane> = {
-    tools: { baseline: [], replica: [], candidate: [] },
-    calls: suite.calls.map((call, index) => {
-      const [baseline, replica, candidate] = answers[index]!;
-      return { index, call, arguments: call.arguments, outcomes: { baseline, replica, candidate } };
-    }),
-  };
-  return compareSuiteRun(run, {
-    suite,
-    thresholds: DEFAULT_THRESHOLDS,
-    lanes: { baseline: 'http://b', replica: 'http://r', candidate: 'http://c' },
-    startedAt: new Date('2026-11-28T20:00:00Z'),
-    finishedAt: new Date('2026-11-28T20:00:01Z'),
-  });
-}
+import { groupPath, type CallOutcome } from '../../controller/src/shadow/index.js';
+import { answer as ok, compareAnswers as compare } from '../helpers/shadow-run.js';
 
 const tasks = (n: number, extra: (i: number) => object = () => ({})) =>
   Array.from({ length: n }, (_, i) => ({ id: `T-${i}`, priority: 9 - (i % 3), ...extra(i) }));
