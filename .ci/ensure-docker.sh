@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Make everything the tests need present on this machine (ENGINE.md): Debian packages for the
 # Docker engine, docker-compose, iproute2 (the second "remote" engine's namespace), nginx (proxy
-# benchmark peer) and promtool (alert rules); then start dockerd in the background (no systemd
-# here) and wait until it answers. Idempotent: installs only what is missing, starts only when
-# `docker info` does not answer.
+# benchmark peer), promtool (alert rules) and chromium (report.html is read in a headless
+# browser); then start dockerd in the background (no systemd here) and wait until it answers.
+# Idempotent: installs only what is missing, starts only when `docker info` does not answer.
 set -euo pipefail
 
 need_pkgs=()
@@ -14,6 +14,7 @@ command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
 command -v nsenter >/dev/null 2>&1 || need_pkgs+=(util-linux)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light)
 command -v promtool >/dev/null 2>&1 || need_pkgs+=(prometheus)
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "[engine] installing ${need_pkgs[*]}"
   apt-get update -qq

@@ -1,37 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  compareSuiteRun,
-  DEFAULT_THRESHOLDS,
-  IS_ERROR_PATH,
-  ShadowResultSchema,
-  validateSuite,
-  type CallOutcome,
-  type Lane,
-  type SuiteRun,
-} from '../../controller/src/shadow/index.js';
-
-const LANE_URLS = { baseline: 'http://b/mcp', replica: 'http://r/mcp', candidate: 'http://c/mcp' };
-
-const ok = (result: unknown, isError = false): CallOutcome => ({ result, isError, durationMs: 3 });
-
-/** A suite run built by hand: one entry per call, [baseline, replica, candidate] answers. */
-function run(suiteRaw: unknown, answers: [CallOutcome, CallOutcome, CallOutcome][]) {
-  const suite = validateSuite(suiteRaw);
-  const suiteRun: SuiteRun<Lane> = {
-    tools: { baseline: [], replica: [], candidate: [] },
-    calls: suite.calls.map((call, index) => {
-      const [baseline, replica, candidate] = answers[index]!;
-      return { index, call, arguments: call.arguments, outcomes: { baseline, replica, candidate } };
-    }),
-  };
-  return compareSuiteRun(suiteRun, {
-    suite,
-    thresholds: DEFAULT_THRESHOLDS,
-    lanes: LANE_URLS,
-    startedAt: new Date('2026-11-28T20:00:00Z'),
-    finishedAt: new Date('2026-11-28T20:00:02Z'),
-  });
-}
+import { IS_ERROR_PATH, ShadowResultSchema } from '../../controller/src/shadow/index.js';
+import { answer as ok, compareAnswers as run } from '../helpers/shadow-run.js';
 
 describe('compareSuiteRun', () => {
   it('reports nothing for identical answers', () => {
@@ -39,7 +8,7 @@ describe('compareSuiteRun', () => {
       [ok({ x: 1 }), ok({ x: 1 }), ok({ x: 1 })],
       [ok('text'), ok('text'), ok('text')],
     ]);
-    expect(result.totals).toEqual({ calls: 2, diffs: 0, reported: 0, cancelled: 0 });
+    expect(result.totals).toEqual({ calls: 2, diffs: 0, reported: 0, cancelled: 0, groups: 0, groups_reported: 0, state_reported: 0, count: 0 });
     expect(result.calls[0]?.results).toEqual({});
     expect(() => ShadowResultSchema.parse(result)).not.toThrow();
   });
@@ -61,7 +30,7 @@ describe('compareSuiteRun', () => {
       candidate: 'b',
       verdict: 'regression',
       reported: true,
-      reason: 'baseline and replica agree; the candidate differs',
+      reason: 'baseline and samples agree; the candidate differs',
     });
     expect(result.calls[0]).toMatchObject({ reported: 2, cancelled: 0, results: { candidate: { tasks: [{ id: 'b' }, { id: 'a' }] } } });
   });
@@ -79,7 +48,7 @@ describe('compareSuiteRun', () => {
       'status $.at noise',
       'other $.at regression',
     ]);
-    expect(result.totals).toEqual({ calls: 3, diffs: 3, reported: 1, cancelled: 2 });
+    expect(result.totals).toEqual({ calls: 3, diffs: 3, reported: 1, cancelled: 2, groups: 2, groups_reported: 1, state_reported: 0, count: 1 });
   });
 
   it('applies global and per-call ignore rules before diffing', () => {

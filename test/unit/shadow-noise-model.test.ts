@@ -21,7 +21,8 @@ describe('noise model', () => {
   it('reports a difference on a path where baseline and replica agree', () => {
     expect(verdicts({ id: 'a' }, { id: 'a' }, { id: 'b' })).toEqual({ '$.id': 'regression' });
     expect(verdicts({ n: 1 }, { n: 1 }, { n: 2 })).toEqual({ '$.n': 'regression' });
-    expect(verdicts({ a: 1 }, { a: 1 }, { a: 1, b: 2 })).toEqual({ '$.b': 'regression' });
+    expect(verdicts({ a: 1 }, { a: 1 }, { a: 1, b: 2, c: { d: 1 } })).toEqual({ '$.b': 'addition', '$.c': 'addition' });
+    expect(verdicts({ a: 1, b: 2 }, { a: 1, b: 2 }, { a: 1 })).toEqual({ '$.b': 'regression' });
   });
 
   it('cancels a non-numeric difference on a noisy path, however large', () => {
@@ -29,9 +30,34 @@ describe('noise model', () => {
     expect(verdicts({ run: 'r-1' }, { run: 'r-2' }, { run: 42 })).toEqual({ '$.run': 'noise' });
   });
 
-  it('cancels paths below a structurally noisy ancestor, but not the reverse', () => {
-    expect(verdicts({ a: { b: 1 } }, { a: null }, { a: { b: 2 } })).toEqual({ '$.a.b': 'noise' });
+  it('masks the noisy path only: not the paths below it, beside it or above it', () => {
+    // The replica disagrees about $.a as a whole; what $.a.b holds is still compared.
+    expect(verdicts({ a: { b: 1 } }, { a: null }, { a: { b: 2 } })).toEqual({ '$.a.b': 'regression' });
+    expect(verdicts({ a: { b: 1 } }, { a: null }, { a: null })).toEqual({ '$.a': 'noise' });
     expect(verdicts({ a: { b: 'x' } }, { a: { b: 'y' } }, { a: null })).toEqual({ '$.a': 'regression' });
+    // A noisy sibling masks nothing next to it.
+    expect(verdicts({ at: 1, id: 'a', s: { n: 1 } }, { at: 2, id: 'a', s: { n: 1 } }, { at: 3, id: 'b', s: { n: 2 } })).toEqual({
+      '$.at': 'noise',
+      '$.id': 'regression',
+      '$.s.n': 'regression',
+    });
+  });
+
+  it('does not let a list whose length varies mask the values of its elements', () => {
+    // The replica has one more element ($.l[*] presence noise); the candidate changed element 0.
+    expect(verdicts({ l: [1, 2] }, { l: [1, 2, 3] }, { l: [9, 2, 3] })).toEqual({ '$.l[0]': 'regression', '$.l[2]': 'noise' });
+  });
+
+  it('learns from every sample: a path noisy in any one of them is noisy', () => {
+    const baseline = { id: 'a', at: 't1', n: 100 };
+    const samples = [{ id: 'a', at: 't1', n: 101 }, { id: 'a', at: 't2', n: 100 }, { id: 'a', at: 't1', n: 97 }];
+    const noise = learnNoise(samples.flatMap((sample) => diffJson(baseline, sample)));
+    const classified = diffJson(baseline, { id: 'a', at: 't9', n: 105 }).map((diff) => [diff.path, classify(diff, noise, resolveThresholds({ proportional: 0 })).verdict]);
+    // `at` only moved in the second sample; `n` moved by 3 at most: excess 2 ≤ 1 × 3.
+    expect(Object.fromEntries(classified)).toEqual({ '$.at': 'noise', '$.n': 'noise' });
+    const one = learnNoise(diffJson(baseline, samples[0]));
+    expect(classify(diffJson(baseline, { ...baseline, at: 't9' })[0]!, one, DEFAULT_THRESHOLDS).verdict).toBe('regression');
+    expect(noise.get('$.n')).toMatchObject({ magnitude: 3, seen: 2 });
   });
 
   it('learns noise per field across array elements', () => {
@@ -134,6 +160,6 @@ describe('noise model', () => {
   it('explains each verdict', () => {
     const noise = learnNoise(diffJson({ n: 1 }, { n: 3 }));
     const [diff] = diffJson({ n: 1 }, { n: 10 });
-    expect(classify(diff!, noise, DEFAULT_THRESHOLDS).reason).toMatch(/candidate moved 9, baseline-vs-replica noise 2/);
+    expect(classify(diff!, noise, DEFAULT_THRESHOLDS).reason).toMatch(/candidate moved 9, largest baseline-vs-sample noise 2/);
   });
 });

@@ -77,17 +77,17 @@ describe('report.html', () => {
     expect(html).not.toMatch(/<script|<link|src=|href=|@import|url\(/i);
   });
 
-  it('shows the summary, the reported diff side by side with its path, and the noise collapsed', () => {
+  it('shows the summary, the reported group side by side with its path, and the noise collapsed', () => {
     const html = renderReportHtml({ result: sample() });
-    expect(html).toContain('1 difference(s) reported for review');
-    // Reported: plan_next at $.tasks[0].id, baseline and candidate values in one row.
-    const reported = html.slice(html.indexOf('<h2>Reported differences</h2>'), html.indexOf('<details class="noise">'));
+    expect(html).toMatch(/<p id="summary" class="warn">Verdict: 1 difference\(s\) to review\. Answers: 1 group\(s\) reported/);
+    // Reported: plan_next at $.tasks[*].id (example $.tasks[0].id), baseline and candidate values in one row.
+    const reported = html.slice(html.indexOf('<h2>Answer differences</h2>'), html.indexOf('<details class="noise">'));
     expect(reported).toContain('<h3>plan_next</h3>');
-    expect(reported).toMatch(/<code>\$\.tasks\[0\]\.id<\/code>[\s\S]*&quot;T-1&quot;[\s\S]*&quot;T-2&quot;/);
+    expect(reported).toMatch(/<code>\$\.tasks\[\*\]\.id<\/code>[\s\S]*<code>\$\.tasks\[0\]\.id<\/code>[\s\S]*&quot;T-1&quot;[\s\S]*&quot;T-2&quot;/);
     expect(reported).not.toContain('run_id');
     // Cancelled: inside a closed <details>, with the replica column.
     const noise = html.slice(html.indexOf('<details class="noise">'), html.indexOf('</details>', html.indexOf('<details class="noise">')));
-    expect(noise).toContain('<summary>Cancelled as noise (1)</summary>');
+    expect(noise).toContain('<summary>Cancelled as noise (1 in 1 group(s))</summary>');
     expect(noise).toContain('$.queue.run_id');
     expect(noise).toContain('<th>replica</th>');
     expect(html).not.toContain('<details class="noise" open');
@@ -104,7 +104,9 @@ describe('report.html', () => {
     });
     expect(html).toContain('<h2>Steps</h2>');
     expect(html).toMatch(/<td>build<\/td><td>ok<\/td>/);
-    expect(html).toContain('{&quot;reported&quot;:1}');
+    // Details are labelled fields, not JSON.
+    expect(html).toContain('<dt>reported</dt><dd>1</dd>');
+    expect(html).not.toContain('{&quot;reported&quot;:1}');
   });
 
   it('writes report.html into a directory', async () => {

@@ -1,5 +1,7 @@
 import { systemClock, type Clock } from '../../../common/src/clock.js';
+import { coverageOf } from './coverage.js';
 import { diffJson } from './differ.js';
+import { groupDiffs } from './grouping.js';
 import { valueAtPath, type PathKey } from './json-path.js';
 import { classify, isReported, learnNoise, type Classification, type NoiseIndex } from './noise-model.js';
 import { normalise } from './normalise.js';
@@ -7,40 +9,53 @@ import {
   IS_ERROR_PATH,
   LANES,
   ShadowResultSchema,
+  shadowTotals,
   type Lane,
+  type NoiseModel,
   type ShadowCall,
   type ShadowDiff,
   type ShadowResult,
 } from './shadow-result.js';
-import { callLabel, type Suite } from './suite.js';
-import { runSuite, type SuiteProgress, type SuiteRun } from './suite-runner.js';
+import { callLabel, DEFAULT_READ_ONLY_REPEATS, type Suite } from './suite.js';
+import { runSuite, type CallOutcome, type SuiteProgress, type SuiteRun } from './suite-runner.js';
 import { resolveThresholds, type PartialThresholds, type Thresholds } from './thresholds.js';
 
-export type ShadowProgress = SuiteProgress<Lane>;
+export type ShadowProgress = SuiteProgress<string>;
 
 /** Everything one shadow comparison needs; the harness, the CLI and the API build this. */
 export interface RunShadowOptions {
   /** MCP endpoints of the three DRY_RUN lanes, all started on copies of the same snapshot. */
   readonly lanes: Readonly<Record<Lane, string>>;
+  /** More replica lanes (same image as the baseline, own snapshot copies): more noise samples. */
+  readonly replicas?: readonly string[];
   readonly suite: Suite;
   /** Names the suite in errors (its file, or `default suite`). */
   readonly suiteSource?: string;
   /** Override the suite's thresholds (which override DEFAULT_THRESHOLDS) field by field. */
   readonly thresholds?: PartialThresholds;
+  /** Repeats of each `read_only` call on the baseline and replicas (default: the suite's, else 1). */
+  readonly readOnlyRepeats?: number;
   readonly callTimeoutMs?: number;
   readonly onProgress?: (event: ShadowProgress) => void;
   readonly clock?: Clock;
   readonly signal?: AbortSignal;
 }
 
-/** Drive the three lanes through the suite and classify every difference. */
+/** `replica2`, `replica3`, …: the names extra replica lanes run under. */
+export function extraReplicaNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `replica${i + 2}`);
+}
+
+/** Drive the lanes through the suite and classify every difference. */
 export async function runShadow(options: RunShadowOptions): Promise<ShadowResult> {
   const clock = options.clock ?? systemClock;
   // Validate thresholds before any lane is touched: a typo should not cost a suite run.
   const thresholds = resolveThresholds(options.suite.thresholds, options.thresholds);
+  const extras = Object.fromEntries(extraReplicaNames(options.replicas?.length ?? 0).map((name, i) => [name, options.replicas![i]!]));
+  const lanes: Record<string, string> = { ...pickLanes(options.lanes), ...extras };
   const startedAt = new Date(clock.now());
-  const run = await runSuite<Lane>({
-    lanes: pickLanes(options.lanes),
+  const run = await runSuite<string>({
+    lanes,
     suite: options.suite,
     suiteSource: options.suiteSource ?? 'default suite',
     referenceLane: 'baseline',
@@ -48,11 +63,16 @@ export async function runShadow(options: RunShadowOptions): Promise<ShadowResult
     onProgress: options.onProgress,
     clock,
     signal: options.signal,
+    repeatReadOnly: {
+      lanes: Object.keys(lanes).filter((lane) => lane !== 'candidate'),
+      repeats: options.readOnlyRepeats ?? options.suite.read_only_repeats ?? DEFAULT_READ_ONLY_REPEATS,
+    },
   });
-  return compareSuiteRun(run, {
+  return compareSuiteRun(run as SuiteRun<Lane>, {
     suite: options.suite,
     thresholds,
     lanes: options.lanes,
+    ...(options.replicas?.length ? { extraReplicas: extras } : {}),
     startedAt,
     finishedAt: new Date(clock.now()),
   });
@@ -62,31 +82,44 @@ export interface CompareOptions {
   readonly suite: Suite;
   readonly thresholds: Thresholds;
   readonly lanes: Readonly<Record<Lane, string>>;
+  /** Extra replica lanes in the run (name → URL); their answers are noise samples. */
+  readonly extraReplicas?: Readonly<Record<string, string>>;
   readonly startedAt: Date;
   readonly finishedAt: Date;
 }
 
+/** A sample: an answer of the baseline's code to the same call (a replica lane, or a repeat). */
+interface Sample {
+  readonly lane: string;
+  readonly outcome: CallOutcome;
+}
+
 /**
  * The pure half of runShadow: normalise each lane's answers with the suite's ignore rules, diff
- * baseline → candidate and baseline → replica by JSON path, learn the noise per tool, classify.
+ * baseline → candidate and baseline → every sample by JSON path, learn the noise per tool from
+ * all samples, classify, group.
  */
 export function compareSuiteRun(run: SuiteRun<Lane>, options: CompareOptions): ShadowResult {
   const { suite, thresholds } = options;
-  const prepared = run.calls.map(({ index, call, arguments: args, outcomes }) => {
+  const prepared = run.calls.map(({ index, call, arguments: args, outcomes, repeats }) => {
     const ignore = [...(suite.ignore ?? []), ...(call.ignore ?? [])];
-    const [baseline, replica, candidate] = LANES.map((lane) => normalise(outcomes[lane].result, ignore)) as [
-      unknown,
-      unknown,
-      unknown,
+    const all = outcomes as Readonly<Record<string, CallOutcome>>;
+    const samples: Sample[] = [
+      ...Object.keys(all).filter((lane) => lane !== 'baseline' && lane !== 'candidate').map((lane) => ({ lane, outcome: all[lane]! })),
+      ...Object.entries((repeats ?? {}) as Record<string, readonly CallOutcome[]>)
+        .filter(([lane]) => lane !== 'candidate')
+        .flatMap(([lane, list]) => list.map((outcome) => ({ lane: `${lane} (repeat)`, outcome }))),
     ];
+    const baseline = normalise(outcomes.baseline.result, ignore);
     return {
       index,
       call,
       args,
       outcomes,
-      normalised: { baseline, replica, candidate },
-      raw: diffJson(baseline, candidate),
-      noise: diffJson(baseline, replica),
+      samples,
+      normalised: { baseline, replica: normalise(outcomes.replica.result, ignore), candidate: normalise(outcomes.candidate.result, ignore) },
+      raw: diffJson(baseline, normalise(outcomes.candidate.result, ignore)),
+      noise: samples.flatMap((sample) => diffJson(baseline, normalise(sample.outcome.result, ignore))),
     };
   });
 
@@ -104,9 +137,10 @@ export function compareSuiteRun(run: SuiteRun<Lane>, options: CompareOptions): S
 
     const flags = { baseline: outcomes.baseline.isError, replica: outcomes.replica.isError, candidate: outcomes.candidate.isError };
     if (flags.baseline !== flags.candidate) {
+      const flipped = entry.samples.filter((sample) => sample.outcome.isError !== flags.baseline).map((sample) => sample.lane);
       const verdict: Classification =
-        flags.baseline !== flags.replica
-          ? { verdict: 'noise', reason: 'isError also differs between baseline and replica' }
+        flipped.length > 0
+          ? { verdict: 'noise', reason: `isError also differs between the baseline and ${flipped.join(', ')}` }
           : { verdict: 'regression', reason: `the candidate ${flags.candidate ? 'fails' : 'succeeds'} where the baseline ${flags.baseline ? 'fails' : 'succeeds'}` };
       own.push({ ...context, path: IS_ERROR_PATH, kind: 'changed', ...flags, ...fromClassification(verdict) });
     }
@@ -144,17 +178,40 @@ export function compareSuiteRun(run: SuiteRun<Lane>, options: CompareOptions): S
     diffs.push(...own);
   }
 
-  const reported = diffs.filter((diff) => diff.reported).length;
-  return ShadowResultSchema.parse({
-    version: 1,
+  const errorAnswers = new Map(calls.map((call) => [call.index, call.is_error.baseline || call.is_error.candidate]));
+  const groups = groupDiffs(diffs, errorAnswers);
+  const coverage = coverageOf(
+    prepared.map((entry) => ({ index: entry.index, name: callLabel(entry.call, entry.index), tool: entry.call.tool, outcomes: entry.outcomes })),
+  );
+  const repeats = prepared.reduce((sum, entry) => sum + entry.samples.filter((s) => s.lane.endsWith('(repeat)')).length, 0);
+  const noise: NoiseModel = {
+    lanes: ['replica', ...Object.keys(options.extraReplicas ?? {})],
+    repeats,
+    samples: prepared.reduce((sum, entry) => sum + entry.samples.length, 0),
+    paths: [...noiseByTool].flatMap(([tool, index]) =>
+      [...index].map(([path, learned]) => ({
+        tool,
+        path,
+        kinds: [...learned.kinds],
+        ...(learned.magnitude > 0 ? { magnitude: learned.magnitude } : {}),
+        seen: learned.seen,
+      })),
+    ),
+  };
+  const body = {
+    version: 2 as const,
     started_at: options.startedAt.toISOString(),
     finished_at: options.finishedAt.toISOString(),
     lanes: pickLanes(options.lanes),
+    ...(options.extraReplicas && Object.keys(options.extraReplicas).length > 0 ? { extra_replicas: { ...options.extraReplicas } } : {}),
     thresholds,
+    noise,
     calls,
     diffs,
-    totals: { calls: calls.length, diffs: diffs.length, reported, cancelled: diffs.length - reported },
-  });
+    groups,
+    coverage,
+  };
+  return ShadowResultSchema.parse({ ...body, totals: shadowTotals(body) });
 }
 
 function fromClassification(classification: Classification): Pick<ShadowDiff, 'verdict' | 'reported' | 'reason'> {
@@ -174,3 +231,4 @@ function lookup<K extends string>(key: K, root: unknown, keys: readonly PathKey[
 function pickLanes(lanes: Readonly<Record<Lane, string>>): Record<Lane, string> {
   return { baseline: lanes.baseline, replica: lanes.replica, candidate: lanes.candidate };
 }
+

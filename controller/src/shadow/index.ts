@@ -3,10 +3,12 @@
  * persisted results and the HTML report. The harness calls `runShadow`, then writes the artifacts.
  */
 export { findArgumentRefs, isArgumentRef, resolveArgumentRefs, type ArgumentRef } from './argument-refs.js';
-export { runShadow, compareSuiteRun, type RunShadowOptions, type CompareOptions, type ShadowProgress } from './compare.js';
+export { runShadow, compareSuiteRun, extraReplicaNames, type RunShadowOptions, type CompareOptions, type ShadowProgress } from './compare.js';
+export { COVERAGE_OUTCOMES, CoverageSchema, EXECUTOR_NOT_RECORDED, coverageOf, errorCode, type Coverage, type CoverageCall } from './coverage.js';
 export { defaultSuite, DEFAULT_SUITE_SOURCE } from './default-suite.js';
 export { diffJson, jsonEqual, DIFF_KINDS, type Diff, type DiffKind } from './differ.js';
 export { formatJsonPath, parseJsonPath, type PathKey } from './json-path.js';
+export { GROUP_KINDS, ShadowGroupSchema, groupDiffs, groupPath, type GroupKind, type GroupableDiff, type ShadowGroup } from './grouping.js';
 export {
   classify,
   isReported,
@@ -18,12 +20,17 @@ export {
   type Verdict,
 } from './noise-model.js';
 export { IGNORED, normalise } from './normalise.js';
-export { REPORT_HTML, renderReportHtml, writeReportHtml, escapeHtml, type ReportOptions, type ReportStep } from './report-html.js';
+export { REPORT_HTML, renderReportHtml, summaryText, writeReportHtml, escapeHtml, type ReportOptions, type ReportStep } from './report-html.js';
 export {
   IS_ERROR_PATH,
   LANES,
+  NoiseModelSchema,
   SHADOW_JSON,
   ShadowResultSchema,
+  ShadowResultV1Schema,
+  shadowTotals,
+  upgradeShadowResult,
+  withStateDiff,
   UPGRADE_SHADOW_FILE,
   UpgradeShadowSummarySchema,
   readShadowJson,
@@ -31,13 +38,16 @@ export {
   writeShadowJson,
   writeUpgradeShadowSummary,
   type Lane,
+  type NoiseModel,
   type ShadowCall,
   type ShadowDiff,
   type ShadowResult,
+  type ShadowResultV1,
   type UpgradeShadowSummary,
   type WriteUpgradeShadowOptions,
 } from './shadow-result.js';
 export {
+  DEFAULT_READ_ONLY_REPEATS,
   SUITE_FORMATS,
   SuiteSchema,
   callLabel,

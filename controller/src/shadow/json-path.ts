@@ -100,9 +100,23 @@ export function generaliseJsonPath(keys: readonly PathKey[]): string {
   return '$' + keys.map((key) => (typeof key === 'number' ? '[*]' : formatKey(key))).join('');
 }
 
-function formatKey(key: string): string {
+/** One object key as it appears in a formatted path: `.name` or `['odd key']`. */
+export function formatKey(key: string): string {
   if (IDENTIFIER.test(key)) return `.${key}`;
   return `['${key.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}']`;
+}
+
+/** The keys of a concrete path (`$.a[0].b`), or undefined when it has wildcards or does not parse. */
+export function concreteKeys(path: string): PathKey[] | undefined {
+  const parsed = parseJsonPath(path);
+  if (!parsed.ok) return undefined;
+  const keys: PathKey[] = [];
+  for (const segment of parsed.segments) {
+    if (segment.type === 'key') keys.push(segment.key);
+    else if (segment.type === 'index') keys.push(segment.index);
+    else return undefined;
+  }
+  return keys;
 }
 
 /** Every concrete location in `value` that `segments` selects, in document order. */

@@ -1,37 +1,46 @@
-import type { Diff } from './differ.js';
+import type { Diff, DiffKind } from './differ.js';
 import { generaliseJsonPath, type PathKey } from './json-path.js';
 import type { Thresholds } from './thresholds.js';
 
 /**
- * Diffy's noise model, for one sample per call. The replica runs the same code as the baseline,
- * so whatever differs between those two (timestamps, random ids, counters) is noise, not a
- * behaviour change. A candidate difference at a noisy path is cancelled unless it is numeric and
- * clearly larger than the noise.
+ * Diffy's noise model. Samples run the same code as the baseline (replica lanes, and repeats of
+ * read-only calls), so whatever differs between the baseline and a sample (timestamps, random
+ * ids, counters) is noise, not a behaviour change. Every sample adds to what is learned; a
+ * candidate difference at a noisy path is cancelled unless it is numeric and clearly larger than
+ * the largest difference any sample showed.
  *
  * Noise is learned per tool and per field: array indices are generalised (`$.tasks[*].id`), so a
  * field seen noisy in any call of a tool is noisy in all of them (Diffy aggregates per endpoint).
+ * Noise at a path masks that path only: a replica disagreeing about `$.a` says nothing about
+ * `$.a.b` or `$.c` (the user-visible failure was one noisy parent hiding every change below it).
  */
 
-export const VERDICTS = ['regression', 'noise', 'within_threshold'] as const;
+export const VERDICTS = ['regression', 'addition', 'noise', 'within_threshold'] as const;
 /**
- * `regression`: reported. `noise`: the path also differs between baseline and replica and the
- * candidate stays within it. `within_threshold`: the path is stable but the candidate's numeric
+ * `regression`: reported. `addition`: reported for review, but a path only the candidate has is
+ * new behaviour, not broken behaviour. `noise`: the samples also differ there and the candidate
+ * stays within them. `within_threshold`: the path is stable but the candidate's numeric
  * difference is within the absolute threshold (or the timestamp tolerance).
  */
 export type Verdict = (typeof VERDICTS)[number];
 
-export const REPORTED_VERDICTS: readonly Verdict[] = ['regression'];
+export const REPORTED_VERDICTS: readonly Verdict[] = ['regression', 'addition'];
 
 export function isReported(verdict: Verdict): boolean {
   return REPORTED_VERDICTS.includes(verdict);
 }
 
-/** What the baseline-vs-replica comparison taught us about one generalised path. */
+/** What the baseline-vs-sample comparisons taught us about one generalised path. */
 export interface NoiseEntry {
-  /** A non-numeric difference was seen (value, type or presence): the path is noisy, full stop. */
+  /** A non-numeric value or type change was seen: any changed value here is noise. */
   readonly structural: boolean;
+  /** The path was seen added or removed (present in one answer, absent in the other). */
+  readonly presence: boolean;
   /** The largest numeric difference seen (ms for timestamps). */
   readonly magnitude: number;
+  /** How many sample diffs showed this path (across calls and samples). */
+  readonly seen: number;
+  readonly kinds: readonly DiffKind[];
 }
 
 export type NoiseIndex = ReadonlyMap<string, NoiseEntry>;
@@ -71,32 +80,42 @@ export function measure(diff: Diff): Measure | undefined {
   return undefined;
 }
 
-/** Learn the noise from baseline-vs-replica diffs (of every call of one tool). */
+/**
+ * Learn the noise from baseline-vs-sample diffs: every sample of every call of one tool, in any
+ * order (pass them all; more samples see more of the noise).
+ */
 export function learnNoise(noiseDiffs: Iterable<Diff>): NoiseIndex {
   const index = new Map<string, NoiseEntry>();
   for (const diff of noiseDiffs) {
     const key = generaliseJsonPath(diff.keys);
-    const seen = index.get(key) ?? { structural: false, magnitude: 0 };
+    const seen = index.get(key) ?? { structural: false, presence: false, magnitude: 0, seen: 0, kinds: [] };
     const m = measure(diff);
-    index.set(
-      key,
-      m === undefined
-        ? { ...seen, structural: true }
-        : { ...seen, magnitude: Math.max(seen.magnitude, m.delta) },
-    );
+    index.set(key, {
+      structural: seen.structural || (diff.kind === 'changed' && m === undefined),
+      presence: seen.presence || diff.kind !== 'changed',
+      magnitude: m === undefined ? seen.magnitude : Math.max(seen.magnitude, m.delta),
+      seen: seen.seen + 1,
+      kinds: seen.kinds.includes(diff.kind) ? seen.kinds : [...seen.kinds, diff.kind],
+    });
   }
   return index;
 }
 
-/**
- * The noise that applies at `keys`: its own entry, or structural noise at any ancestor (if the
- * replica already disagrees about `$.a`, nothing below `$.a` can be trusted either).
- */
+/** The noise learned at exactly this (generalised) path; ancestors and descendants do not count. */
 export function noiseAt(index: NoiseIndex, keys: readonly PathKey[]): NoiseEntry | undefined {
-  for (let depth = 0; depth < keys.length; depth++) {
-    if (index.get(generaliseJsonPath(keys.slice(0, depth)))?.structural) return { structural: true, magnitude: 0 };
-  }
   return index.get(generaliseJsonPath(keys));
+}
+
+/**
+ * Whether the noise at a path covers a diff of this kind without measuring it. A value that
+ * changed in a sample masks any change there; a path that came and went masks presence changes,
+ * and value changes too unless it is an array element (a list whose length varies says nothing
+ * about what its first element holds).
+ */
+function masks(noise: NoiseEntry, diff: Diff): boolean {
+  if (noise.structural) return true;
+  if (!noise.presence) return false;
+  return diff.kind !== 'changed' || typeof diff.keys.at(-1) !== 'number';
 }
 
 /**
@@ -107,20 +126,21 @@ export function noiseAt(index: NoiseIndex, keys: readonly PathKey[]): NoiseEntry
  */
 export function classify(diff: Diff, index: NoiseIndex, thresholds: Thresholds): Classification {
   const noise = noiseAt(index, diff.keys);
-  if (noise?.structural) {
-    return { verdict: 'noise', reason: 'also differs between baseline and replica' };
+  if (noise && masks(noise, diff)) {
+    return { verdict: 'noise', reason: `also differs between the baseline and its samples (${noise.seen} time(s))` };
   }
   const m = measure(diff);
   if (m === undefined) {
+    if (diff.kind === 'added') return { verdict: 'addition', reason: 'only the candidate has this path; the samples agree it is absent' };
     return noise
-      ? { verdict: 'regression', reason: 'baseline and replica differ only numerically here; the candidate differs in kind' }
-      : { verdict: 'regression', reason: 'baseline and replica agree; the candidate differs' };
+      ? { verdict: 'regression', reason: 'the samples differ only numerically here; the candidate differs in kind' }
+      : { verdict: 'regression', reason: 'baseline and samples agree; the candidate differs' };
   }
   const noiseSize = noise?.magnitude ?? 0;
   const excess = m.delta - noiseSize;
   const allowed = allowedExcess(m, noiseSize, diff.before, thresholds);
   const unit = m.unit === 'timestamp' ? ' ms' : '';
-  const figures = `candidate moved ${fmt(m.delta)}${unit}, baseline-vs-replica noise ${fmt(noiseSize)}${unit}`;
+  const figures = `candidate moved ${fmt(m.delta)}${unit}, largest baseline-vs-sample noise ${fmt(noiseSize)}${unit}`;
   if (excess > allowed) {
     return { verdict: 'regression', reason: `${figures}: exceeds the noise by more than ${fmt(allowed)}${unit}` };
   }

@@ -3,18 +3,20 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { WvoError } from '../../../common/src/errors.js';
 import { writeFileAtomic } from '../../../common/src/atomic-write.js';
+import { StateSectionSchema, type StateSection } from '../state/index.js';
+import { CoverageSchema, coverageOf } from './coverage.js';
 import { DIFF_KINDS } from './differ.js';
+import { groupDiffs, IS_ERROR_PATH, ShadowGroupSchema } from './grouping.js';
 import { VERDICTS } from './noise-model.js';
 import { ThresholdsSchema } from './thresholds.js';
+
+export { IS_ERROR_PATH };
 
 export const LANES = ['baseline', 'replica', 'candidate'] as const;
 export type Lane = (typeof LANES)[number];
 
 const perLane = <T extends z.ZodType>(schema: T) =>
   z.strictObject({ baseline: schema, replica: schema, candidate: schema });
-
-/** The pseudo-path of a diff in the MCP `isError` flag rather than in the result body. */
-export const IS_ERROR_PATH = 'isError';
 
 const IsoTimestamp = z.iso.datetime({ offset: true });
 
@@ -49,7 +51,16 @@ export const ShadowCallSchema = z.strictObject({
   cancelled: z.number().int().min(0),
 });
 
-export const ShadowResultSchema = z.strictObject({
+const TotalsV1 = {
+  calls: z.number().int().min(0),
+  /** Raw diffs, each path of each call. */
+  diffs: z.number().int().min(0),
+  reported: z.number().int().min(0),
+  cancelled: z.number().int().min(0),
+};
+
+/** shadow.json as the first version wrote it: raw diffs only. Still read (and upgraded). */
+export const ShadowResultV1Schema = z.strictObject({
   version: z.literal(1),
   started_at: IsoTimestamp,
   finished_at: IsoTimestamp,
@@ -57,17 +68,111 @@ export const ShadowResultSchema = z.strictObject({
   thresholds: ThresholdsSchema,
   calls: z.array(ShadowCallSchema),
   diffs: z.array(ShadowDiffSchema),
+  totals: z.strictObject(TotalsV1),
+});
+
+/** What the noise was learned from and what it taught, per tool and generalised path. */
+export const NoiseModelSchema = z.strictObject({
+  /** Lanes whose answers were samples (the replica lanes). */
+  lanes: z.array(z.string()),
+  /** Repeated answers to read-only calls used as extra samples. */
+  repeats: z.number().int().min(0),
+  /** Every sample answer compared with the baseline's (lanes × calls + repeats). */
+  samples: z.number().int().min(0),
+  paths: z.array(
+    z.strictObject({
+      tool: z.string(),
+      path: z.string(),
+      kinds: z.array(z.enum(DIFF_KINDS)),
+      /** Largest numeric difference seen (ms for timestamps), when it was numeric. */
+      magnitude: z.number().min(0).optional(),
+      /** How many sample diffs showed it. */
+      seen: z.number().int().min(1),
+    }),
+  ),
+});
+
+export const ShadowResultSchema = z.strictObject({
+  version: z.literal(2),
+  started_at: IsoTimestamp,
+  finished_at: IsoTimestamp,
+  lanes: perLane(z.string()),
+  /** Replica lanes beyond `lanes.replica` (`replica2` → URL), when the runner started more. */
+  extra_replicas: z.record(z.string(), z.string()).optional(),
+  thresholds: ThresholdsSchema,
+  noise: NoiseModelSchema,
+  calls: z.array(ShadowCallSchema),
+  diffs: z.array(ShadowDiffSchema),
+  /** Diffy's grouped view of `diffs`: reported groups first. */
+  groups: z.array(ShadowGroupSchema),
+  coverage: CoverageSchema,
+  /** The lanes' databases compared after the suite (the harness adds it with `withStateDiff`). */
+  state: StateSectionSchema.optional(),
   totals: z.strictObject({
-    calls: z.number().int().min(0),
-    diffs: z.number().int().min(0),
-    reported: z.number().int().min(0),
-    cancelled: z.number().int().min(0),
+    ...TotalsV1,
+    groups: z.number().int().min(0),
+    groups_reported: z.number().int().min(0),
+    /** Reported state differences (groups, schema removals and changes); 0 without a state section. */
+    state_reported: z.number().int().min(0),
+    /**
+     * The seed's `count` (upgrade_shadow.json, orchestrator_status `.queue.shadow_diffs.count`):
+     * reported answer groups + reported state differences. One logical change counts once however
+     * many calls and rows show it; noise, and schema additions (what expand migrations do), never
+     * count. Additions in answers do: a client sees them, so a person reviews them.
+     */
+    count: z.number().int().min(0),
   }),
 });
 
 export type ShadowDiff = z.infer<typeof ShadowDiffSchema>;
 export type ShadowCall = z.infer<typeof ShadowCallSchema>;
 export type ShadowResult = z.infer<typeof ShadowResultSchema>;
+export type ShadowResultV1 = z.infer<typeof ShadowResultV1Schema>;
+export type NoiseModel = z.infer<typeof NoiseModelSchema>;
+
+/** Totals for a result's diffs, groups and state section (see `totals.count`). */
+export function shadowTotals(
+  result: Pick<ShadowResult, 'calls' | 'diffs' | 'groups' | 'state'>,
+): ShadowResult['totals'] {
+  const reported = result.diffs.filter((diff) => diff.reported).length;
+  const groupsReported = result.groups.filter((group) => group.reported).length;
+  const stateReported = result.state?.reported ?? 0;
+  return {
+    calls: result.calls.length,
+    diffs: result.diffs.length,
+    reported,
+    cancelled: result.diffs.length - reported,
+    groups: result.groups.length,
+    groups_reported: groupsReported,
+    state_reported: stateReported,
+    count: groupsReported + stateReported,
+  };
+}
+
+/** The result with the lanes' state diff attached and the totals (and so `count`) updated. */
+export function withStateDiff(result: ShadowResult, state: StateSection): ShadowResult {
+  const next = { ...result, state };
+  return ShadowResultSchema.parse({ ...next, totals: shadowTotals(next) });
+}
+
+/**
+ * A version 1 file as version 2: groups and coverage are derived from what it recorded; the noise
+ * model it used (one replica, no record of the paths) is stated as such.
+ */
+export function upgradeShadowResult(v1: ShadowResultV1): ShadowResult {
+  const errorAnswers = new Map(v1.calls.map((call) => [call.index, call.is_error.baseline || call.is_error.candidate]));
+  const groups = groupDiffs(v1.diffs, errorAnswers);
+  const coverage = coverageOf(
+    v1.calls.map((call) => ({
+      index: call.index,
+      name: call.name,
+      tool: call.tool,
+      outcomes: Object.fromEntries(LANES.map((lane) => [lane, { result: call.results[lane], isError: call.is_error[lane] }])),
+    })),
+  );
+  const base = { ...v1, version: 2 as const, noise: { lanes: ['replica'], repeats: 0, samples: v1.calls.length, paths: [] }, groups, coverage };
+  return ShadowResultSchema.parse({ ...base, totals: shadowTotals(base) });
+}
 
 export const SHADOW_JSON = 'shadow.json';
 
@@ -78,8 +183,10 @@ export async function writeShadowJson(dir: string, result: ShadowResult): Promis
   return file;
 }
 
+/** Read shadow.json of either version; a version 1 file comes back upgraded. */
 export async function readShadowJson(file: string): Promise<ShadowResult> {
-  return readThroughSchema(file, ShadowResultSchema);
+  const any = await readThroughSchema(file, z.discriminatedUnion('version', [ShadowResultSchema, ShadowResultV1Schema]));
+  return any.version === 1 ? upgradeShadowResult(any) : any;
 }
 
 /** `state/analytics/upgrade_shadow.json`: what the live worker's `orchestrator_status` shows. */

@@ -25,6 +25,8 @@ export interface SuiteCallRun<L extends string> {
   /** What was sent: the call's arguments with `$from` references resolved. */
   readonly arguments: Record<string, unknown>;
   readonly outcomes: Readonly<Record<L, CallOutcome>>;
+  /** Repeated answers of a `read_only` call, per repeating lane (noise samples). */
+  readonly repeats?: Readonly<Partial<Record<L, readonly CallOutcome[]>>>;
 }
 
 export interface SuiteRun<L extends string> {
@@ -57,6 +59,12 @@ export interface RunSuiteOptions<L extends string> {
   readonly onProgress?: (event: SuiteProgress<L>) => void;
   readonly clock?: Clock;
   readonly signal?: AbortSignal;
+  /**
+   * Lanes on which each `read_only` call is asked again right after it was answered (the state it
+   * reads is unchanged then), `repeats` times: samples of the same code for the noise model.
+   * Never the candidate. Default: none.
+   */
+  readonly repeatReadOnly?: { readonly lanes: readonly L[]; readonly repeats: number };
 }
 
 const CLIENT_INFO = { name: 'wvo-shadow', version: '0.1.0' };
@@ -170,6 +178,19 @@ export async function runSuite<L extends string>(options: RunSuiteOptions<L>): P
     const reference = options.referenceLane ?? names[0]!;
     checkSuiteTools(options.suite, tools[reference], options.suiteSource);
 
+    const repeatCall = async (call: SuiteCall, index: number, args: Record<string, unknown>) => {
+      const { repeats = 0 } = options.repeatReadOnly ?? {};
+      const lanes = (options.repeatReadOnly?.lanes ?? []).filter((lane) => clients.has(lane));
+      if (repeats === 0 || lanes.length === 0) return undefined;
+      const out = {} as Partial<Record<L, CallOutcome[]>>;
+      for (let round = 0; round < repeats; round++) {
+        const answered = await Promise.all(
+          lanes.map(async (lane) => [lane, await clients.get(lane)!.call(call, index, { timeoutMs, signal: options.signal, arguments: args })] as const),
+        );
+        for (const [lane, outcome] of answered) (out[lane] ??= []).push(outcome);
+      }
+      return out;
+    };
     const answers = new Map<string, unknown>();
     const calls: SuiteCallRun<L>[] = [];
     for (const [index, call] of options.suite.calls.entries()) {
@@ -182,7 +203,8 @@ export async function runSuite<L extends string>(options: RunSuiteOptions<L>): P
       );
       const outcomes = Object.fromEntries(answered) as Record<L, CallOutcome>;
       if (call.name !== undefined) answers.set(call.name, outcomes[reference].result);
-      calls.push({ index, call, arguments: args, outcomes });
+      const repeats = call.read_only ? await repeatCall(call, index, args) : undefined;
+      calls.push({ index, call, arguments: args, outcomes, ...(repeats ? { repeats } : {}) });
       options.onProgress?.({
         type: 'call',
         index,

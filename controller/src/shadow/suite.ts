@@ -20,6 +20,11 @@ export const SuiteCallSchema = z.strictObject({
   ignore: z.array(JsonPathSchema).optional(),
   /** A label for reports; defaults to `<tool>#<index>`. */
   name: z.string().min(1).optional(),
+  /**
+   * The call changes no state, so the runner may repeat it on the baseline and replicas and use
+   * the repeats as extra noise samples (`read_only_repeats` times, right after the call).
+   */
+  read_only: z.boolean().optional(),
 });
 
 export const SuiteSchema = z
@@ -28,6 +33,8 @@ export const SuiteSchema = z
     /** Paths removed from every call's results. */
     ignore: z.array(JsonPathSchema).optional(),
     thresholds: PartialThresholdsSchema.optional(),
+    /** How often each `read_only` call is repeated for noise samples (default DEFAULT_READ_ONLY_REPEATS). */
+    read_only_repeats: z.number().int().min(0).max(10).optional(),
   })
   .superRefine((suite, ctx) => {
     // `{"$from": name, "path": ...}` arguments must name an earlier call and a valid path.
@@ -44,6 +51,9 @@ export const SuiteSchema = z
       if (call.name !== undefined) earlier.add(call.name);
     });
   });
+
+/** Repeats of a read-only call when neither the suite nor the caller says: one more sample each. */
+export const DEFAULT_READ_ONLY_REPEATS = 1;
 
 export type SuiteCall = z.infer<typeof SuiteCallSchema>;
 export type Suite = z.infer<typeof SuiteSchema>;
@@ -80,7 +90,7 @@ export function validateSuite(raw: unknown, source = '<suite>'): Suite {
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
   throw new WvoError('WVO_SUITE_INVALID', `suite ${source} is invalid at ${first.path}: ${first.message}${more}`, {
     subject: `${source} ${first.path}`,
-    hint: 'A suite is {calls: [{tool, arguments, ignore?, name?}], ignore?, thresholds?}; fix the field named.',
+    hint: 'A suite is {calls: [{tool, arguments, ignore?, name?, read_only?}], ignore?, thresholds?, read_only_repeats?}; fix the field named.',
     details: { file: source, path: first.path, issues },
     exitCode: 2,
   });

@@ -35,3 +35,18 @@ export {
 } from './sqlite-copy.js';
 export { MANIFEST_FILE, SNAPSHOT_FILE_KINDS, SnapshotManifest, readManifest, type SnapshotFile } from './manifest.js';
 export { SQLITE_HEADER, WAL_HEADER_SIZE, isSqliteFile, openReadOnly, readWalHeader } from './sqlite-file.js';
+export { diffLaneStates, type LaneStateDiffOptions, type LaneStateFiles } from './lane-state-diff.js';
+export { SchemaDeltaSchema, SchemaItemSchema, schemaDelta, type SchemaDelta, type SchemaItem } from './schema-delta.js';
+export {
+  STATE_GROUP_KINDS,
+  STATE_VERDICTS,
+  StateDatabaseDiffSchema,
+  StateGroupSchema,
+  StateSectionSchema,
+  buildStateDiff,
+  stateSection,
+  type BuildStateDiffInput,
+  type StateDatabaseDiff,
+  type StateGroup,
+  type StateSection,
+} from './state-diff.js';

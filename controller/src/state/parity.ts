@@ -20,6 +20,24 @@ export interface ParityOptions {
   readonly ignore?: readonly string[];
   /** How many differing rows to report per table (all are counted). Default 5. */
   readonly maxDifferences?: number;
+  /**
+   * Also tally changed rows per column (with up to maxDifferences examples each) and rows only in
+   * one side: what a column-level noise model and a grouped report need. Off by default.
+   */
+  readonly columnDetail?: boolean;
+}
+
+/** One changed cell: the row's key and the column's value on each side. */
+export interface CellDifference {
+  readonly key: Record<string, JsonCell>;
+  readonly a: JsonCell;
+  readonly b: JsonCell;
+}
+
+/** Per column of one table: how many matched rows differ there, and the first few. */
+export interface ColumnDifference {
+  readonly rows: number;
+  readonly examples: readonly CellDifference[];
 }
 
 export const ROW_DIFFERENCE_KINDS = ['changed', 'only_in_a', 'only_in_b'] as const;
@@ -50,6 +68,10 @@ export interface TableParity {
   readonly key: readonly string[];
   readonly differing_rows: number;
   readonly differences: readonly RowDifference[];
+  /** With `columnDetail`: changed cells by column name. */
+  readonly column_differences?: Readonly<Record<string, ColumnDifference>>;
+  /** With `columnDetail`: rows only in a / only in b (counted; examples are in `differences`). */
+  readonly only_in?: { readonly a: number; readonly b: number };
 }
 
 export interface SchemaChange {
@@ -102,13 +124,13 @@ function isTableIgnored(rules: readonly IgnoreRule[], table: string): boolean {
   return rules.some((r) => r.column === '*' && (r.table === '*' || r.table === table));
 }
 
-interface SchemaObject {
+export interface SchemaObject {
   readonly type: string;
   readonly name: string;
   readonly sql: string;
 }
 
-interface ColumnInfo {
+export interface ColumnInfo {
   readonly name: string;
   readonly type: string;
   readonly notnull: number;
@@ -117,7 +139,7 @@ interface ColumnInfo {
   readonly hidden: number;
 }
 
-function schemaObjects(db: SqliteDatabase): Map<string, SchemaObject> {
+export function schemaObjects(db: SqliteDatabase): Map<string, SchemaObject> {
   // sqlite_sequence is state (AUTOINCREMENT counters); sqlite_stat* and autoindexes are not.
   const rows = db
     .prepare(
@@ -128,17 +150,20 @@ function schemaObjects(db: SqliteDatabase): Map<string, SchemaObject> {
   return new Map(rows.map((row) => [row.name, { ...row, sql: row.sql.replace(/\s+/g, ' ').trim() }]));
 }
 
-function columnInfo(db: SqliteDatabase, table: string): ColumnInfo[] {
+export function columnInfo(db: SqliteDatabase, table: string): ColumnInfo[] {
   return db.prepare(`PRAGMA table_xinfo(${quoteIdent(table)})`).all() as ColumnInfo[];
 }
 
-function describeColumns(columns: readonly ColumnInfo[]): string {
-  return columns
-    .map((c) => `${c.name} ${c.type}${c.notnull ? ' NOT NULL' : ''}${c.dflt_value === null ? '' : ` DEFAULT ${c.dflt_value}`}${c.pk ? ` PK${c.pk}` : ''}`)
-    .join(', ');
+/** `name TYPE NOT NULL DEFAULT x PK1`: a column's declaration, for comparing and showing. */
+export function describeColumn(c: ColumnInfo): string {
+  return `${c.name} ${c.type}${c.notnull ? ' NOT NULL' : ''}${c.dflt_value === null ? '' : ` DEFAULT ${c.dflt_value}`}${c.pk ? ` PK${c.pk}` : ''}`;
 }
 
-function isContentTable(object: SchemaObject): boolean {
+function describeColumns(columns: readonly ColumnInfo[]): string {
+  return columns.map(describeColumn).join(', ');
+}
+
+export function isContentTable(object: SchemaObject): boolean {
   return object.type === 'table' && !/^CREATE VIRTUAL TABLE/i.test(object.sql);
 }
 
@@ -241,6 +266,7 @@ function compareTable(
   dbB: SqliteDatabase,
   rules: readonly IgnoreRule[],
   maxDifferences: number,
+  columnDetail = false,
 ): TableParity {
   const infoA = columnInfo(dbA, name).filter((c) => c.hidden === 0 || c.hidden > 1);
   const infoB = columnInfo(dbB, name).filter((c) => c.hidden === 0 || c.hidden > 1);
@@ -267,6 +293,18 @@ function compareTable(
   let countA = 0;
   let countB = 0;
   let differing = 0;
+  const byColumn = new Map<string, { rows: number; examples: CellDifference[] }>();
+  const onlyIn = { a: 0, b: 0 };
+  const tallyCells = (rowA: Row, rowB: Row, changed: readonly number[]) => {
+    for (const i of changed) {
+      const column = byColumn.get(columns[i]!) ?? { rows: 0, examples: [] };
+      byColumn.set(columns[i]!, column);
+      column.rows += 1;
+      if (column.examples.length < maxDifferences) {
+        column.examples.push({ key: pick(columns, keyIndexes, rowA), a: toJsonCell(rowA[i]!), b: toJsonCell(rowB[i]!) });
+      }
+    }
+  };
   const record = (difference: () => RowDifference) => {
     differing += 1;
     if (differences.length < maxDifferences) differences.push(difference());
@@ -304,6 +342,7 @@ function compareTable(
         const changed = columns.map((_, i) => i).filter((i) => !sameCell(rowA[i]!, rowB[i]!));
         // Content-matched rows compare equal by ordering only when identical; keyed rows may not.
         if (changed.length > 0) {
+          tallyCells(rowA, rowB, changed);
           record(() => ({
             kind: 'changed',
             key: pick(columns, keyIndexes, rowA),
@@ -316,10 +355,12 @@ function compareTable(
         b = nextB();
       } else if (order < 0 && a !== undefined) {
         const rowA = a;
+        onlyIn.a += 1;
         record(() => ({ kind: 'only_in_a', key: pick(columns, keyIndexes, rowA), a: pick(columns, valueIndexes, rowA) }));
         a = nextA();
       } else if (b !== undefined) {
         const rowB = b;
+        onlyIn.b += 1;
         record(() => ({ kind: 'only_in_b', key: pick(columns, keyIndexes, rowB), b: pick(columns, valueIndexes, rowB) }));
         b = nextB();
       }
@@ -341,6 +382,7 @@ function compareTable(
     key,
     differing_rows: differing,
     differences,
+    ...(columnDetail ? { column_differences: Object.fromEntries(byColumn), only_in: onlyIn } : {}),
   };
 }
 
@@ -380,7 +422,7 @@ export function compareOpenDatabases(
       .map((obj) =>
         isTableIgnored(rules, obj.name)
           ? ignoredTable(obj.name)
-          : compareTable(obj.name, dbA, dbB, rules, maxDifferences),
+          : compareTable(obj.name, dbA, dbB, rules, maxDifferences, options.columnDetail),
       );
     const userVersion = {
       a: dbA.pragma('user_version', { simple: true }) as number,
