@@ -34,6 +34,19 @@ describe('route table persistence', () => {
     expect(await readdir(join(dir, 'nested'))).toEqual(['routes.json']);
   });
 
+  it('keeps the weighted canary; a table written before canaries existed still loads (no split)', async () => {
+    const path = join(dir, 'routes.json');
+    await saveRouteTable(path, { ...table, active: 'blue', canary: { lane: 'green', weight: 30 } });
+    expect((await loadRouteTable(path))?.canary).toEqual({ lane: 'green', weight: 30 });
+    // byte for byte what the proxy wrote before weighted routing
+    await writeFile(path, `${JSON.stringify(table, null, 2)}\n`);
+    const old = await loadRouteTable(path);
+    expect(old).toEqual(table);
+    expect(old?.canary).toBeUndefined();
+    await writeFile(path, JSON.stringify({ ...table, canary: { lane: 'green', weight: 101 } }));
+    await expect(loadRouteTable(path)).rejects.toMatchObject({ code: 'WVO_PROXY_STATE_INVALID', message: expect.stringContaining('canary.weight') });
+  });
+
   it('missing file → undefined; bad JSON or shape → WVO_PROXY_STATE_INVALID naming the path', async () => {
     expect(await loadRouteTable(join(dir, 'none.json'))).toBeUndefined();
     const bad = join(dir, 'bad.json');

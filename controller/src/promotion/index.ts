@@ -94,3 +94,24 @@ export {
   type PromotionPlanFile,
 } from './promotion-plan-file.js';
 export { workerManagerView } from './worker-manager-view.js';
+// Comparative analysis (candidate vs baseline under the same traffic): pure, one concept per file.
+export { ANALYSIS_ERRORS } from './analysis/errors.js';
+export {
+  CRITICALITIES,
+  DEFAULT_ANALYSIS_CONFIG,
+  METRIC_NAMES,
+  analysisConfigSchema,
+  parseAnalysisConfig,
+  type AnalysisConfig,
+  type AnalysisConfigInput,
+  type Criticality,
+  type MetricName,
+} from './analysis/config.js';
+export { distributionFromBuckets, distributionFromValues, quantile, sampleSize, type Distribution } from './analysis/distribution.js';
+export { ALTERNATIVES, mannWhitneyU, type Alternative, type MannWhitneyResult } from './analysis/mann-whitney.js';
+export { compareProportions, fisherGreater, type Counts, type ProportionTest } from './analysis/proportions.js';
+export { normalCdf, normalSf } from './analysis/normal.js';
+export { PROBE_LANES, type IntervalInput, type LaneSample, type ProbeLane, type ProbeResult, type ToolSample, type WorkerMeasures } from './analysis/samples.js';
+export { CHECK_VERDICTS, type CheckVerdict, type MetricCheck } from './analysis/checks.js';
+export { ANALYSIS_VERDICTS, judgeInterval, type AnalysisVerdict, type IntervalAnalysis } from './analysis/judge.js';
+export { PROXY_SERIES, laneSampleFromScrapes, type ProxySeriesNames } from './analysis/prom-input.js';

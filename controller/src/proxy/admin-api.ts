@@ -10,6 +10,9 @@ import { SessionTable } from './session-table.js';
 const RegisterBody = z.object({ name: z.string(), url: z.string() }).strict();
 const SwitchBody = z.object({ lane: z.string(), rollback: z.boolean().optional() }).strict();
 const DrainBody = z.object({ lane: z.string(), timeout_ms: z.number().int().min(0).optional() }).strict();
+// The weight's range is checked by the canary rules (WVO_PROXY_WEIGHT_INVALID), not here.
+const WeightsBody = z.object({ candidate: z.string(), weight: z.number() }).strict();
+const ClearWeightsBody = z.object({ rollback: z.boolean().optional() }).strict();
 
 export interface AdminApiOptions {
   token: string;
@@ -78,10 +81,16 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
       active_healthy: active?.healthy ?? false,
       sessions: sessions.size,
       last_switch: service.lastSwitch ?? null,
+      canary: service.canary,
     };
   });
 
-  app.get('/lanes', async () => ({ active: service.active, last_switch: service.lastSwitch ?? null, lanes: lanesWithSessions() }));
+  app.get('/lanes', async () => ({
+    active: service.active,
+    canary: service.canary,
+    last_switch: service.lastSwitch ?? null,
+    lanes: lanesWithSessions(),
+  }));
 
   app.post('/lanes', async (request) => {
     const body = parse(RegisterBody, request.body);
@@ -91,6 +100,18 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
   app.post('/switch', async (request) => {
     const body = parse(SwitchBody, request.body);
     return { ok: true, ...(await service.switchTo({ lane: body.lane, ...(body.rollback ? { rollback: true } : {}) })) };
+  });
+
+  app.get('/weights', async () => ({ canary: service.canary }));
+
+  app.post('/weights', async (request) => {
+    const body = parse(WeightsBody, request.body);
+    return { ok: true, ...(await service.setWeights(body)) };
+  });
+
+  app.post('/weights/clear', async (request) => {
+    const body = parse(ClearWeightsBody, request.body);
+    return { ok: true, ...(await service.clearWeights(body.rollback ?? false)) };
   });
 
   app.post('/drain', async (request) => {

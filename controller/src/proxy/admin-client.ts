@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import { callJson } from '../../../common/src/json-http.js';
 import { ProxyError, proxyErrorFromJson } from './errors.js';
-import type { LaneView, LastSwitch, SwitchResult } from './service.js';
+import type { CanaryView, LaneView, LastSwitch, SwitchResult, WeightResult } from './service.js';
 import type { SessionView } from './session-table.js';
 
 export interface AdminClientOptions {
@@ -17,6 +17,8 @@ export interface LaneWithSessions extends LaneView {
 
 export interface LanesResponse {
   active: string | null;
+  /** The weighted candidate, when a split is set. */
+  canary: CanaryView | null;
   last_switch: LastSwitch | null;
   lanes: LaneWithSessions[];
 }
@@ -27,6 +29,7 @@ export interface HealthResponse {
   active_healthy: boolean;
   sessions: number;
   last_switch: LastSwitch | null;
+  canary: CanaryView | null;
 }
 
 /** Typed client for the proxy admin API (the controller's way to switch lanes). Errors keep their codes. */
@@ -61,6 +64,16 @@ export class ProxyAdminClient {
   /** Make `lane` active. `rollback: true` moves the previous lane's sessions at once instead of draining. */
   switchTo(lane: string, options: { rollback?: boolean } = {}): Promise<SwitchResult & { ok: true }> {
     return this.call('POST', '/switch', { lane, ...(options.rollback ? { rollback: true } : {}) });
+  }
+
+  /** Send `weight` % (0–100) of new sessions and session-less calls to `candidate`; the active lane takes the rest. */
+  setWeights(candidate: string, weight: number): Promise<WeightResult & { ok: true }> {
+    return this.call('POST', '/weights', { candidate, weight });
+  }
+
+  /** End the split. `rollback: true` moves the candidate's sessions to the active lane at once instead of draining. */
+  clearWeights(options: { rollback?: boolean } = {}): Promise<WeightResult & { ok: true }> {
+    return this.call('POST', '/weights/clear', options.rollback ? { rollback: true } : {});
   }
 
   async drain(lane: string, options: { timeoutMs?: number } = {}): Promise<LaneView> {

@@ -9,6 +9,7 @@ export const PROXY_ERRORS = {
   WVO_PROXY_LANE_UNHEALTHY: { status: 409, message: 'The lane is not healthy; switching to it is refused' },
   WVO_PROXY_LANE_INVALID: { status: 400, message: 'Lane name or URL is invalid' },
   WVO_PROXY_LANE_ACTIVE: { status: 409, message: 'The operation is not allowed on the active lane' },
+  WVO_PROXY_WEIGHT_INVALID: { status: 400, message: 'The canary weight must be a number from 0 to 100' },
   WVO_PROXY_NO_ACTIVE_LANE: { status: 503, message: 'No active lane is set' },
   WVO_PROXY_UNAUTHORIZED: { status: 401, message: 'Missing or wrong bearer token' },
   WVO_PROXY_BAD_REQUEST: { status: 400, message: 'The admin request body is invalid' },

@@ -3,6 +3,7 @@ import { util as undiciUtil, type Dispatcher } from 'undici';
 import type { PROXY_ERRORS } from './errors.js';
 import type { Closable } from './session-table.js';
 import type { Target } from './target.js';
+import type { ToolResultSniffer } from './tool-call.js';
 
 /** Longest a POST SSE response's headers wait for its first event before going out alone. */
 export const HEADER_FLUSH_MS = 20;
@@ -30,6 +31,8 @@ export interface ForwardSpec {
    * re-initialize the session and retry the request (its body is buffered).
    */
   readonly onSessionLost?: () => void;
+  /** Sees the response's content type and every body chunk as it is forwarded (tools/call outcomes). */
+  readonly sniffer?: ToolResultSniffer;
   readonly onDone: (outcome: ForwardOutcome) => void;
 }
 
@@ -194,6 +197,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
         if (clientSessionId !== undefined) value = clientSessionId;
       } else if (name === 'content-type' && !eventStream) {
         eventStream = value.startsWith('text/event-stream');
+        this.spec.sniffer?.start(value);
       }
       out.push(name, value);
     }
@@ -231,6 +235,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
       this.wroteBody = true;
       if (this.awaitingFirstEvent) this.stopAwaitingFirstEvent();
     }
+    this.spec.sniffer?.data(chunk);
     if (this.res.write(chunk)) return true;
     if (!this.paused) {
       this.paused = true;

@@ -11,7 +11,8 @@ export {
   type SessionPolicy,
 } from './options.js';
 export { PROXY_ERRORS, ProxyError, type ProxyErrorCode } from './errors.js';
-export type { LaneView, SwitchResult, LastSwitch } from './service.js';
+export type { CanaryView, LaneView, SwitchResult, LastSwitch, WeightResult } from './service.js';
+export { seededRandom, type RandomSource } from './canary-split.js';
 export type { SessionView } from './session-table.js';
 export type { LaneRole } from './switch-rules.js';
 export { RouteTableSchema, type RouteTable } from './route-table.js';

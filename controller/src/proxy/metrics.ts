@@ -1,14 +1,27 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS } from '../../../common/src/latency-buckets.js';
+import type { ToolOutcome } from './tool-call.js';
+
+/** Distinct tool labels kept per lane; tool names come from clients, so the rest share one label. */
+export const MAX_TOOLS_PER_LANE = 100;
+export const OTHER_TOOLS = '_other';
+
+/** One tool's label children on one lane. */
+interface ToolSeries {
+  readonly label: string;
+  readonly latency: Histogram.Internal<'lane' | 'tool'>;
+  readonly outcomes: Map<ToolOutcome, Counter.Internal>;
+}
 
 /** Per-lane figures the promotion gates read (error rate, p95) and Prometheus scrapes. */
 export interface LaneMetricsSource {
-  lanes(): Array<{ name: string; healthy: boolean; active: boolean; sessions: number; inflight: number }>;
+  lanes(): Array<{ name: string; healthy: boolean; active: boolean; weight: number; sessions: number; inflight: number }>;
 }
 
 /** Cached label children so the hot path never builds label objects. */
 export class LaneMeter {
   private readonly byStatus = new Map<number, Counter.Internal>();
+  private readonly tools = new Map<string, ToolSeries>();
   constructor(
     private readonly metrics: ProxyMetrics,
     readonly lane: string,
@@ -24,6 +37,28 @@ export class LaneMeter {
     counter.inc();
     if (seconds !== undefined) this.latency.observe(seconds);
   }
+
+  /** One finished `tools/call`: its outcome, and its latency unless the client gave up on it. */
+  toolCall(tool: string, outcome: ToolOutcome, seconds: number | undefined): void {
+    const series = this.tools.get(tool) ?? this.newTool(tool);
+    let counter = series.outcomes.get(outcome);
+    if (!counter) {
+      counter = this.metrics.toolCalls.labels(this.lane, series.label, outcome);
+      series.outcomes.set(outcome, counter);
+    }
+    counter.inc();
+    if (seconds !== undefined && outcome !== 'aborted') series.latency.observe(seconds);
+  }
+
+  private newTool(tool: string): ToolSeries {
+    // Past the cap, unseen names share the `_other` series (and are not remembered one by one).
+    const label = this.tools.size < MAX_TOOLS_PER_LANE ? tool : OTHER_TOOLS;
+    const existing = this.tools.get(label);
+    if (existing) return existing;
+    const series: ToolSeries = { label, latency: this.metrics.toolLatency.labels(this.lane, label), outcomes: new Map() };
+    this.tools.set(label, series);
+    return series;
+  }
 }
 
 export class ProxyMetrics {
@@ -35,6 +70,8 @@ export class ProxyMetrics {
   readonly sessionExpiries: Counter<'lane'>;
   readonly upstreamErrors: Counter<'lane' | 'kind'>;
   readonly clientAborts: Counter<'lane'>;
+  readonly toolCalls: Counter<'lane' | 'tool' | 'outcome'>;
+  readonly toolLatency: Histogram<'lane' | 'tool'>;
   private readonly meters = new Map<string, LaneMeter>();
 
   constructor(source: LaneMetricsSource) {
@@ -82,6 +119,19 @@ export class ProxyMetrics {
       labelNames: ['lane'],
       registers,
     });
+    this.toolCalls = new Counter({
+      name: 'wvo_proxy_tool_calls_total',
+      help: 'Finished tools/call requests by lane, tool and outcome (ok, tool_error = result.isError, rpc_error = JSON-RPC error, http_error, aborted, unknown).',
+      labelNames: ['lane', 'tool', 'outcome'],
+      registers,
+    });
+    this.toolLatency = new Histogram({
+      name: 'wvo_proxy_tool_call_duration_seconds',
+      help: 'tools/call time from request received to response end, by lane and tool (client aborts excluded).',
+      labelNames: ['lane', 'tool'],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    });
     const lanesGauge = (name: string, help: string, pick: (l: ReturnType<LaneMetricsSource['lanes']>[number]) => number) =>
       new Gauge({
         name,
@@ -97,6 +147,7 @@ export class ProxyMetrics {
     lanesGauge('wvo_proxy_inflight', 'Requests and streams in flight to each lane.', (l) => l.inflight);
     lanesGauge('wvo_proxy_lane_healthy', '1 when the lane answers its readiness check.', (l) => (l.healthy ? 1 : 0));
     lanesGauge('wvo_proxy_lane_active', '1 for the active lane.', (l) => (l.active ? 1 : 0));
+    lanesGauge('wvo_proxy_lane_weight', 'Share (percent) of new sessions and session-less calls each lane takes.', (l) => l.weight);
   }
 
   meter(lane: string): LaneMeter {

@@ -1,5 +1,6 @@
 import type { Logger } from '../../../common/src/logger.js';
 import type { Clock } from '../../../common/src/clock.js';
+import type { RandomSource } from './canary-split.js';
 import { ProxyError } from './errors.js';
 
 export const SESSION_POLICIES = ['move', 'expire'] as const;
@@ -50,10 +51,12 @@ export interface ProxyOptions {
   sessionIdleTtlMs?: number;
   logger?: Logger;
   clock?: Clock;
+  /** Uniform draws in [0, 1) for the weighted canary split (default Math.random; seeded in tests). */
+  random?: RandomSource;
 }
 
-export type ResolvedProxyOptions = Required<Omit<ProxyOptions, 'statePath' | 'active' | 'logger' | 'clock'>> &
-  Pick<ProxyOptions, 'statePath' | 'active'> & { logger: Logger; clock: Clock };
+export type ResolvedProxyOptions = Required<Omit<ProxyOptions, 'statePath' | 'active' | 'logger' | 'clock' | 'random'>> &
+  Pick<ProxyOptions, 'statePath' | 'active'> & { logger: Logger; clock: Clock; random: RandomSource };
 
 export const PROXY_DEFAULTS = {
   listen: '127.0.0.1:8080',
@@ -185,6 +188,7 @@ export function resolveProxyOptions(options: ProxyOptions, logger: Logger, clock
     sessionIdleTtlMs: options.sessionIdleTtlMs ?? PROXY_DEFAULTS.sessionIdleTtlMs,
     logger,
     clock,
+    random: options.random ?? Math.random,
   };
   for (const key of ['drainTimeoutMs', 'healthIntervalMs', 'healthTimeoutMs', 'connectionsPerLane', 'maxBodyBytes'] as const) {
     const value = resolved[key];

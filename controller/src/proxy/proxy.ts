@@ -61,6 +61,7 @@ export async function startProxy(input: ProxyOptions): Promise<RunningProxy> {
     statePath: options.statePath,
     drainTimeoutMs: options.drainTimeoutMs,
     clock: options.clock,
+    random: options.random,
     logger,
     onRetire: (lane) => router?.retire(lane),
   });
@@ -71,6 +72,7 @@ export async function startProxy(input: ProxyOptions): Promise<RunningProxy> {
         name: l.name,
         healthy: l.healthy,
         active: l.role === 'active',
+        weight: l.weight ?? 0,
         sessions: counts.get(l.name) ?? 0,
         inflight: l.inflight,
       }));

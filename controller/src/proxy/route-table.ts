@@ -4,11 +4,16 @@ import { mkdir } from 'node:fs/promises';
 import { z } from 'zod';
 import { ProxyError } from './errors.js';
 
-/** The persisted route table: which lanes exist and which one is active. Declared once, read back through it. */
+/**
+ * The persisted route table: which lanes exist, which one is active and the weighted candidate.
+ * Declared once, read back through it. `canary` is optional, so tables written before weighted
+ * routing existed still load (as "no split").
+ */
 export const RouteTableSchema = z.object({
   version: z.literal(1),
   active: z.string().nullable(),
   lanes: z.array(z.object({ name: z.string(), url: z.string() })),
+  canary: z.object({ lane: z.string(), weight: z.number().min(0).max(100) }).optional(),
   updated_at: z.string(),
 });
 export type RouteTable = z.infer<typeof RouteTableSchema>;

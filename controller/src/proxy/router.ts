@@ -10,6 +10,7 @@ import type { SessionMover } from './session-mover.js';
 import type { Session, SessionTable } from './session-table.js';
 import { routeSession } from './switch-rules.js';
 import type { Target } from './target.js';
+import { ToolResultSniffer, toolCallName } from './tool-call.js';
 
 export interface RouterOptions {
   sessionPolicy: SessionPolicy;
@@ -51,7 +52,8 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 /**
  * The data plane (kamal-proxy's Router): picks the lane for each request — the session's pinned
- * lane, or the active lane for new sessions and session-less calls — moves or expires sessions
+ * lane, or for new sessions and session-less calls the active lane or, by weight, the canary —
+ * moves or expires sessions
  * whose lane stopped serving them, and hands the request to a ForwardHandler.
  */
 export class Router {
@@ -107,19 +109,21 @@ export class Router {
 
   private route(req: IncomingMessage, res: ServerResponse, body: Buffer | null): void {
     const started = performance.now();
+    const tool = toolCallName(body);
     const clientId = header(req, 'mcp-session-id');
     if (clientId !== undefined) {
       const session = this.sessions.get(clientId);
-      if (session) return this.routeSession(req, res, body, session, started);
+      if (session) return this.routeSession(req, res, body, session, started, tool);
       // Unknown id (e.g. minted before a proxy restart): the active lane decides; adopt it if served.
-      return this.forwardNew(req, res, body, started, (target, status) => {
+      return this.forwardNew(req, res, body, started, tool, this.service.activeTarget(), (target, status) => {
         if (status < 400 && req.method !== 'DELETE' && !this.sessions.get(clientId)) {
           this.sessions.create({ clientId, lane: target.name, path: req.url ?? '/', host: header(req, 'host'), origin: header(req, 'origin'), protocolVersion: header(req, 'mcp-protocol-version') }, this.options.clock.now());
         }
       });
     }
+    const target = this.service.newSessionTarget();
     if (req.method === 'POST' && isInitializeRequest(body)) {
-      return this.forwardNew(req, res, body, started, (target, status, sessionId) => {
+      return this.forwardNew(req, res, body, started, undefined, target, (target, status, sessionId) => {
         if (status === 200 && sessionId !== undefined) {
           this.sessions.create(
             { clientId: sessionId, lane: target.name, path: req.url ?? '/', initialize: body, host: header(req, 'host'), origin: header(req, 'origin') },
@@ -128,10 +132,10 @@ export class Router {
         }
       });
     }
-    this.forwardNew(req, res, body, started, undefined);
+    this.forwardNew(req, res, body, started, tool, target, undefined);
   }
 
-  private routeSession(req: IncomingMessage, res: ServerResponse, body: Buffer | null, session: Session, started: number): void {
+  private routeSession(req: IncomingMessage, res: ServerResponse, body: Buffer | null, session: Session, started: number, tool: string | undefined): void {
     const now = this.options.clock.now();
     session.lastSeenAt = now;
     if (session.protocolVersion === undefined) {
@@ -144,7 +148,7 @@ export class Router {
     }
     const role = this.service.role(session.lane, now);
     const decision = routeSession(role, this.options.sessionPolicy, session.initialize !== undefined);
-    if (decision === 'forward') return this.forwardSession(req, res, body, session, started);
+    if (decision === 'forward') return this.forwardSession(req, res, body, session, started, tool);
     if (decision === 'expire') {
       for (const stream of [...session.streams]) stream.close();
       this.sessions.remove(session.clientId);
@@ -153,7 +157,7 @@ export class Router {
       return;
     }
     if (!this.service.activeTarget()) return writeProxyError(res, 503, 'WVO_PROXY_NO_ACTIVE_LANE', 'no active lane');
-    this.moveThen(res, session, () => this.forwardSession(req, res, body, session, started));
+    this.moveThen(res, session, () => this.forwardSession(req, res, body, session, started, tool));
   }
 
   /** Re-initialize `session` on the active lane (or its own, when none), then run `next`. */
@@ -173,13 +177,22 @@ export class Router {
     );
   }
 
-  private forwardSession(req: IncomingMessage, res: ServerResponse, body: Buffer | null, session: Session, started: number, retried = false): void {
+  private forwardSession(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer | null,
+    session: Session,
+    started: number,
+    tool: string | undefined,
+    retried = false,
+  ): void {
     const target = this.service.target(session.lane);
     if (!target) return writeProxyError(res, 503, 'WVO_PROXY_NO_ACTIVE_LANE', `lane ${session.lane} is gone`);
     const moved = session.upstreamId !== session.clientId;
     const sentUpstreamId = session.upstreamId;
     const isStream = req.method === 'GET';
     const isDelete = req.method === 'DELETE';
+    const sniffer = tool === undefined ? undefined : new ToolResultSniffer();
     const handler: ForwardHandler = new ForwardHandler(res, {
       target,
       method: req.method ?? 'GET',
@@ -194,18 +207,19 @@ export class Router {
       ...(!retried && !isDelete && session.initialize !== undefined && this.options.sessionPolicy === 'move'
         ? {
             onSessionLost: () => {
-              const retry = () => this.forwardSession(req, res, body, session, started, true);
+              const retry = () => this.forwardSession(req, res, body, session, started, tool, true);
               // Another request of the session already re-initialized it meanwhile: just retry.
               if (session.upstreamId !== sentUpstreamId || session.lane !== target.name) retry();
               else this.moveThen(res, session, retry);
             },
           }
         : {}),
+      ...(sniffer ? { sniffer } : {}),
       onDone: (outcome) => {
         if (isStream) session.streams.delete(handler);
         // DELETE drops the pin once the lane confirms the session is gone.
         if (isDelete && outcome.status >= 200 && outcome.status < 300) this.sessions.remove(session.clientId);
-        this.record(target, req, outcome, started);
+        this.record(target, req, outcome, started, tool, sniffer);
       },
     });
     if (isStream) {
@@ -220,11 +234,13 @@ export class Router {
     res: ServerResponse,
     body: Buffer | null,
     started: number,
+    tool: string | undefined,
+    target: Target | undefined,
     onStart: ((target: Target, status: number, sessionId: string | undefined) => void) | undefined,
   ): void {
-    const target = this.service.activeTarget();
     if (!target) return writeProxyError(res, 503, 'WVO_PROXY_NO_ACTIVE_LANE', 'no active lane; register one and switch to it');
     const isStream = req.method === 'GET';
+    const sniffer = tool === undefined ? undefined : new ToolResultSniffer();
     new ForwardHandler(res, {
       target,
       method: req.method ?? 'GET',
@@ -239,15 +255,33 @@ export class Router {
             onResponseStart: (status, sessionId) => onStart(target, status, sessionId),
           }
         : {}),
-      onDone: (outcome) => this.record(target, req, outcome, started),
+      ...(sniffer ? { sniffer } : {}),
+      onDone: (outcome) => this.record(target, req, outcome, started, tool, sniffer),
     }).start();
   }
 
-  private record(target: Target, req: IncomingMessage, outcome: ForwardOutcome, started: number): void {
+  private record(
+    target: Target,
+    req: IncomingMessage,
+    outcome: ForwardOutcome,
+    started: number,
+    tool: string | undefined,
+    sniffer: ToolResultSniffer | undefined,
+  ): void {
     const status = outcome.clientAborted ? 499 : outcome.status || 502;
     if (outcome.sessionLost) this.metrics.upstreamErrors.labels(target.name, 'session_lost').inc();
     if (outcome.clientAborted) this.metrics.clientAborts.labels(target.name).inc();
     else if (outcome.error && !outcome.closedByProxy) this.metrics.upstreamErrors.labels(target.name, outcome.error.name).inc();
-    this.metrics.meter(target.name).request(status, req.method === 'GET' ? undefined : (performance.now() - started) / 1000);
+    const seconds = req.method === 'GET' ? undefined : (performance.now() - started) / 1000;
+    const meter = this.metrics.meter(target.name);
+    meter.request(status, seconds);
+    // A 404 held back for a retry is not the call's answer: the retry records it.
+    if (tool === undefined || outcome.sessionLost) return;
+    const result = outcome.clientAborted
+      ? 'aborted'
+      : status >= 400 || outcome.error !== undefined
+        ? 'http_error'
+        : (sniffer?.finish() ?? 'unknown');
+    meter.toolCall(tool, result, seconds);
   }
 }

@@ -6,7 +6,8 @@ import { Lock } from './lock.js';
 import type { ProxyMetrics } from './metrics.js';
 import { validateLane, type LaneSpec } from './options.js';
 import { loadRouteTable, saveRouteTable, type RouteTable } from './route-table.js';
-import { laneRole, planDrain, planSwitch, type LaneRole, type RoutingState, type SwitchRequest } from './switch-rules.js';
+import { chooseLane, planClearWeights, planWeights, type RandomSource, type WeightRequest } from './canary-split.js';
+import { laneRole, planDrain, planSwitch, type CanarySplit, type LaneRole, type RoutingState, type SwitchRequest } from './switch-rules.js';
 import { Target, type TargetOptions } from './target.js';
 
 export interface ServiceOptions {
@@ -15,6 +16,8 @@ export interface ServiceOptions {
   statePath: string | undefined;
   drainTimeoutMs: number;
   clock: Clock;
+  /** Draws for the weighted split (seeded in tests). */
+  random: RandomSource;
   logger: Logger;
   /** Called when a lane stops serving its pinned sessions (drain deadline reached, or at once on rollback). */
   onRetire: (lane: string) => void;
@@ -29,7 +32,23 @@ export interface LaneView {
   health_reason?: string;
   last_check_at?: string;
   drain_deadline?: string;
+  /** Share (%) of new sessions and session-less calls this lane takes (active and canary lanes). */
+  weight?: number;
   inflight: number;
+}
+
+/** The weighted split as the admin API shows it. */
+export interface CanaryView {
+  candidate: string;
+  weight: number;
+  active: string | null;
+}
+
+export interface WeightResult {
+  canary: CanaryView | null;
+  /** The candidate that stopped taking traffic (cleared or replaced), and until when its sessions stay. */
+  ended?: { lane: string; drain_deadline: string };
+  noop: boolean;
 }
 
 export interface SwitchResult {
@@ -78,13 +97,24 @@ export class Service {
         exitCode: 2,
       });
     }
-    this.state = { active: wanted, draining: new Map() };
+    this.state = { active: wanted, draining: new Map(), canary: this.restoredCanary(table?.canary, wanted) };
     if (this.options.statePath) await this.persist(this.state);
-    this.options.logger.info({ active: wanted, lanes: [...this.targets.keys()], restored: Boolean(table) }, 'routes loaded');
+    this.options.logger.info({ active: wanted, lanes: [...this.targets.keys()], canary: this.state.canary, restored: Boolean(table) }, 'routes loaded');
   }
 
   get active(): string | null {
     return this.state.active;
+  }
+
+  get canary(): CanaryView | null {
+    const split = this.state.canary;
+    return split ? { candidate: split.lane, weight: split.weight, active: this.state.active } : null;
+  }
+
+  /** The lane for a new session or a session-less call: the active lane, or the candidate by weight. */
+  newSessionTarget(): Target | undefined {
+    const lane = chooseLane(this.state, this.options.random, (name) => this.targets.get(name)?.healthy ?? false);
+    return lane === null ? undefined : this.targets.get(lane);
   }
 
   activeTarget(): Target | undefined {
@@ -104,7 +134,7 @@ export class Service {
     const view = await this.lock.run(async () => {
       const existing = this.targets.get(lane.name);
       if (existing && existing.url !== lane.url) {
-        if (this.state.active === lane.name || this.role(lane.name) === 'draining') {
+        if (this.role(lane.name) !== 'retired') {
           throw new ProxyError('WVO_PROXY_LANE_ACTIVE', `lane ${lane.name} is serving traffic; its URL cannot change`, {
             subject: lane.name,
             hint: 'register the new endpoint under another name and switch to it',
@@ -137,7 +167,7 @@ export class Service {
       const plan = planSwitch(
         this.state,
         request,
-        (name) => ({ registered: this.targets.has(name), healthy: this.targets.get(name)?.healthy ?? false }),
+        (name) => this.facts(name),
         now,
         this.options.drainTimeoutMs,
       );
@@ -150,7 +180,8 @@ export class Service {
     const { plan, now } = outcome;
     if (!plan.noop) {
       this.cancelTimer(request.lane);
-      if (plan.previous !== null && plan.previousDeadline !== undefined) this.scheduleRetire(plan.previous, plan.previousDeadline);
+      if (plan.previous !== null && plan.previous !== request.lane && plan.previousDeadline !== undefined) this.scheduleRetire(plan.previous, plan.previousDeadline);
+      if (plan.canaryEnded) this.scheduleRetire(plan.canaryEnded.lane, plan.canaryEnded.deadline);
       this.metrics?.switches.labels(plan.previous ?? '', request.lane, plan.immediate ? 'rollback' : 'drain').inc();
       this.options.logger.info({ from: plan.previous, to: request.lane, immediate: plan.immediate }, 'switched');
     }
@@ -162,6 +193,49 @@ export class Service {
       switched_at: new Date(now).toISOString(),
       took_ms: Math.round((performance.now() - started) * 1000) / 1000,
       noop: plan.noop,
+    };
+  }
+
+  /** Send `weight` % of new sessions to `candidate` (the active lane takes the rest). Swapped under the lock, persisted first. */
+  async setWeights(request: WeightRequest): Promise<WeightResult> {
+    const target = this.targets.get(request.candidate);
+    if (target && !target.healthy) await this.checks.get(request.candidate)?.probe();
+    const plan = await this.lock.run(async () => {
+      const next = planWeights(this.state, request, (name) => this.facts(name), this.options.clock.now(), this.options.drainTimeoutMs);
+      if (!next.noop) {
+        await this.persist(next.next);
+        this.state = next.next;
+      }
+      return next;
+    });
+    this.cancelTimer(request.candidate);
+    if (plan.replaced) this.scheduleRetire(plan.replaced.lane, plan.replaced.deadline);
+    if (!plan.noop) this.options.logger.info({ candidate: request.candidate, weight: request.weight, replaced: plan.replaced?.lane }, 'weights set');
+    return {
+      canary: this.canary,
+      ...(plan.replaced ? { ended: { lane: plan.replaced.lane, drain_deadline: new Date(plan.replaced.deadline).toISOString() } } : {}),
+      noop: plan.noop,
+    };
+  }
+
+  /** End the split: the candidate drains (or, with `rollback`, its sessions move to the active lane at once). */
+  async clearWeights(rollback: boolean): Promise<WeightResult> {
+    const plan = await this.lock.run(async () => {
+      const next = planClearWeights(this.state, rollback, this.options.clock.now(), this.options.drainTimeoutMs);
+      if (next.ended) {
+        await this.persist(next.next);
+        this.state = next.next;
+      }
+      return next;
+    });
+    if (plan.ended) {
+      this.scheduleRetire(plan.ended.lane, plan.ended.deadline);
+      this.options.logger.info({ candidate: plan.ended.lane, rollback }, 'weights cleared');
+    }
+    return {
+      canary: null,
+      ...(plan.ended ? { ended: { lane: plan.ended.lane, drain_deadline: new Date(plan.ended.deadline).toISOString() } } : {}),
+      noop: plan.ended === undefined,
     };
   }
 
@@ -185,6 +259,7 @@ export class Service {
     const target = this.targets.get(name)!;
     const deadline = this.state.draining.get(name);
     const role = this.role(name);
+    const weight = this.weightOf(name);
     return {
       name,
       url: target.url,
@@ -194,8 +269,17 @@ export class Service {
       ...(target.healthReason ? { health_reason: target.healthReason } : {}),
       ...(target.lastCheckAt ? { last_check_at: new Date(target.lastCheckAt).toISOString() } : {}),
       ...(role === 'draining' && deadline !== undefined ? { drain_deadline: new Date(deadline).toISOString() } : {}),
+      ...(weight !== undefined ? { weight } : {}),
       inflight: target.inflight,
     };
+  }
+
+  /** Share (%) of new sessions `name` takes; undefined for lanes that take none by design. */
+  weightOf(name: string): number | undefined {
+    const split = this.state.canary;
+    if (split?.lane === name) return split.weight;
+    if (this.state.active === name) return 100 - (split?.weight ?? 0);
+    return undefined;
   }
 
   async close(): Promise<void> {
@@ -229,7 +313,7 @@ export class Service {
     const delay = Math.max(0, deadline - this.options.clock.now());
     const fire = () => {
       this.timers.delete(lane);
-      if (this.state.active === lane) return; // switched back meanwhile
+      if (this.state.active === lane || this.state.canary?.lane === lane) return; // serving again meanwhile
       this.options.logger.info({ lane }, 'drain deadline reached');
       this.options.onRetire(lane);
     };
@@ -248,12 +332,25 @@ export class Service {
     this.timers.delete(lane);
   }
 
+  private facts(name: string): { registered: boolean; healthy: boolean } {
+    return { registered: this.targets.has(name), healthy: this.targets.get(name)?.healthy ?? false };
+  }
+
+  /** A persisted split survives a restart when its candidate is still registered and not the active lane. */
+  private restoredCanary(split: RouteTable['canary'], active: string | null): CanarySplit | undefined {
+    if (split === undefined) return undefined;
+    if (this.targets.has(split.lane) && split.lane !== active && active !== null) return { lane: split.lane, weight: split.weight };
+    this.options.logger.warn({ canary: split, active }, 'persisted canary split dropped: its lane is not registered or is active');
+    return undefined;
+  }
+
   private async persist(state: RoutingState): Promise<void> {
     if (!this.options.statePath) return;
     const table: RouteTable = {
       version: 1,
       active: state.active,
       lanes: [...this.targets.values()].map((t) => ({ name: t.name, url: t.url })),
+      ...(state.canary ? { canary: { lane: state.canary.lane, weight: state.canary.weight } } : {}),
       updated_at: new Date(this.options.clock.now()).toISOString(),
     };
     await saveRouteTable(this.options.statePath, table);

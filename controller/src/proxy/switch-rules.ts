@@ -5,13 +5,22 @@ import type { SessionPolicy } from './options.js';
  * Pure routing decisions: which lane is active, which lanes drain until when, whether a switch is
  * allowed, and what happens to a session given its lane's role. No I/O, no clock: `now` is passed.
  */
-export const LANE_ROLES = ['active', 'draining', 'retired', 'unknown'] as const;
+export const LANE_ROLES = ['active', 'canary', 'draining', 'retired', 'unknown'] as const;
 export type LaneRole = (typeof LANE_ROLES)[number];
+
+/** A weighted candidate: `weight` % of new sessions and session-less calls go to `lane`. */
+export interface CanarySplit {
+  readonly lane: string;
+  /** 0–100. */
+  readonly weight: number;
+}
 
 export interface RoutingState {
   readonly active: string | null;
   /** Lane → drain deadline (epoch ms). */
   readonly draining: ReadonlyMap<string, number>;
+  /** Absent: the active lane takes every new session. */
+  readonly canary?: CanarySplit | undefined;
 }
 
 export interface LaneFacts {
@@ -22,6 +31,7 @@ export interface LaneFacts {
 export function laneRole(state: RoutingState, lane: string, registered: boolean, now: number): LaneRole {
   if (!registered) return 'unknown';
   if (state.active === lane) return 'active';
+  if (state.canary?.lane === lane) return 'canary';
   const deadline = state.draining.get(lane);
   if (deadline !== undefined && now < deadline) return 'draining';
   return 'retired';
@@ -31,11 +41,12 @@ export const SESSION_ROUTES = ['forward', 'move', 'expire'] as const;
 export type SessionRoute = (typeof SESSION_ROUTES)[number];
 
 /**
- * A session stays on its lane while that lane is active or draining. Otherwise it moves (policy
- * `move`, when the proxy holds the client's `initialize` to replay) or expires (404).
+ * A session stays on its lane while that lane is active, the weighted canary or draining.
+ * Otherwise it moves (policy `move`, when the proxy holds the client's `initialize` to replay) or
+ * expires (404).
  */
 export function routeSession(role: LaneRole, policy: SessionPolicy, replayable: boolean): SessionRoute {
-  if (role === 'active' || role === 'draining') return 'forward';
+  if (role === 'active' || role === 'canary' || role === 'draining') return 'forward';
   return policy === 'move' && replayable ? 'move' : 'expire';
 }
 
@@ -55,6 +66,8 @@ export interface SwitchPlan {
   readonly previousDeadline: number | undefined;
   readonly immediate: boolean;
   readonly noop: boolean;
+  /** The weighted candidate the switch ended (unless it became active): it drains from now. */
+  readonly canaryEnded?: { readonly lane: string; readonly deadline: number };
 }
 
 export function planSwitch(
@@ -78,12 +91,26 @@ export function planSwitch(
     });
   }
   const previous = state.active;
+  // A switch sends every new session to one lane, so it ends any weighted split: a candidate
+  // switched to keeps its sessions (now active); any other candidate drains like a lane left.
+  const canary = state.canary?.lane !== undefined && state.canary.lane !== request.lane ? state.canary.lane : undefined;
+  const canaryDeadline = request.rollback || (canary !== undefined && !facts(canary).healthy) ? now : now + drainTimeoutMs;
   if (previous === request.lane) {
-    return { next: state, previous, previousDeadline: undefined, immediate: false, noop: true };
+    if (canary === undefined) return { next: state, previous, previousDeadline: undefined, immediate: false, noop: true };
+    const draining = new Map(state.draining).set(canary, canaryDeadline);
+    return {
+      next: { active: previous, draining },
+      previous,
+      previousDeadline: undefined,
+      immediate: Boolean(request.rollback),
+      noop: false,
+      canaryEnded: { lane: canary, deadline: canaryDeadline },
+    };
   }
   const draining = new Map(state.draining);
   // Switching back to a draining lane: its pinned sessions simply stay where they are.
   draining.delete(request.lane);
+  if (canary !== undefined) draining.set(canary, canaryDeadline);
   let previousDeadline: number | undefined;
   let immediate = false;
   if (previous !== null) {
@@ -92,7 +119,14 @@ export function planSwitch(
     previousDeadline = immediate ? now : now + drainTimeoutMs;
     draining.set(previous, previousDeadline);
   }
-  return { next: { active: request.lane, draining }, previous, previousDeadline, immediate, noop: false };
+  return {
+    next: { active: request.lane, draining },
+    previous,
+    previousDeadline,
+    immediate,
+    noop: false,
+    ...(canary !== undefined ? { canaryEnded: { lane: canary, deadline: canaryDeadline } } : {}),
+  };
 }
 
 /** Start (or shorten) the drain of a non-active lane. */
@@ -106,9 +140,15 @@ export function planDrain(state: RoutingState, lane: string, registered: boolean
       hint: 'POST /switch {lane} to another lane first',
     });
   }
+  if (state.canary?.lane === lane) {
+    throw new ProxyError('WVO_PROXY_LANE_ACTIVE', `lane ${lane} is the weighted canary; clear the split before draining it`, {
+      subject: lane,
+      hint: 'POST /weights/clear first',
+    });
+  }
   const draining = new Map(state.draining);
   const current = draining.get(lane);
   const deadline = now + timeoutMs;
   draining.set(lane, current === undefined ? deadline : Math.min(current, deadline));
-  return { active: state.active, draining };
+  return { active: state.active, draining, canary: state.canary };
 }
