@@ -108,6 +108,7 @@ export function register(program: Command): void {
             projectRoot: context.projectRoot,
             stateRoot: context.stateRoot,
             runtime: context.runtime,
+            images: context.images,
             config: context.loaded.config,
             ...(flags.json ? {} : { onProgress: (line: string) => process.stderr.write(`[prune] ${line}\n`) }),
           });
