@@ -7,11 +7,10 @@
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { localLaneImages } from '../controller/src/harness/lane-images.js';
 import { parseUpgradeOptions } from '../controller/src/harness/options.js';
 import { runUpgrade, type UpgradeResult } from '../controller/src/harness/upgrade.js';
 import { openCliContext } from '../controller/src/cli/context.js';
-import { DockerRuntime, LocalRuntime } from '../controller/src/runtime/index.js';
+import { DockerRuntime, LocalRuntime, localImageStore } from '../controller/src/runtime/index.js';
 import { seedState } from '../worker/src/index.js';
 import { makeTempWorkspace } from '../test/helpers/workspace.js';
 import { STEP_NAMES } from '../controller/src/harness/steps.js';
@@ -31,7 +30,7 @@ try {
   const context =
     runtimeKind === 'docker'
       ? await openCliContext({ runtime: 'docker' })
-      : { runtime: new LocalRuntime({ runDir: join(ws.root, 'run') }), images: localLaneImages() };
+      : { runtime: new LocalRuntime({ runDir: join(ws.root, 'run') }), images: localImageStore(ws.dir) };
 
   const run = async (label: string): Promise<UpgradeResult> => {
     process.stderr.write(`[bench] ${label} run…\n`);

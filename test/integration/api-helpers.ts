@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startController, type ControllerContext, type RunningController, type ServeOptionsInput } from '../../controller/src/api/index.js';
-import { localLaneImages } from '../../controller/src/harness/lane-images.js';
+import { localImageStore } from '../../controller/src/runtime/index.js';
 import { LocalRuntime } from '../../controller/src/runtime/local/local-runtime.js';
 
 export const TOKEN = 'controller-test-token-0123456789';
@@ -33,7 +33,7 @@ export async function startApiRig(
   try {
     controller = await startController(
       { listen: '127.0.0.1:0', token: TOKEN, heartbeatMs: 200, deploymentPollMs: 100, ...options },
-      { projectRoot, stateRoot, runtime, images: localLaneImages(), ...context },
+      { projectRoot, stateRoot, runtime, images: localImageStore(projectRoot), ...context },
     );
   } catch (error) {
     await runtime.close();

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ControllerClient, startController } from '../../controller/src/api/index.js';
 import { acquireLock } from '../../controller/src/harness/lock.js';
-import { localLaneImages } from '../../controller/src/harness/lane-images.js';
+import { localImageStore } from '../../controller/src/runtime/index.js';
 import { seedState } from '../../worker/src/index.js';
 import { REPO_ROOT, TOKEN, http, openEvents, startApiRig, waitUntil, type ApiRig } from './api-helpers.js';
 
@@ -81,7 +81,7 @@ describe('token', () => {
   });
 
   it('refuses to start without a token, and --insecure-no-token off loopback', async () => {
-    const context = { projectRoot: rig.projectRoot, stateRoot: rig.stateRoot, runtime: rig.runtime, images: localLaneImages() };
+    const context = { projectRoot: rig.projectRoot, stateRoot: rig.stateRoot, runtime: rig.runtime, images: localImageStore(rig.projectRoot) };
     await expect(startController({ listen: '127.0.0.1:0' }, context)).rejects.toMatchObject({ code: 'WVO_CONTROLLER_TOKEN_MISSING' });
     await expect(startController({ listen: '0.0.0.0:0', insecureNoToken: true }, context)).rejects.toMatchObject({
       code: 'WVO_CONTROLLER_INSECURE_NOT_LOOPBACK',

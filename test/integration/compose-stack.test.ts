@@ -9,11 +9,10 @@ import YAML from 'yaml';
 import { connectMcp, type McpSession } from '../../common/src/mcp-client.js';
 import { parseConfig } from '../../controller/src/config/index.js';
 import { upgradeSummaryFromResult } from '../../controller/src/deploy/index.js';
-import { dockerLaneImages } from '../../controller/src/harness/lane-images.js';
 import { parseUpgradeOptions } from '../../controller/src/harness/options.js';
 import { runUpgrade } from '../../controller/src/harness/upgrade.js';
 import { DeploymentStore } from '../../controller/src/promotion/index.js';
-import { dockerRuntimeFrom } from '../../controller/src/runtime/index.js';
+import { DockerImageStore, dockerRuntimeFrom } from '../../controller/src/runtime/index.js';
 import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
 import { ProxyAdminClient } from '../../controller/src/proxy/index.js';
 import { buildImages } from '../../controller/src/runtime/images/image-build.js';
@@ -421,7 +420,7 @@ describeStack('compose stack (docker-compose up)', () => {
     writeFileSync(planNext, readFileSync(planNext, 'utf8').replace('(task) => ({\n      id: task.id,', '(task, index) => ({\n      rank: index + 1,\n      id: task.id,'));
     const result = await runUpgrade(
       parseUpgradeOptions({ workspace: workspace.dir, allowDirty: true, baseline: images.worker, testCommand: ['npx', 'vitest', 'run', 'test/unit/worker-logic.test.ts'] }),
-      { projectRoot: workspace.dir, stateRoot: state, runtime: hostRuntime, images: dockerLaneImages(hostRuntime, hostConfig) },
+      { projectRoot: workspace.dir, stateRoot: state, runtime: hostRuntime, images: new DockerImageStore(hostRuntime, hostConfig.images) },
     ).finally(() => hostRuntime.close());
     stagedIds.push(result.id);
     expect(result.error, JSON.stringify(result.steps.map((step) => [step.name, step.status]))).toBeUndefined();

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startController, type RunningController } from '../../controller/src/api/index.js';
 import { parseConfig } from '../../controller/src/config/index.js';
 import { wireDeploy } from '../../controller/src/deploy/index.js';
-import { localLaneImages } from '../../controller/src/harness/lane-images.js';
+import { localImageStore } from '../../controller/src/runtime/index.js';
 import { openEvents } from './api-helpers.js';
 import { WORKER_TOKEN, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
 
@@ -45,7 +45,7 @@ describe('deploy: the controller API promotes and rolls back through the same op
         projectRoot: r.root,
         stateRoot: r.stateRoot,
         runtime: r.runtime,
-        images: localLaneImages(),
+        images: localImageStore(r.root),
         promotion: (store) =>
           wireDeploy({ config, projectRoot: r.root, stateRoot: r.stateRoot, runtime: r.runtime, proxy: r.admin, store, env: { WVO_ADMIN_TOKEN: WORKER_TOKEN } })
             .operations.promotionFunctions(),

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
 import { runWvo as wvo, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
@@ -33,6 +35,13 @@ describe('deploy: wvo upgrade --promote chains harness → recordUpgrade → pro
     expect((await rig.runtime.getLane('blue'))?.status).toBe('stopped');
     expect(rig.store.findUpgrade(promoted.deployment.upgradeId)?.steps.find((s) => s.name === 'test')?.status).toBe('ok');
     expect((await rig.admin.lanes()).active).toBe('green');
+    // The promoted lane runs a tree the local image store keeps (tmp/wv-images), so the stage with
+    // its snapshot copies of the live state is deleted like after any run.
+    const stages = () => readdirSync(join(rig!.root, 'tmp')).filter((name) => name.startsWith('wv-upgrade-'));
+    expect(stages()).toEqual([]);
+    const green = await rig.runtime.getLane('green');
+    expect(green?.image.startsWith(join(rig.root, 'tmp', 'wv-images'))).toBe(true);
+    expect(existsSync(join(green!.image, 'dist', 'worker', 'src', 'main.js'))).toBe(true);
 
     // Recorded even though promotion refuses it: green serves now, so the candidate lane is blue.
     const second = await wvo(rig, ['upgrade', '--workspace', ws.dir, '--promote', '--skip-tests', '--observe', '1s']);
@@ -42,6 +51,7 @@ describe('deploy: wvo upgrade --promote chains harness → recordUpgrade → pro
     expect(recorded).toMatchObject({ baseline: { lane: 'green' }, candidate: { lane: 'blue' } });
     expect(rig.store.list()).toHaveLength(1);
     expect((await rig.admin.lanes()).active).toBe('green');
+    expect(stages()).toEqual([]);
 
     await traffic.stop();
     expect(traffic.failures).toEqual([]);

@@ -2,10 +2,9 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../controller/src/config/index.js';
-import { dockerLaneImages } from '../../controller/src/harness/lane-images.js';
 import { parseUpgradeOptions } from '../../controller/src/harness/options.js';
 import { runUpgrade } from '../../controller/src/harness/upgrade.js';
-import { dockerRuntimeFrom, type DockerRuntime } from '../../controller/src/runtime/index.js';
+import { DockerImageStore, dockerRuntimeFrom, type DockerRuntime } from '../../controller/src/runtime/index.js';
 import { readShadowJson } from '../../controller/src/shadow/index.js';
 import { seedState } from '../../worker/src/index.js';
 import { describeDocker } from '../helpers/docker.js';
@@ -44,7 +43,7 @@ describeDocker('wvo upgrade on the docker runtime', () => {
       projectRoot: ws.dir,
       stateRoot,
       runtime,
-      images: dockerLaneImages(runtime, config),
+      images: new DockerImageStore(runtime, config.images),
     });
     runIds.push(result.id);
     return result;
@@ -83,7 +82,7 @@ describeDocker('wvo upgrade on the docker runtime', () => {
         projectRoot: ws.dir,
         stateRoot,
         runtime: dead,
-        images: dockerLaneImages(dead, unreachable),
+        images: new DockerImageStore(dead, unreachable.images),
       });
       expect(result.error?.code).toBe('WVO_ENGINE_UNREACHABLE');
       expect(JSON.stringify(result.error)).toContain('127.0.0.1:1');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { acquireLock } from '../../controller/src/harness/lock.js';
-import { localLaneImages } from '../../controller/src/harness/lane-images.js';
+import { localImageStore } from '../../controller/src/runtime/index.js';
 import { parseUpgradeOptions, type UpgradeOptionsInput } from '../../controller/src/harness/options.js';
 import { stepsFileSchema } from '../../controller/src/harness/steps.js';
 import { runUpgrade, type UpgradeResult } from '../../controller/src/harness/upgrade.js';
@@ -41,7 +41,7 @@ function liveStateChecksums(): Record<string, string> {
 
 async function upgrade(input: Partial<UpgradeOptionsInput> = {}): Promise<UpgradeResult> {
   const options = parseUpgradeOptions({ workspace: ws.dir, skipTests: true, readyTimeoutMs: 30_000, ...input });
-  return runUpgrade(options, { projectRoot: ws.dir, stateRoot, runtime, images: localLaneImages() });
+  return runUpgrade(options, { projectRoot: ws.dir, stateRoot, runtime, images: localImageStore(ws.dir) });
 }
 
 /** Edit a file of the workspace's working tree; returns a function that restores it. */

@@ -4,7 +4,11 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWvoCli, type CliRun } from '../helpers/cli.js';
+import { execaSync } from 'execa';
+import { parseConfig } from '../../controller/src/config/index.js';
 import { acquireLock } from '../../controller/src/harness/lock.js';
+import { parsePruneOptions } from '../../controller/src/harness/staged-gc.js';
+import { pruneStaged } from '../../controller/src/harness/staged-prune.js';
 import { LocalRuntime } from '../../controller/src/runtime/local/local-runtime.js';
 import { makeFakeWorkerTree } from '../helpers/runtime-fixtures.js';
 import { recordDeployment } from '../helpers/staged-deployments.js';
@@ -17,6 +21,7 @@ let runtime: LocalRuntime;
 const trees = join('tmp', 'wv-images');
 const path = (...parts: string[]) => join(project, ...parts);
 const HASH = { lane: 'aaaaaaaaaaaaaaaa', old: 'bbbbbbbbbbbbbbbb', newest: 'cccccccccccccccc' };
+const STAGE = 'wv-upgrade-20260101-000000-abcdef';
 
 /** A directory whose mtime says it was made `age` seconds ago (what "newest" is decided on). */
 function aged(dir: string, age: number, tree = false): string {
@@ -63,7 +68,8 @@ describe('wvo images prune (local trees)', () => {
     aged(path('tmp', 'wv-build', HASH.lane), 900); // sources of a kept tree
     aged(path('tmp', 'wv-build', HASH.old), 800);
     aged(path('tmp', 'wv-build', HASH.newest), 100);
-    aged(path('tmp', 'wv-upgrade-20260101-000000-abcdef'), 900); // a stage: not a cache, left alone
+    aged(path('tmp', STAGE), 900); // a stage of a run that is not running (--keep-stage, or it crashed)
+    aged(path('tmp', `.pruning-${STAGE}-0a0b0c`), 900); // an interrupted prune's leftover of a stage
 
     // A lane on one tree, stopped (kept for rollback); a running deployment on another.
     runtime = new LocalRuntime({ runDir: path('state', 'runtime', 'local'), readyTimeoutMs: 15_000, stopTimeoutMs: 5_000 });
@@ -90,6 +96,7 @@ describe('wvo images prune (local trees)', () => {
       lock.release();
     }
     expect(existsSync(path(trees, 'old-1', 'dist', 'worker', 'src', 'main.js'))).toBe(true);
+    expect(existsSync(path('tmp', STAGE))).toBe(true);
   });
 
   it('--keep 1 --dry-run keeps the newest besides those in use, and removes nothing', async () => {
@@ -120,19 +127,55 @@ describe('wvo images prune (local trees)', () => {
       [join('tmp', 'wv-build', HASH.lane)]: `sources of kept ${join(trees, HASH.lane)}`,
       [join('tmp', 'wv-build', HASH.old)]: 'removed',
       [join('tmp', 'wv-build', HASH.newest)]: 'newest cache of its kind',
+      [join('tmp', STAGE)]: 'removed',
+      [join('tmp', `.pruning-${STAGE}-0a0b0c`)]: 'removed',
     });
-    expect(report).toMatchObject({ runtime: 'local', host: 'local', keep: 0, removed: 6, skipped: 0 });
-    expect(report.bytesFreed).toBeGreaterThanOrEqual(6 * 64 * 1024);
+    expect(report).toMatchObject({ runtime: 'local', host: 'local', keep: 0, removed: 8, skipped: 0 });
+    expect(report.bytesFreed).toBeGreaterThanOrEqual(8 * 64 * 1024);
     for (const gone of ['old-1', 'old-2', 'newest', '.pruning-old-0-abc123']) expect(existsSync(path(trees, gone))).toBe(false);
     expect(existsSync(path(trees, HASH.lane, 'dist', 'worker', 'src', 'main.js'))).toBe(true);
     expect(existsSync(path(trees, 'deployed', 'dist', 'worker', 'src', 'main.js'))).toBe(true);
     expect(existsSync(path(trees, 'pinned'))).toBe(true);
-    // The symlinks' target, the link itself and the stage are not ours to remove.
+    // The symlinks' target and the link itself are not ours to remove; the stale stage is gone.
     expect(readFileSync(join(outside, 'keep.txt'), 'utf8')).toBe('not ours');
     expect(existsSync(path(trees, 'link-outside'))).toBe(true);
-    expect(existsSync(path('tmp', 'wv-upgrade-20260101-000000-abcdef'))).toBe(true);
+    expect(readdirSync(path('tmp')).filter((n) => n.includes('wv-upgrade-'))).toEqual([]);
     // Nothing half-removed is left for the harness to mistake for a reusable tree.
     expect(readdirSync(path(trees)).filter((n) => n.startsWith('.pruning-'))).toEqual([]);
+  });
+
+  it("keeps the stage of the run holding the lock; a dead owner's (stale lock) is removed", async () => {
+    const stage = (run: string) => aged(path('tmp', `wv-upgrade-${run}`), 300);
+    stage('up-running');
+    stage('up-ended');
+    const options = parsePruneOptions({ keep: 0, caches: false });
+    const context = { projectRoot: project, stateRoot: path('state'), runtime, config: parseConfig({ runtime: 'local', local: { trees: { pinned: 'tmp/wv-images/pinned' } } }) };
+    const lock = acquireLock(path('state'), { id: 'up-running', host: hostname() });
+    try {
+      // As the end of a run would, were it to prune stages: it holds the lock.
+      const report = await pruneStaged(options, { ...context, holdsLock: true });
+      const stages = report.entries.filter((e) => e.kind === 'stage').map((e) => [e.ref, e.action, e.why]);
+      expect(stages).toEqual([
+        [join('tmp', 'wv-upgrade-up-ended'), 'removed', 'its upgrade is not running'],
+        [join('tmp', 'wv-upgrade-up-running'), 'kept', 'stage of upgrade up-running, which holds the upgrade lock'],
+      ]);
+    } finally {
+      lock.release();
+    }
+    expect(existsSync(path('tmp', 'wv-upgrade-up-running'))).toBe(true);
+    expect(existsSync(path('tmp', 'wv-upgrade-up-ended'))).toBe(false);
+
+    // Its owner died without releasing the lock: the CLI prune runs (the lock is stale) and removes the stage.
+    const dead = execaSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout;
+    writeFileSync(path('state', 'upgrade.lock'), JSON.stringify({ pid: Number(dead), host: hostname(), id: 'up-running', started_at: new Date().toISOString() }));
+    try {
+      const out = await prune(['--keep', '0', '--json']);
+      expect(out.code, out.stderr).toBe(0);
+      expect(JSON.parse(out.stdout).entries).toContainEqual(expect.objectContaining({ kind: 'stage', ref: join('tmp', 'wv-upgrade-up-running'), action: 'removed' }));
+      expect(existsSync(path('tmp', 'wv-upgrade-up-running'))).toBe(false);
+    } finally {
+      rmSync(path('state', 'upgrade.lock'), { force: true });
+    }
   });
 
   it('an unknown --host is a usage error naming the flag', async () => {

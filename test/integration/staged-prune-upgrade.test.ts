@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WvoError } from '../../common/src/errors.js';
 import { parseConfig } from '../../controller/src/config/index.js';
-import { localLaneImages } from '../../controller/src/harness/lane-images.js';
+import { localImageStore } from '../../controller/src/runtime/index.js';
 import { parseUpgradeOptions } from '../../controller/src/harness/options.js';
 import { upgradePruner } from '../../controller/src/harness/staged-prune.js';
 import { runUpgrade, type UpgradeContext, type UpgradeEvent } from '../../controller/src/harness/upgrade.js';
@@ -24,7 +24,7 @@ async function upgrade(pruneStaged: UpgradeContext['pruneStaged']) {
     projectRoot: ws.dir,
     stateRoot,
     runtime,
-    images: localLaneImages(join(ws.dir, 'tmp', 'wv-images')),
+    images: localImageStore(ws.dir),
     pruneStaged,
     onEvent: (event: UpgradeEvent) => event.type === 'message' && messages.push(event.message),
   });

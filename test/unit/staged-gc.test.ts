@@ -6,6 +6,7 @@ import {
   parsePruneOptions,
   selectCaches,
   selectStaged,
+  selectStages,
   type ArtifactUse,
   type StagedArtifact,
 } from '../../controller/src/harness/staged-gc.js';
@@ -53,7 +54,7 @@ describe('images.keepStaged (config)', () => {
 
 describe('parsePruneOptions', () => {
   it('fills defaults', () => {
-    expect(parsePruneOptions({ keep: 3 })).toEqual({ keep: 3, dryRun: false, protect: [], labels: [], caches: true });
+    expect(parsePruneOptions({ keep: 3 })).toEqual({ keep: 3, dryRun: false, protect: [], labels: [], caches: true, stages: true });
   });
 
   it('a negative --keep is a usage error naming the flag', () => {
@@ -144,5 +145,28 @@ describe('selectCaches', () => {
   it('with no lockfile known, only the newest dependency cache stays', () => {
     const decisions = selectCaches([cache('deps-cache', 'a', 1), cache('deps-cache', 'b', 2)], { keptSources: [] });
     expect(decisions.map((d) => d.remove)).toEqual([false, true]);
+  });
+});
+
+describe('upgrade stages (tmp/wv-upgrade-<run>)', () => {
+  const stage = (run: string, createdAt: number): StagedArtifact => ({ kind: 'stage', key: `/p/tmp/wv-upgrade-${run}`, refs: [], createdAt, bytes: 10, run });
+
+  it('removes every stage but the one of the run holding the lock, however new', () => {
+    const decisions = selectStages([stage('old', 1), stage('running', 2), stage('newest', 3)], 'running');
+    expect(decisions.map((d) => [d.artifact.run, d.remove])).toEqual([
+      ['newest', true],
+      ['running', false],
+      ['old', true],
+    ]);
+    expect(decisions.find((d) => !d.remove)!.reasons.map(describeReason)).toEqual(['stage of upgrade running, which holds the upgrade lock']);
+  });
+
+  it('with no run holding the lock, every stage is stale', () => {
+    expect(selectStages([stage('a', 1), stage('b', 2)], undefined).every((d) => d.remove && d.reasons.length === 0)).toBe(true);
+  });
+
+  it('stages are pruned unless the caller says not to (the end-of-run prune keeps --keep-stage stages)', () => {
+    expect(parsePruneOptions({ keep: 1 }).stages).toBe(true);
+    expect(parsePruneOptions({ keep: 1, stages: false }).stages).toBe(false);
   });
 });

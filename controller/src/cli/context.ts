@@ -1,9 +1,7 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createLogger, type Logger } from '../../../common/src/logger.js';
 import { loadConfig, type LoadedConfig, type WvoConfig } from '../config/index.js';
-import { dockerLaneImages, localLaneImages } from '../harness/lane-images.js';
-import type { LaneImageBuilder } from '../harness/upgrade.js';
-import { createRuntime, DockerRuntime, type LaneRuntime, type RuntimeKind } from '../runtime/index.js';
+import { createRuntime, DockerRuntime, type ImageStore, type LaneRuntime, type RuntimeKind } from '../runtime/index.js';
 
 /** Options every command that touches lanes accepts. */
 export interface RuntimeFlags {
@@ -17,7 +15,8 @@ export interface CliContext {
   stateRoot: string;
   projectRoot: string;
   runtime: LaneRuntime;
-  images: LaneImageBuilder;
+  /** What the runtime's lanes run: build from a stage, list, remove, transfer (runtime/image-store.ts). */
+  images: ImageStore;
   chosen: RuntimeKind;
   /** Why this runtime: `auto` says which engine it found or did not find. */
   reason: string;
@@ -38,14 +37,12 @@ export async function openCliContext(
   const projectRoot = loaded.baseDir;
   const selected = await createRuntime(config, { baseDir: projectRoot, logger });
   if (selected.kind === 'docker' && flags.runtime === 'docker') await (selected.runtime as DockerRuntime).ping();
-  const images =
-    selected.runtime instanceof DockerRuntime ? dockerLaneImages(selected.runtime, config) : localLaneImages(join(projectRoot, 'tmp', 'wv-images'));
   return {
     loaded,
     stateRoot: resolve(projectRoot, config.stateRoot),
     projectRoot,
     runtime: selected.runtime,
-    images,
+    images: selected.images,
     chosen: selected.kind,
     reason: selected.reason,
     logger,

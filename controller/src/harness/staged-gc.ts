@@ -23,6 +23,11 @@ export const pruneOptionsSchema = z.strictObject({
   labels: z.array(z.string().regex(/^[^=\s]+=\S*$/, 'key=value')).default([]),
   /** Also prune stale dependency and build caches under tmp/ (local host only). */
   caches: z.boolean().default(true),
+  /**
+   * Also remove tmp/wv-upgrade-* stages of runs that are not running (left by --keep-stage or a
+   * crash; local host only). The end-of-run prune passes false: it keeps --keep-stage stages.
+   */
+  stages: z.boolean().default(true),
 });
 export type PruneOptions = z.output<typeof pruneOptionsSchema>;
 export type PruneOptionsInput = z.input<typeof pruneOptionsSchema>;
@@ -38,7 +43,7 @@ export function parsePruneOptions(input: unknown, source = 'options', names: Par
   });
 }
 
-export const ARTIFACT_KINDS = ['image', 'tree', 'deps-cache', 'build-cache'] as const;
+export const ARTIFACT_KINDS = ['image', 'tree', 'deps-cache', 'build-cache', 'stage'] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 
 /** A staged image (key: image id, refs: its tags) or a staged tree (key and ref: its path). */
@@ -51,6 +56,8 @@ export interface StagedArtifact {
   bytes: number;
   /** The `wvo.source-hash` label / the tree's name: links build caches to it. */
   sourceHash?: string;
+  /** Stages: the upgrade run that made it (tmp/wv-upgrade-<run>). */
+  run?: string;
 }
 
 export const KEEP_REASON_KINDS = [
@@ -64,6 +71,7 @@ export const KEEP_REASON_KINDS = [
   'head-lockfile',
   'staged-source',
   'newest-cache',
+  'running',
 ] as const;
 export type KeepReasonKind = (typeof KEEP_REASON_KINDS)[number];
 
@@ -77,7 +85,8 @@ export type KeepReason =
   | { kind: 'current-lockfile' }
   | { kind: 'head-lockfile' }
   | { kind: 'staged-source'; ref: string }
-  | { kind: 'newest-cache' };
+  | { kind: 'newest-cache' }
+  | { kind: 'running'; run: string };
 
 /** Something that holds an artifact: matched by key (image id, tree path) or by one of its refs (tag). */
 export interface ArtifactUse {
@@ -115,6 +124,8 @@ export function describeReason(reason: KeepReason): string {
       return `sources of kept ${reason.ref}`;
     case 'newest-cache':
       return 'newest cache of its kind';
+    case 'running':
+      return `stage of upgrade ${reason.run}, which holds the upgrade lock`;
   }
 }
 
@@ -165,6 +176,17 @@ export function selectCaches(caches: readonly StagedArtifact[], facts: CacheFact
       for (const kept of facts.keptSources) if (kept.sourceHash === hash) reasons.push({ kind: 'staged-source', ref: kept.ref });
     }
     if (newestOf.get(artifact.kind) === artifact.key) reasons.push({ kind: 'newest-cache' });
+    return { artifact, remove: reasons.length === 0, reasons };
+  });
+}
+
+/**
+ * Upgrade stages (tmp/wv-upgrade-<run>): scratch of one run, useless once it ended. Keep only the
+ * stage of the run holding the upgrade lock (`runningRun`: the lock's owner while its pid lives).
+ */
+export function selectStages(stages: readonly StagedArtifact[], runningRun: string | undefined): Decision[] {
+  return [...stages].sort(newestFirst).map((artifact) => {
+    const reasons: KeepReason[] = runningRun !== undefined && artifact.run === runningRun ? [{ kind: 'running', run: runningRun }] : [];
     return { artifact, remove: reasons.length === 0, reasons };
   });
 }

@@ -1,16 +1,21 @@
 /** The runtime room's public surface: other rooms import from here only. */
 export * from './lane-runtime.js';
+export type { ImageStore, ImageHost, ImageHolder, StagedImage } from './image-store.js';
 export { RuntimeError, RUNTIME_ERROR_CODES } from './errors.js';
 export type { RuntimeErrorCode } from './errors.js';
 export { validateLaneSpec } from './lane-spec.js';
 export { probeReady, waitReady } from './readiness.js';
-export { createRuntime, dockerRuntimeFrom, localRuntimeFrom, INSTALL_ROOT } from './select.js';
+export { createRuntime, dockerRuntimeFrom, imageStoreFor, localRuntimeFrom, INSTALL_ROOT } from './select.js';
 export type { SelectedRuntime, CreateRuntimeOptions } from './select.js';
 export { DockerRuntime } from './docker/docker-runtime.js';
 export type { DockerRuntimeOptions } from './docker/docker-runtime.js';
 export { LABELS, WORKER_PORT, containerCreateOptions } from './docker/container-spec.js';
 export { parseDockerEndpoint } from './docker/host-url.js';
+export { DockerImageStore, STAGED_LABEL, SOURCE_HASH_LABEL, STAGED_PROJECT_LABEL } from './docker/docker-image-store.js';
+export type { DockerImageSettings } from './docker/docker-image-store.js';
 export { LocalRuntime } from './local/local-runtime.js';
+export { LocalImageStore, localImageStore, LOCAL_IMAGES_DIR } from './local/local-image-store.js';
+export type { LocalImageStoreOptions } from './local/local-image-store.js';
 export type { LocalRuntimeOptions } from './local/local-runtime.js';
 export { buildImages, buildImage, resolveNodeImage, packageVersion } from './images/image-build.js';
 export type { BuiltImage, BuildImagesOptions } from './images/image-build.js';

@@ -5,13 +5,18 @@ import type { WvoConfig } from '../config/schema.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
 import { LOCAL_HOST, connectHosts, pingHost } from './docker/engine.js';
 import { RuntimeError } from './errors.js';
+import { DockerImageStore } from './docker/docker-image-store.js';
+import type { ImageStore } from './image-store.js';
 import type { LaneRuntime } from './lane-runtime.js';
+import { localImageStore } from './local/local-image-store.js';
 import { LocalRuntime } from './local/local-runtime.js';
 
 export { INSTALL_ROOT };
 
 export interface SelectedRuntime {
   runtime: LaneRuntime;
+  /** Where this runtime's lanes get what they run (images on engines, trees under tmp/wv-images). */
+  images: ImageStore;
   kind: 'docker' | 'local';
   /** Why this runtime: said out loud when `runtime` is `auto`. */
   reason: string;
@@ -53,21 +58,32 @@ export function localRuntimeFrom(config: WvoConfig, options: CreateRuntimeOption
   });
 }
 
+/** The image store lanes of `runtime` run from (relative local.trees resolve against `baseDir`, the project root). */
+export function imageStoreFor(runtime: LaneRuntime, config: WvoConfig, options: Pick<CreateRuntimeOptions, 'baseDir'> = {}): ImageStore {
+  if (runtime instanceof DockerRuntime) return new DockerImageStore(runtime, config.images);
+  return localImageStore(options.baseDir ?? process.cwd(), config.local.trees);
+}
+
+function selected(runtime: LaneRuntime, config: WvoConfig, options: CreateRuntimeOptions, reason: string): SelectedRuntime {
+  return { runtime, images: imageStoreFor(runtime, config, options), kind: runtime.kind, reason };
+}
+
 /** `runtime: auto | docker | local`; auto picks docker when the local engine answers, and says so. */
 export async function createRuntime(config: WvoConfig, options: CreateRuntimeOptions = {}): Promise<SelectedRuntime> {
-  if (config.runtime === 'local') return { runtime: localRuntimeFrom(config, options), kind: 'local', reason: 'runtime "local" in config' };
+  if (config.runtime === 'local') return selected(localRuntimeFrom(config, options), config, options, 'runtime "local" in config');
   const docker = dockerRuntimeFrom(config, options);
-  if (config.runtime === 'docker') return { runtime: docker, kind: 'docker', reason: 'runtime "docker" in config' };
+  if (config.runtime === 'docker') return selected(docker, config, options, 'runtime "docker" in config');
   const local = connectHosts(config.hosts, options).get(LOCAL_HOST)!;
   try {
     await pingHost(local, 1500);
-    return { runtime: docker, kind: 'docker', reason: `auto: Docker engine answered at ${local.endpoint.url}` };
+    return selected(docker, config, options, `auto: Docker engine answered at ${local.endpoint.url}`);
   } catch (error) {
-    return {
-      runtime: localRuntimeFrom(config, options),
-      kind: 'local',
-      reason: `auto: no Docker engine answered at ${local.endpoint.url} (${(error as Error).message.split(' (')[1]?.replace(/\)$/, '') ?? 'unreachable'}); using local processes`,
-    };
+    return selected(
+      localRuntimeFrom(config, options),
+      config,
+      options,
+      `auto: no Docker engine answered at ${local.endpoint.url} (${(error as Error).message.split(' (')[1]?.replace(/\)$/, '') ?? 'unreachable'}); using local processes`,
+    );
   }
 }
 

@@ -76,7 +76,7 @@ export function register(program: Command): void {
     );
   images
     .command('prune')
-    .description('Remove staged worker images (docker) or trees under tmp/wv-images (local) that no lane or live deployment uses, and dead caches under tmp/')
+    .description('Remove staged worker images (docker) or trees under tmp/wv-images (local) that no lane or live deployment uses, dead caches and stale upgrade stages under tmp/')
     .option('--keep <n>', 'keep the N newest staged images/trees besides those in use (default images.keepStaged, 5)')
     .option('--dry-run', 'say what would be removed; remove nothing')
     .option('--host <name>', 'Docker host to prune (default: local, where staged images are built)')
@@ -87,8 +87,9 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nKept: images/trees of any lane (running or stopped), of a running deployment or a promoted one still\n' +
-        'inside retention, named in local.trees, and the N newest. Never touched: images without the\n' +
-        'wvo.staged label, anything outside tmp/wv-images, tmp/wv-deps, tmp/wv-build.',
+        'inside retention, named in local.trees, and the N newest; the stage of a running upgrade. Never\n' +
+        'touched: images without the wvo.staged label, anything outside tmp/wv-images, tmp/wv-deps,\n' +
+        'tmp/wv-build and tmp/wv-upgrade-*.',
     )
     .action(
       action(async (flags: PruneCliFlags) => {
@@ -108,6 +109,7 @@ export function register(program: Command): void {
             projectRoot: context.projectRoot,
             stateRoot: context.stateRoot,
             runtime: context.runtime,
+            images: context.images,
             config: context.loaded.config,
             ...(flags.json ? {} : { onProgress: (line: string) => process.stderr.write(`[prune] ${line}\n`) }),
           });

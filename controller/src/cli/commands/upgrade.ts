@@ -98,14 +98,12 @@ export function register(program: Command): void {
           interrupt.abort();
           process.once('SIGINT', () => process.exit(130));
         });
-        // Local lanes run the staged tree itself: keep it when it is about to be promoted.
-        const runOptions = options.promote && context.chosen === 'local' ? { ...options, keepStage: true } : options;
         const write = (line: string) => process.stderr.write(`${line}\n`);
         const reporter = flags.json ? undefined : process.stderr.isTTY ? listrReporter() : plainReporter(write);
         if (!flags.json) write(`[upgrade] ${context.reason}`);
         try {
           if (promotion) await connectProxyAdmin(context.loaded.config, context.projectRoot).then((p) => p.close()); // token first
-          const result = await runUpgrade(runOptions, {
+          const result = await runUpgrade(options, {
             projectRoot: context.projectRoot,
             stateRoot: context.stateRoot,
             runtime: context.runtime,
