@@ -23,7 +23,7 @@ export interface ReplayMismatch {
   readonly got?: unknown;
 }
 
-/** Every this many appends, retention prunes the journal (in the same transaction). */
+/** Every this many appends (or every `retain`, if smaller), retention prunes the journal in the same transaction. */
 export const PRUNE_EVERY = 256;
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -128,9 +128,8 @@ export class CallLedger {
       runs: this.runs,
     });
     this.closedWith = { status: outcome.status, digest };
-    if (this.options.mode === 'record' && (this.options.retain ?? 0) > 0 && seq % PRUNE_EVERY === 0) {
-      pruneJournal(db, seq, this.options.retain ?? 0);
-    }
+    const retain = this.options.retain ?? 0;
+    if (this.options.mode === 'record' && retain > 0 && seq % Math.min(PRUNE_EVERY, retain) === 0) pruneJournal(db, seq, retain);
   }
 
   /**
@@ -174,16 +173,17 @@ export class CallLedger {
       this.mismatchList.push({ kind: 'run_argv', expected: run.argv, got: plan.argv });
       return undefined;
     }
+    // Key order as the executor's spawn builds it: the replayed answer is byte-identical, not just equal.
     return {
-      status: run.status as ExecutionStatus,
       argv: plan.argv,
+      timeout_ms: plan.timeout_ms,
+      source: 'replayed',
+      status: run.status as ExecutionStatus,
       exit_code: run.exit_code,
       stdout: run.stdout,
       stderr: run.stderr,
       truncated: run.truncated,
       duration_ms: run.duration_ms,
-      timeout_ms: plan.timeout_ms,
-      source: 'replayed',
       ...(run.error ? { error: run.error } : {}),
     };
   }

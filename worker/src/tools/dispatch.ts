@@ -66,13 +66,15 @@ export const dispatchTool = defineTool({
   input: DispatchInput,
   writes: true,
   async run(context, input) {
-    const flags = context.flags();
-    const sandbox = flags.SANDBOX_MODE.value === 'strict';
-    const mode = flags.PROMPT_MODE.value;
-    // An override is checked before anything is claimed: a rejected command changes nothing.
-    const override = input.command ? context.executor.plan(input.command, { sandbox, fieldPrefix: 'command' }) : undefined;
     const at = context.now();
+    // Flags are read inside the claim's transaction: the journal orders this call by that
+    // transaction, so a replay sees the same flags (a flag write cannot slip in between).
     const claim = context.tx(() => {
+      const flags = context.flags();
+      const sandbox = flags.SANDBOX_MODE.value === 'strict';
+      const mode = flags.PROMPT_MODE.value;
+      // An override is checked before anything is claimed: a rejected command changes nothing.
+      const override = input.command ? context.executor.plan(input.command, { sandbox, fieldPrefix: 'command' }) : undefined;
       const task = pickTask(context, input.task_id);
       const spec = parseTaskSpec(task);
       const plan: ExecutionPlan = override ?? context.executor.plan(spec.command, { sandbox, fieldPrefix: `tasks[${task.id}].command` });
@@ -92,23 +94,24 @@ export const dispatchTool = defineTool({
         ),
       );
       context.event({ at, kind: 'dispatched', taskId: task.id, payload: { dispatch_id: dispatchId, agent: input.agent } });
-      return { task, plan, dispatchId, prompt, tokens };
+      return { task, plan, dispatchId, prompt, tokens, mode, overridden: override !== undefined };
     });
 
     let result: ExecutionResult;
     try {
       result = await context.execute(claim.plan);
     } catch (error) {
+      // Key order as the executor's spawn builds it (a replay of this answer is then byte-identical).
       result = {
-        status: 'failed',
         argv: claim.plan.argv,
+        timeout_ms: claim.plan.timeout_ms,
+        source: 'spawned',
+        status: 'failed',
         exit_code: null,
         stdout: '',
         stderr: '',
         truncated: false,
         duration_ms: 0,
-        timeout_ms: claim.plan.timeout_ms,
-        source: 'spawned',
         error: { code: 'WVO_EXEC_SPAWN_FAILED', message: error instanceof Error ? error.message : String(error) },
       };
       context.call.noteRun(claim.plan, result);
@@ -129,11 +132,11 @@ export const dispatchTool = defineTool({
         task: { id: claim.task.id, title: claim.task.title, priority: claim.task.priority, area: claim.task.area },
         dispatch_id: claim.dispatchId,
         agent: input.agent,
-        prompt: { mode, text: claim.prompt, tokens: claim.tokens },
+        prompt: { mode: claim.mode, text: claim.prompt, tokens: claim.tokens },
         execution: {
           ...result,
           cwd_kind: claim.plan.sandbox ? 'sandbox' : 'workdir',
-          overridden: override !== undefined,
+          overridden: claim.overridden,
         },
       };
     });

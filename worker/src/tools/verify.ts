@@ -64,6 +64,9 @@ export const verifyTool = defineTool({
     }
     const passRatio = ran.length === 0 ? 1 : ran.filter((result) => result.status === 'succeeded').length / ran.length;
     const at = context.now();
+    // The row keeps the checks' outcomes, not the lane marker `source` (spawned live, replayed in a
+    // sandbox): the same history must leave the same state on every lane (journal replay parity).
+    const stored = JSON.stringify(checks.map(({ source: _source, ...outcome }) => outcome));
     return context.answerTx(() => {
       const critics = context.db.prepare('SELECT id, name, strictness, reputation FROM critics ORDER BY id').all() as CriticState[];
       const panel = reviewByPanel(critics, passRatio);
@@ -72,7 +75,7 @@ export const verifyTool = defineTool({
         Number(
           context.db
             .prepare('INSERT INTO verifications (id, task_id, passed, checks, critic_score, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-            .run(id, task.id, passed ? 1 : 0, JSON.stringify(checks), panel.consensus, at).lastInsertRowid,
+            .run(id, task.id, passed ? 1 : 0, stored, panel.consensus, at).lastInsertRowid,
         ),
       );
       const updateCritic = context.db.prepare(
