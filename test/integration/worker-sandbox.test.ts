@@ -54,10 +54,11 @@ describe('worker sandbox mode (WVO_SANDBOX): private copy, committed calls, repl
    * files) and T-NEXT (blocked on T-TOUCH). A live worker dispatches and verifies T-TOUCH, so its
    * runs are recorded; T-TOUCH stays in progress for the sandbox to verify again.
    */
-  async function liveState(): Promise<{ stateRoot: string; liveWork: string }> {
+  async function liveState(): Promise<{ stateRoot: string; liveWork: string; seededRuns: number }> {
     const stateRoot = dir();
     const liveWork = dir();
-    seedState({ stateRoot, tasks: 40, seed: 7 });
+    // The seed records its own tasks' commands; the rows after those are the live worker's.
+    const seededRuns = seedState({ stateRoot, tasks: 40, seed: 7 }).executor_runs;
     const db = new Database(dbPathFor(stateRoot));
     const insert = db.prepare(
       "INSERT INTO tasks (id, title, priority, dependencies, command_spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, '2025-01-01', '2025-01-01')",
@@ -84,14 +85,14 @@ describe('worker sandbox mode (WVO_SANDBOX): private copy, committed calls, repl
     await stop(live);
     expect(readdirSync(liveWork).sort()).toEqual(['checked.marker', 'dispatched.marker']);
     const runs = new Database(dbPathFor(stateRoot), { readonly: true });
-    expect(runs.prepare('SELECT argv, status FROM executor_runs ORDER BY id').all()).toEqual([
+    expect(runs.prepare('SELECT argv, status FROM executor_runs WHERE id > ? ORDER BY id').all(seededRuns)).toEqual([
       { argv: '["touch","dispatched.marker"]', status: 'succeeded' },
       { argv: '["touch","checked.marker"]', status: 'succeeded' },
       { argv: '["true"]', status: 'succeeded' },
       { argv: '["echo","unit","ok"]', status: 'succeeded' },
     ]);
     runs.close();
-    return { stateRoot, liveWork };
+    return { stateRoot, liveWork, seededRuns };
   }
 
   /** What the controller's snapshot does: a consistent copy through SQLite, never a raw file copy. */
@@ -123,7 +124,7 @@ describe('worker sandbox mode (WVO_SANDBOX): private copy, committed calls, repl
   }
 
   it('commits to its copy (later calls see earlier writes), replays recorded runs and spawns nothing', async () => {
-    const { stateRoot } = await liveState();
+    const { stateRoot, seededRuns } = await liveState();
     const sourceBefore = hashFiles(stateRoot);
     const copy = snapshotCopy(stateRoot);
     const copyBefore = hashFiles(copy);
@@ -162,7 +163,7 @@ describe('worker sandbox mode (WVO_SANDBOX): private copy, committed calls, repl
     try {
       expect(db.prepare("SELECT status FROM tasks WHERE id = 'T-TOUCH'").get()).toEqual({ status: 'done' });
       expect(db.prepare("SELECT status FROM dispatches WHERE task_id = 'T-NEXT'").get()).toEqual({ status: 'not_recorded' });
-      expect(db.prepare('SELECT COUNT(*) AS n FROM executor_runs').get()).toEqual({ n: 4 });
+      expect(db.prepare('SELECT COUNT(*) AS n FROM executor_runs').get()).toEqual({ n: seededRuns + 4 });
     } finally {
       db.close();
     }

@@ -114,9 +114,10 @@ program
   .option('--tasks <n>', 'number of tasks', integer('--tasks'), 500)
   .option('--seed <n>', 'random seed', integer('--seed'), 42)
   .option('--force', 'replace an existing database')
-  .action((options: { state: string; tasks: number; seed: number; force?: boolean }) => {
+  .option('--unrecorded <n>', 'leave the last N distinct task commands without an executor record (coverage-gap fixtures; default 0)', integer('--unrecorded'), 0)
+  .action((options: { state: string; tasks: number; seed: number; force?: boolean; unrecorded: number }) => {
     try {
-      const summary = seedState({ stateRoot: options.state, tasks: options.tasks, seed: options.seed, force: options.force ?? false });
+      const summary = seedState({ stateRoot: options.state, tasks: options.tasks, seed: options.seed, force: options.force ?? false, unrecordedRuns: options.unrecorded });
       process.stdout.write(`${JSON.stringify(summary)}\n`);
     } catch (error) {
       fail(error);
