@@ -117,7 +117,7 @@ export function registerAdminFlags(app: FastifyInstance, deps: AdminFlagsDeps, t
         const db = deps.store.db;
         const at = ledger.now();
         const answer = deps.store.tx(() => {
-          ledger.open(db);
+          ledger.assertNext(db);
           const before = readSetting(db, name) ?? null;
           if (before !== value) {
             writeSetting(db, name, value, at);

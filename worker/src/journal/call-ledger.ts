@@ -1,7 +1,7 @@
 import { WorkerError } from '../errors.js';
 import type { ExecutionPlan, ExecutionResult, ExecutionStatus } from '../executor/executor.js';
 import type { Db } from '../store/database.js';
-import { closeEntry, lastSeq, openEntry, pruneJournal, type IdTable, type JournalIds, type JournalRun, type JournalStatus } from '../store/journal.js';
+import { appendEntry, closeEntry, lastSeq, pruneJournal, type IdTable, type JournalIds, type JournalRun, type JournalStatus } from '../store/journal.js';
 import { answerDigest } from './answer-digest.js';
 import type { ReplayMeta } from './replay-meta.js';
 
@@ -97,37 +97,52 @@ export class CallLedger {
     }
   }
 
-  /** Inside a write transaction: starts the entry once (the call's seq is fixed by its first write). */
+  private entryAt(): string {
+    const replay = this.options.replay;
+    return this.options.mode === 'replay' && replay ? replay.at : (this.times[0] ?? iso(this.options.read()));
+  }
+
+  /**
+   * At the end of a write transaction that is not the call's last: appends the entry `open`, once
+   * (the call's seq is fixed by its first write transaction, which is what replay order follows).
+   */
   open(db: Db): void {
     if (this.options.mode === 'off' || this.entrySeq !== undefined) return;
     this.assertNext(db);
-    const replay = this.options.replay;
-    const at = this.options.mode === 'replay' && replay ? replay.at : (this.times[0] ?? iso(this.options.read()));
-    this.entrySeq = openEntry(db, { ...(replay ? { seq: replay.seq } : {}), tool: this.options.tool, args: this.options.args, at });
+    this.entrySeq = appendEntry(db, { ...this.seqOf(), tool: this.options.tool, args: this.options.args, at: this.entryAt(), ...this.body('open', null) });
   }
 
-  /** The transaction that opened the entry rolled back: the seq is free again. */
+  private seqOf(): { seq?: number } {
+    return this.options.mode === 'replay' && this.options.replay ? { seq: this.options.replay.seq } : {};
+  }
+
+  private body(status: JournalStatus, digest: string | null, errorCode: string | null = null) {
+    return { status, answer_sha256: digest, error_code: errorCode, times: this.times, ids: this.ids as JournalIds, runs: this.runs };
+  }
+
+  /** The transaction that opened (or closed) the entry rolled back: the seq is free again. */
   rolledBack(openedHere: boolean, closedHere: boolean): void {
     if (openedHere) this.entrySeq = undefined;
     if (closedHere) this.closedWith = undefined;
   }
 
-  /** Inside a write transaction: the final answer (or error body) and everything the call generated. */
+  /**
+   * Inside the call's last write transaction: the final answer (or error body) and everything the
+   * call generated; one INSERT when the call wrote in this transaction only.
+   */
   close(db: Db, outcome: { status: Exclude<JournalStatus, 'open'>; body: Record<string, unknown> | null; errorCode?: string }): void {
     if (this.options.mode === 'off' || this.closedWith) return;
-    this.open(db);
-    const seq = this.entrySeq as number;
     if (this.options.mode === 'replay') this.noteLeftovers();
     const digest = outcome.body === null ? null : answerDigest(outcome.body);
-    closeEntry(db, seq, {
-      status: outcome.status,
-      answer_sha256: digest,
-      error_code: outcome.errorCode ?? null,
-      times: this.times,
-      ids: this.ids as JournalIds,
-      runs: this.runs,
-    });
+    const body = this.body(outcome.status, digest, outcome.errorCode ?? null);
+    if (this.entrySeq === undefined) {
+      this.assertNext(db);
+      this.entrySeq = appendEntry(db, { ...this.seqOf(), tool: this.options.tool, args: this.options.args, at: this.entryAt(), ...body });
+    } else {
+      closeEntry(db, this.entrySeq, body);
+    }
     this.closedWith = { status: outcome.status, digest };
+    const seq = this.entrySeq;
     const retain = this.options.retain ?? 0;
     if (this.options.mode === 'record' && retain > 0 && seq % Math.min(PRUNE_EVERY, retain) === 0) pruneJournal(db, seq, retain);
   }

@@ -1,4 +1,15 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
+
+/** Prepared once per connection: the append runs on every write call (bench/worker.ts measures it). */
+const statements = new WeakMap<Db, Map<string, Statement>>();
+function stmt(db: Db, sql: string): Statement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  let prepared = cache.get(sql);
+  if (!prepared) cache.set(sql, (prepared = db.prepare(sql)));
+  return prepared;
+}
 
 /**
  * `open`: the call's first write committed, its answer not yet (dispatch runs its command between
@@ -56,27 +67,45 @@ interface EntryRow {
 
 /** The last seq ever written (0 for none): what the next append follows. */
 export function lastSeq(db: Db): number {
-  return (db.prepare('SELECT COALESCE(MAX(seq), 0) AS n FROM journal').get() as { n: number }).n;
+  return (stmt(db, 'SELECT COALESCE(MAX(seq), 0) AS n FROM journal').get() as { n: number }).n;
+}
+
+export interface EntryBody {
+  readonly status: JournalStatus;
+  readonly answer_sha256: string | null;
+  readonly error_code: string | null;
+  readonly times: readonly string[];
+  readonly ids: JournalIds;
+  readonly runs: readonly JournalRun[];
 }
 
 /**
- * Starts an entry (inside the call's write transaction). Live: the next seq (MAX + 1, safe because
- * writes are IMMEDIATE transactions). Replay: the journal's own seq, so the fork's journal says
- * how far it has replayed.
+ * Appends an entry (inside the call's write transaction): `open` when the call writes again later
+ * (dispatch), else final at once. Live: the next seq (MAX + 1, safe because writes are IMMEDIATE
+ * transactions). Replay: the journal's own seq, so the fork's journal says how far it replayed.
  */
-export function openEntry(db: Db, entry: { seq?: number; tool: string; args: unknown; at: string }): number {
-  const result = db
-    .prepare("INSERT INTO journal (seq, tool, args, status, at) VALUES (?, ?, ?, 'open', ?)")
-    .run(entry.seq ?? null, entry.tool, JSON.stringify(entry.args ?? {}), entry.at);
+export function appendEntry(db: Db, entry: { seq?: number; tool: string; args: unknown; at: string } & EntryBody): number {
+  const result = stmt(
+    db,
+    'INSERT INTO journal (seq, tool, args, status, answer_sha256, error_code, at, times, ids, runs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  ).run(
+    entry.seq ?? null,
+    entry.tool,
+    JSON.stringify(entry.args ?? {}),
+    entry.status,
+    entry.answer_sha256,
+    entry.error_code,
+    entry.at,
+    JSON.stringify(entry.times),
+    JSON.stringify(entry.ids),
+    JSON.stringify(entry.runs),
+  );
   return Number(result.lastInsertRowid);
 }
 
-export function closeEntry(
-  db: Db,
-  seq: number,
-  entry: { status: Exclude<JournalStatus, 'open'>; answer_sha256: string | null; error_code: string | null; times: readonly string[]; ids: JournalIds; runs: readonly JournalRun[] },
-): void {
-  db.prepare('UPDATE journal SET status = ?, answer_sha256 = ?, error_code = ?, times = ?, ids = ?, runs = ? WHERE seq = ?').run(
+/** Completes an entry appended `open` by an earlier transaction of the same call. */
+export function closeEntry(db: Db, seq: number, entry: EntryBody): void {
+  stmt(db, 'UPDATE journal SET status = ?, answer_sha256 = ?, error_code = ?, times = ?, ids = ?, runs = ? WHERE seq = ?').run(
     entry.status,
     entry.answer_sha256,
     entry.error_code,
@@ -127,7 +156,7 @@ export function readEntries(db: Db, after: number, upTo: number, limit: number):
 }
 
 export function readFloor(db: Db): number | null {
-  const row = db.prepare('SELECT seq FROM journal_floor WHERE id = 1').get() as { seq: number } | undefined;
+  const row = stmt(db, 'SELECT seq FROM journal_floor WHERE id = 1').get() as { seq: number } | undefined;
   return row ? row.seq : null;
 }
 

@@ -60,9 +60,9 @@ export class ToolContext {
     const opening = this.call.seq === undefined;
     try {
       return this.store.tx(() => {
-        this.call.open(this.db);
         const result = fn();
         if (final) this.call.close(this.db, { status: 'ok', body: result as Record<string, unknown> });
+        else this.call.open(this.db);
         return result;
       });
     } catch (error) {
