@@ -89,10 +89,16 @@ export class CallLedger {
     if (this.options.mode !== 'replay' || !replay) return;
     const expected = lastSeq(db) + 1;
     if (replay.seq !== expected) {
+      // A fork taken while a live call was between its transactions holds half of it: say so.
+      const open = (db.prepare("SELECT seq FROM journal WHERE status = 'open' ORDER BY seq").all() as Array<{ seq: number }>).map((row) => row.seq);
       throw new WorkerError('WVO_REPLAY_OUT_OF_ORDER', `journal entry ${replay.seq} replayed, but this fork's next entry is ${expected}`, {
         subject: '_meta.wvo/replay.seq',
-        hint: expected > replay.seq ? 'Already replayed: resume after GET /journal/head of this lane.' : 'An entry is missing (a gap): replay every entry in order.',
-        details: { expected, got: replay.seq },
+        hint: open.length
+          ? `The fork holds open entries ${open.join(', ')} (taken mid-call): fork again when GET /journal/head lists none open.`
+          : expected > replay.seq
+            ? 'Already replayed: resume after GET /journal/head of this lane.'
+            : 'An entry is missing (a gap): replay every entry in order.',
+        details: { expected, got: replay.seq, ...(open.length ? { fork_open: open } : {}) },
       });
     }
   }
