@@ -16,7 +16,8 @@ import {
   type ShadowResult,
   type Suite,
 } from '../shadow/index.js';
-import { snapshotCopies } from '../state/index.js';
+import { CONTROLLER_DB_FILE } from '../promotion/index.js';
+import { snapshotCopies, SQLITE_SIDE_SUFFIXES } from '../state/index.js';
 import { buildStagedTree, runStagedTests } from './build.js';
 import { acquireLock, releaseOnSignals, type LockHandle } from './lock.js';
 import { FINAL_LINES, upgradeExitCode, type UpgradeOptions } from './options.js';
@@ -97,6 +98,19 @@ function interrupted(step: StepName, cause?: unknown): WvoError {
     ...(cause === undefined ? {} : { cause }),
   });
 }
+
+/**
+ * Not the worker's state, so never in a lane's copy: the lock; analytics/ (summaries such as
+ * upgrade_shadow.json, which a shadow lane would otherwise report back as its own); runtime/
+ * (local-runtime lane records); and the controller's own database with its side files.
+ */
+export const SNAPSHOT_EXCLUDE = [
+  'upgrade.lock',
+  'analytics',
+  'runtime',
+  CONTROLLER_DB_FILE,
+  ...SQLITE_SIDE_SUFFIXES.map((suffix) => `${CONTROLLER_DB_FILE}${suffix}`),
+] as const;
 
 const SHADOW_ROLES = {
   baseline: 'shadow-baseline',
@@ -318,10 +332,9 @@ export async function runUpgrade(options: UpgradeOptions, context: UpgradeContex
         destRoots: Object.values(copies),
         logger,
         clock,
-        // Not state: the lock, analytics summaries, and local-runtime lane records (runtime/).
-        exclude: ['upgrade.lock', 'analytics', 'runtime'],
+        exclude: SNAPSHOT_EXCLUDE,
       });
-      const manifest = snap.copies[0]!.manifest;
+      const { manifest } = snap;
       return {
         detail: {
           copies: snap.copies.length,
