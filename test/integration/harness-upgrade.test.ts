@@ -12,7 +12,7 @@ import { CONTROLLER_DB_FILE, DeploymentStore } from '../../controller/src/promot
 import type { LaneInfo, LaneSpec, StartOptions } from '../../controller/src/runtime/lane-runtime.js';
 import { LocalRuntime } from '../../controller/src/runtime/local/local-runtime.js';
 import { readShadowJson } from '../../controller/src/shadow/index.js';
-import { seedState } from '../../worker/src/index.js';
+import { MIGRATIONS, seedState } from '../../worker/src/index.js';
 import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
 
 /**
@@ -142,9 +142,11 @@ describe('wvo upgrade on the local runtime', () => {
   }, 180_000);
 
   it('trips the schema-compat gate on a contract migration, not on an expand one', async () => {
+    // The next free version, so the test keeps adding a migration as the worker gains its own.
+    const next = MIGRATIONS.length + 1;
     const migration = (kind: string) => `import type { Migration } from './migration.js';
-export const m004Extra: Migration = {
-  version: 4,
+export const mExtra: Migration = {
+  version: ${next},
   name: 'extra_${kind}',
   kind: '${kind}',
   up(db) {
@@ -152,14 +154,14 @@ export const m004Extra: Migration = {
   },
 };
 `;
-    const file = join(ws.dir, 'worker/src/store/migrations/004-extra.ts');
+    const file = join(ws.dir, `worker/src/store/migrations/${String(next).padStart(3, '0')}-extra.ts`);
     onTestFinished(() => rmSync(file, { force: true }));
     for (const kind of ['expand', 'contract'] as const) {
       writeFileSync(file, migration(kind));
       const restore = edit(
         'worker/src/store/migrations/index.ts',
         /export const MIGRATIONS: readonly Migration\[\] = \[(.*)\];/,
-        `import { m004Extra } from './004-extra.js';\nexport const MIGRATIONS: readonly Migration[] = [$1, m004Extra];`,
+        `import { mExtra } from './${String(next).padStart(3, '0')}-extra.js';\nexport const MIGRATIONS: readonly Migration[] = [$1, mExtra];`,
       );
       try {
         const result = await upgrade({ allowDirty: true });
