@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { defineErrors } from '../../common/src/error-catalogue.js';
 import type { Logger } from '../../common/src/logger.js';
 import { DEFAULT_FLAGS, FLAG_VALUES, readSetting, resolveFlags, writeSetting, type FlagName } from './store/settings.js';
 import type { Store } from './store/store.js';
@@ -8,14 +9,14 @@ import type { Store } from './store/store.js';
 export const ADMIN_TOKEN_ENV = 'WVO_ADMIN_TOKEN';
 
 /** Codes of the flag admin endpoint (docs/errors.md, `## Deploy`). */
-export const ADMIN_FLAG_ERRORS = {
-  WVO_ADMIN_DISABLED: 404,
-  WVO_ADMIN_UNAUTHORIZED: 401,
-  WVO_ADMIN_DRY_RUN: 409,
-  WVO_ADMIN_FLAG_INVALID: 400,
-  WVO_ADMIN_UNAVAILABLE: 503,
-} as const;
-type AdminFlagCode = keyof typeof ADMIN_FLAG_ERRORS;
+export const ADMIN_FLAG_ERRORS = defineErrors('worker', {
+  WVO_ADMIN_DISABLED: { status: 404, message: 'The flag endpoint is off (no WVO_ADMIN_TOKEN)' },
+  WVO_ADMIN_UNAUTHORIZED: { status: 401, message: 'Missing or wrong bearer token' },
+  WVO_ADMIN_DRY_RUN: { status: 409, message: 'A DRY_RUN lane refuses flag writes' },
+  WVO_ADMIN_FLAG_INVALID: { status: 400, message: 'Unknown flag or value' },
+  WVO_ADMIN_UNAVAILABLE: { status: 503, message: 'The worker cannot write' },
+});
+type AdminFlagCode = keyof typeof ADMIN_FLAG_ERRORS.catalogue;
 
 export interface AdminFlagsDeps {
   readonly store: Store;
@@ -38,7 +39,7 @@ export function normaliseFlagValue(name: FlagName, value: string): string | unde
 }
 
 function refuse(reply: FastifyReply, code: AdminFlagCode, message: string, subject?: string) {
-  return reply.code(ADMIN_FLAG_ERRORS[code]).send({ ok: false, error: { code, message, ...(subject ? { subject } : {}) } });
+  return reply.code(ADMIN_FLAG_ERRORS.catalogue[code].status).send({ ok: false, error: { code, message, ...(subject ? { subject } : {}) } });
 }
 
 /**
