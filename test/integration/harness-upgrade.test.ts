@@ -8,6 +8,8 @@ import { localImageStore } from '../../controller/src/runtime/index.js';
 import { parseUpgradeOptions, type UpgradeOptionsInput } from '../../controller/src/harness/options.js';
 import { stepsFileSchema } from '../../controller/src/harness/steps.js';
 import { runUpgrade, type UpgradeResult } from '../../controller/src/harness/upgrade.js';
+import { CONTROLLER_DB_FILE, DeploymentStore } from '../../controller/src/promotion/index.js';
+import type { LaneInfo, LaneSpec, StartOptions } from '../../controller/src/runtime/lane-runtime.js';
 import { LocalRuntime } from '../../controller/src/runtime/local/local-runtime.js';
 import { readShadowJson } from '../../controller/src/shadow/index.js';
 import { seedState } from '../../worker/src/index.js';
@@ -267,6 +269,52 @@ export const m004Extra: Migration = {
     const result = await upgrade({ workspace: ws.root });
     expect(result.error?.code).toBe('WVO_NOT_A_PROJECT');
   });
+
+  it('gives no lane the live analytics/, runtime/ or controller.db', async () => {
+    // The live state as `wvo serve` leaves it: a summary from an earlier run (a lane that saw it
+    // would report it as its own .queue.shadow_diffs), local-runtime records, and the
+    // controller's database open in WAL mode (so -wal/-shm exist too).
+    mkdirSync(join(stateRoot, 'analytics'), { recursive: true });
+    writeFileSync(
+      join(stateRoot, 'analytics', 'upgrade_shadow.json'),
+      JSON.stringify({ count: 4242, path: 'experiments/mcp/upgrade/earlier/shadow.json', recorded_at: new Date().toISOString() }),
+    );
+    mkdirSync(join(stateRoot, 'runtime', 'local'), { recursive: true });
+    writeFileSync(join(stateRoot, 'runtime', 'local', 'some-lane.json'), '{}');
+    const store = DeploymentStore.open(stateRoot);
+    onTestFinished(() => {
+      store.close();
+      for (const name of [CONTROLLER_DB_FILE, `${CONTROLLER_DB_FILE}-wal`, `${CONTROLLER_DB_FILE}-shm`, 'runtime']) {
+        rmSync(join(stateRoot, name), { recursive: true, force: true });
+      }
+    });
+    expect(existsSync(join(stateRoot, `${CONTROLLER_DB_FILE}-wal`))).toBe(true);
+
+    // What each lane's state directory holds the moment the harness starts it.
+    const seen = new Map<string, string[]>();
+    class SeeingRuntime extends LocalRuntime {
+      override async startLane(spec: LaneSpec, options?: StartOptions): Promise<LaneInfo> {
+        seen.set(spec.name, readdirSync(spec.stateDir, { recursive: true, encoding: 'utf8' }).sort());
+        return super.startLane(spec, options);
+      }
+    }
+    const options = parseUpgradeOptions({ workspace: ws.dir, skipTests: true, readyTimeoutMs: 30_000 });
+    const result = await runUpgrade(options, {
+      projectRoot: ws.dir,
+      stateRoot,
+      runtime: new SeeingRuntime({ runDir: join(ws.root, 'run') }),
+      images: localImageStore(ws.dir),
+    });
+    expect(result.error).toBeUndefined();
+    // Three shadow lanes and the two schema-compat lanes.
+    expect(seen.size).toBe(5);
+    for (const [lane, files] of seen) {
+      expect(files, lane).toContain('orchestrator.db');
+      const leaked = files.filter((f) => /^(analytics|runtime)(\/|$)/.test(f) || f.startsWith(CONTROLLER_DB_FILE));
+      expect(leaked, lane).toEqual([]);
+    }
+    await expectCleanAfter(result);
+  }, 180_000);
 
   it('keeps no stage dirs behind after all of the above', () => {
     const tmp = join(ws.dir, 'tmp');

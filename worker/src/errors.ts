@@ -37,6 +37,13 @@ export const WORKER_ERROR_CODES = [
   'WVO_SHADOW_SUMMARY_INVALID',
   'WVO_WORKER_OPTIONS_INVALID',
   'WVO_WORKER_MODE_CONFLICT',
+  'WVO_REPLAY_NOT_SANDBOX',
+  'WVO_REPLAY_INVALID',
+  'WVO_REPLAY_OUT_OF_ORDER',
+  'WVO_JOURNAL_PARAM_INVALID',
+  'WVO_JOURNAL_AFTER_HEAD',
+  'WVO_JOURNAL_PRUNED',
+  'WVO_JOURNAL_UNAVAILABLE',
 ] as const;
 export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number];
 
@@ -76,7 +83,23 @@ export const workerErrors = defineErrors('worker', {
   WVO_SHADOW_SUMMARY_INVALID: { message: 'upgrade_shadow.json is malformed' },
   WVO_WORKER_OPTIONS_INVALID: { message: 'A worker option is invalid' },
   WVO_WORKER_MODE_CONFLICT: { message: 'Dry-run and sandbox were both set', exitCode: 2 },
+  WVO_REPLAY_NOT_SANDBOX: { message: 'Only a sandbox lane honours replay', status: 409 },
+  WVO_REPLAY_INVALID: { message: 'The replay meta is invalid', status: 400 },
+  WVO_REPLAY_OUT_OF_ORDER: { message: "The replayed entry is not this fork's next one", status: 409 },
+  WVO_JOURNAL_PARAM_INVALID: { message: 'A journal query or floor is invalid', status: 400 },
+  WVO_JOURNAL_AFTER_HEAD: { message: "`after` is beyond the journal's last entry", status: 409 },
+  WVO_JOURNAL_PRUNED: { message: 'The entries after `after` were pruned', status: 410 },
+  WVO_JOURNAL_UNAVAILABLE: { message: 'The journal is closed', status: 503 },
 } satisfies Record<WorkerErrorCode, ErrorSpec>);
+
+/** Codes of the flag admin endpoint (admin-flags.ts answers them; docs/errors.md `## Deploy`). */
+export const workerAdminErrors = defineErrors('worker', {
+  WVO_ADMIN_DISABLED: { message: 'The flag endpoint is off (no WVO_ADMIN_TOKEN)', status: 404 },
+  WVO_ADMIN_UNAUTHORIZED: { message: 'Missing or wrong bearer token', status: 401 },
+  WVO_ADMIN_DRY_RUN: { message: 'A DRY_RUN lane refuses writes', status: 409 },
+  WVO_ADMIN_FLAG_INVALID: { message: 'Unknown flag or value', status: 400 },
+  WVO_ADMIN_UNAVAILABLE: { message: 'The worker cannot write', status: 503 },
+});
 
 /** A WvoError whose code is one of the worker's; `subject` names the offending field or input. */
 export class WorkerError extends WvoError {
