@@ -1,4 +1,5 @@
-import { WvoError, type WvoErrorOptions } from '../../../common/src/errors.js';
+import { defineErrors, type CatalogueErrorOptions } from '../../../common/src/error-catalogue.js';
+import { WvoError } from '../../../common/src/errors.js';
 
 /**
  * Every error the proxy raises, by stable code (documented in docs/errors.md under `## Proxy`).
@@ -30,9 +31,12 @@ export const PROXY_ERRORS = {
 
 export type ProxyErrorCode = keyof typeof PROXY_ERRORS;
 
+/** PROXY_ERRORS as the proxy room's catalogue (registered, so the documentation test sees it). */
+export const proxyErrors = defineErrors('proxy', PROXY_ERRORS);
+
 export class ProxyError extends WvoError {
-  constructor(code: ProxyErrorCode, message: string = PROXY_ERRORS[code].message, options: WvoErrorOptions = {}) {
-    super(code, message, { ...options, status: PROXY_ERRORS[code].status });
+  constructor(code: ProxyErrorCode, message: string = PROXY_ERRORS[code].message, options: CatalogueErrorOptions = {}) {
+    super(code, message, proxyErrors.options(code, options));
     this.name = 'ProxyError';
   }
 }

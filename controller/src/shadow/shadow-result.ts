@@ -9,6 +9,7 @@ import { DIFF_KINDS } from './differ.js';
 import { groupDiffs, IS_ERROR_PATH, ShadowGroupSchema } from './grouping.js';
 import { VERDICTS } from './noise-model.js';
 import { ThresholdsSchema } from './thresholds.js';
+import { shadowErrors } from './errors.js';
 
 export { IS_ERROR_PATH };
 
@@ -251,7 +252,7 @@ async function readThroughSchema<T>(
 }
 
 function corrupt(file: string, message: string, cause: unknown): WvoError {
-  return new WvoError('WVO_SHADOW_ARTIFACT_INVALID', `cannot read ${file}: ${message}`, {
+  return shadowErrors.create('WVO_SHADOW_ARTIFACT_INVALID', `cannot read ${file}: ${message}`, {
     subject: file,
     hint: 'The file is unreadable or was not written by this version of wvo; re-run `wvo upgrade`.',
     cause,
