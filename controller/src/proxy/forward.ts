@@ -3,6 +3,7 @@ import { util as undiciUtil, type Dispatcher } from 'undici';
 import type { PROXY_ERRORS } from './errors.js';
 import type { Closable } from './session-table.js';
 import type { Target } from './target.js';
+import type { ServerRequestWatcher } from './in-flight.js';
 import type { ToolResultSniffer } from './tool-call.js';
 
 /** Longest a POST SSE response's headers wait for its first event before going out alone. */
@@ -33,6 +34,8 @@ export interface ForwardSpec {
   readonly onSessionLost?: () => void;
   /** Sees the response's content type and every body chunk as it is forwarded (tools/call outcomes). */
   readonly sniffer?: ToolResultSniffer;
+  /** Sees a session's SSE responses as they pass: the lane's requests to the client (in-flight-aware moves). */
+  readonly watcher?: ServerRequestWatcher;
   readonly onDone: (outcome: ForwardOutcome) => void;
 }
 
@@ -198,6 +201,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
       } else if (name === 'content-type' && !eventStream) {
         eventStream = value.startsWith('text/event-stream');
         this.spec.sniffer?.start(value);
+        this.spec.watcher?.start(value);
       }
       out.push(name, value);
     }
@@ -236,6 +240,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
       if (this.awaitingFirstEvent) this.stopAwaitingFirstEvent();
     }
     this.spec.sniffer?.data(chunk);
+    this.spec.watcher?.data(chunk);
     if (this.res.write(chunk)) return true;
     if (!this.paused) {
       this.paused = true;
