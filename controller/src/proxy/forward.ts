@@ -34,6 +34,13 @@ export interface ForwardSpec {
   readonly onSessionLost?: () => void;
   /** Sees the response's content type and every body chunk as it is forwarded (tools/call outcomes). */
   readonly sniffer?: ToolResultSniffer;
+  /**
+   * SSE events the proxy itself owes the client (list_changed after a move to a lane with another
+   * surface): written on a GET stream right after its headers, before any lane event, so they
+   * never land inside one. `onPreamble` says they went out.
+   */
+  readonly preamble?: Buffer;
+  readonly onPreamble?: () => void;
   /** Sees a session's SSE responses as they pass: the lane's requests to the client (in-flight-aware moves). */
   readonly watcher?: ServerRequestWatcher;
   readonly onDone: (outcome: ForwardOutcome) => void;
@@ -213,8 +220,13 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
     // ms: the headers go out with it (one write instead of two — on loopback each write costs the
     // proxy the receiver's TCP work too), or alone after HEADER_FLUSH_MS if the lane stays silent.
     if (eventStream) {
-      if (this.spec.method === 'GET') this.res.flushHeaders();
-      else {
+      if (this.spec.method === 'GET') {
+        this.res.flushHeaders();
+        if (this.spec.preamble && statusCode === 200) {
+          this.res.write(this.spec.preamble);
+          this.spec.onPreamble?.();
+        }
+      } else {
         this.awaitingFirstEvent = true;
         headerFlusher.add(this);
       }

@@ -9,6 +9,7 @@ import type { Service } from './service.js';
 import type { SessionMover } from './session-mover.js';
 import type { Session, SessionTable } from './session-table.js';
 import { clientAnswers, isBusy, ServerRequestWatcher } from './in-flight.js';
+import { listChangedEvents } from './surface-digest.js';
 import { moveGate, routeSession, type MoveGate } from './switch-rules.js';
 import type { Target } from './target.js';
 import { ToolResultSniffer, toolCallName } from './tool-call.js';
@@ -276,6 +277,9 @@ export class Router {
         : {}),
       ...(sniffer ? { sniffer } : {}),
       ...(watcher ? { watcher } : {}),
+      ...(isStream && session.notices.size > 0
+        ? { preamble: listChangedEvents(session.notices), onPreamble: () => session.notices.clear() }
+        : {}),
       onDone: (outcome) => {
         watcher?.end();
         if (isPost) flight.posts -= 1;

@@ -35,6 +35,8 @@ export interface Session {
   readonly streams: Set<Closable>;
   /** POSTs being forwarded and lane → client requests not answered yet (in-flight-aware moves). */
   readonly flight: InFlight;
+  /** `list_changed` notifications owed after a move to a lane with another surface (sent on the next GET stream). */
+  readonly notices: Set<string>;
   /** Set while the session is due to leave its lane (its lane stopped serving it); cleared by a move. */
   due: DueMove | undefined;
 }
@@ -109,6 +111,7 @@ export class SessionTable {
       streamLane: undefined,
       streams: new Set(),
       flight: newInFlight(),
+      notices: new Set(),
       due: undefined,
     };
     this.sessions.set(init.clientId, session);

@@ -26,6 +26,8 @@ export interface RoutingState {
 export interface LaneFacts {
   readonly registered: boolean;
   readonly healthy: boolean;
+  /** Why its last health check failed. */
+  readonly reason?: string;
 }
 
 export function laneRole(state: RoutingState, lane: string, registered: boolean, now: number): LaneRole {
@@ -111,7 +113,7 @@ export function planSwitch(
     });
   }
   if (!target.healthy) {
-    throw new ProxyError('WVO_PROXY_LANE_UNHEALTHY', `lane ${request.lane} is not healthy; switch refused`, {
+    throw new ProxyError('WVO_PROXY_LANE_UNHEALTHY', `lane ${request.lane} is not healthy${target.reason ? ` (${target.reason})` : ''}; switch refused`, {
       subject: request.lane,
       hint: 'wait until its health check passes (GET /lanes shows health and health_reason)',
     });
