@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../../common/src/canonical-json.js';
 import type { SurfaceList, SurfaceLists } from '../../../common/src/mcp-surface.js';
 
 /**
@@ -8,20 +9,9 @@ import type { SurfaceList, SurfaceLists } from '../../../common/src/mcp-surface.
  */
 export type SurfaceDigest = Readonly<Record<SurfaceList, string>>;
 
-/** JSON with object keys sorted, so the same list always digests the same. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 function digestList(items: readonly unknown[]): string {
   // Order is not part of the surface: a server may list the same items in another order.
-  const texts = items.map(stableJson).sort();
+  const texts = items.map(canonicalJson).sort();
   return createHash('sha256').update(texts.join('\n')).digest('hex').slice(0, 16);
 }
 
