@@ -17,6 +17,7 @@ export const PROXY_ERRORS = {
   WVO_PROXY_TOKEN_MISSING: { status: 500, message: 'No admin token configured' },
   WVO_PROXY_ADMIN_NOT_LOOPBACK: { status: 500, message: 'The admin API must listen on loopback or a unix socket' },
   WVO_PROXY_ADDRESS_INVALID: { status: 400, message: 'Listen address is invalid' },
+  WVO_PROXY_HEALTH_INVALID: { status: 400, message: 'A lane health spec is invalid' },
   WVO_PROXY_OPTION_INVALID: { status: 400, message: 'A proxy option is invalid' },
   WVO_PROXY_STATE_INVALID: { status: 500, message: 'The route table file is unreadable or invalid' },
   WVO_PROXY_STATE_WRITE_FAILED: { status: 500, message: 'The route table could not be written' },
