@@ -9,4 +9,8 @@ export const shadowErrors = defineErrors('shadow', {
   WVO_SHADOW_LANE_UNREACHABLE: { message: 'A shadow lane does not answer MCP initialize' },
   WVO_SHADOW_LANE_FAILED: { message: 'A shadow lane connection broke during the suite' },
   WVO_SHADOW_ARTIFACT_INVALID: { message: 'A shadow artifact cannot be read' },
+  // The tool-surface gate.
+  WVO_SHADOW_SCHEMA_INVALID: { message: 'A tool advertises an invalid JSON Schema', status: 422 },
+  WVO_SHADOW_SURFACE_INVALID: { message: 'A list result (tools, prompts, resources, templates) is malformed', status: 422 },
+  WVO_SHADOW_SURFACE_UNREACHABLE: { message: 'The lane did not answer the MCP list requests', status: 502 },
 });

@@ -1,6 +1,6 @@
 import { connectMcp, type McpSession } from '../../../common/src/mcp-client.js';
 import { fetchSurfaceLists } from '../../../common/src/mcp-surface.js';
-import { SURFACE_ERRORS } from './tool-surface-errors.js';
+import { shadowErrors } from './errors.js';
 import type { RawSurface } from './tool-surface-types.js';
 
 export interface FetchSurfaceOptions {
@@ -11,7 +11,7 @@ export interface FetchSurfaceOptions {
 function unreachable(url: string, step: string, error: unknown) {
   const message = error instanceof Error ? error.message : String(error);
   const notMcp = /Unexpected content type/.test(message);
-  return SURFACE_ERRORS.create(
+  return shadowErrors.create(
     'WVO_SHADOW_SURFACE_UNREACHABLE',
     notMcp ? `${url} is not an MCP server (${step}: ${message})` : `${step} at ${url} failed: ${message}`,
     { subject: url, cause: error, hint: 'check the lane serves MCP Streamable HTTP at that URL (a bare origin means /mcp)' },

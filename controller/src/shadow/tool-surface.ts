@@ -3,7 +3,7 @@ import { canonicalJson } from '../../../common/src/canonical-json.js';
 import { formatJsonPath, type PathKey } from './json-path.js';
 import { checkJsonSchema } from './json-schema-check.js';
 import { diffJsonSchema } from './json-schema-diff.js';
-import { SURFACE_ERRORS } from './tool-surface-errors.js';
+import { shadowErrors } from './errors.js';
 import {
   SurfaceReportSchema,
   type ChangeCategory,
@@ -58,7 +58,7 @@ function readList(raw: readonly unknown[], spec: ListSpec, side: SurfaceSide): M
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = formatJsonPath([spec.list, index, ...((issue?.path ?? []) as PathKey[])]);
-      throw SURFACE_ERRORS.create('WVO_SHADOW_SURFACE_INVALID', `${side}: ${spec.list} item ${index} at ${field}: ${issue?.message}`, {
+      throw shadowErrors.create('WVO_SHADOW_SURFACE_INVALID', `${side}: ${spec.list} item ${index} at ${field}: ${issue?.message}`, {
         subject: `${side}:${field}`,
         details: { side, list: spec.list, index, field },
         hint: 'the server answers its list request with items the MCP schema does not allow; fix the server',
@@ -67,7 +67,7 @@ function readList(raw: readonly unknown[], spec: ListSpec, side: SurfaceSide): M
     const item = parsed.data;
     const id = item[spec.id] as string;
     if (items.has(id)) {
-      throw SURFACE_ERRORS.create('WVO_SHADOW_SURFACE_INVALID', `${side}: ${spec.list} lists ${JSON.stringify(id)} twice`, {
+      throw shadowErrors.create('WVO_SHADOW_SURFACE_INVALID', `${side}: ${spec.list} lists ${JSON.stringify(id)} twice`, {
         subject: `${side}:${formatJsonPath([spec.list, id])}`,
         details: { side, list: spec.list, id },
       });
@@ -89,7 +89,7 @@ function checkToolSchemas(tool: Item, name: string, side: SurfaceSide): void {
         : { keys: [field, 'type'], message: `must be "object" (MCP tools take and return JSON objects), got ${JSON.stringify(schema.type ?? null)}` };
     if (!problem) continue;
     const where = formatJsonPath(problem.keys).slice(2); // `inputSchema.properties.q.type`
-    throw SURFACE_ERRORS.create('WVO_SHADOW_SCHEMA_INVALID', `tool ${JSON.stringify(name)} on the ${side}: ${where}: ${problem.message}`, {
+    throw shadowErrors.create('WVO_SHADOW_SCHEMA_INVALID', `tool ${JSON.stringify(name)} on the ${side}: ${where}: ${problem.message}`, {
       subject: `${side}:${formatJsonPath(['tools', name, ...problem.keys])}`,
       details: { side, tool: name, field: where },
       hint: 'the server advertises a schema clients cannot use; fix the tool definition',
