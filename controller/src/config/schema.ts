@@ -8,6 +8,7 @@ import { z } from 'zod';
 
 export const RUNTIME_CHOICES = ['auto', 'docker', 'local'] as const;
 export const HOST_NETWORK_MODES = ['auto', 'bridge', 'host'] as const;
+export const HOST_STATE_MODES = ['auto', 'bind', 'volume'] as const;
 /** How bridge-networked lanes are addressed: a port published on the host, or their name on the project network. */
 export const LANE_ADDRESS_MODES = ['published', 'network'] as const;
 
@@ -20,10 +21,24 @@ export const hostSchema = z.strictObject({
   tls: z
     .strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
     .optional(),
+  /** ssh:// endpoints: the private key to log in with (else the ssh agent) and the host keys to trust. */
+  ssh: z
+    .strictObject({
+      identityFile: z.string().optional(),
+      /** OpenSSH known_hosts; when set, an engine host whose key is not listed is refused (WVO_ENGINE_UNTRUSTED). */
+      knownHostsFile: z.string().optional(),
+    })
+    .optional(),
   /** Address lanes on this host are reached at (default: 127.0.0.1 for unix, the URL's host otherwise). */
   address: z.string().optional(),
   /** bridge: project network + port published on 127.0.0.1; host: `--network host` (engines without a bridge). */
   network: z.enum(HOST_NETWORK_MODES).default('auto'),
+  /**
+   * Where lane state lives: bind (a directory of this machine mounted into the lane), volume (a
+   * copy prepared on that host through the Docker API, verified there; removed with the lane).
+   * auto (default when absent): bind for the local engine, volume for every other host.
+   */
+  state: z.enum(HOST_STATE_MODES).optional(),
 });
 export type HostConfig = z.output<typeof hostSchema>;
 

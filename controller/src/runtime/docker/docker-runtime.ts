@@ -423,6 +423,7 @@ export class DockerRuntime implements LaneRuntime {
   }
 
   async close(): Promise<void> {
-    /* dockerode holds no persistent connections */
+    // Only ssh hosts hold a connection (docker/ssh-agent.ts); the others are per request.
+    for (const host of this.hosts.values()) host.close();
   }
 }
