@@ -1,20 +1,26 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { HostConfig } from '../../controller/src/config/schema.js';
+import { connectMcp } from '../../common/src/mcp-client.js';
 import { DockerRuntime } from '../../controller/src/runtime/docker/docker-runtime.js';
+import { fetchRemoteStateFile } from '../../controller/src/runtime/docker/remote-state.js';
+import { takeSnapshot } from '../../controller/src/state/index.js';
 import { describeDocker } from '../helpers/docker.js';
 import { startEngineB, type EngineB } from '../helpers/runtime-engine-b.js';
-import { REPO_ROOT, buildTestImages, cleanupProject, seedState, testId, type TestImages } from '../helpers/runtime-fixtures.js';
+import { REPO_ROOT, buildTestImages, cleanupProject, hashTree, seedState, testId, type TestImages } from '../helpers/runtime-fixtures.js';
 
 /**
  * ssh:// and TLS engines for real: the namespace engine serves its API only over TCP with
  * --tlsverify (certificates made by openssl in the helper) and runs Debian's sshd (a generated
  * key; sessions reach the engine by `docker system dial-stdio`). Lanes start, list and stop over
- * each; bad credentials and unreachable endpoints are coded errors naming the host.
+ * each; bad credentials and unreachable endpoints are coded errors naming the host. Lane state on
+ * such a host is a volume THERE (remote-state.ts): copied through the archive endpoint, hashed
+ * there against the source or its snapshot manifest, removed with the lane (kept for a live one),
+ * and `wvo parity host:HOST:VOLUME/FILE` compares it with a local copy.
  */
 const docker = new Docker();
 const id = testId('rt-engines');
@@ -28,6 +34,10 @@ function runtimeFor(project: string, host: HostConfig): DockerRuntime {
   runtimes.push(runtime);
   return runtime;
 }
+
+const remoteVolumes = async (project: string) => (await engine!.docker.listVolumes({ filters: { label: [`wvo.project=${project}`] } })).Volumes.map((v) => v.Name).sort();
+const remoteContainers = async (project: string) => (await engine!.docker.listContainers({ all: true, filters: { label: [`wvo.project=${project}`] } })).length;
+const cli = (...args: string[]) => execa(process.execPath, [join(REPO_ROOT, 'dist/controller/src/cli/main.js'), ...args, '--json'], { cwd: work, reject: false, env: { WVO_CONFIG: '' } });
 
 const tlsHost = (name: string, files: { ca: string; cert: string; key: string }, url = engine!.url): HostConfig => ({ name, docker: url, tls: files, network: 'auto' });
 const sshHost = (name: string, ssh: { identityFile: string; knownHostsFile?: string }, url = engine!.ssh!.url): HostConfig => ({ name, docker: url, ssh, network: 'auto' });
@@ -53,24 +63,84 @@ describeDocker('engines over ssh and TLS (namespace engine with sshd and --tlsve
     if (errors.length) throw errors[0];
   }, 120_000);
 
-  it.each(['tls', 'ssh'] as const)('starts, lists and stops a lane over %s', async (transport) => {
-    const t = engine!.tls!;
-    const host = transport === 'tls' ? tlsHost('tlsb', t) : sshHost('sshb', { identityFile: engine!.ssh!.identityFile, knownHostsFile: engine!.ssh!.knownHostsFile });
-    const runtime = runtimeFor(`${id}-${transport}`, host);
+  it('over TLS: a shadow lane on a snapshot runs on a copy in a volume on that host, checked there against the manifest; removed with the lane', async () => {
+    const host = tlsHost('tlsb', engine!.tls!);
+    const runtime = runtimeFor(`${id}-tls`, host);
+    const snapshot = await takeSnapshot({ sourceRoot: await seedState(join(work, 'tls-src')), destRoot: join(work, 'tls-snap') });
+    const before = hashTree(snapshot.root);
+    const phases: string[] = [];
     const started = Date.now();
-    const lane = await runtime.startLane({ name: `over-${transport}`, image: images!.worker, stateDir: await seedState(join(work, transport)), host: host.name });
-    console.log(`[engines] lane over ${transport} ready in ${Date.now() - started} ms`);
-    expect(lane).toMatchObject({ host: host.name, status: 'ready' });
+    const lane = await runtime.startLane(
+      { name: 'over-tls', image: images!.worker, stateDir: snapshot.root, host: host.name, role: 'shadow-replica', dryRun: true },
+      { onProgress: (e) => phases.push(e.phase) },
+    );
+    console.log(`[engines] lane over tls ready in ${Date.now() - started} ms (image transfer + state copy + start)`);
+    expect(phases).toEqual(expect.arrayContaining(['transfer', 'state', 'start']));
+    expect(lane).toMatchObject({ host: host.name, status: 'ready', stateDir: snapshot.root });
     expect(lane.url).toMatch(new RegExp(`^http://${engine!.address.replaceAll('.', '\\.')}:\\d+$`));
-    expect((await fetch(`${lane.url}/readyz`)).status).toBe(200);
-    // The lane really runs on the namespace engine (seen through its own socket).
-    const there = await engine!.docker.listContainers({ filters: { label: [`wvo.lane=over-${transport}`] } });
-    expect(there).toHaveLength(1);
-    expect((await runtime.listLanes()).map((l) => [l.name, l.host, l.status])).toEqual([[`over-${transport}`, host.name, 'ready']]);
-    expect((await runtime.stopLane(`over-${transport}`)).status).toBe('stopped');
-    await runtime.removeLane(`over-${transport}`);
+    // It runs on the namespace engine (seen through its own socket) and mounts a volume there, not this machine's dir.
+    const volume = `${id}-tls-state-over-tls`;
+    const [info] = await engine!.docker.listContainers({ filters: { label: ['wvo.lane=over-tls'] } });
+    expect(info!.Mounts.map((m) => [m.Type, m.Name, m.Destination])).toEqual([['volume', volume, '/state']]);
+    const mcp = await connectMcp(lane.url!, 'engines-test');
+    try {
+      expect((await mcp.call('orchestrator_status')).isError).toBe(false);
+    } finally {
+      await mcp.close();
+    }
+    expect((await runtime.listLanes()).map((l) => [l.name, l.host, l.status])).toEqual([['over-tls', host.name, 'ready']]);
+    expect((await runtime.stopLane('over-tls')).status).toBe('stopped');
+    await runtime.removeLane('over-tls');
     expect(await runtime.listLanes()).toEqual([]);
-    expect(await engine!.docker.listContainers({ all: true, filters: { label: [`wvo.lane=over-${transport}`] } })).toEqual([]);
+    expect(await remoteVolumes(`${id}-tls`)).toEqual([]);
+    expect(await remoteContainers(`${id}-tls`)).toBe(0);
+    expect(hashTree(snapshot.root)).toEqual(before);
+
+    // The manifest now claims another digest: the copy hashed on the host cannot match it.
+    const manifest = JSON.parse(readFileSync(join(snapshot.root, 'manifest.json'), 'utf8')) as { files: Array<{ path: string; sha256: string }> };
+    manifest.files[0]!.sha256 = '0'.repeat(64);
+    writeFileSync(join(snapshot.root, 'manifest.json'), JSON.stringify(manifest));
+    const error = await runtime.startLane({ name: 'over-tls', image: images!.worker, stateDir: snapshot.root, host: host.name, role: 'shadow-replica', dryRun: true }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'WVO_STATE_VERIFY_FAILED', subject: snapshot.root, details: { host: host.name } });
+    expect((error as Error).message).toContain(`${manifest.files[0]!.path}: sha256`);
+    expect(await remoteVolumes(`${id}-tls`)).toEqual([]);
+    expect(await remoteContainers(`${id}-tls`)).toBe(0);
+  });
+
+  it('over ssh: a live lane writes its copy on that host; wvo parity host:… differs from the local source; the volume outlives the lane', async () => {
+    const s = engine!.ssh!;
+    const host = sshHost('sshb', { identityFile: s.identityFile, knownHostsFile: s.knownHostsFile });
+    const project = `${id}-ssh`;
+    const runtime = runtimeFor(project, host);
+    const source = await seedState(join(work, 'ssh'));
+    const started = Date.now();
+    const lane = await runtime.startLane({ name: 'over-ssh', image: images!.worker, stateDir: source, host: host.name });
+    console.log(`[engines] lane over ssh ready in ${Date.now() - started} ms (state copy + start)`);
+    expect(lane).toMatchObject({ host: host.name, status: 'ready', role: 'live' });
+    const mcp = await connectMcp(lane.url!, 'engines-test');
+    try {
+      for (let i = 0; i < 2; i++) expect((await mcp.call('dispatch', { agent: 'remote' })).isError).toBe(false);
+    } finally {
+      await mcp.close();
+    }
+    expect((await runtime.listLanes()).map((l) => [l.name, l.host, l.status])).toEqual([['over-ssh', host.name, 'ready']]);
+    expect((await runtime.stopLane('over-ssh')).status).toBe('stopped');
+    const volume = `${project}-state-over-ssh`;
+    // The copy there has the dispatches; the local source does not (fetched over ssh by the CLI).
+    writeFileSync(join(work, 'wvo.config.json'), JSON.stringify({ projectName: project, runtime: 'docker', hosts: [{ ...host, network: undefined }] }));
+    const parity = await cli('parity', `host:sshb:${volume}/orchestrator.db`, join(source, 'orchestrator.db'));
+    expect(parity.exitCode, parity.stdout).toBe(1);
+    expect(JSON.parse(parity.stdout)).toMatchObject({ equal: false, a: `host:sshb:${volume}/orchestrator.db` });
+    // A live lane's state is never deleted with it; the name stays blocked until someone removes it there.
+    await runtime.removeLane('over-ssh');
+    expect(await remoteVolumes(project)).toEqual([volume]);
+    await expect(runtime.startLane({ name: 'over-ssh', image: images!.worker, stateDir: source, host: host.name })).rejects.toMatchObject({
+      code: 'WVO_STATE_REMOTE_EXISTS',
+      subject: volume,
+      details: { host: host.name },
+    });
+    await expect(fetchRemoteStateFile(runtime.host('sshb'), `${project}-state-none`, 'orchestrator.db', work)).rejects.toMatchObject({ code: 'WVO_REMOTE_PATH_INVALID' });
+    await engine!.docker.getVolume(volume).remove();
   });
 
   it('wrong key, wrong CA, unknown host key, unreachable: coded errors naming the host', async () => {
@@ -119,7 +189,7 @@ describeDocker('engines over ssh and TLS (namespace engine with sshd and --tlsve
       }),
     );
     const started = Date.now();
-    const result = await execa(process.execPath, [join(REPO_ROOT, 'dist/controller/src/cli/main.js'), 'hosts', 'check', '--json'], { cwd: work, reject: false, env: { WVO_CONFIG: '' } });
+    const result = await cli('hosts', 'check');
     console.log(`[engines] wvo hosts check (3 remote hosts) took ${Date.now() - started} ms`);
     expect(result.exitCode, result.stderr).toBe(1);
     const hosts = (JSON.parse(result.stdout) as { hosts: Array<{ name: string; ok: boolean; transport: string; error?: { code: string } }> }).hosts;

@@ -11,6 +11,8 @@ export { DockerRuntime } from './docker/docker-runtime.js';
 export type { DockerRuntimeOptions } from './docker/docker-runtime.js';
 export { LABELS, WORKER_PORT, containerCreateOptions } from './docker/container-spec.js';
 export { parseDockerEndpoint } from './docker/host-url.js';
+export { fetchRemoteStateFile, parseRemoteStatePath, stateVolumeName } from './docker/remote-state.js';
+export type { RemoteStatePath } from './docker/remote-state.js';
 export { DockerImageStore, STAGED_LABEL, SOURCE_HASH_LABEL, STAGED_PROJECT_LABEL } from './docker/docker-image-store.js';
 export type { DockerImageSettings } from './docker/docker-image-store.js';
 export { LocalRuntime } from './local/local-runtime.js';

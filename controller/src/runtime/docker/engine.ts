@@ -98,8 +98,13 @@ export function connectHosts(hosts: HostConfig[], options: { env?: NodeJS.Proces
   return out;
 }
 
+/** An ssh host's first ping includes the ssh handshake and a remote docker CLI start (seconds on a busy host). */
+function defaultPingTimeout(host: DockerHost): number {
+  return host.endpoint.scheme === 'ssh' ? 15_000 : 5000;
+}
+
 /** Ping with a deadline; an engine that does not answer is WVO_ENGINE_UNREACHABLE naming the endpoint. */
-export async function pingHost(host: DockerHost, timeoutMs = 5000): Promise<void> {
+export async function pingHost(host: DockerHost, timeoutMs = defaultPingTimeout(host)): Promise<void> {
   try {
     // dockerode's typings omit ping's options; its implementation takes an abortSignal.
     const docker = host.docker as unknown as { ping(options: { abortSignal: AbortSignal }): Promise<unknown> };
