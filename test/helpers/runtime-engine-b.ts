@@ -322,3 +322,54 @@ export async function linkEngines(a: EngineB, b: EngineB, net: string): Promise<
   await sh('ip', ['netns', 'exec', b.ns, 'ip', 'link', 'set', right, 'up']);
   return { addressA, addressB };
 }
+
+/** A real two-node Swarm of namespace engines (ENGINE.md), so the host engine never enters swarm mode. */
+export interface SwarmPair {
+  manager: EngineB;
+  worker: EngineB;
+  /** Node label values under `wvo.node`: `<id>-m` on the manager node, `<id>-w` on the worker. */
+  labels: { manager: string; worker: string };
+  setupMs: number;
+  destroy(): Promise<void>;
+}
+
+/**
+ * Two namespace engines joined into a swarm over a direct link (the host does not forward
+ * between namespaces), each node labelled `wvo.node=<label>`. Published ports are reached at each
+ * engine's own address. `destroy()` leaves the swarm and removes both engines.
+ */
+export async function startSwarmPair(options: { net?: string; timeoutMs?: number } = {}): Promise<SwarmPair> {
+  const started = Date.now();
+  const net = options.net ?? '10.214';
+  const engines = await Promise.allSettled([startEngineB({ net, swarm: true, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }), startEngineB({ net, swarm: true })]);
+  const up = engines.flatMap((e) => (e.status === 'fulfilled' ? [e.value] : []));
+  const destroy = async () => {
+    // The worker leaves first, then the manager (EngineB.destroy leaves with force).
+    for (const engine of [...up].reverse()) await engine.destroy();
+  };
+  try {
+    const failed = engines.find((e) => e.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const [manager, worker] = up as [EngineB, EngineB];
+    const { addressA, addressB } = await linkEngines(manager, worker, net);
+    await manager.docker.swarmInit({ ListenAddr: `${addressA}:2377`, AdvertiseAddr: `${addressA}:2377` });
+    const token = ((await manager.docker.swarmInspect()) as { JoinTokens: { Worker: string } }).JoinTokens.Worker;
+    await worker.docker.swarmJoin({ ListenAddr: `${addressB}:2377`, AdvertiseAddr: `${addressB}:2377`, RemoteAddrs: [`${addressA}:2377`], JoinToken: token });
+    const labels = { manager: `${manager.id}-m`, worker: `${worker.id}-w` };
+    type SwarmNode = { ID: string; Version: { Index: number }; Spec: Record<string, unknown>; Status?: { State?: string }; ManagerStatus?: unknown };
+    const deadline = Date.now() + 30_000;
+    let nodes: SwarmNode[] = [];
+    while ((nodes = (await manager.docker.listNodes()) as SwarmNode[]).filter((n) => n.Status?.State === 'ready').length < 2) {
+      if (Date.now() > deadline) throw new Error(`swarm nodes not ready: ${JSON.stringify(nodes.map((n) => n.Status))}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const node of nodes) {
+      const label = node.ManagerStatus ? labels.manager : labels.worker;
+      await manager.docker.getNode(node.ID).update({ _query: { version: node.Version.Index }, _body: { ...node.Spec, Labels: { 'wvo.node': label } } } as never);
+    }
+    return { manager, worker, labels, setupMs: Date.now() - started, destroy };
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
+}

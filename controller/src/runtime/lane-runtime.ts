@@ -21,7 +21,7 @@ export type LaneRole = (typeof LANE_ROLES)[number];
 export const LANE_MODES = ['live', 'dry_run', 'sandbox'] as const;
 export type LaneMode = (typeof LANE_MODES)[number];
 
-export const RUNTIME_KINDS = ['docker', 'local'] as const;
+export const RUNTIME_KINDS = ['docker', 'local', 'swarm'] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 
 /** Lane names become container names and file names: keep them DNS-label safe. */
