@@ -12,7 +12,7 @@ type Channel = ClientChannel & { wvoRefd?: boolean };
  * HTTP to a Docker engine over ssh: one ssh connection per host, each HTTP connection an exec
  * channel running `docker system dial-stdio` there, kept alive between requests. docker-modem's
  * own ssh transport opens a new ssh connection for every request (seconds each, bench/engines.ts),
- * which makes a lane start take a minute. The ssh connection keeps the process alive only while
+ * paid again by each of a lane start's few dozen requests. The ssh connection keeps the process alive only while
  * a request is in flight (idle channels are unref'd like idle sockets), so CLIs exit on time.
  */
 export class SshDockerAgent extends Agent {
