@@ -1,21 +1,26 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/src/clock.js';
-import { reconcilerPromotion } from '../../controller/src/api/index.js';
-import { Reconciler } from '../../controller/src/promotion/index.js';
+import { DeployOperations } from '../../controller/src/operations/index.js';
 import { InMemoryRunner, upgradeSummary } from '../unit/promotion-fixtures.js';
 import { http, openEvents, startApiRig, waitUntil, type ApiRig } from './api-helpers.js';
 
 /**
- * Promote and rollback through the API with the promotion room's real Reconciler and store; the
- * effects go to its in-memory runner (small real lanes/proxy/flags). Transitions reach SSE
- * clients through the controller.db watcher.
+ * Promote and rollback through the API with the operations `wvo serve` wires (DeployOperations
+ * over the controller's store); the effects go to the in-memory runner (small real
+ * lanes/proxy/flags). Transitions reach SSE clients through the controller.db watcher.
  */
 let rig: ApiRig;
 let runner: InMemoryRunner;
 
 beforeEach(async () => {
   runner = new InMemoryRunner(systemClock);
-  rig = await startApiRig({}, { promotion: (store) => reconcilerPromotion(new Reconciler({ store, runner, clock: systemClock })) });
+  rig = await startApiRig(
+    {},
+    {
+      promotion: (store) =>
+        new DeployOperations({ store, runner, proxy: runner.proxy, runtime: runner.runtime, clock: systemClock }).promotionFunctions(),
+    },
+  );
   rig.controller.store.recordUpgrade(upgradeSummary({ id: 'up-1' }), Date.now());
 });
 

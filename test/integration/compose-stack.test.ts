@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { connectMcp, type McpSession } from '../../common/src/mcp-client.js';
 import { parseConfig } from '../../controller/src/config/index.js';
-import { upgradeSummaryFromResult } from '../../controller/src/deploy/index.js';
+import { upgradeSummaryFromResult } from '../../controller/src/operations/index.js';
 import { parseUpgradeOptions } from '../../controller/src/harness/options.js';
 import { runUpgrade } from '../../controller/src/harness/upgrade.js';
 import { DeploymentStore } from '../../controller/src/promotion/index.js';

@@ -2,7 +2,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startController, type RunningController } from '../../controller/src/api/index.js';
 import { parseConfig } from '../../controller/src/config/index.js';
-import { wireDeploy } from '../../controller/src/deploy/index.js';
+import { wireDeploy } from '../../controller/src/operations/index.js';
 import { localImageStore } from '../../controller/src/runtime/index.js';
 import { openEvents } from './api-helpers.js';
 import { WORKER_TOKEN, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/src/clock.js';
 import { isWvoError } from '../../common/src/errors.js';
-import { DeployOperations, type LiveEffectRunner } from '../../controller/src/deploy/index.js';
+import { DeployOperations, type LiveEffectRunner } from '../../controller/src/operations/index.js';
 import type { EffectRunner } from '../../controller/src/promotion/index.js';
 import { WORKER_TOKEN, runWvo, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { systemClock } from '../../common/src/clock.js';
 import { connectMcp, type McpSession } from '../../common/src/mcp-client.js';
 import { parseConfig } from '../../controller/src/config/index.js';
-import { openDeploy, progressLogger, type DeployContext } from '../../controller/src/deploy/index.js';
+import { openDeploy, progressLogger, type DeployContext } from '../../controller/src/operations/index.js';
 import { DeploymentStore, type DeploymentRecord, type DeploymentState, type UpgradeSummary } from '../../controller/src/promotion/index.js';
 import { ProxyAdminClient, startProxy, type RunningProxy } from '../../controller/src/proxy/index.js';
 import { LocalRuntime, type LaneRuntime } from '../../controller/src/runtime/index.js';

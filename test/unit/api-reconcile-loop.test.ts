@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WvoError } from '../../common/src/errors.js';
 import { silentLogger } from '../../common/src/logger.js';
-import { ReconcileLoop } from '../../controller/src/api/reconcile-loop.js';
+import { ReconcileLoop } from '../../controller/src/operations/index.js';
 import { DeploymentStore, newDeploymentRecord } from '../../controller/src/promotion/index.js';
 import { plan, upgradeSummary } from './promotion-fixtures.js';
 

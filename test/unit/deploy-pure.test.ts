@@ -7,7 +7,7 @@ import {
   parseRollbackOptions,
   progressLine,
   upgradeSummaryFromResult,
-} from '../../controller/src/deploy/index.js';
+} from '../../controller/src/operations/index.js';
 import type { UpgradeResult } from '../../controller/src/harness/upgrade.js';
 import { normaliseFlagValue } from '../../worker/src/admin-flags.js';
 

@@ -7,6 +7,8 @@ import type {
   MetricsSnapshot,
 } from '../../controller/src/promotion/index.js';
 import type { Clock } from '../../common/src/clock.js';
+import type { ProxyLanes } from '../../controller/src/operations/index.js';
+import type { LaneRuntime } from '../../controller/src/runtime/index.js';
 import {
   buildPromotionPlan,
   newDeploymentRecord,
@@ -175,6 +177,19 @@ export class InMemoryRunner implements EffectRunner {
     const status = { queue: { total: 5, by_status: { open: 5 } }, token_pressure: { ratio: 0.2 } };
     return { at: this.clock.now(), proxyText: await this.registry.metrics(), candidateStatus: status, baselineStatus: status };
   }
+  /** The proxy admin API as this runner's proxy answers it (what a promotion checks before it begins). */
+  readonly proxy: ProxyLanes = {
+    lanes: async () => ({ active: this.active, canary: null, last_switch: null, lanes: [] }),
+  };
+  /** Images the runtime holds: a promotion checks its candidate's before it begins. */
+  readonly images = new Set(['wvo-worker:v1', 'wvo-worker:up-1']);
+  readonly runtime: Pick<LaneRuntime, 'ensureImage'> = {
+    ensureImage: async (image) => {
+      if (!this.images.has(image)) throw new WvoError('WVO_IMAGE_NOT_FOUND', `image ${image} is not on host "local"`, { subject: image });
+      return { image, imageId: `sha256:${image}`, host: 'local', transferred: false };
+    },
+  };
+
   /** Properties, so a test can swap in the real file writers (artifactWriters). */
   writePlan: EffectRunner['writePlan'] = async (d) => {
     this.step('write_plan', d, '');

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../common/src/clock.js';
+import { DeployOperations } from '../../controller/src/operations/index.js';
 import {
   DeploymentStore,
-  Reconciler,
   artifactWriters,
   parsePromotionOptions,
   promotionPlanPath,
@@ -29,13 +29,26 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A controller "process": its own connection to controller.db, its own reconciler. */
+/**
+ * A controller "process": its own connection to controller.db and the promotion operations
+ * `wvo promote|rollback|resume` and `wvo serve` run (promote = begin → drive), with their reconciler.
+ */
 function controller(runner: InMemoryRunner) {
   const store = DeploymentStore.open(join(dir, 'state'));
   stores.push(store);
   let n = 0;
-  const reconciler = new Reconciler({ store, runner, clock, newId: () => `dep-${++n}`, rollbackRetryMs: 10 });
-  return { store, reconciler };
+  const operations = new DeployOperations({
+    store,
+    runner,
+    proxy: runner.proxy,
+    runtime: runner.runtime,
+    clock,
+    // The plans flip flags: a promotion refuses to begin without the workers' admin token.
+    workerToken: 'worker-admin-token',
+    newId: () => `dep-${++n}`,
+    rollbackRetryMs: 10,
+  });
+  return { store, reconciler: operations.reconciler, operations };
 }
 
 const OPTIONS: PromotionOptionsInput = {
@@ -63,10 +76,10 @@ describe('Reconciler', () => {
     const writers = artifactWriters({ experimentsRoot: join(dir, 'experiments'), stateRoot: join(dir, 'state'), clock });
     runner.writePlan = writers.writePlan;
     runner.writeWorkerManager = writers.writeWorkerManager;
-    const { store, reconciler } = controller(runner);
+    const { store, operations } = controller(runner);
     staged(store);
     const started = clock.now();
-    const done = await reconciler.promote(parsePromotionOptions(OPTIONS));
+    const done = await operations.promote(OPTIONS);
 
     expect(done.state).toBe('promoted');
     expect(runner.actions()).toEqual(FORWARD);
@@ -98,7 +111,7 @@ describe('Reconciler', () => {
 
   it('writes every transition before running its effects', async () => {
     const runner = new InMemoryRunner(clock);
-    const { store, reconciler } = controller(runner);
+    const { store, operations } = controller(runner);
     const observer = DeploymentStore.open(join(dir, 'state')); // another connection: what a restarted controller would see
     stores.push(observer);
     const seen: string[] = [];
@@ -111,7 +124,7 @@ describe('Reconciler', () => {
       seen.push(`${step}@${persisted.state}`);
     };
     staged(store);
-    await reconciler.promote(parsePromotionOptions(OPTIONS));
+    await operations.promote(OPTIONS);
     expect(seen).toEqual([
       'start_canary_lane@canary_live',
       'switch_proxy@switched',
@@ -123,7 +136,7 @@ describe('Reconciler', () => {
 
   it('a candidate failing half its calls is rolled back automatically, flags reverted in reverse order', async () => {
     const runner = new InMemoryRunner(clock);
-    const { store, reconciler } = controller(runner);
+    const { store, operations } = controller(runner);
     staged(store);
     // Healthy until SANDBOX_MODE is flipped, then half of green's calls fail.
     const flip = runner.flipFlag.bind(runner);
@@ -131,7 +144,7 @@ describe('Reconciler', () => {
       await flip(effect, d);
       if (effect.flag === 'SANDBOX_MODE') runner.errorRate.set('green', 0.5);
     };
-    const done = await reconciler.promote(parsePromotionOptions(OPTIONS));
+    const done = await operations.promote(OPTIONS);
 
     expect(done.state).toBe('rolled_back');
     expect(runner.actions()).toEqual([
@@ -155,9 +168,9 @@ describe('Reconciler', () => {
 
   it('a canary that never gets ready is stopped; traffic never moves', async () => {
     const runner = new InMemoryRunner(clock).fail('start_canary_lane');
-    const { store, reconciler } = controller(runner);
+    const { store, operations } = controller(runner);
     staged(store);
-    const done = await reconciler.promote(parsePromotionOptions(OPTIONS));
+    const done = await operations.promote(OPTIONS);
     expect(done.state).toBe('rolled_back');
     expect(runner.actions()).toEqual(['FAIL start_canary_lane green', 'stop_lane green']);
     expect(done.rollback?.reason).toBe('start_canary_lane failed: start_canary_lane failed (test)');
@@ -165,27 +178,27 @@ describe('Reconciler', () => {
 
   it('scrapes that fail count as failed checks', async () => {
     const runner = new InMemoryRunner(clock).fail('read_metrics', { times: 100 });
-    const { store, reconciler } = controller(runner);
+    const { store, operations } = controller(runner);
     staged(store);
-    const done = await reconciler.promote(parsePromotionOptions({ ...OPTIONS, flags: [] }));
+    const done = await operations.promote({ ...OPTIONS, flags: [] });
     expect(done.state).toBe('rolled_back');
     expect(done.rollback?.reason).toContain('metrics: scrape failed');
   });
 
   it('refuses a second promotion while one runs, and a promotion with no staged upgrade', async () => {
     const runner = new InMemoryRunner(clock);
-    const { store, reconciler } = controller(runner);
-    await expect(reconciler.promote(parsePromotionOptions(OPTIONS))).rejects.toMatchObject({ code: 'WVO_NO_STAGED_UPGRADE' });
+    const { store, reconciler, operations } = controller(runner);
+    await expect(operations.promote(OPTIONS)).rejects.toMatchObject({ code: 'WVO_NO_STAGED_UPGRADE' });
     staged(store);
     reconciler.start(parsePromotionOptions(OPTIONS));
-    await expect(reconciler.promote(parsePromotionOptions(OPTIONS))).rejects.toMatchObject({ code: 'WVO_PROMOTION_IN_PROGRESS' });
+    await expect(operations.promote(OPTIONS)).rejects.toMatchObject({ code: 'WVO_PROMOTION_IN_PROGRESS' });
   });
 
   it('rollback after promotion restarts the kept baseline and rebuilds nothing', async () => {
     const runner = new InMemoryRunner(clock);
-    const { store, reconciler } = controller(runner);
+    const { store, reconciler, operations } = controller(runner);
     staged(store);
-    await reconciler.promote(parsePromotionOptions(OPTIONS));
+    await operations.promote(OPTIONS);
     runner.calls.length = 0;
     const done = await reconciler.rollback('operator: dashboards look wrong');
     expect(done.state).toBe('rolled_back');
@@ -201,15 +214,21 @@ describe('Reconciler', () => {
 
   it('keepWarm: the old lane runs on after promotion until the window ends, then stops once', async () => {
     const runner = new InMemoryRunner(clock);
-    const { store, reconciler } = controller(runner);
+    const { store, reconciler, operations } = controller(runner);
     staged(store);
-    const promoted = await reconciler.promote(parsePromotionOptions({ ...OPTIONS, keepWarmMs: '2m' }));
+    // The promotion as committed, seen from its own effects (before the keep-warm wait).
+    let atPromotion: { record: DeploymentRecord; blue: string | undefined; actions: string[] } | undefined;
+    runner.onStep = (_step, d) => {
+      if (d.state === 'promoted' && !atPromotion) atPromotion = { record: d, blue: runner.lanes.get('blue'), actions: runner.actions() };
+    };
+    const after = await operations.promote({ ...OPTIONS, keepWarmMs: '2m' });
+    const promoted = atPromotion!.record;
     expect(promoted).toMatchObject({ state: 'promoted', warmUntil: promoted.promotedAt! + 120_000 });
-    expect(runner.lanes.get('blue')).toBe('running');
-    expect(runner.actions()).not.toContain('stop_lane blue');
-    const after = await reconciler.keepWarm(promoted.id);
+    expect(atPromotion!.blue).toBe('running');
+    expect(atPromotion!.actions).not.toContain('stop_lane blue');
+    // `wvo promote --keep-warm` waits the window out, then stops the old lane.
     expect(clock.now()).toBeGreaterThanOrEqual(promoted.warmUntil!);
-    expect(after).toMatchObject({ state: 'promoted', warmUntil: null });
+    expect(after).toMatchObject({ id: promoted.id, state: 'promoted', warmUntil: null });
     expect(runner.lanes.get('blue')).toBe('stopped');
     expect(runner.actions().filter((a) => a === 'stop_lane blue')).toHaveLength(1);
     await reconciler.keepWarm(promoted.id); // nothing left to wait for
@@ -221,35 +240,45 @@ describe('Reconciler', () => {
     const runner = new InMemoryRunner(clock);
     const first = controller(runner);
     staged(first.store);
-    const promoted = await first.reconciler.promote(parsePromotionOptions({ ...OPTIONS, keepWarmMs: '2m' }));
-    clock.advance(30_000);
-    const rolled = await controller(runner).reconciler.rollback('operator, inside the window');
+    // 30 s into the window, an operator rolls back from another process.
+    let rollback: Promise<DeploymentRecord> | undefined;
+    runner.onStep = (_step, d) => {
+      if (d.state !== 'promoted' || rollback) return;
+      clock.advance(30_000);
+      rollback = controller(runner).operations.rollback({ reason: 'operator, inside the window' });
+    };
+    const promoter = await first.operations.promote({ ...OPTIONS, keepWarmMs: '2m' });
+    const rolled = await rollback!;
     expect(rolled.state).toBe('rolled_back');
     expect(runner.active).toBe('blue');
-    expect(await first.reconciler.keepWarm(promoted.id)).toMatchObject({ state: 'rolled_back', warmUntil: null });
+    // The promoter's keep-warm wait ended with the rollback, not with a stop.
+    expect(promoter).toMatchObject({ id: rolled.id, state: 'rolled_back', warmUntil: null });
     expect(runner.actions()).not.toContain('stop_lane blue');
     expect(runner.lanes.get('blue')).toBe('running');
   });
 
   it('keepWarm: a window nobody waited on (the promoter died) is closed by the next operation', async () => {
-    const runner = new InMemoryRunner(clock);
+    // The promoter dies right after committing `promoted` (its first effect).
+    const runner = new InMemoryRunner(clock).fail('write_worker_manager', { crash: true, when: (d) => d.state === 'promoted' });
     const first = controller(runner);
     staged(first.store);
-    const promoted = await first.reconciler.promote(parsePromotionOptions({ ...OPTIONS, keepWarmMs: '2m' }));
-    const second = controller(runner).reconciler;
-    await second.expireWarm();
+    await expect(first.operations.promote({ ...OPTIONS, keepWarmMs: '2m' })).rejects.toThrow(/simulated controller crash/);
+    const promoted = first.store.list(1)[0]!;
+    expect(promoted).toMatchObject({ state: 'promoted', warmUntil: promoted.promotedAt! + 120_000 });
+    const second = controller(runner).operations;
+    await second.housekeeping();
     expect(runner.lanes.get('blue')).toBe('running'); // not yet
     clock.advance(120_000);
-    await second.expireWarm();
+    await second.housekeeping();
     expect(runner.lanes.get('blue')).toBe('stopped');
     expect(first.store.get(promoted.id).warmUntil).toBeNull();
   });
 
   it('after the retention window the old lane is removed and rollback is refused', async () => {
     const runner = new InMemoryRunner(clock);
-    const { store, reconciler } = controller(runner);
+    const { store, reconciler, operations } = controller(runner);
     staged(store);
-    const promoted = await reconciler.promote(parsePromotionOptions({ ...OPTIONS, retentionMs: '1h' }));
+    const promoted = await operations.promote({ ...OPTIONS, retentionMs: '1h' });
     await reconciler.expireRetention();
     expect(runner.lanes.get('blue')).toBe('stopped');
     clock.advance(3_600_000);
@@ -286,7 +315,7 @@ describe('two controllers', () => {
       runner.onStep = undefined;
       rollbackByB = b.reconciler.rollback('operator from another terminal', deployment.id);
     };
-    const seenByA = await a.reconciler.promote(parsePromotionOptions(OPTIONS));
+    const seenByA = await a.operations.promote(OPTIONS);
     expect(seenByA.state).not.toBe('promoted');
     await rollbackByB;
     const final = a.store.get(seenByA.id);
@@ -322,7 +351,7 @@ describe('crash of the controller at each state, then `wvo resume`', () => {
     const runner = new InMemoryRunner(clock).fail(step, { crash: true, when });
     const first = controller(runner);
     staged(first.store);
-    await expect(first.reconciler.promote(parsePromotionOptions(OPTIONS))).rejects.toThrow(/simulated controller crash/);
+    await expect(first.operations.promote(OPTIONS)).rejects.toThrow(/simulated controller crash/);
     const id = first.store.list(1)[0]!.id;
 
     const second = controller(runner); // a fresh controller on the same controller.db
@@ -350,7 +379,7 @@ describe('crash of the controller at each state, then `wvo resume`', () => {
     };
     const first = controller(runner);
     staged(first.store);
-    await expect(first.reconciler.promote(parsePromotionOptions(OPTIONS))).rejects.toThrow(/simulated controller crash/);
+    await expect(first.operations.promote(OPTIONS)).rejects.toThrow(/simulated controller crash/);
     expect(first.store.running()?.state).toBe('rolling_back');
     expect(runner.flags.get('SANDBOX_MODE')).toBe('on');
 
@@ -371,7 +400,7 @@ describe('crash of the controller at each state, then `wvo resume`', () => {
     const first = controller(runner);
     staged(first.store);
     await expect(
-      first.reconciler.promote(parsePromotionOptions({ ...OPTIONS, resumeObserving: 'rollback' })),
+      first.operations.promote({ ...OPTIONS, resumeObserving: 'rollback' }),
     ).rejects.toThrow(/simulated/);
     const done = await controller(runner).reconciler.resume();
     expect(done?.state).toBe('rolled_back');

@@ -42,7 +42,7 @@ describe('swarm service spec', () => {
 
   it('labels the service and its containers like docker lanes, plus the node', () => {
     for (const labels of [spec.Labels, spec.TaskTemplate.ContainerSpec.Labels]) {
-      expect(labels).toMatchObject({ 'wvo.managed': '1', 'wvo.project': 'wvo', 'wvo.lane': 'blue', 'wvo.role': 'shadow-replica', 'wvo.dry-run': '1', 'wvo.deployment': 'd1', 'wvo.state': '/srv/state/blue', 'wvo.state-volume': 'wvo-state-blue', 'wvo.node': 'site-b' });
+      expect(labels).toMatchObject({ 'wvo.managed': '1', 'wvo.project': 'wvo', 'wvo.lane': 'blue', 'wvo.role': 'shadow-replica', 'wvo.dry-run': '1', 'wvo.mode': 'dry_run', 'wvo.deployment': 'd1', 'wvo.state': '/srv/state/blue', 'wvo.state-volume': 'wvo-state-blue', 'wvo.node': 'site-b' });
     }
   });
 });
@@ -63,7 +63,7 @@ describe('swarm lane rows', () => {
 
   it('a running lane is reached at its node address and published port', () => {
     const service = { ID: 's1', CreatedAt: '2026-01-01T00:00:00Z', Spec: { Name: 'wvo-lane-blue', Labels: { 'wvo.lane': 'blue', 'wvo.node': 'site-b', 'wvo.role': 'live', 'wvo.dry-run': '0', 'wvo.state': '/s', 'wvo.image': 'w:1' }, Mode: { Replicated: { Replicas: 1 } } } };
-    expect(laneInfoFromService(service, task('running', '1', 30001), '10.214.1.2')).toMatchObject({ name: 'blue', runtime: 'swarm', host: 'site-b', status: 'ready', url: 'http://10.214.1.2:30001', port: 30001, image: 'w:1', stateDir: '/s' });
+    expect(laneInfoFromService(service, task('running', '1', 30001), '10.214.1.2')).toMatchObject({ name: 'blue', runtime: 'swarm', host: 'site-b', mode: 'live', status: 'ready', url: 'http://10.214.1.2:30001', port: 30001, image: 'w:1', stateDir: '/s' });
     expect(laneInfoFromService(service, task('starting', '1', 30001), '10.214.1.2').url).toBeUndefined();
   });
 });

@@ -3,8 +3,7 @@ import { callJson } from '../../../common/src/json-http.js';
 import type { UpgradeOptionsInput } from '../harness/options.js';
 import type { PromotionOptionsInput } from '../promotion/index.js';
 import type { LaneInfo, RuntimeKind } from '../runtime/lane-runtime.js';
-import type { DeploymentView, TransitionView, UpgradeView } from './operations.js';
-import type { ControllerStatus } from './status.js';
+import type { ControllerStatus, DeploymentView, TransitionView, UpgradeView } from '../operations/index.js';
 
 export interface ControllerClientOptions {
   /** `http://127.0.0.1:7070` */

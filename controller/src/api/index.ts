@@ -1,5 +1,10 @@
-/** The controller API room (DESIGN §1, §9): `wvo serve`, its client, and `wvo status`. */
-export { startController, buildControllerApi, type ControllerApiDeps, type ControllerContext, type RunningController } from './server.js';
+/**
+ * The controller API room (DESIGN §1, §9): `wvo serve`'s HTTP routes, bearer auth, SSE and the
+ * typed client. The operations behind the routes, and the loops that run beside them, live in
+ * operations/.
+ */
+export { startController, buildControllerApi, type ControllerApiDeps, type RunningController } from './server.js';
+export type { ControllerContext } from '../operations/index.js';
 export {
   serveOptionsSchema,
   parseServeOptions,
@@ -11,16 +16,5 @@ export {
 } from './serve-options.js';
 export { TOKEN_ENV, bearerChecker, readControllerToken } from './auth.js';
 export { API_ERROR_CODES, httpStatusFor, type ApiErrorCode } from './http-errors.js';
-export {
-  createControllerOperations,
-  type ControllerOperations,
-  type DeploymentView,
-  type OperationsDeps,
-  type TransitionView,
-  type UpgradeView,
-} from './operations.js';
-export { reconcilerPromotion, unavailablePromotion, type PromotionAccepted, type PromotionFunctions } from './promotion-functions.js';
-export { CONTROLLER_EVENT_TYPES, EventBus, type ControllerEvent, type ControllerEventType } from './event-bus.js';
-export { UpgradeRunner, type RunningUpgrade, type UpgradeRunnerDeps } from './upgrade-runner.js';
-export { collectStatus, deploymentStep, renderStatus, type ControllerStatus, type StatusSources } from './status.js';
+export { sseFrame, SseHub } from './sse.js';
 export { ControllerClient, ControllerApiError, type ControllerClientOptions } from './client.js';

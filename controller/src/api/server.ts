@@ -1,24 +1,19 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { systemClock, type Clock } from '../../../common/src/clock.js';
 import { WvoError, isWvoError } from '../../../common/src/errors.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
-import type { UpgradeOptions } from '../harness/options.js';
-import type { UpgradeContext, UpgradeResult } from '../harness/upgrade.js';
-import { DEPLOYMENT_STATES, DeploymentStore, type DeploymentState } from '../promotion/index.js';
-import type { LaneRuntime } from '../runtime/lane-runtime.js';
-import { readUpgradeShadowSummary } from '../shadow/index.js';
-import { ControllerMetrics } from '../telemetry/controller-metrics.js';
+import {
+  openController,
+  type ControllerContext,
+  type ControllerOperations,
+  type EventBus,
+} from '../operations/index.js';
+import type { DeploymentStore } from '../promotion/index.js';
+import type { ControllerMetrics } from '../telemetry/controller-metrics.js';
 import { bearerChecker } from './auth.js';
-import { ReconcileLoop } from './reconcile-loop.js';
-import { DeploymentWatcher } from './deployment-watcher.js';
-import { EventBus } from './event-bus.js';
 import { errorBody, httpStatusFor, notFound, unauthorized } from './http-errors.js';
-import { createControllerOperations, type ControllerOperations } from './operations.js';
-import type { PromotionFunctions } from './promotion-functions.js';
 import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from './serve-options.js';
 import { SseHub } from './sse.js';
-import { UpgradeRunner, type UpgradeRunnerDeps } from './upgrade-runner.js';
 
 /** Routes that answer without a token (container healthchecks). */
 const OPEN_ROUTES = new Set(['/healthz']);
@@ -115,20 +110,6 @@ export function buildControllerApi(options: ServeOptions, deps: ControllerApiDep
   return { app, sse };
 }
 
-/** What `startController` needs besides its options: what `openCliContext` gives the CLI. */
-export interface ControllerContext extends Pick<UpgradeContext, 'projectRoot' | 'stateRoot' | 'runtime' | 'images' | 'logger' | 'clock'> {
-  /**
-   * The promotion executor (see promotion-functions.ts), or a factory given the controller's open
-   * store (e.g. `(store) => reconcilerPromotion(new Reconciler({store, runner, clock}))`).
-   * Without it promote/rollback answer 501.
-   */
-  promotion?: PromotionFunctions | ((store: DeploymentStore) => PromotionFunctions);
-  /** Prune unused staged images after each completed API upgrade (`upgradePruner`). */
-  pruneStaged?: UpgradeRunnerDeps['pruneStaged'];
-  /** Every finished API upgrade (e.g. record it in controller.db as a staged upgrade). */
-  onUpgradeFinished?: (result: UpgradeResult, options: UpgradeOptions) => void | Promise<void>;
-}
-
 export interface RunningController {
   url: string;
   port: number;
@@ -141,71 +122,21 @@ export interface RunningController {
   close(): Promise<void>;
 }
 
-function countByState(store: DeploymentStore): Partial<Record<DeploymentState, number>> {
-  const counts: Partial<Record<DeploymentState, number>> = {};
-  for (const d of store.list(10_000)) counts[d.state] = (counts[d.state] ?? 0) + 1;
-  for (const state of DEPLOYMENT_STATES) counts[state] ??= 0;
-  return counts;
-}
-
-/** `wvo serve`: open controller.db, wire operations, events and metrics, and listen. */
+/** `wvo serve`: open the controller (controller.db, operations, loops), serve its API, and listen. */
 export async function startController(input: ServeOptionsInput, context: ControllerContext): Promise<RunningController> {
   const options = parseServeOptions(input);
   const logger = context.logger ?? silentLogger();
-  const clock = context.clock ?? systemClock;
-  const store = DeploymentStore.open(context.stateRoot);
-  const bus = new EventBus();
-  const metrics = new ControllerMetrics(
-    () => countByState(store),
-    async () => (await readUpgradeShadowSummary(context.stateRoot).catch(() => undefined))?.count,
-  );
-  const upgrades = new UpgradeRunner({
-    projectRoot: context.projectRoot,
-    stateRoot: context.stateRoot,
-    runtime: context.runtime,
-    images: context.images,
-    bus,
-    metrics,
-    logger,
-    clock,
-    ...(context.onUpgradeFinished ? { onFinished: context.onUpgradeFinished } : {}),
-    ...(context.pruneStaged ? { pruneStaged: context.pruneStaged } : {}),
-  });
-  const promotion = context.promotion ? (typeof context.promotion === 'function' ? context.promotion(store) : context.promotion) : undefined;
-  const operations = createControllerOperations({
-    projectRoot: context.projectRoot,
-    stateRoot: context.stateRoot,
-    runtime: context.runtime,
-    store,
-    upgrades,
-    ...(promotion ? { promotion } : {}),
-    onPromotionError: (id, error) => {
-      logger.error({ err: error, deployment: id }, 'promotion ended in an error');
-      bus.publish({ type: 'deployment-error', id, error: errorBody(error).error });
-    },
-    onPromotionSettled: (id, state) => bus.publish({ type: 'deployment-settled', id, state }),
-  });
-  const watcher = new DeploymentWatcher(store, bus, options.deploymentPollMs, logger);
-  const reconcile = promotion?.resume
-    ? new ReconcileLoop({
-        store,
-        resume: promotion.resume.bind(promotion),
-        ...(promotion.housekeeping ? { housekeeping: promotion.housekeeping.bind(promotion) } : {}),
-        clock,
-        logger,
-        intervalMs: options.reconcileMs,
-        onError: (id, error) => bus.publish({ type: 'deployment-error', id, error: errorBody(error).error }),
-      })
-    : undefined;
+  const controller = openController(context, { deploymentPollMs: options.deploymentPollMs, reconcileMs: options.reconcileMs });
+  const { operations, bus, metrics, store } = controller;
   const { app } = buildControllerApi(options, { operations, bus, metrics, logger });
   try {
-    watcher.start();
+    controller.watch();
     await app.listen({ host: options.address.host, port: options.address.port });
-    reconcile?.start();
+    controller.reconcile();
   } catch (error) {
-    watcher.stop();
+    controller.stopLoops();
     await app.close().catch(() => undefined);
-    store.close();
+    await controller.close();
     throw error;
   }
   const port = (app.server.address() as AddressInfo).port;
@@ -222,11 +153,9 @@ export async function startController(input: ServeOptionsInput, context: Control
     store,
     close() {
       closing ??= (async () => {
-        watcher.stop();
-        reconcile?.stop();
+        controller.stopLoops();
         await app.close();
-        await upgrades.idle();
-        store.close();
+        await controller.close();
       })();
       return closing;
     },

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ControllerEvent, EventBus } from './event-bus.js';
+import type { ControllerEvent, EventBus } from '../operations/index.js';
 
 /** One SSE frame: `id`, `event` (the event's type) and the JSON on one `data` line. */
 export function sseFrame(event: ControllerEvent & { seq: number }): string {

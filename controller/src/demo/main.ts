@@ -18,12 +18,10 @@ import { buildStagedTree } from '../harness/build.js';
 import { parseUpgradeOptions } from '../harness/options.js';
 import { plainReporter } from '../harness/progress.js';
 import { stageGitRef } from '../harness/stage.js';
-import { runUpgrade, type UpgradeResult } from '../harness/upgrade.js';
 import { copyWorkspaceToGitRepo } from '../harness/workspace-copy.js';
-import { openDeploy, recordHarnessRun, WORKER_TOKEN_ENV, type DeployContext } from '../deploy/index.js';
+import { ControlPlane, upgrade as upgradeAndRecord, WORKER_TOKEN_ENV } from '../operations/index.js';
 import type { DeploymentRecord } from '../promotion/index.js';
 import { ProxyAdminClient, startProxy, type RunningProxy } from '../proxy/index.js';
-import { systemClock } from '../../../common/src/clock.js';
 import { seedState } from '../../../worker/src/index.js';
 
 const PROJECT_ROOT = join(import.meta.dirname, '..', '..', '..', '..');
@@ -153,19 +151,28 @@ async function main(): Promise<void> {
     cleanups.push(() => load.stop());
     say(`${load.snapshot().sent} calls so far`);
 
+    // One control plane for the rest: the demo's proxy admin client and one controller.db.
+    const admin = new ProxyAdminClient({ url: proxy.adminUrl, token });
+    cleanups.push(() => admin.close());
+    const plane = await ControlPlane.open({
+      config: context.loaded.config,
+      projectRoot: ws.dir,
+      stateRoot,
+      runtime: context.runtime,
+      images: context.images,
+      proxy: admin,
+      logger: silentLogger(),
+    });
+    cleanups.push(() => plane.close());
+
     heading('wvo upgrade: shadow the green change against blue (three DRY_RUN lanes, noise cancelled)');
     // Promotion refuses a run whose tests were skipped: the staged copy runs the worker's unit tests.
     const testCommand = ['npx', 'vitest', 'run', 'test/unit/worker-logic.test.ts', 'test/unit/worker-executor.test.ts'];
-    const upgrade: UpgradeResult = await runUpgrade(
-      parseUpgradeOptions({ workspace: ws.dir, testCommand }),
-      {
-        projectRoot: ws.dir,
-        stateRoot,
-        runtime: context.runtime,
-        images: context.images,
-        onEvent: plainReporter((line) => say(line)).onEvent,
-      },
-    );
+    // Run, then record it in controller.db (the baseline is the proxy's active lane).
+    const { result: upgrade, summary } = await upgradeAndRecord(plane, {
+      options: parseUpgradeOptions({ workspace: ws.dir, testCommand }),
+      onEvent: plainReporter((line) => say(line)).onEvent,
+    });
     demoImages.push(`wvo-worker:${upgrade.id}`, `wvo-worker:${upgrade.id}-baseline`);
     if (upgrade.outcome === 'failed') throw new Error(`upgrade failed: ${JSON.stringify(upgrade.error)}`);
     if (upgrade.finalLine) say(upgrade.finalLine);
@@ -173,28 +180,16 @@ async function main(): Promise<void> {
     say(`report: ${relative(process.cwd(), join(kept, 'report.html'))}`);
 
     heading('Promote: canary live on the live state, switch, observe 8 s with PROMPT_MODE flipped; blue kept warm after');
-    const admin = new ProxyAdminClient({ url: proxy.adminUrl, token });
-    cleanups.push(() => admin.close());
-    const deploy = await openDeploy({
-      config: context.loaded.config,
-      projectRoot: ws.dir,
-      stateRoot,
-      runtime: context.runtime,
-      proxy: admin,
-      logger: silentLogger(),
-    });
-    cleanups.push(() => deploy.close());
-    const summary = await recordHarnessRun({ store: deploy.store, result: upgrade, runtime: context.runtime, proxy: admin, clock: systemClock });
     say(`baseline ${summary.baseline.lane} (${summary.baseline.image}) → candidate ${summary.candidate.lane} (${summary.candidate.image})`);
     let lastState = '';
     const watch = setInterval(() => {
-      const running = deploy.store.running();
+      const running = plane.store.running();
       if (running && running.state !== lastState) say(`  state: ${(lastState = running.state)}`);
     }, 100);
     const promoteStarted = Date.now();
     // --keep-warm: blue keeps running (no traffic) for 2 minutes after promotion, so the rollback
     // below is a proxy switch rather than a restart; `done` settles when the window ends or a rollback takes over.
-    const { deployment, done: promotionDone } = await deploy.operations.begin({
+    const { deployment, done: promotionDone } = await plane.operations.begin({
       upgradeId: upgrade.id,
       observeMs: '8s',
       intervalMs: '2s',
@@ -202,19 +197,19 @@ async function main(): Promise<void> {
       maxFailedChecks: 3,
       keepWarmMs: '2m',
     });
-    const promoted = await untilSettled(deploy, deployment.id, promotionDone).finally(() => clearInterval(watch));
+    const promoted = await untilSettled(plane, deployment.id, promotionDone).finally(() => clearInterval(watch));
     say(`  state: ${promoted.state} after ${((Date.now() - promoteStarted) / 1000).toFixed(1)} s`);
-    const switches = deploy.runner.switches;
+    const switches = plane.runner.switches;
     const switchMs = switches[0]?.took_ms;
     say(`active lane: ${(await admin.lanes()).active}`);
 
     heading('Rollback: blue serves again (its lane was kept warm), sessions move back at once');
     const rollbackStarted = Date.now();
-    const rolledBack = await deploy.operations.rollback({ reason: 'demo: show the way back' });
+    const rolledBack = await plane.operations.rollback({ reason: 'demo: show the way back' });
     await promotionDone;
     const rollbackMs = Date.now() - rollbackStarted;
     // What users feel: the proxy routing to blue again (blue restarted first); the command then also drains and stops green.
-    const back = [...deploy.runner.switches].reverse().find((s) => s.rollback);
+    const back = [...plane.runner.switches].reverse().find((s) => s.rollback);
     const trafficBackMs = back ? Date.parse(back.at) - rollbackStarted : undefined;
     say(`  state: ${rolledBack.state} in ${rollbackMs} ms (traffic on blue after ${trafficBackMs ?? 'n/a'} ms); active lane: ${(await admin.lanes()).active}`);
 
@@ -254,12 +249,12 @@ main().catch((error: unknown) => {
 });
 
 /** The deployment once promoted or rolled back (with keep-warm, `done` settles later than that). */
-async function untilSettled(deploy: DeployContext, id: string, done: Promise<unknown>): Promise<DeploymentRecord> {
+async function untilSettled(plane: ControlPlane, id: string, done: Promise<unknown>): Promise<DeploymentRecord> {
   let failed: unknown;
   done.catch((error: unknown) => (failed = error));
   for (;;) {
     if (failed) throw failed;
-    const record = deploy.store.get(id);
+    const record = plane.store.get(id);
     if (record.state === 'promoted' || record.state === 'rolled_back') return record;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -63,13 +63,6 @@ export class Reconciler {
     return record;
   }
 
-  /** `wvo promote`: create, then drive to `promoted` or `rolled_back`. */
-  async promote(options: PromotionOptions): Promise<DeploymentRecord> {
-    const record = this.start(options);
-    await this.apply(record.id, { type: 'start' });
-    return this.drive(record.id);
-  }
-
   /** `wvo rollback`: the running deployment, else the newest promoted one. */
   async rollback(reason: string, id?: string): Promise<DeploymentRecord> {
     const target = this.rollbackTarget(id);

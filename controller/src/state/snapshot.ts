@@ -8,6 +8,7 @@ import { WvoError, isWvoError } from '../../../common/src/errors.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
 import { MANIFEST_FILE, SnapshotManifest, type SnapshotFile, type SqliteFacts } from './manifest.js';
 import { compareOpenDatabases } from './parity.js';
+import { excludedPaths } from './snapshot-exclude.js';
 import { copySqliteConsistent, type SnapshotMethod, type SqliteCopy } from './sqlite-copy.js';
 import { SQLITE_SIDE_SUFFIXES, isSqliteFile } from './sqlite-file.js';
 
@@ -33,7 +34,10 @@ export interface SnapshotOptions {
   readonly logger?: Logger;
   readonly clock?: Clock;
   readonly method?: SnapshotMethod;
-  /** Paths relative to the source root left out of the snapshot. Default: the upgrade lock. */
+  /**
+   * Files or folders (relative to the source root) left out of the snapshot; a folder takes
+   * everything under it (snapshot-exclude.ts). Default: the upgrade lock.
+   */
   readonly exclude?: readonly string[];
   readonly io?: Partial<SnapshotIo>;
   /** Run `PRAGMA integrity_check` on each copied database (default true). */
@@ -77,12 +81,16 @@ interface SourceEntry {
 
 /** List regular files to copy, sorted; databases' side files and excluded paths are left out. */
 async function listSource(root: string, exclude: readonly string[], logger: Logger): Promise<SourceEntry[]> {
+  const isExcluded = excludedPaths(exclude);
   const files: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile()) files.push(relative(root, path).split(sep).join('/'));
+      const rel = relative(root, path).split(sep).join('/');
+      // An excluded folder is not walked at all: its files are not ours to read (or warn about).
+      if (entry.isDirectory()) {
+        if (!isExcluded(rel)) await walk(path);
+      } else if (entry.isFile()) files.push(rel);
       else logger.warn({ path }, 'snapshot: skipping a non-regular file');
     }
   };
@@ -91,7 +99,7 @@ async function listSource(root: string, exclude: readonly string[], logger: Logg
   const isSideFile = (rel: string) =>
     SQLITE_SIDE_SUFFIXES.some((suffix) => rel.endsWith(suffix) && present.has(rel.slice(0, -suffix.length)));
   return files
-    .filter((rel) => !exclude.includes(rel) && rel !== MANIFEST_FILE && !isSideFile(rel))
+    .filter((rel) => !isExcluded(rel) && rel !== MANIFEST_FILE && !isSideFile(rel))
     .sort()
     .map((relPath) => ({ relPath, kind: isSqliteFile(join(root, relPath)) ? 'sqlite' : 'file' }));
 }
@@ -268,6 +276,8 @@ export interface SnapshotCopiesOptions extends Omit<SnapshotOptions, 'destRoot'>
 
 export interface SnapshotCopiesResult {
   readonly copies: readonly SnapshotResult[];
+  /** The one moment every copy holds (each copy's manifest is this one). */
+  readonly manifest: SnapshotManifest;
   readonly duration_ms: number;
 }
 
@@ -311,7 +321,7 @@ export async function snapshotCopies(options: SnapshotCopiesOptions): Promise<Sn
     for (const destRoot of options.destRoots) await rm(destRoot, { recursive: true, force: true });
     throw destinationError(error, first, undefined);
   }
-  return { copies, duration_ms: clock.now() - started };
+  return { copies, manifest: original.manifest, duration_ms: clock.now() - started };
 }
 
 /** A replica must match the original file for file, and every database must pass parity. */

@@ -48,24 +48,30 @@ export function modeFields(mode: WorkerMode): { dry_run: boolean; sandbox?: true
   return mode === 'sandbox' ? { dry_run: false, sandbox: true } : { dry_run: mode === 'dry_run' };
 }
 
-export function okResult(body: Record<string, unknown>, mode: WorkerMode): CallToolResult {
-  return { content: text({ ...body, ...modeFields(mode) }) };
+/** `_meta` of a result: present only when something (a replay) put a key there. */
+function withMeta(result: CallToolResult, meta: Record<string, unknown> | undefined): CallToolResult {
+  return meta === undefined ? result : { ...result, _meta: meta };
 }
 
-/** A tool error: `{code, message, field, hint?, details?, dry_run, sandbox?}` with isError. */
-export function errorResult(error: unknown, mode: WorkerMode): CallToolResult {
+export function okResult(body: Record<string, unknown>, mode: WorkerMode, meta?: Record<string, unknown>): CallToolResult {
+  return withMeta({ content: text({ ...body, ...modeFields(mode) }) }, meta);
+}
+
+/** A tool error's body without the mode markers (what the journal digests). */
+export function errorBody(error: unknown): Record<string, unknown> {
   const coded = isWvoError(error)
     ? error
     : new WvoError('WVO_INTERNAL', error instanceof Error ? error.message : String(error));
   return {
-    isError: true,
-    content: text({
-      code: coded.code,
-      message: coded.message,
-      field: coded.subject ?? null,
-      ...(coded.hint === undefined ? {} : { hint: coded.hint }),
-      ...(coded.details === undefined ? {} : { details: coded.details }),
-      ...modeFields(mode),
-    }),
+    code: coded.code,
+    message: coded.message,
+    field: coded.subject ?? null,
+    ...(coded.hint === undefined ? {} : { hint: coded.hint }),
+    ...(coded.details === undefined ? {} : { details: coded.details }),
   };
+}
+
+/** A tool error: `{code, message, field, hint?, details?, dry_run, sandbox?}` with isError. */
+export function errorResult(error: unknown, mode: WorkerMode, meta?: Record<string, unknown>): CallToolResult {
+  return withMeta({ isError: true, content: text({ ...errorBody(error), ...modeFields(mode) }) }, meta);
 }

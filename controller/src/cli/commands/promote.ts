@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openDeploy, progressLogger, type DeployContext } from '../../deploy/index.js';
+import { openDeploy, progressLogger, type DeployContext } from '../../operations/index.js';
 import type { DeploymentRecord } from '../../promotion/index.js';
 import { openCliContext, type CliContext, type RuntimeFlags } from '../context.js';
 import { action } from '../output.js';

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { systemClock } from '../../../../common/src/clock.js';
-import { parseServeOptions, readControllerToken, startController, type RunningController, type ServeOptionsInput } from '../../api/index.js';
-import { connectProxyAdmin, recordHarnessRun, wireDeploy } from '../../deploy/index.js';
-import { upgradePruner } from '../../harness/staged-prune.js';
+import { parseServeOptions, readControllerToken, startController, type ServeOptionsInput } from '../../api/index.js';
+import { controllerContextFromConfig } from '../../operations/index.js';
 import { openCliContext, type RuntimeFlags } from '../context.js';
 import { action } from '../output.js';
 
@@ -51,44 +49,28 @@ export function register(program: Command): void {
         parseServeOptions(options);
         const context = await openCliContext(flags, 'wvo-serve');
         // Promotion needs the proxy admin API; without its token promote/rollback answer 501.
-        const proxy = await connectProxyAdmin(context.loaded.config, context.projectRoot).catch((error: unknown) => {
-          context.logger.warn({ err: error }, 'no proxy admin client: promotion is unavailable');
-          return undefined;
+        const wiring = await controllerContextFromConfig({
+          config: context.loaded.config,
+          projectRoot: context.projectRoot,
+          stateRoot: context.stateRoot,
+          runtime: context.runtime,
+          images: context.images,
+          logger: context.logger,
         });
-        const deploy = { config: context.loaded.config, projectRoot: context.projectRoot, stateRoot: context.stateRoot, runtime: context.runtime, logger: context.logger };
-        let controller: RunningController | undefined;
         try {
-          controller = await startController(options, {
-            projectRoot: context.projectRoot,
-            stateRoot: context.stateRoot,
-            runtime: context.runtime,
-            images: context.images,
-            logger: context.logger,
-            ...(proxy ? { promotion: (store) => wireDeploy({ ...deploy, proxy, store }).operations.promotionFunctions() } : {}),
-            pruneStaged: upgradePruner({
-              projectRoot: context.projectRoot,
-              stateRoot: context.stateRoot,
-              runtime: context.runtime,
-              config: context.loaded.config,
-            }),
-            onUpgradeFinished: async (result) => {
-              // Every API upgrade becomes a staged upgrade `POST /deployments/:id/promote` can name.
-              if (controller) await recordHarnessRun({ store: controller.store, result, runtime: context.runtime, ...(proxy ? { proxy } : {}), clock: systemClock });
-            },
-          });
+          const controller = await startController(options, wiring.context);
           context.logger.info({ runtime: context.chosen }, context.reason);
           process.stdout.write(`${JSON.stringify({ event: 'listening', url: controller.url, runtime: context.chosen })}\n`);
-          const running = controller;
           await new Promise<void>((resolve) => {
             const stop = (signal: string) => {
               context.logger.info({ signal }, 'stopping controller API');
-              void running.close().finally(resolve);
+              void controller.close().finally(resolve);
             };
             process.once('SIGTERM', () => stop('SIGTERM'));
             process.once('SIGINT', () => stop('SIGINT'));
           });
         } finally {
-          await proxy?.close();
+          await wiring.close();
           await context.runtime.close();
         }
       }),

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { collectStatus, renderStatus } from '../../api/index.js';
+import { collectStatus } from '../../operations/index.js';
 import { openCliContext, type RuntimeFlags } from '../context.js';
 import { action, printResult } from '../output.js';
+import { renderStatus } from '../status-view.js';
 
 interface StatusFlags extends RuntimeFlags {
   json?: boolean;

@@ -1,14 +1,12 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { systemClock } from '../../../../common/src/clock.js';
-import { connectProxyAdmin, openDeploy, progressLogger, recordHarnessRun } from '../../deploy/index.js';
+import { ControlPlane, progressLogger, upgrade } from '../../operations/index.js';
 import { parseUpgradeOptions } from '../../harness/options.js';
 import { listrReporter, plainReporter } from '../../harness/progress.js';
-import { formatBytes, upgradePruner } from '../../harness/staged-prune.js';
-import { runUpgrade, type UpgradeResult } from '../../harness/upgrade.js';
-import type { ProxyAdminClient } from '../../proxy/index.js';
-import { DeploymentStore, parsePromotionOptions } from '../../promotion/index.js';
-import { openCliContext, type CliContext, type RuntimeFlags } from '../context.js';
+import { formatBytes } from '../../harness/staged-prune.js';
+import type { UpgradeResult } from '../../harness/upgrade.js';
+import { parsePromotionOptions } from '../../promotion/index.js';
+import { openCliContext, type RuntimeFlags } from '../context.js';
 import { action } from '../output.js';
 import { promotionInputFromFlags, reportDeployment } from './promote.js';
 
@@ -28,18 +26,6 @@ interface UpgradeFlags extends RuntimeFlags {
   interval?: string;
   retention?: string;
   keepWarm?: string;
-}
-
-/** Every harness run is recorded in controller.db (baseline = the proxy's active lane when it answers). */
-async function recordRun(context: CliContext, result: UpgradeResult): Promise<void> {
-  const proxy: ProxyAdminClient | undefined = await connectProxyAdmin(context.loaded.config, context.projectRoot).catch(() => undefined);
-  const store = DeploymentStore.open(context.stateRoot);
-  try {
-    await recordHarnessRun({ store, result, runtime: context.runtime, ...(proxy ? { proxy } : {}), clock: systemClock });
-  } finally {
-    store.close();
-    await proxy?.close();
-  }
 }
 
 export function register(program: Command): void {
@@ -102,57 +88,53 @@ export function register(program: Command): void {
         const reporter = flags.json ? undefined : process.stderr.isTTY ? listrReporter() : plainReporter(write);
         if (!flags.json) write(`[upgrade] ${context.reason}`);
         try {
-          if (promotion) await connectProxyAdmin(context.loaded.config, context.projectRoot).then((p) => p.close()); // token first
-          const result = await runUpgrade(options, {
+          const say = (line: string) => !flags.json && write(line);
+          // One proxy admin client and one controller.db for the whole command; with --promote the
+          // proxy token is required before the (long) harness run.
+          const plane = await ControlPlane.open({
+            config: context.loaded.config,
             projectRoot: context.projectRoot,
             stateRoot: context.stateRoot,
             runtime: context.runtime,
             images: context.images,
-            logger: context.logger,
-            signal: interrupt.signal,
-            pruneStaged: upgradePruner({
-              projectRoot: context.projectRoot,
-              stateRoot: context.stateRoot,
-              runtime: context.runtime,
-              config: context.loaded.config,
-              workspace: options.workspace,
-            }),
-            ...(reporter ? { onEvent: (event) => reporter.onEvent(event) } : {}),
+            proxy: promotion ? 'required' : 'optional',
+            logger: flags.json ? context.logger : progressLogger('[promote]', say),
           });
-          await reporter?.finish();
-          await recordRun(context, result);
-          if (promotion && result.outcome !== 'failed') {
-            if (!flags.json) write(`[upgrade] promoting ${result.id}`);
-            const say = (line: string) => !flags.json && write(line);
-            const deploy = await openDeploy({
-              config: context.loaded.config,
-              projectRoot: context.projectRoot,
-              stateRoot: context.stateRoot,
-              runtime: context.runtime,
-              logger: flags.json ? context.logger : progressLogger('[promote]', say),
+          try {
+            const { result, deployment } = await upgrade(plane, {
+              options,
+              ...(promotion ? { promotion } : {}),
+              logger: context.logger,
+              signal: interrupt.signal,
+              pruneStaged: plane.stagedPruner(options.workspace),
+              ...(reporter ? { onEvent: (event) => reporter.onEvent(event) } : {}),
+              onRun: () => reporter?.finish(),
+              onPromote: (run) => say(`[upgrade] promoting ${run.id}`),
             });
-            try {
-              // The plan refuses skipped tests and a schema-compat warning (unless --allow-contract), coded.
-              const record = await deploy.operations.promote({ ...promotion, upgradeId: result.id });
-              return reportDeployment(flags, deploy, record, 'promote');
-            } finally {
-              await deploy.close();
-            }
+            if (deployment) return reportDeployment(flags, plane, deployment, 'promote');
+            return reportRun(flags, context.chosen, result, interrupt.signal.aborted);
+          } finally {
+            await plane.close();
           }
-          if (flags.json) {
-            process.stdout.write(`${JSON.stringify({ ok: result.outcome !== 'failed', runtime: context.chosen, ...result }, null, 2)}\n`);
-          } else {
-            if (result.error) write(`${result.error.code}: ${result.error.message}${result.error.hint ? `\n  hint: ${result.error.hint}` : ''}`);
-            write(`[upgrade] artifacts: ${relative(process.cwd(), result.artifactsDir) || '.'}`);
-            if (result.shadow) write(`[upgrade] report: ${relative(process.cwd(), result.shadow.reportHtml)}`);
-            if (result.prune?.warning) write(`[upgrade] warning: staged images not pruned: ${result.prune.warning}`);
-            else if (result.prune) write(`[upgrade] pruned ${result.prune.removed.length} staged images/trees/caches (${formatBytes(result.prune.bytesFreed)} freed, ${result.prune.kept} kept${result.prune.skipped ? `, ${result.prune.skipped} skipped` : ''})`);
-            if (result.finalLine) process.stdout.write(`${result.finalLine}\n`);
-          }
-          return interrupt.signal.aborted && result.outcome === 'failed' ? 130 : result.exitCode;
         } finally {
           await context.runtime.close();
         }
       }),
     );
+}
+
+/** `wvo upgrade`'s answer for a run it did not promote: JSON, or the artifacts and the final line. */
+function reportRun(flags: UpgradeFlags, runtime: string, result: UpgradeResult, interrupted: boolean): number {
+  const write = (line: string) => process.stderr.write(`${line}\n`);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ ok: result.outcome !== 'failed', runtime, ...result }, null, 2)}\n`);
+  } else {
+    if (result.error) write(`${result.error.code}: ${result.error.message}${result.error.hint ? `\n  hint: ${result.error.hint}` : ''}`);
+    write(`[upgrade] artifacts: ${relative(process.cwd(), result.artifactsDir) || '.'}`);
+    if (result.shadow) write(`[upgrade] report: ${relative(process.cwd(), result.shadow.reportHtml)}`);
+    if (result.prune?.warning) write(`[upgrade] warning: staged images not pruned: ${result.prune.warning}`);
+    else if (result.prune) write(`[upgrade] pruned ${result.prune.removed.length} staged images/trees/caches (${formatBytes(result.prune.bytesFreed)} freed, ${result.prune.kept} kept${result.prune.skipped ? `, ${result.prune.skipped} skipped` : ''})`);
+    if (result.finalLine) process.stdout.write(`${result.finalLine}\n`);
+  }
+  return interrupted && result.outcome === 'failed' ? 130 : result.exitCode;
 }

@@ -1,5 +1,5 @@
 import type { ContainerCreateOptions, ContainerInfo, NetworkCreateOptions } from 'dockerode';
-import type { LaneInfo, LaneRole, LaneSpec, LaneStatus } from '../lane-runtime.js';
+import { listedLaneMode, type LaneInfo, type LaneRole, type LaneSpec, type LaneStatus } from '../lane-runtime.js';
 
 /**
  * Pure builders: lane spec → dockerode options, and container labels → lane table rows. No I/O,
@@ -19,6 +19,7 @@ export const LABELS = {
   deployment: 'wvo.deployment',
   role: 'wvo.role',
   dryRun: 'wvo.dry-run',
+  mode: 'wvo.mode',
   state: 'wvo.state',
   host: 'wvo.host',
   port: 'wvo.port',
@@ -72,6 +73,7 @@ export function laneLabels(spec: LaneSpec, ctx: ContainerSpecContext): Record<st
     [LABELS.deployment]: spec.deploymentId ?? '',
     [LABELS.role]: spec.role ?? 'live',
     [LABELS.dryRun]: spec.dryRun ? '1' : '0',
+    [LABELS.mode]: listedLaneMode(spec.mode, spec.dryRun ?? false),
     [LABELS.state]: ctx.stateDir,
     [LABELS.host]: ctx.hostName,
     [LABELS.image]: spec.image,
@@ -181,6 +183,7 @@ export function laneInfoFromContainer(container: ContainerInfo, address: string,
     imageId: container.ImageID,
     stateDir: labels[LABELS.state] ?? '',
     dryRun: labels[LABELS.dryRun] === '1',
+    mode: listedLaneMode(labels[LABELS.mode], labels[LABELS.dryRun] === '1'),
     role: (labels[LABELS.role] ?? 'live') as LaneRole,
     ...(deploymentId ? { deploymentId } : {}),
     status,

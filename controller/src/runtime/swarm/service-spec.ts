@@ -1,4 +1,4 @@
-import type { LaneInfo, LaneRole, LaneSpec, LaneStatus } from '../lane-runtime.js';
+import { listedLaneMode, type LaneInfo, type LaneRole, type LaneSpec, type LaneStatus } from '../lane-runtime.js';
 import { LABELS, STATE_MOUNT, WORKER_PORT, containerName, laneEnv, laneLabels, type LaneResources } from '../docker/container-spec.js';
 
 /**
@@ -127,6 +127,7 @@ export function laneInfoFromService(service: ServiceView, task: TaskView | undef
     image: labels[LABELS.image] ?? service.Spec?.TaskTemplate?.ContainerSpec?.Image ?? '',
     stateDir: labels[LABELS.state] ?? '',
     dryRun: labels[LABELS.dryRun] === '1',
+    mode: listedLaneMode(labels[LABELS.mode], labels[LABELS.dryRun] === '1'),
     role: (labels[LABELS.role] ?? 'live') as LaneRole,
     ...(deploymentId ? { deploymentId } : {}),
     status,

@@ -1,5 +1,5 @@
 import { WvoError } from '../../../common/src/errors.js';
-import type { DeploymentRecord, PromotionOptions, Reconciler } from '../promotion/index.js';
+import type { DeploymentRecord, PromotionOptions } from '../promotion/index.js';
 
 /**
  * What promote/rollback answer: the deployment as persisted when the request was accepted, and
@@ -31,28 +31,9 @@ export const unavailablePromotion: PromotionFunctions = {
   rollback: () => Promise.reject(unavailable()),
 };
 
-function unavailable(): WvoError {
+/** WVO_PROMOTION_UNAVAILABLE: nothing changes. */
+export function unavailable(): WvoError {
   return new WvoError('WVO_PROMOTION_UNAVAILABLE', 'this controller has no promotion executor wired', {
     hint: 'start the controller with a promotion executor (EffectRunner: lanes runtime + proxy admin client)',
   });
-}
-
-/**
- * Promotion through the promotion room's Reconciler (give it the real EffectRunner).
- * promote: `start` creates and persists the deployment synchronously (every refusal is thrown
- * here), then the reconciler drives it in the background. rollback: short (switch back, stop
- * the candidate), so it is awaited and answered with the settled record.
- */
-export function reconcilerPromotion(reconciler: Reconciler): PromotionFunctions {
-  return {
-    async promote(options) {
-      const deployment = reconciler.start(options);
-      const done = reconciler.apply(deployment.id, { type: 'start' }).then(() => reconciler.drive(deployment.id));
-      done.catch(() => undefined);
-      return { deployment, done };
-    },
-    async rollback({ id, reason }) {
-      return { deployment: await reconciler.rollback(reason, id) };
-    },
-  };
 }

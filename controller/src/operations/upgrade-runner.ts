@@ -6,10 +6,14 @@ import { newRunId } from '../../../common/src/ids.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
 import { inspectLock, lockHeldError, lockPath, lockStaleError } from '../harness/lock.js';
 import { parseUpgradeOptions, type UpgradeOptions } from '../harness/options.js';
-import { runUpgrade, type LaneImageBuilder, type UpgradeContext, type UpgradeResult } from '../harness/upgrade.js';
+import type { LaneImageBuilder, UpgradeContext, UpgradeResult } from '../harness/upgrade.js';
+import type { DeploymentStore } from '../promotion/index.js';
+import type { ProxyAdminClient } from '../proxy/index.js';
 import type { LaneRuntime } from '../runtime/lane-runtime.js';
 import type { ControllerMetrics } from '../telemetry/controller-metrics.js';
+import { unavailable } from './promotion-functions.js';
 import type { EventBus } from './event-bus.js';
+import { upgrade, type UpgradePlane } from './upgrade.js';
 
 export interface UpgradeRunnerDeps {
   projectRoot: string;
@@ -23,8 +27,10 @@ export interface UpgradeRunnerDeps {
   newId?: () => string;
   /** Prune unused staged images at the end of a completed run (as `wvo upgrade` does). */
   pruneStaged?: UpgradeContext['pruneStaged'];
-  /** Called with every finished run (e.g. to record a staged upgrade for promotion). */
-  onFinished?: (result: UpgradeResult, options: UpgradeOptions) => void | Promise<void>;
+  /** Every run is recorded here as a staged upgrade `POST /deployments/:id/promote` can name. */
+  store: DeploymentStore;
+  /** Names the baseline of a recorded run (the proxy's active lane) when there is one. */
+  proxy?: ProxyAdminClient;
 }
 
 export interface RunningUpgrade {
@@ -86,23 +92,28 @@ export class UpgradeRunner {
     const { bus, metrics } = this.deps;
     bus.publish({ type: 'upgrade-started', id, at: startedAt });
     metrics?.upgradeRunning.set(1);
+    let ran: UpgradeResult | undefined;
     const done = (async () => {
       try {
-        const result = await runUpgrade(options, {
-          projectRoot: this.deps.projectRoot,
-          stateRoot: this.deps.stateRoot,
-          runtime: this.deps.runtime,
-          images: this.deps.images,
-          logger: this.logger,
-          clock: this.clock,
+        const { result } = await upgrade(this.plane(), {
+          options,
           id,
+          logger: this.logger,
           onEvent: (event) => bus.publish({ type: 'upgrade-step', id, event }),
           ...(this.deps.pruneStaged ? { pruneStaged: this.deps.pruneStaged } : {}),
+          onRun: (result) => {
+            ran = result;
+            metrics?.upgrades.inc({ outcome: result.outcome });
+            this.logger.info({ upgrade: result.id, outcome: result.outcome }, 'upgrade finished');
+          },
         });
-        await this.finished(result, options);
-        return result;
+        return this.finished(result);
       } catch (error) {
-        // runUpgrade records its own failures; reaching here is a bug or a failing hook.
+        if (ran) {
+          this.logger.error({ err: error, upgrade: ran.id }, 'upgrade finished, but recording it in controller.db failed');
+          return this.finished(ran);
+        }
+        // runUpgrade records its own failures; reaching here is a bug.
         this.logger.error({ err: error, upgrade: id }, 'upgrade crashed');
         bus.publish({ type: 'upgrade-finished', id, outcome: 'failed', exit_code: 1, error: toErrorJson(error) });
         metrics?.upgrades.inc({ outcome: 'failed' });
@@ -117,22 +128,32 @@ export class UpgradeRunner {
     return this.running;
   }
 
-  private async finished(result: UpgradeResult, options: UpgradeOptions): Promise<void> {
-    this.deps.metrics?.upgrades.inc({ outcome: result.outcome });
-    this.logger.info({ upgrade: result.id, outcome: result.outcome }, 'upgrade finished');
-    try {
-      await this.deps.onFinished?.(result, options);
-    } catch (error) {
-      this.logger.error({ err: error, upgrade: result.id }, 'upgrade finished, but its onFinished hook failed');
-    } finally {
-      this.deps.bus.publish({
-        type: 'upgrade-finished',
-        id: result.id,
-        outcome: result.outcome,
-        exit_code: result.exitCode,
-        ...(result.error ? { error: result.error } : {}),
-      });
-    }
+  /** The controller's plane: its own store and proxy client; an API upgrade never promotes. */
+  private plane(): UpgradePlane {
+    const { projectRoot, stateRoot, runtime, images, store, proxy } = this.deps;
+    return {
+      projectRoot,
+      stateRoot,
+      runtime,
+      images,
+      clock: this.clock,
+      store,
+      optionalProxy: proxy,
+      get operations(): never {
+        throw unavailable();
+      },
+    };
+  }
+
+  private finished(result: UpgradeResult): UpgradeResult {
+    this.deps.bus.publish({
+      type: 'upgrade-finished',
+      id: result.id,
+      outcome: result.outcome,
+      exit_code: result.exitCode,
+      ...(result.error ? { error: result.error } : {}),
+    });
+    return result;
   }
 
   /** Resolves when no upgrade is running (server close waits: runUpgrade removes its own lanes). */

@@ -2,7 +2,6 @@ import type { Clock } from '../../../common/src/clock.js';
 import { WvoError } from '../../../common/src/errors.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
 import { isPidAlive } from '../../../common/src/process-alive.js';
-import type { PromotionFunctions } from '../api/promotion-functions.js';
 import {
   Reconciler,
   buildPromotionPlan,
@@ -18,14 +17,21 @@ import type { ProxyAdminClient } from '../proxy/index.js';
 import type { LaneRuntime } from '../runtime/index.js';
 import { parseResumeOptions, parseRollbackOptions } from './deploy-options.js';
 import { DriverLease, newLeaseHolder, ttlOf, type DriverLeaseOptions } from './driver-lease.js';
+import type { PromotionFunctions } from './promotion-functions.js';
+
+/** What a promotion asks the proxy before it begins (the active lane) and for `status`. */
+export type ProxyLanes = Pick<ProxyAdminClient, 'lanes'>;
 
 export interface DeployOperationsDeps {
   store: DeploymentStore;
   runner: EffectRunner;
-  proxy: ProxyAdminClient;
-  runtime: LaneRuntime;
+  proxy: ProxyLanes;
+  /** The candidate image must exist before a promotion begins. */
+  runtime: Pick<LaneRuntime, 'ensureImage'>;
   clock: Clock;
   logger?: Logger;
+  /** Deployment ids (default: time-based run ids). */
+  newId?: () => string;
   /** Needed when a plan flips flags (the workers' WVO_ADMIN_TOKEN). */
   workerToken?: string;
   /** Retry pause of a rollback whose effects failed (default 1 s). */
@@ -76,6 +82,7 @@ export class DeployOperations {
       runner: deps.runner,
       clock: deps.clock,
       logger: this.log,
+      ...(deps.newId ? { newId: deps.newId } : {}),
       ...(deps.rollbackRetryMs !== undefined ? { rollbackRetryMs: deps.rollbackRetryMs } : {}),
       ...(deps.signal ? { signal: deps.signal } : {}),
     });

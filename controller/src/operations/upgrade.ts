@@ -1,0 +1,75 @@
+import type { Clock } from '../../../common/src/clock.js';
+import type { Logger } from '../../../common/src/logger.js';
+import type { UpgradeOptions } from '../harness/options.js';
+import { runUpgrade, type LaneImageBuilder, type UpgradeContext, type UpgradeEvent, type UpgradeResult } from '../harness/upgrade.js';
+import type { DeploymentRecord, DeploymentStore, UpgradeSummary } from '../promotion/index.js';
+import type { ProxyAdminClient } from '../proxy/index.js';
+import type { LaneRuntime } from '../runtime/index.js';
+import type { DeployOperations } from './deploy-operations.js';
+import { recordHarnessRun } from './harness-record.js';
+
+/** What `upgrade` works with: a command's `ControlPlane`, or the controller's own (same shape). */
+export interface UpgradePlane {
+  readonly projectRoot: string;
+  readonly stateRoot: string;
+  readonly runtime: LaneRuntime;
+  readonly images: LaneImageBuilder;
+  readonly clock: Clock;
+  /** Where the run is recorded (controller.db). */
+  readonly store: DeploymentStore;
+  /** Names the baseline of the recorded run (its active lane) when there is one. */
+  readonly optionalProxy: ProxyAdminClient | undefined;
+  /** The promotion executor: read only when the request asks to promote. */
+  readonly operations: DeployOperations;
+}
+
+export interface UpgradeRequest {
+  /** Parsed harness options (`parseUpgradeOptions`). */
+  options: UpgradeOptions;
+  /** Promotion options (checked by the caller before the long run): promote when the run did not fail. */
+  promotion?: Record<string, unknown>;
+  id?: string;
+  logger?: Logger;
+  signal?: AbortSignal;
+  onEvent?: (event: UpgradeEvent) => void;
+  pruneStaged?: UpgradeContext['pruneStaged'];
+  /** The harness run ended, before it is recorded (e.g. end a progress display, count it). */
+  onRun?: (result: UpgradeResult) => void | Promise<void>;
+  /** Just before a passed run is promoted. */
+  onPromote?: (result: UpgradeResult) => void;
+}
+
+export interface UpgradeOutcome {
+  result: UpgradeResult;
+  /** The run as recorded in controller.db (`wvo promote <id>` finds it). */
+  summary: UpgradeSummary;
+  /** Promoted or rolled back, when the request asked to promote and the run did not fail. */
+  deployment?: DeploymentRecord;
+}
+
+/**
+ * The one composition around the harness (`wvo upgrade [--promote]`, `POST /upgrades`, the demo):
+ * run → record in controller.db (every run, failed ones too) → maybe promote.
+ */
+export async function upgrade(plane: UpgradePlane, request: UpgradeRequest): Promise<UpgradeOutcome> {
+  const result = await runUpgrade(request.options, {
+    projectRoot: plane.projectRoot,
+    stateRoot: plane.stateRoot,
+    runtime: plane.runtime,
+    images: plane.images,
+    clock: plane.clock,
+    ...(request.logger ? { logger: request.logger } : {}),
+    ...(request.id ? { id: request.id } : {}),
+    ...(request.signal ? { signal: request.signal } : {}),
+    ...(request.pruneStaged ? { pruneStaged: request.pruneStaged } : {}),
+    ...(request.onEvent ? { onEvent: request.onEvent } : {}),
+  });
+  await request.onRun?.(result);
+  const proxy = plane.optionalProxy;
+  const summary = await recordHarnessRun({ store: plane.store, result, runtime: plane.runtime, ...(proxy ? { proxy } : {}), clock: plane.clock });
+  if (!request.promotion || result.outcome === 'failed') return { result, summary };
+  request.onPromote?.(result);
+  // The plan refuses skipped tests and a schema-compat warning (unless allowContract), coded.
+  const deployment = await plane.operations.promote({ ...request.promotion, upgradeId: result.id });
+  return { result, summary, deployment };
+}
