@@ -54,6 +54,14 @@ export const runtimeErrors = defineErrors('runtime', {
   WVO_TRANSFER_FAILED: { message: 'Sending the image to the host failed' },
   WVO_RUNTIME_UNAVAILABLE: { message: 'Unknown runtime kind', exitCode: 2 },
   WVO_BASE_IMAGE_FAILED: { message: 'The offline Node base image could not be assembled' },
+  WVO_ENGINE_AUTH_FAILED: { message: 'The engine refused our credentials (ssh key or client certificate)' },
+  WVO_ENGINE_UNTRUSTED: { message: "The engine's identity is not trusted (CA or ssh host key)" },
+  WVO_HOST_CREDENTIAL_UNREADABLE: { message: "A host's credential file cannot be read", exitCode: 2 },
+  WVO_STATE_VERIFY_FAILED: { message: "A lane's state copy on its host does not match the snapshot manifest" },
+  WVO_STATE_REMOTE_EXISTS: { message: "A live lane's state volume already exists on the host" },
+  WVO_REMOTE_PATH_INVALID: { message: 'A host:HOST:VOLUME/FILE path is malformed or names nothing', exitCode: 2 },
+  WVO_SWARM_NOT_INITIALISED: { message: 'The swarm manager is not in swarm mode' },
+  WVO_SWARM_NODE_UNKNOWN: { message: 'No swarm node carries that label', exitCode: 2 },
 } satisfies Record<RuntimeErrorCode, ErrorSpec>);
 
 /** A WvoError of the runtime; `options.exitCode` overrides the catalogue's where a code is a usage error at one site only. */
