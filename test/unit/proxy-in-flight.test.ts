@@ -30,6 +30,12 @@ describe('in-flight tracking', () => {
     expect(flight.asked.size).toBe(0);
     getStream.data(bytes.subarray(20));
     expect([...flight.asked.keys()]).toEqual(['7']);
+    // split right after a whole line, then inside the "method" key
+    const next = sse({ jsonrpc: '2.0', id: 9, method: 'ping' });
+    const cut = next.indexOf('"meth') + 3;
+    for (const piece of [next.subarray(0, 15), next.subarray(15, cut), next.subarray(cut)]) getStream.data(piece);
+    expect([...flight.asked.keys()]).toEqual(['7', '9']);
+    flight.asked.delete('9');
 
     const postStream = new ServerRequestWatcher(flight, {});
     postStream.start('text/event-stream; charset=utf-8');

@@ -28,6 +28,7 @@ export function idKey(id: unknown): string | undefined {
 }
 
 const METHOD_KEY = Buffer.from('"method"');
+const NEWLINE = 0x0a;
 const ID_KEY = Buffer.from('"id"');
 const RESULT_KEY = Buffer.from('"result"');
 const ERROR_KEY = Buffer.from('"error"');
@@ -82,7 +83,10 @@ export function clientAnswers(body: Buffer | null): string[] {
  * (its requests die with it); undefined for the GET stream.
  */
 export class ServerRequestWatcher {
+  private sse = false;
   private lines: SseDataLines | undefined;
+  /** The last chunk ended a line: no partial line is held. */
+  private clean = true;
 
   constructor(
     private readonly flight: InFlight,
@@ -90,16 +94,22 @@ export class ServerRequestWatcher {
   ) {}
 
   start(contentType: string | undefined): void {
-    if (!contentType?.startsWith('text/event-stream')) return;
-    this.lines = new SseDataLines(WATCH_LIMIT_BYTES, (payload) => {
+    this.sse = contentType?.startsWith('text/event-stream') ?? false;
+  }
+
+  data(chunk: Buffer): void {
+    if (!this.sse || chunk.length === 0) return;
+    const endsLine = chunk[chunk.length - 1] === NEWLINE;
+    // Fast path (nearly every chunk: a tool's answer, a progress notification): whole lines, and
+    // none names a method, so none is a request — nothing to split.
+    if (this.clean && endsLine && !chunk.includes(METHOD_KEY)) return;
+    this.lines ??= new SseDataLines(WATCH_LIMIT_BYTES, (payload) => {
       const message = laneMessage(payload);
       if (message?.kind === 'request') this.flight.asked.set(message.key, this.stream);
       else if (message?.kind === 'cancelled') this.flight.asked.delete(message.key);
     });
-  }
-
-  data(chunk: Buffer): void {
-    this.lines?.push(chunk);
+    this.lines.push(chunk);
+    this.clean = endsLine;
   }
 
   /**
@@ -108,7 +118,7 @@ export class ServerRequestWatcher {
    */
   end(): void {
     this.lines?.end();
-    if (this.stream === undefined) return;
+    if (this.stream === undefined || this.flight.asked.size === 0) return;
     for (const [key, stream] of this.flight.asked) if (stream === this.stream) this.flight.asked.delete(key);
   }
 }
