@@ -82,6 +82,8 @@ describe('wvo upgrade on the local runtime', () => {
       expect(result.error).toBeUndefined();
       expect(result.outcome, JSON.stringify(result.steps.map((s) => [s.name, s.status]))).toBe('passed');
       expect(result.shadow?.reported).toBe(0);
+      // Answer groups + state differences (sandboxed lanes, both passes).
+      expect(result.shadow?.count).toBe(0);
       expect(result.finalLine).toBe('[upgrade] All checks passed.');
       expect(result.exitCode).toBe(0);
       await expectCleanAfter(result);
@@ -306,9 +308,13 @@ export const m004Extra: Migration = {
       images: localImageStore(ws.dir),
     });
     expect(result.error).toBeUndefined();
-    // Three shadow lanes and the two schema-compat lanes.
-    expect(seen.size).toBe(5);
+    // Eight shadow lanes (five on snapshot copies, three fresh-state lanes on empty dirs) and the two schema-compat lanes.
+    expect(seen.size).toBe(10);
     for (const [lane, files] of seen) {
+      if (lane.includes('-fresh-')) {
+        expect(files, lane).toEqual([]);
+        continue;
+      }
       expect(files, lane).toContain('orchestrator.db');
       const leaked = files.filter((f) => /^(analytics|runtime)(\/|$)/.test(f) || f.startsWith(CONTROLLER_DB_FILE));
       expect(leaked, lane).toEqual([]);
