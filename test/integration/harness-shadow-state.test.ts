@@ -8,6 +8,7 @@ import { LocalRuntime, localImageStore } from '../../controller/src/runtime/inde
 import { readShadowJson, type ShadowResult } from '../../controller/src/shadow/index.js';
 import { seedState } from '../../worker/src/index.js';
 import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
+import { editWorkspaceFile } from '../helpers/workspace-edit.js';
 
 /**
  * Issue 10 on real lanes (local runtime): sandboxed shadow lanes catch what answers alone miss
@@ -25,21 +26,14 @@ async function upgrade(input: Partial<UpgradeOptionsInput> = {}): Promise<Upgrad
   return runUpgrade(options, { projectRoot: ws.dir, stateRoot, runtime, images: localImageStore(ws.dir) });
 }
 
-/** Apply edits to the working tree for the length of `body`, then restore every file. */
+/** Apply edits to the working tree for the length of `body`, then restore them (last first). */
 async function withEdits<T>(edits: ReadonlyArray<readonly [file: string, from: string | RegExp, to: string]>, body: () => Promise<T>): Promise<T> {
-  const originals = new Map<string, string>();
+  const restore: Array<() => void> = [];
   try {
-    for (const [file, from, to] of edits) {
-      const path = join(ws.dir, file);
-      const text = readFileSync(path, 'utf8');
-      if (!originals.has(path)) originals.set(path, text);
-      const changed = text.replace(from, to);
-      expect(changed, `edit of ${file} changed nothing`).not.toBe(text);
-      writeFileSync(path, changed);
-    }
+    for (const [file, from, to] of edits) restore.unshift(editWorkspaceFile(ws.dir, file, from, to));
     return await body();
   } finally {
-    for (const [path, text] of originals) writeFileSync(path, text);
+    for (const undo of restore) undo();
   }
 }
 

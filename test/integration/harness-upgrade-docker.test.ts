@@ -1,4 +1,3 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { seedState } from '../../worker/src/index.js';
 import { describeDocker } from '../helpers/docker.js';
 import { cleanupProject, testId, removeImageTag } from '../helpers/runtime-fixtures.js';
 import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
+import { editWorkspaceFile } from '../helpers/workspace-edit.js';
 
 /** The same harness, lanes as containers: staged images built through the engine's API. */
 describeDocker('wvo upgrade on the docker runtime', () => {
@@ -39,15 +39,7 @@ describeDocker('wvo upgrade on the docker runtime', () => {
     ws?.cleanup();
   });
 
-  /** Edit a file of the working tree; returns the function that restores it. */
-  const edit = (file: string, from: string, to: string) => {
-    const path = join(ws.dir, file);
-    const original = readFileSync(path, 'utf8');
-    const changed = original.replace(from, to);
-    expect(changed, `edit of ${file} changed nothing`).not.toBe(original);
-    writeFileSync(path, changed);
-    return () => writeFileSync(path, original);
-  };
+  const edit = (file: string, from: string, to: string) => editWorkspaceFile(ws.dir, file, from, to);
 
   const upgrade = async (input: Record<string, unknown> = {}) => {
     const result = await runUpgrade(parseUpgradeOptions({ workspace: ws.dir, skipTests: true, ...input }), {

@@ -14,6 +14,7 @@ import { LocalRuntime } from '../../controller/src/runtime/local/local-runtime.j
 import { readShadowJson } from '../../controller/src/shadow/index.js';
 import { seedState } from '../../worker/src/index.js';
 import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
+import { editWorkspaceFile } from '../helpers/workspace-edit.js';
 
 /**
  * The whole harness on the local runtime: a real workspace (git), a real seeded state DB, real
@@ -46,15 +47,7 @@ async function upgrade(input: Partial<UpgradeOptionsInput> = {}): Promise<Upgrad
   return runUpgrade(options, { projectRoot: ws.dir, stateRoot, runtime, images: localImageStore(ws.dir) });
 }
 
-/** Edit a file of the workspace's working tree; returns a function that restores it. */
-function edit(file: string, from: string | RegExp, to: string): () => void {
-  const path = join(ws.dir, file);
-  const original = readFileSync(path, 'utf8');
-  const changed = original.replace(from, to);
-  expect(changed, `edit of ${file} changed nothing`).not.toBe(original);
-  writeFileSync(path, changed);
-  return () => writeFileSync(path, original);
-}
+const edit = (file: string, from: string | RegExp, to: string) => editWorkspaceFile(ws.dir, file, from, to);
 
 async function expectCleanAfter(result: UpgradeResult): Promise<void> {
   expect(await runtime.listLanes()).toEqual([]);
