@@ -32,7 +32,7 @@ interface UpgradeFlags extends RuntimeFlags {
 export function register(program: Command): void {
   program
     .command('upgrade')
-    .description('stage, build and test the workspace, then shadow it against the live version (DRY_RUN) and diff')
+    .description('stage, build and test the workspace, then shadow it against the live version (sandboxed lanes, answers and state) and diff')
     .option('--workspace <dir>', 'the tree to upgrade to (default: current directory)')
     .option('--allow-dirty', 'stage uncommitted changes instead of refusing a dirty tree')
     .option('--skip-tests', "skip the staged copy's tests (promotion then refuses this run)")
