@@ -14,4 +14,6 @@ export const harnessErrors = defineErrors('harness', {
   WVO_INTERRUPTED: { message: 'The upgrade was interrupted' },
   WVO_LOCK_HELD: { message: 'Another upgrade holds the lock', status: 409 },
   WVO_LOCK_STALE: { message: 'The upgrade lock is stale', status: 409 },
+  // Shadow integrity: a strict DRY_RUN lane changed its copy.
+  WVO_DRY_RUN_WROTE: { message: 'A strict DRY_RUN shadow lane changed its snapshot copy' },
 });
