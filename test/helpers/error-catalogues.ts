@@ -21,7 +21,6 @@ export const CATALOGUE_MODULES = [
   'controller/src/runtime/errors.ts',
   'controller/src/shadow/errors.ts',
   'controller/src/state/errors.ts',
-  'controller/src/telemetry/errors.ts',
   'worker/src/errors.ts',
 ];
 

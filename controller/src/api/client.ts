@@ -1,8 +1,8 @@
 import { WvoError } from '../../../common/src/errors.js';
 import { callJson } from '../../../common/src/json-http.js';
-import type { UpgradeOptionsInput } from '../harness/options.js';
+import type { UpgradeOptionsInput } from '../harness/index.js';
 import type { PromotionOptionsInput } from '../promotion/index.js';
-import type { LaneInfo, RuntimeKind } from '../runtime/lane-runtime.js';
+import type { LaneInfo, RuntimeKind } from '../runtime/index.js';
 import type { ControllerStatus, DeploymentView, TransitionView, UpgradeView } from '../operations/index.js';
 import { apiErrors } from './errors.js';
 

@@ -10,7 +10,7 @@ import {
   type EventBus,
 } from '../operations/index.js';
 import type { DeploymentStore } from '../promotion/index.js';
-import type { ControllerMetrics } from '../telemetry/controller-metrics.js';
+import type { ControllerMetrics } from '../telemetry/index.js';
 import { bearerChecker } from './auth.js';
 import { errorBody, httpStatusFor, notFound, unauthorized } from './http-errors.js';
 import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from './serve-options.js';

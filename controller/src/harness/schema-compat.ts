@@ -1,6 +1,6 @@
 import { connectMcp } from '../../../common/src/mcp-client.js';
 import { toErrorJson } from '../../../common/src/errors.js';
-import type { LaneRuntime } from '../runtime/lane-runtime.js';
+import type { LaneRuntime } from '../runtime/index.js';
 import type { ShadowResult, Suite } from '../shadow/index.js';
 
 export interface SchemaCompatInput {

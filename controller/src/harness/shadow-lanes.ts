@@ -1,5 +1,5 @@
 import { cp, mkdir, rm } from 'node:fs/promises';
-import type { LaneMode, LaneRole } from '../runtime/lane-runtime.js';
+import type { LaneMode, LaneRole } from '../runtime/index.js';
 import type { LaneTracker, ReadyLane } from './steps/lane-tracker.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Clock } from '../../../common/src/clock.js';
 import type { Logger } from '../../../common/src/logger.js';
-import type { LaneRuntime } from '../runtime/lane-runtime.js';
+import type { LaneRuntime } from '../runtime/index.js';
 import type { StepName, StepRecord } from './steps.js';
 
 /**

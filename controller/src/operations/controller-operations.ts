@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { WvoError } from '../../../common/src/errors.js';
 import { readJsonFile } from '../../../common/src/json-file.js';
-import { stepsFileSchema, type StepsFile } from '../harness/steps.js';
+import { stepsFileSchema, type StepsFile } from '../harness/index.js';
 import {
   parsePromotionOptions,
   type DeploymentRecord,
   type DeploymentState,
   type DeploymentStore,
 } from '../promotion/index.js';
-import type { LaneInfo, LaneRuntime, RuntimeKind } from '../runtime/lane-runtime.js';
+import type { LaneInfo, LaneRuntime, RuntimeKind } from '../runtime/index.js';
 import { unavailablePromotion, type PromotionFunctions } from './promotion-functions.js';
 import { collectStatus, deploymentStep, type ControllerStatus } from './status.js';
 import type { UpgradeRunner } from './upgrade-runner.js';

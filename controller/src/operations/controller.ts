@@ -1,11 +1,11 @@
 import { systemClock } from '../../../common/src/clock.js';
 import { toErrorJson } from '../../../common/src/errors.js';
 import { silentLogger } from '../../../common/src/logger.js';
-import type { UpgradeContext } from '../harness/upgrade.js';
+import type { UpgradeContext } from '../harness/index.js';
 import { DEPLOYMENT_STATES, DeploymentStore, type DeploymentState } from '../promotion/index.js';
 import type { ProxyAdminClient } from '../proxy/index.js';
 import { readUpgradeShadowSummary } from '../shadow/index.js';
-import { ControllerMetrics } from '../telemetry/controller-metrics.js';
+import { ControllerMetrics } from '../telemetry/index.js';
 import { createControllerOperations, type ControllerOperations } from './controller-operations.js';
 import { DeploymentWatcher } from './deployment-watcher.js';
 import { EventBus } from './event-bus.js';

@@ -1,4 +1,4 @@
-import type { UpgradeResult } from '../harness/upgrade.js';
+import type { UpgradeResult } from '../harness/index.js';
 import type { UpgradeSummary } from '../promotion/index.js';
 
 /**

@@ -6,6 +6,7 @@ import { defineErrors } from '../../../common/src/error-catalogue.js';
  */
 export const promotionErrors = defineErrors('promotion', {
   WVO_ILLEGAL_TRANSITION: { message: 'The state machine has no such transition', status: 409 },
+  WVO_WORKER_MANAGER_INVALID: { message: 'worker_manager.json cannot be read' },
   WVO_INVALID_DURATION: { message: 'Not a positive duration', status: 400, exitCode: 2 },
   WVO_INVALID_PROMOTION_OPTION: { message: 'A promotion option is invalid', status: 400, exitCode: 2 },
   WVO_TESTS_SKIPPED: { message: 'The upgrade was not tested', status: 409 },

@@ -115,3 +115,4 @@ export { PROBE_LANES, type IntervalInput, type LaneSample, type ProbeLane, type 
 export { CHECK_VERDICTS, type CheckVerdict, type MetricCheck } from './analysis/checks.js';
 export { ANALYSIS_VERDICTS, judgeInterval, type AnalysisVerdict, type IntervalAnalysis } from './analysis/judge.js';
 export { PROXY_SERIES, laneSampleFromScrapes, type ProxySeriesNames } from './analysis/prom-input.js';
+export { LANE_STATUS, workerManagerFileSchema, workerManagerPath, writeWorkerManagerFile, readWorkerManagerFile, type LaneStatus, type WorkerManagerFile } from './worker-manager-file.js';

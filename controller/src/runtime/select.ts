@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { INSTALL_ROOT } from './install-root.js';
 import type { Logger } from '../../../common/src/logger.js';
-import type { WvoConfig } from '../config/schema.js';
+import type { WvoConfig } from '../config/index.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
 import { LOCAL_HOST, connectHosts, pingHost } from './docker/engine.js';
 import { RuntimeError } from './errors.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
-import { dockerRuntimeFrom } from '../../runtime/select.js';
+import { dockerRuntimeFrom } from '../../runtime/index.js';
 import { action, printResult, type OutputOptions } from '../output.js';
 
 export interface HostCheck {

@@ -1,10 +1,10 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { ControlPlane, progressLogger, upgrade } from '../../operations/index.js';
-import { parseUpgradeOptions } from '../../harness/options.js';
-import { listrReporter, plainReporter } from '../../harness/progress.js';
-import { formatBytes } from '../../harness/staged-prune.js';
-import type { UpgradeResult } from '../../harness/upgrade.js';
+import { parseUpgradeOptions } from '../../harness/index.js';
+import { listrReporter, plainReporter } from '../../harness/index.js';
+import { formatBytes } from '../../harness/index.js';
+import type { UpgradeResult } from '../../harness/index.js';
 import { parsePromotionOptions } from '../../promotion/index.js';
 import { openCliContext, type RuntimeFlags } from '../context.js';
 import { action } from '../output.js';

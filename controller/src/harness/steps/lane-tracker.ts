@@ -1,5 +1,5 @@
 import type { Logger } from '../../../../common/src/logger.js';
-import type { LaneInfo, LaneRuntime, LaneSpec, StartOptions } from '../../runtime/lane-runtime.js';
+import type { LaneInfo, LaneRuntime, LaneSpec, StartOptions } from '../../runtime/index.js';
 import { RuntimeError } from '../../runtime/index.js';
 
 /** A lane that answered /readyz, so it has a URL. */

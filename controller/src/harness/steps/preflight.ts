@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import type { LaneRuntime } from '../../runtime/lane-runtime.js';
+import type { LaneRuntime } from '../../runtime/index.js';
 import { defaultSuite, loadSuite, type Suite } from '../../shadow/index.js';
 import type { UpgradeOptions } from '../options.js';
 import { runPreflight } from '../preflight.js';

@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import type { Logger } from '../../../../common/src/logger.js';
-import type { LaneRuntime } from '../../runtime/lane-runtime.js';
+import type { LaneRuntime } from '../../runtime/index.js';
 import { LaneTracker } from './lane-tracker.js';
 
 /** The upgrade lock as a run holds it: releasing it also drops its signal handlers. */

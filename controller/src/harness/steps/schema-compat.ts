@@ -1,4 +1,4 @@
-import type { LaneRuntime } from '../../runtime/lane-runtime.js';
+import type { LaneRuntime } from '../../runtime/index.js';
 import type { ShadowResult, Suite } from '../../shadow/index.js';
 import { checkSchemaCompat } from '../schema-compat.js';
 import type { LaneImages } from './build.js';

@@ -1,5 +1,5 @@
 import type { Clock } from '../../../../common/src/clock.js';
-import type { LaneRole } from '../../runtime/lane-runtime.js';
+import type { LaneRole } from '../../runtime/index.js';
 import { runShadow, runSuite, withStateDiff, type ShadowResult, type Suite } from '../../shadow/index.js';
 import type { SnapshotManifest } from '../../state/index.js';
 import { checkDryRunCopies, type DryRunCopy } from '../dry-run-integrity.js';

@@ -1,6 +1,6 @@
 import { join, relative } from 'node:path';
 import type { Logger } from '../../../../common/src/logger.js';
-import type { LaneRuntime } from '../../runtime/lane-runtime.js';
+import type { LaneRuntime } from '../../runtime/index.js';
 import type { UpgradeOptions } from '../options.js';
 import { stageGitRef, stageWorkspace, type StageResult } from '../stage.js';
 import type { LaneImageBuilder } from '../upgrade-context.js';

@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import type { ContainerInfo } from 'dockerode';
 import { systemClock, type Clock } from '../../../../common/src/clock.js';
 import { silentLogger, type Logger } from '../../../../common/src/logger.js';
-import type { HostConfig } from '../../config/schema.js';
+import type { HostConfig } from '../../config/index.js';
 import { RuntimeError, laneNotFound, logExcerpt } from '../errors.js';
 import type {
   EnsureImageResult,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import Docker from 'dockerode';
-import type { HostConfig } from '../../config/schema.js';
+import type { HostConfig } from '../../config/index.js';
 import { WvoError } from '../../../../common/src/errors.js';
 import { RuntimeError } from '../errors.js';
 import { connectionError } from './engine-errors.js';

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { systemClock, type Clock } from '../../../../common/src/clock.js';
 import { silentLogger, type Logger } from '../../../../common/src/logger.js';
-import type { HostConfig } from '../../config/schema.js';
+import type { HostConfig } from '../../config/index.js';
 import { IMAGE_USER, LABELS, type LaneResources } from '../docker/container-spec.js';
 import { DockerRuntime } from '../docker/docker-runtime.js';
 import { isNotFound, isTransportError, unreachable, type DockerHost } from '../docker/engine.js';
