@@ -110,7 +110,9 @@ describe('wvo upgrade on the local runtime', () => {
       const reported = shadow.diffs.filter((d) => d.reported);
       expect(reported.some((d) => d.tool === 'plan_next' && d.path.startsWith('$.tasks['))).toBe(true);
       const summary = JSON.parse(readFileSync(join(stateRoot, 'analytics', 'upgrade_shadow.json'), 'utf8'));
-      expect(summary.count).toBe(result.shadow!.reported);
+      // count = reported answer groups + reported state differences (one logical change counts once per group).
+      expect(summary.count).toBe(result.shadow!.count);
+      expect(result.shadow!.count).toBe(shadow.totals.groups_reported + shadow.totals.state_reported);
     } finally {
       restore();
     }
@@ -138,8 +140,8 @@ describe('wvo upgrade on the local runtime', () => {
 
   it('trips the schema-compat gate on a contract migration, not on an expand one', async () => {
     const migration = (kind: string) => `import type { Migration } from './migration.js';
-export const m004Extra: Migration = {
-  version: 4,
+export const m006Extra: Migration = {
+  version: 6,
   name: 'extra_${kind}',
   kind: '${kind}',
   up(db) {
@@ -147,20 +149,24 @@ export const m004Extra: Migration = {
   },
 };
 `;
-    const file = join(ws.dir, 'worker/src/store/migrations/004-extra.ts');
+    const file = join(ws.dir, 'worker/src/store/migrations/006-extra.ts');
     onTestFinished(() => rmSync(file, { force: true }));
     for (const kind of ['expand', 'contract'] as const) {
       writeFileSync(file, migration(kind));
       const restore = edit(
         'worker/src/store/migrations/index.ts',
         /export const MIGRATIONS: readonly Migration\[\] = \[(.*)\];/,
-        `import { m004Extra } from './004-extra.js';\nexport const MIGRATIONS: readonly Migration[] = [$1, m004Extra];`,
+        `import { m006Extra } from './006-extra.js';\nexport const MIGRATIONS: readonly Migration[] = [$1, m006Extra];`,
       );
       try {
         const result = await upgrade({ allowDirty: true });
         const compat = result.steps.find((s) => s.name === 'schema-compat');
         expect(result.schemaCompat?.safe, `${kind}: ${JSON.stringify(compat?.detail)}`).toBe(kind === 'expand');
         expect(compat?.status).toBe(kind === 'expand' ? 'ok' : 'warning');
+        // The new table is a schema addition (listed, not counted) and its ledger row is not state.
+        const shadow = await readShadowJson(result.shadow!.shadowJson);
+        expect(shadow.state?.databases[0]?.schema.additions.map((a) => a.name)).toContain(`extra_${kind}`);
+        expect(result.shadow?.count, JSON.stringify(shadow.state?.databases.map((db) => db.groups))).toBe(0);
       } finally {
         restore();
       }
