@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseUpgradeOptions, type UpgradeOptionsInput } from '../../controller/src/harness/options.js';
@@ -165,6 +165,30 @@ describe('state-aware shadow validation (local runtime)', () => {
     expect(readFileSync(join(stateRoot, 'analytics', 'upgrade_shadow.json'), 'utf8')).toBe(summaryBefore);
     expect(existsSync(join(result.artifactsDir, 'shadow.json'))).toBe(false);
     await expectNothingLeft(result);
+  }, 600_000);
+
+  it('fails the shadow when the candidate cannot migrate an empty state from zero, and leaves no lane running', async () => {
+    // A migration numbered below the newest: the snapshot (already at 5) skips it, an empty state cannot apply it twice.
+    const file = join(ws.dir, 'worker/src/store/migrations/004-again.ts');
+    writeFileSync(file, "import type { Migration } from './migration.js';\nexport const m004Again: Migration = { version: 4, name: 'again', kind: 'expand', up() {} };\n");
+    try {
+      const result = await withEdits(
+        [
+          [
+            'worker/src/store/migrations/index.ts',
+            /export const MIGRATIONS: readonly Migration\[\] = \[(.*)\];/,
+            "import { m004Again } from './004-again.js';\nexport const MIGRATIONS: readonly Migration[] = [$1, m004Again];",
+          ],
+        ],
+        () => upgrade(),
+      );
+      expect(result.outcome).toBe('failed');
+      expect(result.steps.at(-1)).toMatchObject({ name: 'shadow', status: 'failed' });
+      expect(JSON.stringify(result.error)).toContain(`up-${result.id}-fresh-candidate`);
+      await expectNothingLeft(result);
+    } finally {
+      rmSync(file, { force: true });
+    }
   }, 600_000);
 
   it('--strict-dry-run compares in strict DRY_RUN, re-hashes every copy and stays clean', async () => {

@@ -110,7 +110,9 @@ describe('wvo upgrade on the local runtime', () => {
       const reported = shadow.diffs.filter((d) => d.reported);
       expect(reported.some((d) => d.tool === 'plan_next' && d.path.startsWith('$.tasks['))).toBe(true);
       const summary = JSON.parse(readFileSync(join(stateRoot, 'analytics', 'upgrade_shadow.json'), 'utf8'));
-      expect(summary.count).toBe(result.shadow!.reported);
+      // count = reported answer groups + reported state differences (one logical change counts once per group).
+      expect(summary.count).toBe(result.shadow!.count);
+      expect(result.shadow!.count).toBe(shadow.totals.groups_reported + shadow.totals.state_reported);
     } finally {
       restore();
     }
@@ -163,6 +165,10 @@ export const mExtra: Migration = {
         const compat = result.steps.find((s) => s.name === 'schema-compat');
         expect(result.schemaCompat?.safe, `${kind}: ${JSON.stringify(compat?.detail)}`).toBe(kind === 'expand');
         expect(compat?.status).toBe(kind === 'expand' ? 'ok' : 'warning');
+        // The new table is a schema addition (listed, not counted) and its ledger row is not state.
+        const shadow = await readShadowJson(result.shadow!.shadowJson);
+        expect(shadow.state?.databases[0]?.schema.additions.map((a) => a.name)).toContain(`extra_${kind}`);
+        expect(result.shadow?.count, JSON.stringify(shadow.state?.databases.map((db) => db.groups))).toBe(0);
       } finally {
         restore();
       }

@@ -44,7 +44,9 @@ function laneMode(plan: ShadowLanePlan, mode: ShadowMode): ShadowMode {
 /** Start lanes in parallel (each start waits on its own readiness, so the wall time is the slowest). */
 export async function startLanes(options: StartShadowLanesOptions, plans = options.plans): Promise<StartedLanes> {
   await Promise.all(plans.filter((plan) => plan.restoreFrom === 'empty').map((plan) => mkdir(plan.stateDir, { recursive: true })));
-  const started = await Promise.all(
+  // allSettled: a lane that fails must not leave the others still starting while the step
+  // removes the set (a start that completes after its removal would outlive the run).
+  const settled = await Promise.allSettled(
     plans.map(async (plan) => {
       const mode = laneMode(plan, options.mode);
       const lane = await options.lanes.start(
@@ -54,7 +56,9 @@ export async function startLanes(options: StartShadowLanesOptions, plans = optio
       return [plan.key, { ...lane, mode }] as const;
     }),
   );
-  return new Map(started);
+  const failed = settled.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+  return new Map(settled.map((outcome) => (outcome as PromiseFulfilledResult<readonly [string, ReadyLane & { mode: LaneMode }]>).value));
 }
 
 /** What a lane says it is (`/version` `mode`); a worker older than modes says nothing. */

@@ -2,6 +2,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffLaneStates, stateSection, type SnapshotManifest, type StateDatabaseDiff, type StateSection } from '../state/index.js';
 
+/**
+ * Never compared: the migration ledger. A candidate's own migration adds its row there; what the
+ * migration did is reported as the schema delta (additions listed, removals and changes counted)
+ * and `user_version`, and whatever rows it wrote show in their own tables.
+ */
+export const SHADOW_STATE_IGNORE = ['schema_meta.*'] as const;
+
 /** One pass's directories: the baseline's, its replicas', the candidate's. */
 export interface PassDirs {
   readonly baseline: string;
@@ -37,6 +44,6 @@ export function diffShadowState(input: ShadowStateInput): StateSection {
 function diffPass(dirs: PassDirs, file: string, database: string): StateDatabaseDiff {
   return diffLaneStates(
     { baseline: join(dirs.baseline, file), replicas: dirs.replicas.map((dir) => join(dir, file)), candidate: join(dirs.candidate, file) },
-    { database },
+    { database, ignore: SHADOW_STATE_IGNORE },
   );
 }
