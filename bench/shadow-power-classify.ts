@@ -49,29 +49,36 @@ export function findingsOf(result: UpgradeResult, shadow: ShadowResult | undefin
   return findings;
 }
 
+const freshTag = (fresh: boolean) => (fresh ? ' [fresh state]' : '');
+
 /** Reported answer groups, state groups and schema removals/changes of one shadow result. */
 export function shadowFindings(shadow: ShadowResult, pass: string): Finding[] {
   const findings: Finding[] = [];
+  // The fresh-state pass's calls are named `fresh: <call>` (issue 10 item 3).
+  const freshCall = new Set(shadow.calls.filter((call) => call.name.startsWith('fresh: ')).map((call) => call.index));
   for (const group of shadow.groups.filter((g) => g.reported)) {
+    const fresh = group.calls.length > 0 && group.calls.every((call) => freshCall.has(call.index));
     findings.push({
       source: 'answer',
-      pass,
+      pass: fresh ? 'fresh' : pass,
       tool: group.tool,
       path: group.path,
       kind: group.kind,
       verdict: group.verdict,
-      label: `${group.tool} ${group.path} ${group.kind} (${group.verdict}, ${group.count}×)`,
+      label: `${group.tool} ${group.path} ${group.kind} (${group.verdict}, ${group.count}×)${freshTag(fresh)}`,
     });
   }
   for (const database of shadow.state?.databases ?? []) {
+    // The fresh-state pass's databases are named `fresh/<file>`.
+    const dbPass = database.database.startsWith('fresh/') ? 'fresh' : pass;
     for (const group of database.groups.filter((g) => g.reported)) {
       const where = group.column ? `${group.table}.${group.column}` : group.table;
-      findings.push({ source: 'state', pass, table: group.table, ...(group.column ? { column: group.column } : {}), kind: group.kind, label: `state ${where} ${group.kind} (${group.rows} rows)` });
+      findings.push({ source: 'state', pass: dbPass, table: group.table, ...(group.column ? { column: group.column } : {}), kind: group.kind, label: `state ${where} ${group.kind} (${group.rows} rows)${freshTag(dbPass === 'fresh')}` });
     }
     for (const [change, items] of [['removed', database.schema.removals], ['changed', database.schema.changes]] as const) {
       for (const item of items) {
         const schema = item.column ? `${item.name}.${item.column}` : item.name;
-        findings.push({ source: 'schema', pass, schema, kind: change, label: `schema ${item.type} ${schema} ${change}` });
+        findings.push({ source: 'schema', pass: dbPass, schema, kind: change, label: `schema ${item.type} ${schema} ${change}${freshTag(dbPass === 'fresh')}` });
       }
     }
   }

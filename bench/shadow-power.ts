@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseUpgradeOptions } from '../controller/src/harness/options.js';
+import { parseUpgradeOptions, upgradeOptionsSchema } from '../controller/src/harness/options.js';
 import { runUpgrade, type UpgradeResult } from '../controller/src/harness/upgrade.js';
 import { openCliContext } from '../controller/src/cli/context.js';
 import { DockerRuntime, LocalRuntime, localImageStore } from '../controller/src/runtime/index.js';
@@ -42,6 +42,10 @@ const selected = only.length ? MUTATIONS.filter((m) => only.includes(m.name)) : 
 
 const say = (message: string) => process.stderr.write(`[shadow-power] ${message}\n`);
 const sha256 = (path: string) => (existsSync(path) ? createHash('sha256').update(readFileSync(path)).digest('hex') : 'absent');
+
+// Ctrl-C / SIGTERM: the running upgrade stops at its next step boundary and cleans up, then the bench does.
+const abort = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => abort.abort());
 
 const ws = await makeTempWorkspace('wvo-bench-power-');
 const stateRoot = join(ws.dir, 'state');
@@ -77,10 +81,23 @@ interface Run {
 
 async function upgrade(label: string, extra: Readonly<Record<string, unknown>> = {}): Promise<Run> {
   say(`${label}: upgrading…`);
-  const options = parseUpgradeOptions({ workspace: ws.dir, allowDirty: true, skipTests: true, ...extra });
+  // An option this harness does not know yet (e.g. strictDryRun before issue 10) is left out, and said so.
+  const known = Object.fromEntries(Object.entries(extra).filter(([key]) => key in upgradeOptionsSchema.shape));
+  for (const key of Object.keys(extra).filter((key) => !(key in known))) say(`${label}: this harness has no option ${key}; running without it`);
+  const options = parseUpgradeOptions({ workspace: ws.dir, allowDirty: true, skipTests: true, ...known });
   const started = performance.now();
-  const result = await runUpgrade(options, { projectRoot: ws.dir, stateRoot, runtime: context.runtime, images: context.images });
+  const result = await runUpgrade(options, {
+    projectRoot: ws.dir,
+    stateRoot,
+    runtime: context.runtime,
+    images: context.images,
+    signal: abort.signal,
+    onEvent: (event) => {
+      if (event.type === 'step-end') say(`  ${event.step.name} ${event.step.status} ${(event.step.duration_ms / 1000).toFixed(1)} s`);
+    },
+  });
   const seconds = (performance.now() - started) / 1000;
+  if (abort.signal.aborted) throw new Error('interrupted');
   const shadowJson = result.shadow?.shadowJson ?? join(result.artifactsDir, 'shadow.json');
   const shadow = existsSync(shadowJson) ? await readShadowJson(shadowJson) : undefined;
   await removeRunImages(result);
