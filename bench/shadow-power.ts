@@ -12,6 +12,7 @@
  * `shadow-power: caught A/B, false alarms C/N`.
  */
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseUpgradeOptions, upgradeOptionsSchema } from '../controller/src/harness/options.js';
@@ -45,6 +46,8 @@ const sha256 = (path: string) => (existsSync(path) ? createHash('sha256').update
 
 // Ctrl-C / SIGTERM: the running upgrade stops at its next step boundary and cleans up, then the bench does.
 const abort = new AbortController();
+// Every upgrade step and suite call listens on it; many runs in one process are expected.
+setMaxListeners(1000, abort.signal);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => abort.abort());
 
 const ws = await makeTempWorkspace('wvo-bench-power-');
