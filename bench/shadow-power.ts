@@ -174,13 +174,17 @@ for (const { mutation, classification, seconds } of rows) {
       `${mutation.expect.map(describeExpectation).join(' or ')}${mutation.single ? ' (one group)' : ''} | ${cell(classification.note, 110)} |`,
   );
 }
+console.log('\nfindings per mutation:');
+for (const { mutation, classification } of rows) {
+  console.log(`- ${mutation.name} (${mutation.description}): ${classification.verdict}`);
+  for (const finding of classification.findings.slice(0, 8)) console.log(`    ${finding.label}`);
+  if (classification.findings.length > 8) console.log(`    … ${classification.findings.length - 8} more`);
+}
 const missed = rows.filter((r) => r.classification.verdict !== 'caught');
 if (missed.length) {
   console.log('\nnot caught:');
   for (const { mutation, classification } of missed) {
-    console.log(`- ${mutation.name} (${mutation.description}): ${classification.verdict}`);
-    for (const finding of classification.findings.slice(0, 8)) console.log(`    ${finding.label}`);
-    if (classification.findings.length > 8) console.log(`    … ${classification.findings.length - 8} more`);
+    console.log(`- ${mutation.name}: ${classification.verdict}`);
   }
 }
 if (noops.length) {
