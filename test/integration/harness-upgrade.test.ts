@@ -12,8 +12,9 @@ import { CONTROLLER_DB_FILE, DeploymentStore } from '../../controller/src/promot
 import type { LaneInfo, LaneSpec, StartOptions } from '../../controller/src/runtime/lane-runtime.js';
 import { LocalRuntime } from '../../controller/src/runtime/local/local-runtime.js';
 import { readShadowJson } from '../../controller/src/shadow/index.js';
-import { seedState } from '../../worker/src/index.js';
+import { MIGRATIONS, seedState } from '../../worker/src/index.js';
 import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
+import { editWorkspaceFile } from '../helpers/workspace-edit.js';
 
 /**
  * The whole harness on the local runtime: a real workspace (git), a real seeded state DB, real
@@ -46,15 +47,7 @@ async function upgrade(input: Partial<UpgradeOptionsInput> = {}): Promise<Upgrad
   return runUpgrade(options, { projectRoot: ws.dir, stateRoot, runtime, images: localImageStore(ws.dir) });
 }
 
-/** Edit a file of the workspace's working tree; returns a function that restores it. */
-function edit(file: string, from: string | RegExp, to: string): () => void {
-  const path = join(ws.dir, file);
-  const original = readFileSync(path, 'utf8');
-  const changed = original.replace(from, to);
-  expect(changed, `edit of ${file} changed nothing`).not.toBe(original);
-  writeFileSync(path, changed);
-  return () => writeFileSync(path, original);
-}
+const edit = (file: string, from: string | RegExp, to: string) => editWorkspaceFile(ws.dir, file, from, to);
 
 async function expectCleanAfter(result: UpgradeResult): Promise<void> {
   expect(await runtime.listLanes()).toEqual([]);
@@ -82,6 +75,8 @@ describe('wvo upgrade on the local runtime', () => {
       expect(result.error).toBeUndefined();
       expect(result.outcome, JSON.stringify(result.steps.map((s) => [s.name, s.status]))).toBe('passed');
       expect(result.shadow?.reported).toBe(0);
+      // Answer groups + state differences (sandboxed lanes, both passes).
+      expect(result.shadow?.count).toBe(0);
       expect(result.finalLine).toBe('[upgrade] All checks passed.');
       expect(result.exitCode).toBe(0);
       await expectCleanAfter(result);
@@ -142,9 +137,11 @@ describe('wvo upgrade on the local runtime', () => {
   }, 180_000);
 
   it('trips the schema-compat gate on a contract migration, not on an expand one', async () => {
+    // The next free version, so the test keeps adding a migration as the worker gains its own.
+    const next = MIGRATIONS.length + 1;
     const migration = (kind: string) => `import type { Migration } from './migration.js';
-export const m004Extra: Migration = {
-  version: 4,
+export const mExtra: Migration = {
+  version: ${next},
   name: 'extra_${kind}',
   kind: '${kind}',
   up(db) {
@@ -152,14 +149,14 @@ export const m004Extra: Migration = {
   },
 };
 `;
-    const file = join(ws.dir, 'worker/src/store/migrations/004-extra.ts');
+    const file = join(ws.dir, `worker/src/store/migrations/${String(next).padStart(3, '0')}-extra.ts`);
     onTestFinished(() => rmSync(file, { force: true }));
     for (const kind of ['expand', 'contract'] as const) {
       writeFileSync(file, migration(kind));
       const restore = edit(
         'worker/src/store/migrations/index.ts',
         /export const MIGRATIONS: readonly Migration\[\] = \[(.*)\];/,
-        `import { m004Extra } from './004-extra.js';\nexport const MIGRATIONS: readonly Migration[] = [$1, m004Extra];`,
+        `import { mExtra } from './${String(next).padStart(3, '0')}-extra.js';\nexport const MIGRATIONS: readonly Migration[] = [$1, mExtra];`,
       );
       try {
         const result = await upgrade({ allowDirty: true });
@@ -306,9 +303,13 @@ export const m004Extra: Migration = {
       images: localImageStore(ws.dir),
     });
     expect(result.error).toBeUndefined();
-    // Three shadow lanes and the two schema-compat lanes.
-    expect(seen.size).toBe(5);
+    // Eight shadow lanes (five on snapshot copies, three fresh-state lanes on empty dirs) and the two schema-compat lanes.
+    expect(seen.size).toBe(10);
     for (const [lane, files] of seen) {
+      if (lane.includes('-fresh-')) {
+        expect(files, lane).toEqual([]);
+        continue;
+      }
       expect(files, lane).toContain('orchestrator.db');
       const leaked = files.filter((f) => /^(analytics|runtime)(\/|$)/.test(f) || f.startsWith(CONTROLLER_DB_FILE));
       expect(leaked, lane).toEqual([]);

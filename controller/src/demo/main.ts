@@ -165,7 +165,7 @@ async function main(): Promise<void> {
     });
     cleanups.push(() => plane.close());
 
-    heading('wvo upgrade: shadow the green change against blue (three DRY_RUN lanes, noise cancelled)');
+    heading('wvo upgrade: shadow the green change against blue (sandboxed lanes, answers and state diffed, noise cancelled)');
     // Promotion refuses a run whose tests were skipped: the staged copy runs the worker's unit tests.
     const testCommand = ['npx', 'vitest', 'run', 'test/unit/worker-logic.test.ts', 'test/unit/worker-executor.test.ts'];
     // Run, then record it in controller.db (the baseline is the proxy's active lane).
@@ -222,8 +222,10 @@ async function main(): Promise<void> {
         ['requests sent', String(report.sent)],
         ['requests failed', String(report.failed)],
         ['sessions still answering', `${report.sessionsAlive}/${report.sessions}`],
-        ['shadow diffs reported', String(upgrade.shadow?.reported ?? 0)],
-        ['noise cancelled', String(upgrade.shadow?.cancelled ?? 0)],
+        // One logical change is one group: the green `rank` field is one addition, however many tasks show it.
+        ['shadow answer groups', String(upgrade.shadow?.answerGroups ?? 0)],
+        ['shadow state differences', String(upgrade.shadow?.stateDifferences ?? 0)],
+        ['shadow raw diffs (reported / noise)', `${upgrade.shadow?.reported ?? 0} / ${upgrade.shadow?.cancelled ?? 0}`],
         ['rollback-safe schema', String(upgrade.schemaCompat?.safe ?? 'n/a')],
         ['promotion', `${promoted.state} (8 s observed per step, PROMPT_MODE flipped)`],
         ['switch (admin call → new lane)', switchMs === undefined ? 'n/a' : `${Math.round(switchMs)} ms`],

@@ -64,7 +64,17 @@ export interface UpgradeResult {
   finalLine: string | undefined;
   artifactsDir: string;
   steps: StepRecord[];
-  shadow?: { reported: number; cancelled: number; shadowJson: string; reportHtml: string };
+  shadow?: {
+    /** upgrade_shadow.json `count`: reported answer groups + reported state differences. */
+    count: number;
+    answerGroups: number;
+    stateDifferences: number;
+    /** Raw answer differences reported / cancelled as noise (before grouping). */
+    reported: number;
+    cancelled: number;
+    shadowJson: string;
+    reportHtml: string;
+  };
   candidateImage?: string;
   baselineImage?: string;
   schemaCompat?: { safe: boolean; reason?: string };

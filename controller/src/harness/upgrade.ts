@@ -59,13 +59,16 @@ export async function runUpgrade(options: UpgradeOptions, context: UpgradeContex
     result.candidateImage = built.candidateImage;
     result.baselineImage = built.baselineImage;
     await runner.run(testStep, { options, candidate });
-    const copies = await runner.run(snapshotStep, { stateRoot, copies: layout.snapshots, logger, clock });
-    const shadow = await runner.run(shadowStep, {
+    const { copies, manifest } = await runner.run(snapshotStep, { stateRoot, copies: layout.snapshots, logger, clock });
+    const { result: shadow, mode } = await runner.run(shadowStep, {
       id,
       suite,
       suiteSource,
       images: built,
       copies,
+      manifest,
+      fresh: layout.fresh,
+      strictDryRun: options.strictDryRun,
       lanes: held.lanes,
       laneName: layout.laneName,
       readyTimeoutMs: options.readyTimeoutMs,
@@ -82,6 +85,7 @@ export async function runUpgrade(options: UpgradeOptions, context: UpgradeContex
       readyTimeoutMs: options.readyTimeoutMs,
       suite,
       shadow,
+      mode,
     });
     result.shadow = await runner.run(summaryStep, {
       id,

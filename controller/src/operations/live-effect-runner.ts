@@ -6,6 +6,7 @@ import type { ProxyAdminClient, SwitchResult } from '../proxy/index.js';
 import type { LaneHealth, LaneInfo, LaneRuntime } from '../runtime/index.js';
 import { readOrchestratorStatus } from './lane-status.js';
 import { putWorkerFlag } from './worker-flags-client.js';
+import { operationsErrors } from './errors.js';
 
 type Of<K extends Effect['kind']> = Extract<Effect, { kind: K }>;
 
@@ -101,7 +102,7 @@ export class LiveEffectRunner implements EffectRunner {
       // The proxy trusts its last health check (up to an interval old): ask the lane itself too.
       const health = await this.confirmReady(effect.to);
       if (health && !health.ready) {
-        throw new WvoError('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${effect.to} is not ready (${health.detail ?? health.status}); switch refused`, {
+        throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${effect.to} is not ready (${health.detail ?? health.status}); switch refused`, {
           subject: effect.to,
           hint: '`wvo lane logs ' + effect.to + '`; the deployment rolls back, traffic stays where it was',
           details: { status: health.status, ...(health.httpStatus ? { http_status: health.httpStatus } : {}) },
@@ -232,7 +233,7 @@ export class LiveEffectRunner implements EffectRunner {
   private async assertNotActive(lane: string, what: string): Promise<void> {
     const { active } = await this.o.proxy.lanes();
     if (active === lane) {
-      throw new WvoError('WVO_DEPLOY_LANE_ACTIVE', `refusing to ${what} ${lane}: the proxy routes traffic to it`, {
+      throw operationsErrors.create('WVO_DEPLOY_LANE_ACTIVE', `refusing to ${what} ${lane}: the proxy routes traffic to it`, {
         subject: lane,
         hint: 'the upgrade names the serving lane as its candidate; `wvo status` shows the active lane',
       });
@@ -242,11 +243,11 @@ export class LiveEffectRunner implements EffectRunner {
   /** Register (or re-point) the lane with the proxy and wait until the proxy's health check passes. */
   private async register(info: LaneInfo): Promise<void> {
     const url = this.o.laneUrl?.(info) ?? info.url;
-    if (!url) throw new WvoError('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${info.name} has no URL (${info.status})`, { subject: info.name });
+    if (!url) throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${info.name} has no URL (${info.status})`, { subject: info.name });
     await this.o.proxy.registerLane({ name: info.name, url });
     const healthy = await this.poll(async () => (await this.o.proxy.lanes()).lanes.find((l) => l.name === info.name)?.healthy === true);
     if (!healthy) {
-      throw new WvoError('WVO_DEPLOY_LANE_UNHEALTHY', `the proxy does not see ${info.name} (${url}) healthy`, {
+      throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `the proxy does not see ${info.name} (${url}) healthy`, {
         subject: info.name,
         hint: 'can the proxy reach the lane at that URL? (`wvo proxy` logs, lane logs)',
       });
@@ -271,9 +272,10 @@ export class LiveEffectRunner implements EffectRunner {
   private async setFlag(lane: string, flag: string, value: string, deployment: DeploymentRecord, effect: string): Promise<void> {
     const token = this.o.workerToken;
     if (!token) {
-      throw new WvoError('WVO_DEPLOY_WORKER_TOKEN_MISSING', `cannot set ${flag}: no worker admin token`, {
+      throw operationsErrors.create('WVO_DEPLOY_WORKER_TOKEN_MISSING', `cannot set ${flag}: no worker admin token`, {
         subject: 'WVO_ADMIN_TOKEN',
         hint: 'set WVO_ADMIN_TOKEN for the controller and the lanes',
+        exitCode: 1, // a failed effect mid-deployment, not a usage error like the check before it starts
       });
     }
     // The lanes share the live database: if the named lane does not answer, the other one writes it.
@@ -292,7 +294,7 @@ export class LiveEffectRunner implements EffectRunner {
       }
     }
     if (last) throw last;
-    throw new WvoError('WVO_DEPLOY_FLAG_FAILED', `cannot set ${flag}=${value}: no lane of deployment ${deployment.id} is running`, {
+    throw operationsErrors.create('WVO_DEPLOY_FLAG_FAILED', `cannot set ${flag}=${value}: no lane of deployment ${deployment.id} is running`, {
       subject: flag,
       hint: '`wvo lanes`; `wvo resume` re-issues the flag once a lane runs',
     });

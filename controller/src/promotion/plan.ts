@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { WvoError } from '../../../common/src/errors.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { FAILURE_MODES, gateThresholdsSchema } from './gates.js';
+import { promotionErrors } from './errors.js';
 
 /** Feature flags a plan may flip (worker settings table, DESIGN §3). */
 export const FLAG_NAMES = ['PROMPT_MODE', 'SANDBOX_MODE', 'SELECTIVE_TESTS'] as const;
@@ -97,11 +97,10 @@ export function parsePromotionOptions(input: unknown): PromotionOptions {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const path = issue.path.join('.') || '(options)';
-  throw new WvoError('WVO_INVALID_PROMOTION_OPTION', `invalid promotion option ${path}: ${issue.message}`, {
+  throw promotionErrors.create('WVO_INVALID_PROMOTION_OPTION', `invalid promotion option ${path}: ${issue.message}`, {
     subject: path,
     hint: 'see `wvo promote --help`',
     details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
-    exitCode: 2,
   });
 }
 
@@ -196,36 +195,34 @@ export function buildPromotionPlan(upgrade: UpgradeSummary, options: PromotionOp
 function assertPromotable(upgrade: UpgradeSummary, options: PromotionOptions): void {
   const subject = `upgrade ${upgrade.id}`;
   if (options.upgradeId !== undefined && options.upgradeId !== upgrade.id) {
-    throw new WvoError('WVO_INVALID_PROMOTION_OPTION', `options name upgrade ${options.upgradeId}, summary is ${upgrade.id}`, {
+    throw promotionErrors.create('WVO_INVALID_PROMOTION_OPTION', `options name upgrade ${options.upgradeId}, summary is ${upgrade.id}`, {
       subject: 'upgradeId',
-      exitCode: 2,
     });
   }
   if (upgrade.baseline.lane === upgrade.candidate.lane) {
-    throw new WvoError('WVO_INVALID_PROMOTION_OPTION', `candidate and baseline are the same lane "${upgrade.baseline.lane}"`, {
+    throw promotionErrors.create('WVO_INVALID_PROMOTION_OPTION', `candidate and baseline are the same lane "${upgrade.baseline.lane}"`, {
       subject: 'candidate.lane',
       hint: 'the candidate must run in the idle lane (blue ↔ green)',
-      exitCode: 2,
     });
   }
   const step = (name: string) => upgrade.steps.find((s) => s.name === name);
   const failed = upgrade.steps.find((s) => s.status === 'failed');
   if (failed || upgrade.outcome === 'failed') {
-    throw new WvoError('WVO_UPGRADE_FAILED', `upgrade ${upgrade.id} failed${failed ? ` at step ${failed.name}` : ''}`, {
+    throw promotionErrors.create('WVO_UPGRADE_FAILED', `upgrade ${upgrade.id} failed${failed ? ` at step ${failed.name}` : ''}`, {
       subject,
       hint: 'fix the failure and run `wvo upgrade` again',
     });
   }
   const test = step('test');
   if (!test || test.status !== 'ok') {
-    throw new WvoError('WVO_TESTS_SKIPPED', `upgrade ${upgrade.id} was not tested (test step: ${test?.status ?? 'absent'})`, {
+    throw promotionErrors.create('WVO_TESTS_SKIPPED', `upgrade ${upgrade.id} was not tested (test step: ${test?.status ?? 'absent'})`, {
       subject,
       hint: 'rerun `wvo upgrade` without --skip-tests; promotion needs green tests',
     });
   }
   const compat = step('schema-compat');
   if ((!compat || compat.status !== 'ok') && !options.allowContract) {
-    throw new WvoError(
+    throw promotionErrors.create(
       'WVO_CONTRACT_MIGRATION',
       `upgrade ${upgrade.id} is not proven rollback-safe (schema-compat: ${compat?.status ?? 'absent'})`,
       {

@@ -26,7 +26,7 @@ export function listedLaneMode(recorded: string | undefined, dryRun: boolean): L
   return (LANE_MODES as readonly string[]).includes(recorded ?? '') ? (recorded as LaneMode) : dryRun ? 'dry_run' : 'live';
 }
 
-export const RUNTIME_KINDS = ['docker', 'local'] as const;
+export const RUNTIME_KINDS = ['docker', 'local', 'swarm'] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 
 /** Lane names become container names and file names: keep them DNS-label safe. */

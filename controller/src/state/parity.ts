@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
-import { WvoError } from '../../../common/src/errors.js';
 import { openReadOnly, quoteIdent, type SqliteDatabase } from './sqlite-file.js';
+import { stateErrors } from './errors.js';
 
 /**
  * The parity checker (seed P1): compares two SQLite databases table by table — schema, row
@@ -103,10 +103,9 @@ export function parseIgnoreRules(rules: readonly string[]): IgnoreRule[] {
     const table = rule.slice(0, dot);
     const column = rule.slice(dot + 1);
     if (dot <= 0 || column === '') {
-      throw new WvoError('WVO_PARITY_IGNORE_INVALID', `ignore rule is not table.column: "${rule}"`, {
+      throw stateErrors.create('WVO_PARITY_IGNORE_INVALID', `ignore rule is not table.column: "${rule}"`, {
         subject: '--ignore',
         hint: 'Write rules as table.column, e.g. --ignore tasks.updated_at (use * for any table or column).',
-        exitCode: 2,
       });
     }
     return { table, column };

@@ -1,8 +1,9 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
-import { isWvoError, WvoError } from '../../../common/src/errors.js';
+import { isWvoError } from '../../../common/src/errors.js';
 import { WorkerError } from '../errors.js';
 import type { WorkerMode } from '../mode.js';
+import { commonErrors } from '../../../common/src/common-errors.js';
 
 /** `command.args[2]` from a zod path. */
 export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
@@ -61,7 +62,7 @@ export function okResult(body: Record<string, unknown>, mode: WorkerMode, meta?:
 export function errorBody(error: unknown): Record<string, unknown> {
   const coded = isWvoError(error)
     ? error
-    : new WvoError('WVO_INTERNAL', error instanceof Error ? error.message : String(error));
+    : commonErrors.create('WVO_INTERNAL', error instanceof Error ? error.message : String(error));
   return {
     code: coded.code,
     message: coded.message,

@@ -21,6 +21,7 @@ interface UpgradeFlags extends RuntimeFlags {
   json?: boolean;
   ci?: boolean;
   keepStage?: boolean;
+  strictDryRun?: boolean;
   testCommand?: string;
   observe?: string;
   interval?: string;
@@ -31,7 +32,7 @@ interface UpgradeFlags extends RuntimeFlags {
 export function register(program: Command): void {
   program
     .command('upgrade')
-    .description('stage, build and test the workspace, then shadow it against the live version (DRY_RUN) and diff')
+    .description('stage, build and test the workspace, then shadow it against the live version (sandboxed lanes, answers and state) and diff')
     .option('--workspace <dir>', 'the tree to upgrade to (default: current directory)')
     .option('--allow-dirty', 'stage uncommitted changes instead of refusing a dirty tree')
     .option('--skip-tests', "skip the staged copy's tests (promotion then refuses this run)")
@@ -45,6 +46,7 @@ export function register(program: Command): void {
     .option('--keep-warm <duration>', 'with --promote: keep the old lane running this long after promotion (instant rollback)')
     .option('--ci', 'nightly mode: shadow differences only warn (exit 0); failures exit 1')
     .option('--keep-stage', 'keep tmp/wv-upgrade-<id>/ for inspection')
+    .option('--strict-dry-run', 'shadow lanes in strict DRY_RUN (every call rolled back, copies verified unchanged) instead of sandboxes that commit to their copies; no state diff')
     .option('--test-command <cmd>', "the staged copy's test command (default: npm run test:unit)")
     .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'wvo.config.json to use')
@@ -67,6 +69,7 @@ export function register(program: Command): void {
             allowContract: Boolean(flags.allowContract),
             ci: Boolean(flags.ci),
             keepStage: Boolean(flags.keepStage),
+            strictDryRun: Boolean(flags.strictDryRun),
             ...(flags.testCommand ? { testCommand: flags.testCommand.split(' ').filter(Boolean) } : {}),
           },
           'wvo upgrade',

@@ -1,6 +1,6 @@
-import { WvoError } from '../../../../common/src/errors.js';
 import type { Logger } from '../../../../common/src/logger.js';
 import type { LaneInfo, LaneRuntime, LaneSpec, StartOptions } from '../../runtime/lane-runtime.js';
+import { RuntimeError } from '../../runtime/index.js';
 
 /** A lane that answered /readyz, so it has a URL. */
 export type ReadyLane = LaneInfo & { url: string };
@@ -22,7 +22,7 @@ export class LaneTracker {
     this.track(spec.name);
     const lane = await this.runtime.startLane(spec, options);
     if (!lane.url) {
-      throw new WvoError('WVO_LANE_NOT_READY', `lane ${spec.name} started but reports no URL`, {
+      throw new RuntimeError('WVO_LANE_NOT_READY', `lane ${spec.name} started but reports no URL`, {
         subject: spec.name,
         hint: 'The runtime returned a ready lane without an address; check `wvo lanes`.',
       });

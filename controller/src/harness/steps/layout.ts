@@ -1,11 +1,25 @@
 import { join } from 'node:path';
 
-/** The four copies of one snapshot: one per shadow lane, one for the schema-compat check. */
+/**
+ * The copies of one snapshot: one per shadow lane (a second replica for noise; `dryrun` for the
+ * candidate's strict DRY_RUN check), one for the schema-compat check, and `pristine`, which no
+ * lane is given: the source a copy is restored from when its lane had to be restarted.
+ */
 export interface SnapshotCopies {
   baseline: string;
   replica: string;
+  replica2: string;
   candidate: string;
+  dryrun: string;
   compat: string;
+  pristine: string;
+}
+
+/** Empty state directories of the fresh-state pass (each version migrates its own from zero). */
+export interface FreshDirs {
+  baseline: string;
+  replica: string;
+  candidate: string;
 }
 
 /** Where one run keeps its files, and what its lanes are called. */
@@ -20,6 +34,7 @@ export interface RunLayout {
   depsCache: string;
   buildCache: string;
   snapshots: SnapshotCopies;
+  fresh: FreshDirs;
   laneName(role: string): string;
 }
 
@@ -38,8 +53,16 @@ export function runLayout(projectRoot: string, id: string): RunLayout {
     snapshots: {
       baseline: join(snapshotRoot, 'baseline'),
       replica: join(snapshotRoot, 'replica'),
+      replica2: join(snapshotRoot, 'replica2'),
       candidate: join(snapshotRoot, 'candidate'),
+      dryrun: join(snapshotRoot, 'dryrun'),
       compat: join(snapshotRoot, 'compat'),
+      pristine: join(snapshotRoot, 'pristine'),
+    },
+    fresh: {
+      baseline: join(stageRoot, 'fresh', 'baseline'),
+      replica: join(stageRoot, 'fresh', 'replica'),
+      candidate: join(stageRoot, 'fresh', 'candidate'),
     },
     laneName: (role) => `up-${id}-${role}`,
   };

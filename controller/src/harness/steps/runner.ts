@@ -1,5 +1,6 @@
 import type { Clock } from '../../../../common/src/clock.js';
-import { isWvoError, toErrorJson, WvoError } from '../../../../common/src/errors.js';
+import { isWvoError, toErrorJson, type WvoError } from '../../../../common/src/errors.js';
+import { harnessErrors } from '../errors.js';
 import type { UpgradeEvent } from '../upgrade-context.js';
 import type { StepName, StepRecord, StepRecorder } from '../steps.js';
 import type { UpgradeStep } from './step.js';
@@ -13,7 +14,7 @@ export interface StepRunnerOptions {
 }
 
 export function interrupted(step: StepName, cause?: unknown): WvoError {
-  return new WvoError('WVO_INTERRUPTED', `interrupted during ${step}`, {
+  return harnessErrors.create('WVO_INTERRUPTED', `interrupted during ${step}`, {
     subject: step,
     hint: 'nothing was promoted; shadow lanes, the stage and the lock are cleaned up',
     ...(cause === undefined ? {} : { cause }),

@@ -17,6 +17,8 @@ export interface SchemaCompatInput {
   readyTimeoutMs: number;
   suite: Suite;
   shadow: ShadowResult;
+  /** How the shadow's lanes ran: the baseline replays its calls the same way. */
+  mode: 'sandbox' | 'dry_run';
 }
 
 export interface SchemaCompatOutput {
@@ -39,6 +41,7 @@ export const schemaCompatStep: UpgradeStep<SchemaCompatInput, SchemaCompatOutput
       compatReadyTimeoutMs: Math.min(input.readyTimeoutMs, 15_000),
       suite: input.suite,
       shadow: input.shadow,
+      mode: input.mode,
       track: (name) => input.lanes.track(name),
       untrack: (name) => input.lanes.untrack(name),
       say,

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Clock } from '../../../../common/src/clock.js';
 import type { Logger } from '../../../../common/src/logger.js';
 import { CONTROLLER_DB_FILE } from '../../promotion/index.js';
-import { snapshotCopies, SQLITE_SIDE_SUFFIXES } from '../../state/index.js';
+import { snapshotCopies, SQLITE_SIDE_SUFFIXES, type SnapshotManifest } from '../../state/index.js';
 import { LOCK_FILE } from '../lock.js';
 import type { SnapshotCopies } from './layout.js';
 import type { UpgradeStep } from './step.js';
@@ -27,8 +27,14 @@ export interface SnapshotInput {
   clock: Clock;
 }
 
+export interface SnapshotOutput {
+  copies: SnapshotCopies;
+  /** What every copy held when it was made: the shadow re-hashes strict DRY_RUN copies against it. */
+  manifest: SnapshotManifest;
+}
+
 /** One consistent moment of the live state, copied once per lane (DESIGN §4 step 6). */
-export const snapshotStep: UpgradeStep<SnapshotInput, SnapshotCopies> = {
+export const snapshotStep: UpgradeStep<SnapshotInput, SnapshotOutput> = {
   name: 'snapshot',
   async run({ stateRoot, copies, logger, clock }) {
     mkdirSync(stateRoot, { recursive: true });
@@ -48,7 +54,7 @@ export const snapshotStep: UpgradeStep<SnapshotInput, SnapshotCopies> = {
         taken_at: manifest.taken_at,
         duration_ms: snap.duration_ms,
       },
-      output: copies,
+      output: { copies, manifest },
     };
   },
 };

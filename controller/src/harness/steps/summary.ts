@@ -32,7 +32,9 @@ export const summaryStep: UpgradeStep<SummaryInput, SummaryOutput> = {
     });
     const summary = await writeUpgradeShadowSummary({
       stateRoot,
-      count: shadow.totals.reported,
+      count: shadow.totals.count,
+      answerGroups: shadow.totals.groups_reported,
+      stateDifferences: shadow.totals.state_reported,
       shadowJsonPath: shadowJson,
       relativeTo: projectRoot,
       recordedAt: new Date(clock.now()),
@@ -43,7 +45,15 @@ export const summaryStep: UpgradeStep<SummaryInput, SummaryOutput> = {
         report_html: relative(projectRoot, reportHtml),
         upgrade_shadow: summary,
       },
-      output: { reported: shadow.totals.reported, cancelled: shadow.totals.cancelled, shadowJson, reportHtml },
+      output: {
+        count: shadow.totals.count,
+        answerGroups: shadow.totals.groups_reported,
+        stateDifferences: shadow.totals.state_reported,
+        reported: shadow.totals.reported,
+        cancelled: shadow.totals.cancelled,
+        shadowJson,
+        reportHtml,
+      },
     };
   },
 };

@@ -24,6 +24,8 @@ export const LABELS = {
   host: 'wvo.host',
   port: 'wvo.port',
   image: 'wvo.image',
+  /** Set when the state lives in a volume on the lane's host (remote-state.ts), not a bind mount. */
+  stateVolume: 'wvo.state-volume',
 } as const;
 
 /** `published`: a host port on `publishIp`; `network`: `http://<container name>:8080` on the project network. */
@@ -51,6 +53,8 @@ export interface ContainerSpecContext {
   port?: number;
   /** Absolute host path of the state dir. */
   stateDir: string;
+  /** A volume on the lane's host holding the state copy: mounted instead of `stateDir`. */
+  stateVolume?: string;
   /** uid:gid the container runs as (never root). */
   user: string;
   resources: LaneResources;
@@ -74,6 +78,7 @@ export function laneLabels(spec: LaneSpec, ctx: ContainerSpecContext): Record<st
     [LABELS.host]: ctx.hostName,
     [LABELS.image]: spec.image,
     ...(ctx.networkMode === 'host' && ctx.port !== undefined ? { [LABELS.port]: String(ctx.port) } : {}),
+    ...(ctx.stateVolume ? { [LABELS.stateVolume]: ctx.stateVolume } : {}),
   };
 }
 
@@ -106,7 +111,7 @@ export function containerCreateOptions(spec: LaneSpec, ctx: ContainerSpecContext
     StopTimeout: ctx.stopTimeoutSeconds,
     ...(bridge ? { ExposedPorts: { [portKey]: {} } } : {}),
     HostConfig: {
-      Binds: [`${ctx.stateDir}:${STATE_MOUNT}:rw`],
+      Binds: [`${ctx.stateVolume ?? ctx.stateDir}:${STATE_MOUNT}:rw`],
       NetworkMode: bridge ? ctx.network : 'host',
       // Ephemeral host port on loopback (local engine) only: the proxy and the controller reach lanes there.
       // `network` addressing publishes nothing: the proxy and controller share the project network.
