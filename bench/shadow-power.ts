@@ -51,6 +51,8 @@ setMaxListeners(1000, abort.signal);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => abort.abort());
 
 const ws = await makeTempWorkspace('wvo-bench-power-');
+// tsx's own signal handling may end the process before the finally below runs: the copy goes anyway.
+process.once('exit', () => ws.cleanup());
 const stateRoot = join(ws.dir, 'state');
 const context =
   runtimeKind === 'docker'
