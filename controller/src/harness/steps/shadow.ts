@@ -83,6 +83,14 @@ export const shadowStep: UpgradeStep<ShadowInput, ShadowOutput> = {
     let mode: ShadowMode;
     let reason: string | undefined;
     let dryRunCheck: { calls: number; errors: number };
+    // Where the step's time goes (lanes start in parallel; more lanes cost most at start and stop).
+    const timings: Record<string, number> = {};
+    let mark = input.clock.now();
+    const lap = (name: string) => {
+      const now = input.clock.now();
+      timings[name] = now - mark;
+      mark = now;
+    };
     try {
       say(`starting ${plans.length} lanes (${input.strictDryRun ? 'strict DRY_RUN (--strict-dry-run)' : 'sandbox'}; the candidate also in strict DRY_RUN)`);
       ({ lanes: started, mode, reason } = await startShadowLanes(
@@ -96,6 +104,7 @@ export const shadowStep: UpgradeStep<ShadowInput, ShadowOutput> = {
         say,
       ));
       if (input.strictDryRun) reason = 'strict DRY_RUN asked for (--strict-dry-run)';
+      lap('start');
       const url = (key: string) => started!.get(key)!.url;
       const [shadow, dryRun] = await Promise.all([
         runShadow({
@@ -123,11 +132,13 @@ export const shadowStep: UpgradeStep<ShadowInput, ShadowOutput> = {
           ...(input.signal ? { signal: input.signal } : {}),
         }),
       ]);
+      lap('suite');
       result = shadow;
       dryRunCheck = { calls: dryRun.calls.length, errors: dryRun.calls.filter((call) => call.outcomes.dryrun.isError).length };
     } finally {
       // Stopped before anything reads the copies: each worker checkpoints its WAL as it exits.
       await input.lanes.remove(plans.map((plan) => plan.name));
+      lap('stop');
     }
 
     const strict = plans.filter((plan) => plan.alwaysDryRun || mode === 'dry_run');
@@ -148,6 +159,7 @@ export const shadowStep: UpgradeStep<ShadowInput, ShadowOutput> = {
         }),
       );
     }
+    lap('verify_and_diff');
     const { totals } = result;
     const passed = (pass: string) => result.calls.filter((call) => (call.pass ?? 'snapshot') === pass).length;
     return {
@@ -164,6 +176,7 @@ export const shadowStep: UpgradeStep<ShadowInput, ShadowOutput> = {
         tools: [...new Set(result.groups.filter((g) => g.reported).map((g) => g.tool))],
         coverage: coverageSummary(result),
         dry_run_check: { ...dryRunCheck!, copies_verified: integrity.checked.length },
+        timings_ms: timings,
       },
       output: { result, mode },
     };
