@@ -101,7 +101,7 @@ export function register(program: Command): void {
     .option('--retention <duration>', 'how long the old lane is kept stopped for rollback', '24h')
     .option('--keep-warm <duration>', 'keep the old lane running (no traffic) this long after promotion: a rollback meanwhile is a switch, not a restart; the command waits it out (default: stop at once)')
     .option('--resume-observing <policy>', 'after a controller crash while observing: continue | rollback')
-    .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
+    .option('--runtime <kind>', 'auto | docker | local | swarm (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'wvo.config.json to use')
     .option('--json', 'print the deployment, its transitions and switch times as JSON')
     .addHelpText(

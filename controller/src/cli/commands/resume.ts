@@ -6,7 +6,7 @@ export function register(program: Command): void {
   program
     .command('resume [id]')
     .description('finish or roll back a deployment whose controller died (decided by the state it was left in)')
-    .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
+    .option('--runtime <kind>', 'auto | docker | local | swarm (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'wvo.config.json to use')
     .option('--json', 'print the deployment and its transitions as JSON')
     .addHelpText(

@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .command('status')
     .description('lanes, the active lane and version, the running deployment and its step, the last shadow diff count')
     .option('--json', 'print the status as JSON')
-    .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
+    .option('--runtime <kind>', 'auto | docker | local | swarm (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'wvo.config.json to use')
     .addHelpText('after', '\nReads state files and the runtime directly: no running `wvo serve` needed (GET /status answers the same).')
     .action(
