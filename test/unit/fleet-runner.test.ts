@@ -22,7 +22,7 @@ class SmallOrchestrator implements MemberPlane {
   readonly events: string[] = [];
   image = 'img:1';
   constructor(readonly name: string, private readonly outcome: Outcome, private readonly log: string[]) {}
-  async serving() {
+  async serving(): Promise<{ lane: string | null; image: string | null }> {
     return { lane: 'blue', image: this.image };
   }
   recordUpgrade(summary: UpgradeSummary) {
