@@ -42,7 +42,8 @@ export interface FleetRig {
   close(): Promise<void>;
 }
 
-export async function startFleetRig(options: { id: string; docker: Docker; engine: EngineB; image: string; waves?: Record<string, unknown> }): Promise<FleetRig> {
+/** Deployments alternate between the host engine and the namespace engine: `east` (local), `west` (hostb), then d3, d4… */
+export async function startFleetRig(options: { id: string; docker: Docker; engine: EngineB; image: string; waves?: Record<string, unknown>; deployments?: number; tasks?: number }): Promise<FleetRig> {
   const root = mkdtempSync(join(tmpdir(), 'wvo-fleet-test-'));
   const stateRoot = join(root, 'state');
   const cleanups: Array<() => Promise<unknown> | unknown> = [() => rmSync(root, { recursive: true, force: true })];
@@ -53,11 +54,12 @@ export async function startFleetRig(options: { id: string; docker: Docker; engin
   const lanes = { readyTimeoutMs: 60_000, stopTimeoutMs: 5_000 };
   try {
     const members = await Promise.all(
-      (['local', 'hostb'] as const).map(async (host, index): Promise<FleetMemberRig> => {
-        const name = index === 0 ? 'east' : 'west';
+      Array.from({ length: options.deployments ?? 2 }, (_, index) => index).map(async (index): Promise<FleetMemberRig> => {
+        const host = index % 2 === 0 ? ('local' as const) : ('hostb' as const);
+        const name = index === 0 ? 'east' : index === 1 ? 'west' : `d${index + 1}`;
         const app = `${options.id}-${name}`;
         const state = join(root, 'fleet', name);
-        await seedState({ stateRoot: state, tasks: 200, seed: 7 + index });
+        await seedState({ stateRoot: state, tasks: options.tasks ?? 200, seed: 7 + index });
         chownTree(state);
         const runtime = new DockerRuntime({ project: app, hosts, defaultHost: host, ...lanes });
         cleanups.push(() => runtime.close());
