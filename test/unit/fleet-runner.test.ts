@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/src/clock.js';
 import { parseConfig } from '../../controller/src/config/index.js';
 import { FleetRunner, FleetStore, resolveFleetTargets, type MemberPlane } from '../../controller/src/fleet/index.js';
-import { DeploymentStore, type DeploymentRecord, type UpgradeSummary } from '../../controller/src/promotion/index.js';
+import { DeploymentStore, type DeploymentRecord } from '../../controller/src/promotion/index.js';
+import { SmallOrchestrator, type Outcome } from '../helpers/fleet-fakes.js';
 
 /**
  * The runner over small real member planes (each an in-memory orchestrator whose promotion
@@ -13,57 +14,6 @@ import { DeploymentStore, type DeploymentRecord, type UpgradeSummary } from '../
  */
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-type Outcome = 'promoted' | 'rolled_back';
-
-class SmallOrchestrator implements MemberPlane {
-  readonly deployments = new Map<string, DeploymentRecord>();
-  readonly upgrades: UpgradeSummary[] = [];
-  readonly events: string[] = [];
-  image = 'img:1';
-  constructor(readonly name: string, private readonly outcome: Outcome, private readonly log: string[]) {}
-  async serving(): Promise<{ lane: string | null; image: string | null }> {
-    return { lane: 'blue', image: this.image };
-  }
-  recordUpgrade(summary: UpgradeSummary) {
-    this.upgrades.push(summary);
-  }
-  async begin(input: Record<string, unknown>) {
-    const deployment = { id: `${this.name}-d1`, upgradeId: String(input.upgradeId), state: 'shadowed', rollback: null } as unknown as DeploymentRecord;
-    this.deployments.set(deployment.id, deployment);
-    this.log.push(`begin ${this.name}`);
-    const done = new Promise<DeploymentRecord>((resolve) =>
-      setTimeout(() => {
-        const settled = { ...deployment, state: this.outcome, rollback: this.outcome === 'rolled_back' ? { reason: 'error rate 40 % > 5 %' } : null } as unknown as DeploymentRecord;
-        this.deployments.set(deployment.id, settled);
-        if (this.outcome === 'promoted') this.image = 'img:2';
-        this.log.push(`${this.outcome} ${this.name}`);
-        resolve(settled);
-      }, 30),
-    );
-    return { deployment, done };
-  }
-  async resume(id: string) {
-    this.log.push(`resume ${this.name}`);
-    const settled = { ...this.deployments.get(id)!, state: this.outcome } as DeploymentRecord;
-    this.deployments.set(id, settled);
-    return settled;
-  }
-  async rollback(id: string, reason: string) {
-    this.log.push(`rollback ${this.name}: ${reason}`);
-    const back = { ...this.deployments.get(id)!, state: 'rolled_back' } as DeploymentRecord;
-    this.deployments.set(id, back);
-    this.image = 'img:1';
-    return back;
-  }
-  find(id: string) {
-    return this.deployments.get(id);
-  }
-  findByUpgrade(upgradeId: string) {
-    return [...this.deployments.values()].find((d) => d.upgradeId === upgradeId);
-  }
-  async close() {}
-}
 
 function fleet(outcomes: Record<string, Outcome>, options: { waves?: Record<string, unknown>; planes?: Map<string, SmallOrchestrator> } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'wvo-fleet-unit-'));
