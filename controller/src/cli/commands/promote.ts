@@ -70,6 +70,7 @@ interface PromoteFlags extends DeployCliFlags {
   retention?: string;
   keepWarm?: string;
   resumeObserving?: string;
+  requireSoak?: string;
 }
 
 /** Flags → the promotion options input (`parsePromotionOptions` validates it, as for the API). */
@@ -85,6 +86,7 @@ export function promotionInputFromFlags(id: string | undefined, flags: PromoteFl
     ...(flags.retention ? { retentionMs: flags.retention } : {}),
     ...(flags.keepWarm ? { keepWarmMs: flags.keepWarm } : {}),
     ...(flags.resumeObserving ? { resumeObserving: flags.resumeObserving } : {}),
+    ...(flags.requireSoak ? { requireSoak: flags.requireSoak } : {}),
   };
 }
 
@@ -101,6 +103,7 @@ export function register(program: Command): void {
     .option('--retention <duration>', 'how long the old lane is kept stopped for rollback', '24h')
     .option('--keep-warm <duration>', 'keep the old lane running (no traffic) this long after promotion: a rollback meanwhile is a switch, not a restart; the command waits it out (default: stop at once)')
     .option('--resume-observing <policy>', 'after a controller crash while observing: continue | rollback')
+    .option('--require-soak <duration>', 'refuse (WVO_SOAK_REQUIRED) unless this upgrade soaked clean for at least this long (`wvo soak start`)')
     .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'wvo.config.json to use')
     .option('--json', 'print the deployment, its transitions and switch times as JSON')
