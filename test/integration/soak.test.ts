@@ -1,7 +1,25 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readUpgradeShadowSummary, writeShadowJson, writeUpgradeShadowSummary, type ShadowResult } from '../../controller/src/shadow/index.js';
+import { call, connect } from './worker-helpers.js';
 import { isWvoError } from '../../common/src/errors.js';
 import { requireCleanSoak, type SoakRecord } from '../../controller/src/soak/index.js';
 import { faultyTree, liveHead, liveTraffic, replayedUpTo, REPORT_RETRY_FAILED, soakRig, type SoakRig } from '../helpers/soak-rig.js';
+
+const SAMPLE_SHADOW: ShadowResult = {
+  version: 2,
+  started_at: '2026-11-28T20:00:00.000Z',
+  finished_at: '2026-11-28T20:00:01.000Z',
+  lanes: { baseline: 'http://b', replica: 'http://r', candidate: 'http://c' },
+  thresholds: { relative: 1, absolute: 0, proportional: 0.05, timestamp_tolerance_ms: 2000 },
+  noise: { lanes: ['replica'], repeats: 0, samples: 0, paths: [] },
+  calls: [],
+  diffs: [],
+  groups: [],
+  coverage: { tools: [], executor_gaps: [] },
+  totals: { calls: 0, diffs: 0, reported: 0, cancelled: 0, groups: 0, groups_reported: 0, state_reported: 0, count: 0 },
+};
 
 /**
  * The dual-write soak (issue 11) with real lanes on the local runtime, real SQLite, real HTTP:
@@ -50,6 +68,12 @@ describe('soak: replay the live journal to a replica and the candidate', () => {
     const faulty = faultyTree(REPORT_RETRY_FAILED.file, REPORT_RETRY_FAILED.from, REPORT_RETRY_FAILED.to);
     cleanups.push(faulty.cleanup);
     const r = await rig({ candidateImage: faulty.tree });
+    // The upgrade's artifacts as the harness left them: a report and a shadow count of 1.
+    const artifacts = join(r.root, 'experiments', 'mcp', 'upgrade', 'up-soak');
+    mkdirSync(artifacts, { recursive: true });
+    writeFileSync(join(artifacts, 'report.html'), '<!doctype html><html><body><h1>shadow</h1></body></html>');
+    const shadowJson = await writeShadowJson(artifacts, { ...SAMPLE_SHADOW, totals: { ...SAMPLE_SHADOW.totals, groups_reported: 1, count: 1 } });
+    await writeUpgradeShadowSummary({ stateRoot: r.stateRoot, count: 1, answerGroups: 1, stateDifferences: 0, shadowJsonPath: shadowJson, relativeTo: r.root, recordedAt: new Date() });
     const ops = r.operations();
     const { record } = await ops.begin({ checkpointCalls: 10, checkpointEvery: '1h' });
     const driving = ops.drive(record.id);
@@ -78,6 +102,20 @@ describe('soak: replay the live journal to a replica and the candidate', () => {
     const view = ops.status(record.id);
     expect(view.clean_ms).toBe(0);
     expect(() => requireCleanSoak(r.store, 'up-soak', 1)).toThrow(expect.objectContaining({ code: 'WVO_SOAK_REQUIRED' }));
+    // The report gained a soak section naming the table; the shadow count adds the soak's differences.
+    const html = readFileSync(join(artifacts, 'report.html'), 'utf8');
+    expect(html).toContain('<h1>shadow</h1>');
+    expect(html).toMatch(/<section id="soak">[\s\S]*tasks\.status[\s\S]*<\/section>/);
+    const summary = (await readUpgradeShadowSummary(r.stateRoot))!;
+    const soakDiffs = view.answer_groups.filter((g) => g.reported).length + ended.state_diffs;
+    expect(summary).toMatchObject({ count: 1 + soakDiffs, soak_differences: soakDiffs, path: 'experiments/mcp/upgrade/up-soak/shadow.json' });
+    // The live worker's orchestrator_status shows the same count.
+    const client = await connect(r.liveUrl, 'status-reader');
+    try {
+      expect((await call(client, 'orchestrator_status')).body.queue.shadow_diffs.count).toBe(1 + soakDiffs);
+    } finally {
+      await client.close();
+    }
   });
 
   it('a restarted controller resumes from the last replayed seq (lanes kept), and a crashed lane restarts from the last checkpoint', async () => {

@@ -45,3 +45,4 @@ export { ReconcileLoop, type ReconcileLoopOptions } from './reconcile-loop.js';
 export { DeploymentWatcher } from './deployment-watcher.js';
 export { operationsErrors } from './errors.js';
 export { openSoak, type SoakWiringInput } from './soak-wiring.js';
+export { SoakDriver } from './soak-driver.js';

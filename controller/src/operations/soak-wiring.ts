@@ -7,7 +7,8 @@ import { SoakOperations, SoakStore, type SoakRecord } from '../soak/index.js';
 import { WORKER_TOKEN_ENV } from './control-plane.js';
 
 export interface SoakWiringInput {
-  readonly config: WvoConfig;
+  /** For `lanes.readyTimeoutMs` (default 30 s). */
+  readonly config?: WvoConfig;
   readonly projectRoot: string;
   readonly stateRoot: string;
   readonly runtime: LaneRuntime;
@@ -28,7 +29,7 @@ export function openSoak(input: SoakWiringInput): { operations: SoakOperations; 
     clock: input.clock ?? systemClock,
     logger: input.logger ?? silentLogger(),
     ...(token ? { token } : {}),
-    readyTimeoutMs: input.config.lanes.readyTimeoutMs,
+    readyTimeoutMs: input.config?.lanes.readyTimeoutMs ?? 30_000,
     projectRoot: input.projectRoot,
     stateRoot: input.stateRoot,
     resolveUpgrade: (id) => (deployments ??= DeploymentStore.open(input.stateRoot)).getUpgrade(id),

@@ -48,6 +48,9 @@ export interface SoakStatus {
 
 /** `wvo soak start|status|stop` and the API's soak routes: one implementation. */
 export class SoakOperations {
+  /** Artifact writes in order (a checkpoint's never lands after the end's); `drive` waits for them. */
+  private artifacts: Promise<void> = Promise.resolve();
+
   constructor(private readonly deps: SoakOperationsDeps) {}
 
   private runner(): SoakRunner {
@@ -55,7 +58,10 @@ export class SoakOperations {
       ...this.deps,
       onProgress: (record, what) => {
         if (what === 'checkpoint' || what === 'end') {
-          writeSoakArtifacts(this.status(record.id), this.deps).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not write the soak artifacts'));
+          const status = this.status(record.id);
+          this.artifacts = this.artifacts
+            .then(() => writeSoakArtifacts(status, this.deps))
+            .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not write the soak artifacts'));
         }
         this.deps.onProgress?.(record, what);
       },
@@ -136,8 +142,10 @@ export class SoakOperations {
   }
 
   /** Replays until the soak stops, finishes or fails (the CLI in the foreground, `wvo serve` in the background). */
-  drive(id: string, signal?: AbortSignal): Promise<SoakRecord> {
-    return this.runner().drive(id, signal);
+  async drive(id: string, signal?: AbortSignal): Promise<SoakRecord> {
+    const ended = await this.runner().drive(id, signal);
+    await this.artifacts;
+    return ended;
   }
 
   /** The soak by id, else the running one, else the newest. */
@@ -171,7 +179,9 @@ export class SoakOperations {
     if (soak.state !== 'running') return soak;
     this.deps.store.requestStop(soak.id);
     if (!ownerAlive(soak, this.deps.clock.now())) {
-      return this.runner().end(new JournalClient(soak.live_url, this.deps.token), { ...soak, stop_requested: true }, 'stopped');
+      const ended = await this.runner().end(new JournalClient(soak.live_url, this.deps.token), { ...soak, stop_requested: true }, 'stopped');
+      await this.artifacts;
+      return ended;
     }
     const deadline = this.deps.clock.now() + waitMs;
     for (;;) {
