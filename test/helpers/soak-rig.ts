@@ -70,7 +70,10 @@ export async function soakRig(options: { candidateImage?: string; tasks?: number
     {
       id: 'up-soak',
       outcome: 'passed',
-      steps: [{ name: 'test', status: 'ok' }],
+      steps: [
+        { name: 'test', status: 'ok' },
+        { name: 'schema-compat', status: 'ok' },
+      ],
       baseline: { lane: live.name, image: baselineImage },
       candidate: { lane: 'green', image: options.candidateImage ?? baselineImage },
     },

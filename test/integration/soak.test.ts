@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readUpgradeShadowSummary, writeShadowJson, writeUpgradeShadowSummary, type ShadowResult } from '../../controller/src/shadow/index.js';
 import { call, connect } from './worker-helpers.js';
+import { systemClock } from '../../common/src/clock.js';
 import { isWvoError } from '../../common/src/errors.js';
+import { DeployOperations } from '../../controller/src/operations/index.js';
+import { DeploymentStore } from '../../controller/src/promotion/index.js';
 import { requireCleanSoak, type SoakRecord } from '../../controller/src/soak/index.js';
 import { faultyTree, liveHead, liveTraffic, replayedUpTo, REPORT_RETRY_FAILED, soakRig, type SoakRig } from '../helpers/soak-rig.js';
 
@@ -177,5 +180,25 @@ describe('soak: replay the live journal to a replica and the candidate', () => {
     }
     expect(isWvoError(refused) && refused.code).toBe('WVO_SOAK_REQUIRED');
     expect(() => requireCleanSoak(r.store, 'another-upgrade', 1)).toThrow(/never soaked/);
+
+    // `wvo promote --require-soak` (and POST /deployments/:id/promote {requireSoak}) goes through DeployOperations.
+    const deployments = DeploymentStore.open(r.stateRoot);
+    try {
+      const promote = new DeployOperations({
+        store: deployments,
+        runner: {} as never, // refused before any effect
+        proxy: { lanes: async () => ({ active: 'not-the-baseline' }) as never },
+        runtime: { ensureImage: async () => ({}) as never },
+        clock: systemClock,
+        soaks: () => r.store,
+      });
+      await expect(promote.promote({ requireSoak: '1h', observeMs: '1m' })).rejects.toMatchObject({ code: 'WVO_SOAK_REQUIRED', subject: '--require-soak' });
+      await expect(promote.promote({ requireSoak: 'soon', observeMs: '1m' })).rejects.toMatchObject({ code: 'WVO_INVALID_DURATION' });
+      // Clean for long enough: the check passes and the promotion's own precheck answers next.
+      await expect(promote.promote({ requireSoak: '500ms', observeMs: '1m' })).rejects.toMatchObject({ code: 'WVO_DEPLOY_BASELINE_NOT_ACTIVE' });
+      expect(deployments.list()).toEqual([]);
+    } finally {
+      deployments.close();
+    }
   });
 });
