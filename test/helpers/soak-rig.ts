@@ -58,7 +58,8 @@ export async function soakRig(options: { candidateImage?: string; tasks?: number
   const stateRoot = join(root, 'state');
   mkdirSync(stateRoot, { recursive: true });
   seedState({ stateRoot, tasks: options.tasks ?? 60, seed: 11 });
-  const runtime = options.runtime ?? new LocalRuntime({ runDir: join(root, 'run') });
+  // Where `wvo` run in `root` looks for local lanes (config stateRoot `state`), so the CLI sees them.
+  const runtime = options.runtime ?? new LocalRuntime({ runDir: join(stateRoot, 'runtime', 'local') });
   const baselineImage = options.baselineImage ?? REPO_ROOT;
   const stores: SoakStore[] = [];
   const live = await runtime.startLane(
