@@ -28,6 +28,8 @@ export interface SoakRunnerDeps {
   readonly maxRestarts?: number;
   /** Called after every save (progress, checkpoints): the API's events, the CLI's lines. */
   readonly onProgress?: (record: SoakRecord, what: 'progress' | 'checkpoint' | 'restart' | 'end') => void;
+  /** Each entry once both lanes answered: its lag (live write → replayed) and how long the replay took (bench/soak.ts). */
+  readonly onReplayed?: (seq: number, lagMs: number, replayMs: number) => void;
 }
 
 /**
@@ -81,6 +83,7 @@ export class SoakRunner {
         const diffs: SoakAnswerDiff[] = [];
         for (const entry of fresh) {
           let outcomes;
+          const replayStart = this.deps.clock.now();
           try {
             outcomes = await this.replayBoth(entry);
           } catch (error) {
@@ -99,6 +102,8 @@ export class SoakRunner {
             sinceCheckpoint = 0;
             break;
           }
+          const replayedAt = this.deps.clock.now();
+          this.deps.onReplayed?.(entry.seq, lagMs(entry, replayedAt), replayedAt - replayStart);
           const compared = compareEntry(entry, outcomes.replica, outcomes.candidate);
           if (compared.diffs.length > 0) diffs.push(answerDiff(record.id, entry, compared.diffs, compared.reported, this.deps.clock.now()));
           record = {
@@ -226,9 +231,14 @@ export class SoakRunner {
   }
 }
 
+/**
+ * Replication lag: from the entry's last clock reading on live (when its answer was built, just
+ * before it committed) to now. Not from the call's start: a dispatch runs its command between its
+ * transactions, and no replay can start before the live call has finished.
+ */
 function lagMs(entry: LiveEntry | undefined, now: number): number {
   if (!entry) return 0;
-  const at = Date.parse(entry.at);
+  const at = Date.parse(entry.times.at(-1) ?? entry.at);
   return Number.isFinite(at) ? Math.max(0, Math.round(now - at)) : 0;
 }
 
