@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLoad } from '../common/src/mcp-load.js';
 import { connect } from '../test/integration/worker-helpers.js';
-import { agentLoop, faultyTree, liveHead, REPORT_RETRY_FAILED, soakRig } from '../test/helpers/soak-rig.js';
+import { agentLoop, faultyTree, liveHead, REPORT_RETRY_FAILED, SOAK_TOKEN, soakRig } from '../test/helpers/soak-rig.js';
 
 const { values } = parseArgs({
   options: {
@@ -45,6 +45,9 @@ interface RunResult {
   stateDiffs: number;
   checkpoints: number;
   groups: string[];
+  /** The first live `report retry` (what the faulty candidate stores wrongly) and the first checkpoint that reported anything. */
+  firstFault: number | null;
+  firstReported: number | null;
 }
 
 async function run(label: string, candidateImage?: string): Promise<RunResult> {
@@ -91,6 +94,11 @@ async function run(label: string, candidateImage?: string): Promise<RunResult> {
     if (ended.error) throw new Error(`${label}: the soak failed: ${ended.error.code} ${ended.error.message}`);
     const status = ops.status(record.id);
     const stateGroups = (status.checkpoints.at(-1)?.state as { databases?: Array<{ groups: Array<{ table: string; column?: string; reported: boolean; rows: number }> }> } | null)?.databases?.flatMap((db) => db.groups.filter((g) => g.reported).map((g) => `${g.table}${g.column ? `.${g.column}` : ''} (${g.rows} rows)`)) ?? [];
+    const journal = (await (await fetch(`${rig.liveUrl}/journal?after=${record.fork_seq}&limit=1000`, { headers: { authorization: `Bearer ${SOAK_TOKEN}` } })).json()) as {
+      entries: Array<{ seq: number; tool: string; args: { outcome?: string } }>;
+    };
+    const firstFault = journal.entries.find((entry) => entry.tool === 'report' && entry.args.outcome === 'retry')?.seq ?? null;
+    const firstReported = status.checkpoints.find((checkpoint) => checkpoint.reported > 0)?.seq ?? null;
     const answerGroups = status.answer_groups.filter((g) => g.reported).map((g) => `${g.tool} ${g.path} (${g.calls.length} calls)`);
     return {
       label,
@@ -104,6 +112,8 @@ async function run(label: string, candidateImage?: string): Promise<RunResult> {
       stateDiffs: ended.state_diffs,
       checkpoints: ended.checkpoints,
       groups: [...stateGroups.map((g) => `state ${g}`), ...answerGroups.map((g) => `answer ${g}`)],
+      firstFault,
+      firstReported,
     };
   } finally {
     await rig.cleanup();
@@ -135,6 +145,9 @@ for (const r of [clean, bad]) {
     `| ${r.label.padEnd(6)} | ${String(r.liveWrites).padStart(11)} | ${String(r.liveReads).padStart(10)} | ${(r.liveWrites / r.seconds).toFixed(1).padStart(13)} | ${String(r.replayed).padStart(8)} | ${replayRate.padStart(21)} | ${percentile(r.lags, 50).toFixed(0).padStart(10)} | ${percentile(r.lags, 99).toFixed(0).padStart(10)} | ${String(r.checkpoints).padStart(11)} | ${String(r.answerDiffs).padStart(12)} | ${String(r.stateDiffs).padStart(11)} |`,
   );
 }
-console.log(`faulty candidate reported: ${bad.groups.length ? bad.groups.join('; ') : 'nothing (MISSED)'}`);
+console.log(
+  `faulty candidate: first live retry report at seq ${bad.firstFault ?? '-'}, first checkpoint reporting a difference at seq ${bad.firstReported ?? '- (MISSED)'}; ` +
+    `${bad.groups.length} groups, first: ${bad.groups.slice(0, 4).join('; ') || 'none'}`,
+);
 for (const line of appendLines) console.log(line);
 console.log(`soak: replayed ${clean.replayed} calls, lag p99 ${percentile(clean.lags, 99).toFixed(0)} ms, answer diffs ${clean.answerDiffs}, state diffs ${clean.stateDiffs}`);
