@@ -16,7 +16,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLoad } from '../common/src/mcp-load.js';
 import { connect } from '../test/integration/worker-helpers.js';
+import { usageOnHelp } from './usage.js';
 import { agentLoop, faultyTree, liveHead, REPORT_RETRY_FAILED, SOAK_TOKEN, soakRig } from '../test/helpers/soak-rig.js';
+
+usageOnHelp(import.meta.url);
 
 const { values } = parseArgs({
   options: {
