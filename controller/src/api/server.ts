@@ -8,6 +8,7 @@ import {
   type ControllerContext,
   type ControllerOperations,
   type EventBus,
+  type SoakDriver,
 } from '../operations/index.js';
 import type { DeploymentStore } from '../promotion/index.js';
 import type { ControllerMetrics } from '../telemetry/index.js';
@@ -26,6 +27,8 @@ export interface ControllerApiDeps {
   operations: ControllerOperations;
   bus: EventBus;
   metrics: ControllerMetrics;
+  /** The soak routes (`wvo serve` always has them). */
+  soaks?: SoakDriver;
   logger?: Logger;
   /** The fleet (config `fleet`), opened on first use; without it the /fleets routes answer WVO_FLEET_EMPTY. */
   fleet?: () => FleetControl;
@@ -115,6 +118,17 @@ export function buildControllerApi(options: ServeOptions, deps: ControllerApiDep
 
   registerFleetRoutes(app, deps.fleet);
 
+  // `wvo soak start|status|stop` over HTTP; `:id` may be `current` (the running soak, else the newest).
+  const soaks = deps.soaks;
+  if (soaks) {
+    app.post('/soaks', async (request, reply) => {
+      const started = await soaks.start(request.body ?? {});
+      return reply.code(202).header('location', `/soaks/${started.soak.id}`).send({ ok: true, ...started });
+    });
+    app.get<{ Params: { id: string } }>('/soaks/:id', async (request) => ({ ok: true, ...soaks.status(request.params.id) }));
+    app.post<{ Params: { id: string } }>('/soaks/:id/stop', async (request) => ({ ok: true, soak: await soaks.stop(request.params.id) }));
+  }
+
   return { app, sse };
 }
 
@@ -135,8 +149,8 @@ export async function startController(input: ServeOptionsInput, context: Control
   const options = parseServeOptions(input);
   const logger = context.logger ?? silentLogger();
   const controller = openController(context, { deploymentPollMs: options.deploymentPollMs, reconcileMs: options.reconcileMs });
-  const { operations, bus, metrics, store } = controller;
-  const { app } = buildControllerApi(options, { operations, bus, metrics, logger, ...(extras.fleet ? { fleet: extras.fleet } : {}) });
+  const { operations, bus, metrics, store, soaks } = controller;
+  const { app } = buildControllerApi(options, { operations, bus, metrics, soaks, logger, ...(extras.fleet ? { fleet: extras.fleet } : {}) });
   try {
     controller.watch();
     await app.listen({ host: options.address.host, port: options.address.port });

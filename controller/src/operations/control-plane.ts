@@ -11,6 +11,7 @@ import { DeployOperations } from './deploy-operations.js';
 import { LiveEffectRunner } from './live-effect-runner.js';
 import { connectProxyAdmin } from './proxy-connection.js';
 import { commonErrors } from '../../../common/src/common-errors.js';
+import { SoakStore } from '../soak/index.js';
 
 export const WORKER_TOKEN_ENV = 'WVO_ADMIN_TOKEN';
 
@@ -44,8 +45,10 @@ export function wireDeploy(input: DeployWiring): { runner: LiveEffectRunner; ope
     readyTimeoutMs: input.config.lanes.readyTimeoutMs,
     stopTimeoutMs: input.config.lanes.stopTimeoutMs,
   });
+  let soaks: SoakStore | undefined;
   const operations = new DeployOperations({
     store: input.store,
+    soaks: () => (soaks ??= SoakStore.open(input.stateRoot)),
     runner,
     proxy: input.proxy,
     runtime: input.runtime,

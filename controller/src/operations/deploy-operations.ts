@@ -6,6 +6,7 @@ import {
   buildPromotionPlan,
   isSettled,
   judgeLease,
+  parseDuration,
   parsePromotionOptions,
   type DeploymentRecord,
   type DeploymentStore,
@@ -18,6 +19,8 @@ import { parseResumeOptions, parseRollbackOptions } from './deploy-options.js';
 import { DriverLease, newLeaseHolder, ttlOf, type DriverLeaseOptions } from './driver-lease.js';
 import type { PromotionFunctions } from './promotion-functions.js';
 import { operationsErrors } from './errors.js';
+import { commonErrors } from '../../../common/src/common-errors.js';
+import { requireCleanSoak, type SoakStore } from '../soak/index.js';
 
 /** What a promotion asks the proxy before it begins (the active lane) and for `status`. */
 export type ProxyLanes = Pick<ProxyAdminClient, 'lanes'>;
@@ -38,6 +41,8 @@ export interface DeployOperationsDeps {
   rollbackRetryMs?: number;
   /** The drivers' lease on a deployment (default 15 s, renewed every third of it). */
   leaseTtlMs?: number;
+  /** The soaks of controller.db (`--require-soak`): opened on first use. */
+  soaks?: () => SoakStore;
   signal?: AbortSignal;
 }
 
@@ -90,9 +95,14 @@ export class DeployOperations {
 
   /** Validate and persist a deployment, then drive it in the background. */
   async begin(input: unknown): Promise<BegunDeployment> {
-    const options = parsePromotionOptions(input);
+    // `requireSoak` is checked here, before the plan: the promotion options themselves do not carry it.
+    const { requireSoak, ...rest } = (input ?? {}) as Record<string, unknown>;
+    const options = parsePromotionOptions(rest);
     await this.housekeeping();
-    if (!this.deps.store.running()) await this.precheck(options);
+    if (!this.deps.store.running()) {
+      if (requireSoak !== undefined) this.requireSoak(options.upgradeId, requireSoak);
+      await this.precheck(options);
+    }
     const holder = newLeaseHolder();
     // WVO_PROMOTION_IN_PROGRESS by the store's unique index; the lease is written with the record.
     const deployment = this.reconciler.start(options, { holder, ttlMs: ttlOf(this.leaseOptions()) });
@@ -171,6 +181,14 @@ export class DeployOperations {
       resume: (id) => this.resume({ id }),
       housekeeping: () => this.housekeeping(),
     };
+  }
+
+  /** `--require-soak D`: refused with WVO_SOAK_REQUIRED unless this upgrade soaked clean for D. */
+  private requireSoak(upgradeId: string | undefined, value: unknown): void {
+    const ms = parseDuration(value as string | number, 'requireSoak');
+    const upgrade = this.deps.store.getUpgrade(upgradeId);
+    if (!this.deps.soaks) throw commonErrors.create('WVO_INTERNAL', 'this control plane was opened without the soak store', { subject: 'soaks' });
+    requireCleanSoak(this.deps.soaks(), upgrade.id, ms);
   }
 
   private async precheck(options: PromotionOptions): Promise<void> {

@@ -44,3 +44,5 @@ export { UpgradeRunner, type RunningUpgrade, type UpgradeRunnerDeps } from './up
 export { ReconcileLoop, type ReconcileLoopOptions } from './reconcile-loop.js';
 export { DeploymentWatcher } from './deployment-watcher.js';
 export { operationsErrors } from './errors.js';
+export { openSoak, type SoakWiringInput } from './soak-wiring.js';
+export { SoakDriver } from './soak-driver.js';

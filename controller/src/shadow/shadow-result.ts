@@ -215,6 +215,11 @@ export const UpgradeShadowSummarySchema = z.strictObject({
   answer_groups: z.number().int().min(0).optional(),
   /** The part of `count` from the lanes' databases (reported state differences); absent in older files. */
   state_differences: z.number().int().min(0).optional(),
+  /**
+   * The part of `count` from a dual-write soak of this upgrade (reported answer groups + the last
+   * checkpoint's reported state differences); absent until a soak of this run checkpoints.
+   */
+  soak_differences: z.number().int().min(0).optional(),
   /** shadow.json, relative to the workspace root, with `/` separators. */
   path: z.string().min(1).refine((path) => !isAbsolute(path) && !path.includes('\\'), 'must be a relative POSIX path'),
   recorded_at: IsoTimestamp,
@@ -231,6 +236,7 @@ export interface WriteUpgradeShadowOptions {
   /** The split of `count`, when known (see UpgradeShadowSummarySchema). */
   readonly answerGroups?: number;
   readonly stateDifferences?: number;
+  readonly soakDifferences?: number;
   /** Where shadow.json is; stored relative to `relativeTo`. */
   readonly shadowJsonPath: string;
   /** The workspace root the path is relative to. */
@@ -245,6 +251,7 @@ export async function writeUpgradeShadowSummary(options: WriteUpgradeShadowOptio
     count: options.count,
     ...(options.answerGroups === undefined ? {} : { answer_groups: options.answerGroups }),
     ...(options.stateDifferences === undefined ? {} : { state_differences: options.stateDifferences }),
+    ...(options.soakDifferences === undefined ? {} : { soak_differences: options.soakDifferences }),
     path,
     recorded_at: options.recordedAt.toISOString(),
   });

@@ -76,6 +76,7 @@ interface PromoteFlags extends DeployCliFlags {
   retention?: string;
   keepWarm?: string;
   resumeObserving?: string;
+  requireSoak?: string;
 }
 
 /** Flags → the promotion options input (`parsePromotionOptions` validates it, as for the API). */
@@ -91,6 +92,7 @@ export function promotionInputFromFlags(id: string | undefined, flags: PromoteFl
     ...(flags.retention ? { retentionMs: flags.retention } : {}),
     ...(flags.keepWarm ? { keepWarmMs: flags.keepWarm } : {}),
     ...(flags.resumeObserving ? { resumeObserving: flags.resumeObserving } : {}),
+    ...(flags.requireSoak ? { requireSoak: flags.requireSoak } : {}),
   };
 }
 
@@ -129,6 +131,7 @@ export function register(program: Command): void {
     .option('--retention <duration>', 'how long the old lane is kept stopped for rollback', '24h')
     .option('--keep-warm <duration>', 'keep the old lane running (no traffic) this long after promotion: a rollback meanwhile is a switch, not a restart; the command waits it out (default: stop at once)')
     .option('--resume-observing <policy>', 'after a controller crash while observing: continue | rollback')
+    .option('--require-soak <duration>', 'refuse (WVO_SOAK_REQUIRED) unless this upgrade soaked clean for at least this long (`wvo soak start`)')
     .option('--fleet', 'promote every deployment of config fleet.deployments, in waves (each as above, with these options)')
     .option('--wave-size <n>', 'with --fleet: deployments per wave (default fleet.waves.size)')
     .option('--boot-limit <n>', 'with --fleet: promotions starting at once inside a wave (default: the wave size)')
