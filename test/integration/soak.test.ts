@@ -100,7 +100,9 @@ describe('soak: replay the live journal to a replica and the candidate', () => {
     const groups = (firstAfter.state as { databases: Array<{ groups: Array<{ table: string; column?: string; reported: boolean; examples: Array<{ baseline?: unknown; candidate?: unknown }> }> }> }).databases[0]!.groups;
     const status = groups.find((group) => group.table === 'tasks' && group.column === 'status' && group.reported)!;
     expect(status).toBeDefined();
-    expect(status.examples[0]).toMatchObject({ baseline: 'open', candidate: 'failed' });
+    // The retried task is `failed` on the candidate; on the baseline it went back to `open`, and
+    // by the checkpoint (up to 9 calls later) the agents may have claimed or finished it again.
+    expect(status.examples.some((example) => example.candidate === 'failed' && ['open', 'in_progress', 'done'].includes(example.baseline as string))).toBe(true);
     // The status view groups it; the report section names it.
     const view = ops.status(record.id);
     expect(view.clean_ms).toBe(0);
