@@ -1,0 +1,118 @@
+import { silentLogger } from '../../../common/src/logger.js';
+import { connectMcp, type McpSession } from '../../../common/src/mcp-client.js';
+import type { WvoConfig } from '../config/index.js';
+import { openSoak, WORKER_TOKEN_ENV } from '../operations/index.js';
+import type { LaneRuntime } from '../runtime/index.js';
+import { JournalClient } from '../soak/index.js';
+
+export interface DemoSoakInput {
+  readonly config: WvoConfig;
+  readonly projectRoot: string;
+  readonly stateRoot: string;
+  readonly runtime: LaneRuntime;
+  readonly upgradeId: string;
+  /** Where the writer agents connect (the proxy: their calls land on the live lane). */
+  readonly agentsUrl: string;
+  /** How long the writer agents write while the soak replays. */
+  readonly writeMs: number;
+  readonly say: (line: string) => void;
+}
+
+export interface DemoSoakResult {
+  readonly id: string;
+  readonly state: string;
+  readonly replayed: number;
+  readonly lagP99Ms: number;
+  readonly answerDiffs: number;
+  readonly stateDiffs: number;
+  readonly checkpoints: number;
+  /** From the soak's start to its last checkpoint, clean (what `requireSoak` measures). */
+  readonly seconds: number;
+}
+
+const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : 0);
+
+/**
+ * A short dual-write soak before promoting: the soak operations fork the live state, start a
+ * baseline replica and the candidate in sandbox, and replay the live journal to both while a few
+ * writer agents (plan_next → dispatch → verify → report) work through the proxy; once the agents
+ * stop and the soak has caught up, it is stopped (one last checkpoint).
+ */
+export async function demoSoak(input: DemoSoakInput): Promise<DemoSoakResult> {
+  const lags: number[] = [];
+  let lanesUp: () => void = () => undefined;
+  const up = new Promise<void>((resolve) => (lanesUp = resolve));
+  const soak = openSoak({
+    config: input.config,
+    projectRoot: input.projectRoot,
+    stateRoot: input.stateRoot,
+    runtime: input.runtime,
+    logger: silentLogger(),
+    onProgress: (_record, what) => {
+      if (what === 'progress') lanesUp();
+    },
+    onReplayed: (_seq, lagMs) => lags.push(lagMs),
+  });
+  try {
+    const { record } = await soak.operations.begin({ upgradeId: input.upgradeId, checkpointEvery: '2s' });
+    input.say(`soak ${record.id}: forked ${record.live_lane} at journal seq ${record.fork_seq}; starting the replica and the candidate in sandbox`);
+    const driving = soak.operations.drive(record.id);
+    // The first progress is saved once both lanes answer (or the drive ends early: a failure, shown below).
+    await Promise.race([up, driving]);
+    const writes = await writeFor(input.agentsUrl, 3, input.writeMs);
+    input.say(`agents wrote ${writes} calls in ${input.writeMs / 1000} s; waiting for the soak to replay them`);
+    // Caught up: everything the live journal holds now has been replayed on both lanes.
+    const { head } = await new JournalClient(record.live_url, process.env[WORKER_TOKEN_ENV]).head();
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const now = soak.store.find(record.id)!;
+      if (now.state !== 'running' || now.last_seq >= head || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await soak.operations.stop(record.id);
+    const ended = await driving;
+    if (ended.error) input.say(`soak failed: ${ended.error.code} ${ended.error.message}`);
+    const checkpointed = ended.checkpoint_at - ended.started_at;
+    return {
+      id: ended.id,
+      state: ended.state,
+      replayed: ended.replayed,
+      lagP99Ms: percentile(lags.sort((a, b) => a - b), 99),
+      answerDiffs: ended.answer_diffs,
+      stateDiffs: ended.state_diffs,
+      checkpoints: ended.checkpoints,
+      seconds: Math.max(0, checkpointed) / 1000,
+    };
+  } finally {
+    soak.close();
+  }
+}
+
+/** `agents` MCP sessions doing an agent's rounds until `ms` has passed; the write calls they made. */
+async function writeFor(url: string, agents: number, ms: number): Promise<number> {
+  const sessions = await Promise.all(Array.from({ length: agents }, (_, i) => connectMcp(url, `demo-agent-${i}`)));
+  const until = Date.now() + ms;
+  try {
+    const counts = await Promise.all(sessions.map((session, i) => agentRounds(session, `demo-agent-${i}`, until)));
+    return counts.reduce((sum, n) => sum + n, 0);
+  } finally {
+    await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
+  }
+}
+
+async function agentRounds(session: McpSession, agent: string, until: number): Promise<number> {
+  let writes = 0;
+  for (let round = 0; Date.now() < until; round += 1) {
+    await session.call('plan_next', { limit: 3 });
+    const dispatched = await session.call('dispatch', { agent });
+    writes += 1;
+    const taskId = (dispatched.value as { task?: { id?: string } } | null)?.task?.id;
+    if (dispatched.isError || !taskId) continue;
+    const verified = await session.call('verify', { task_id: taskId });
+    writes += 1;
+    const passed = !verified.isError && (verified.value as { passed?: boolean } | null)?.passed === true;
+    await session.call('report', { task_id: taskId, outcome: round % 2 ? 'retry' : passed ? 'done' : 'failed', agent, notes: `demo round ${round}` });
+    writes += 1;
+  }
+  return writes;
+}
