@@ -30,6 +30,7 @@ function delegate(runner: LiveEffectRunner): EffectRunner {
     startCanary: (e, d) => runner.startCanary(e, d),
     startLane: (e, d) => runner.startLane(e, d),
     switchProxy: (e, d) => runner.switchProxy(e, d),
+    setWeights: (e, d) => runner.setWeights(e, d),
     flipFlag: (e, d) => runner.flipFlag(e, d),
     revertFlag: (e, d) => runner.revertFlag(e, d),
     stopLane: (e, d) => runner.stopLane(e, d),

@@ -1,0 +1,47 @@
+import { connectMcp } from '../../../common/src/mcp-client.js';
+import { judgeProbe, type Probe, type ProbeLane, type ProbeResult } from '../promotion/index.js';
+import { withTimeout } from './mcp-gate.js';
+
+/**
+ * Run the plan's semantic probes against each lane, straight to the worker (not through the proxy:
+ * the probe must reach the lane it names, and its calls stay out of the traffic the analysis
+ * compares). One SDK session per lane per interval; a lane that cannot be reached fails every
+ * probe on it with the reason.
+ */
+export async function runProbes(probes: readonly Probe[], lanes: Partial<Record<ProbeLane, string>>): Promise<ProbeResult[]> {
+  const runs = (Object.keys(lanes) as ProbeLane[]).map(async (lane) => {
+    const url = lanes[lane];
+    if (!url) return probes.map((p) => ({ name: p.name, lane, ok: false, reason: `${lane} lane is not running` }));
+    return probeLane(probes, lane, url);
+  });
+  return (await Promise.all(runs)).flat();
+}
+
+async function probeLane(probes: readonly Probe[], lane: ProbeLane, url: string): Promise<ProbeResult[]> {
+  const connectMs = Math.max(...probes.map((p) => p.timeoutMs));
+  const session = await withTimeout(
+    connectMcp(url, 'wvo-probe').catch((error: unknown) => error as Error),
+    connectMs,
+    () => new Error(`no answer to initialize in ${connectMs} ms`),
+  );
+  if (session instanceof Error) return probes.map((p) => ({ name: p.name, lane, ok: false, reason: `cannot connect: ${session.message}` }));
+  try {
+    const results: ProbeResult[] = [];
+    for (const probe of probes) {
+      const answer = await withTimeout(
+        session.call(probe.tool, probe.arguments).catch((error: unknown) => error as Error),
+        probe.timeoutMs,
+        () => new Error(`no answer in ${probe.timeoutMs} ms`),
+      );
+      if (answer instanceof Error) {
+        results.push({ name: probe.name, lane, ok: false, reason: `${probe.tool}: ${answer.message}` });
+        continue;
+      }
+      const verdict = judgeProbe(probe, answer);
+      results.push({ name: probe.name, lane, ok: verdict.ok, ...(verdict.reason ? { reason: verdict.reason } : {}) });
+    }
+    return results;
+  } finally {
+    void session.close().catch(() => undefined);
+  }
+}
