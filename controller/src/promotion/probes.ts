@@ -150,12 +150,25 @@ function compileSchema(schema: Record<string, unknown>, subject: string): z.ZodT
   const badType = findBadType(schema, subject);
   if (badType) throw invalid(badType.at, badType.why);
   try {
-    const zod = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+    const zod = z.fromJSONSchema(withRequiredProperties(schema) as Parameters<typeof z.fromJSONSchema>[0]);
     compiled.set(schema, zod);
     return zod;
   } catch (error) {
     throw invalid(subject, `not a usable JSON Schema: ${(error as Error).message}`);
   }
+}
+
+/** z.fromJSONSchema ignores a `required` name that `properties` does not declare; JSON Schema does not. */
+function withRequiredProperties(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withRequiredProperties);
+  if (typeof node !== 'object' || node === null) return node;
+  const out: Record<string, unknown> = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === 'const' || k === 'enum' ? v : withRequiredProperties(v)]));
+  if (Array.isArray(out.required)) {
+    const properties = { ...((out.properties as Record<string, unknown> | undefined) ?? {}) };
+    for (const name of out.required as string[]) if (!(name in properties)) properties[name] = {};
+    out.properties = properties;
+  }
+  return out;
 }
 
 function findBadType(node: unknown, at: string): { at: string; why: string } | undefined {
