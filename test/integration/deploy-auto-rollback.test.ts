@@ -26,9 +26,8 @@ describe('deploy: a candidate that fails half its calls rolls back by itself', (
       intervalMs: '300ms',
       maxFailedChecks: 2,
       flags: 'PROMPT_MODE,SANDBOX_MODE',
-      // Only the error rate should decide here: writers raise token pressure and queue drift, and
-      // two busy cores can push p95 past 1 s now and then.
-      gates: { maxTokenPressure: 1, maxP95Ms: 30_000, maxQueueDrift: 1_000 },
+      // Default gates and analysis: writer load (claim, verify, report) on two busy cores must not
+      // trip them; only the candidate's injected faults do.
     });
     await sleep(700);
     await traffic.stop();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../common/src/clock.js';
 import { connectMcp, type McpSession } from '../../common/src/mcp-client.js';
+import { writerCycle } from '../../common/src/writer-agent.js';
 import { parseConfig } from '../../controller/src/config/index.js';
 import { openDeploy, progressLogger, type DeployContext } from '../../controller/src/operations/index.js';
 import { DeploymentStore, type DeploymentRecord, type DeploymentState, type UpgradeSummary } from '../../controller/src/promotion/index.js';
@@ -257,7 +258,8 @@ export interface Traffic {
 
 /**
  * Steady MCP load through the proxy from real SDK sessions (bounded by `maxMs`): reads on every
- * session, `dispatch` (a committed write) on the first `writers` sessions.
+ * session; the first `writers` sessions are writer agents (dispatch → verify → report, the
+ * demo's and the bench's writers), whose acknowledged dispatches are committed writes.
  */
 export async function startTraffic(url: string, options: { sessions: number; writers?: number; intervalMs?: number; maxMs?: number }): Promise<Traffic> {
   const sessions = await Promise.all(Array.from({ length: options.sessions }, (_, i) => connectMcp(`${url}/mcp`, `deploy-load-${i}`)));
@@ -273,16 +275,22 @@ export async function startTraffic(url: string, options: { sessions: number; wri
     let turn = index;
     const writer = index < (options.writers ?? 0);
     while (!stopping && Date.now() < deadline) {
-      const call = writer ? { tool: 'dispatch', arguments: { agent: `writer-${index}` } } : reads[turn++ % reads.length]!;
+      if (writer) {
+        const cycle = await writerCycle(session, `writer-${index}`, turn++);
+        t.sent += cycle.calls;
+        t.failed += cycle.failures.length;
+        for (const f of cycle.failures) if (t.failures.length < 20) t.failures.push(f);
+        if (cycle.dispatched) t.dispatched.push(cycle.dispatched);
+        await sleep(options.intervalMs ?? 20);
+        continue;
+      }
+      const call = reads[turn++ % reads.length]!;
       t.sent++;
       try {
         const result = await session.call(call.tool, call.arguments);
-        const code = (result.value as { code?: string } | null)?.code;
-        if (result.isError && !(writer && (code === 'WVO_QUEUE_EMPTY' || code === 'WVO_TASK_NOT_READY'))) {
+        if (result.isError) {
           t.failed++;
           if (t.failures.length < 20) t.failures.push(`${call.tool}: ${JSON.stringify(result.value).slice(0, 200)}`);
-        } else if (writer && !result.isError) {
-          t.dispatched.push((result.value as { task: { id: string } }).task.id);
         }
       } catch (error) {
         t.failed++;

@@ -110,23 +110,38 @@ describe('judgeObservedInterval', () => {
     expect(judged.baselineTraffic.tools.plan_next?.calls).toBe(200);
   });
 
-  it('after the switch: compared with the pre-switch reference; a 2× slower tool fails, a healthy one passes', async () => {
+  it('weighted step: a 2× slower tool fails; the same lanes equally fast pass', async () => {
+    const p = proxy();
+    const record = recordIn('weighted', { steps: '50' });
+    const s0 = await p.snapshot(0);
+    p.serve('blue', 'verify', 200, 0.02);
+    p.serve('green', 'verify', 200, 0.04);
+    const slow = judgeObservedInterval(record, { before: s0, after: await p.snapshot(1) }, 1);
+    expect(slow.event.type).toBe('gate_failed');
+    expect(slow.analysis.reasons[0]).toMatch(/tool verify is 2\.\d× slower on the candidate/);
+    const s1 = await p.snapshot(2);
+    p.serve('blue', 'verify', 200, 0.02);
+    p.serve('green', 'verify', 200, 0.02);
+    expect(judgeObservedInterval(record, { before: s1, after: await p.snapshot(3) }, 3).event).toMatchObject({ type: 'gate_passed', analysis: { verdict: 'pass', score: 100 } });
+  });
+
+  it('after the switch: compared with the pre-switch reference; errors are judged, latency only recorded', async () => {
     const p = proxy();
     const record = recordIn('observing');
     const s0 = await p.snapshot(0);
     p.serve('blue', 'verify', 200, 0.02);
     const s1 = await p.snapshot(1);
     const reference = judgeObservedInterval(recordIn('weighted', { steps: '10' }), { before: s0, after: s1 }, 1).baselineTraffic;
+    // Slower than the reference a moment ago: on a shared machine that is load as often as code.
     p.serve('green', 'verify', 200, 0.04);
     const slow = judgeObservedInterval(record, { before: s1, after: await p.snapshot(2), reference }, 2);
-    expect(slow.event.type).toBe('gate_failed');
-    expect(slow.event.analysis).toMatchObject({ comparison: 'pre_switch', verdict: 'fail' });
-    expect(slow.analysis.reasons[0]).toMatch(/tool verify is 2\.\d× slower on the candidate/);
-
+    expect(slow.event).toMatchObject({ type: 'gate_passed', analysis: { comparison: 'pre_switch', verdict: 'pass' } });
+    expect(slow.analysis.checks.find((c) => c.metric === 'tool_latency')).toMatchObject({ verdict: 'fail', criticality: 'report-only' });
+    // 20 % errors where the baseline had none: a regression whatever the load.
     const s2 = await p.snapshot(3);
-    p.serve('green', 'verify', 200, 0.02);
-    const healthy = judgeObservedInterval(record, { before: s2, after: await p.snapshot(4), reference }, 4);
-    expect(healthy.event).toMatchObject({ type: 'gate_passed', analysis: { verdict: 'pass', score: 100 } });
+    p.serve('green', 'verify', 200, 0.02, 5);
+    const failing = judgeObservedInterval(record, { before: s2, after: await p.snapshot(4), reference }, 4);
+    expect(failing.event).toMatchObject({ type: 'gate_failed', analysis: { comparison: 'pre_switch', verdict: 'fail' } });
   });
 
   it('no reference (controller restarted): insufficient, neither pass nor fail; a failed probe still fails it', async () => {

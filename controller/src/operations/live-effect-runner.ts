@@ -238,7 +238,7 @@ export class LiveEffectRunner implements EffectRunner {
     const { candidate, baseline } = deployment.plan;
     const url = async (lane: string) => {
       const info = await this.o.runtime.getLane(lane).catch(() => undefined);
-      return info?.url && info.status === 'ready' ? info.url : undefined;
+      return info?.url && RUNNING.has(info.status) ? info.url : undefined;
     };
     const [c, b] = await Promise.all([url(candidate.lane), url(baseline.lane)]);
     return runProbes(deployment.plan.probes, { candidate: c, baseline: b });
@@ -335,12 +335,17 @@ export class LiveEffectRunner implements EffectRunner {
     let last: unknown;
     for (const name of order) {
       const info = await this.o.runtime.getLane(name).catch(() => undefined);
-      if (!info?.url || info.status !== 'ready') continue;
+      // `unhealthy` may be one slow /readyz on busy cores: a running lane is asked, its answer decides.
+      if (!info?.url || !RUNNING.has(info.status)) {
+        this.log.warn({ lane: name, flag, status: info?.status ?? 'absent', effect }, `${flag}: ${name} is ${info?.status ?? 'absent'}, not asked`);
+        continue;
+      }
       try {
         const result = await putWorkerFlag(info.url, flag, value, { token });
         this.log.info({ lane: name, flag, value: result.value, previous: result.previous, effect }, `${flag}=${result.value} (was ${result.previous ?? 'unset'}) via ${name}`);
         return;
       } catch (error) {
+        this.log.warn({ lane: name, flag, effect }, `${flag} via ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
         last = error;
       }
     }
@@ -353,7 +358,7 @@ export class LiveEffectRunner implements EffectRunner {
 
   private async statusOf(lane: string): Promise<unknown> {
     const info = await this.o.runtime.getLane(lane).catch(() => undefined);
-    if (!info?.url || info.status !== 'ready') return undefined;
+    if (!info?.url || !RUNNING.has(info.status)) return undefined;
     return readOrchestratorStatus(info.url, this.o.statusTimeoutMs);
   }
 

@@ -31,9 +31,12 @@ export interface IntervalJudgement {
  * Judge one observed interval (pure): the absolute gates (safety net) and the candidate-vs-baseline
  * analysis. During a weighted step both lanes take new sessions, so the comparison is direct;
  * after the switch the baseline takes none, so the candidate is compared with the baseline's last
- * interval before the switch (same workload, moments earlier). Worker measures are read live from
- * both lanes (they share the live database). A `fail` verdict or a failed gate is a failed check;
- * `marginal` and `insufficient` are recorded and count neither way.
+ * interval before the switch (same workload, moments earlier). That comparison is time-shifted:
+ * error rates and probes keep their meaning, but on a shared machine latency moves with load from
+ * one interval to the next (we measured 2–3× swings on two busy cores), so latency is recorded
+ * there but not scored (report-only): comparative latency is what weighted steps are for. Worker
+ * measures are read live from both lanes (they share the live database). A `fail` verdict or a
+ * failed gate is a failed check; `marginal` and `insufficient` are recorded and count neither way.
  */
 export function judgeObservedInterval(record: DeploymentRecord, interval: ObservedInterval, now: number): IntervalJudgement {
   const { plan } = record;
@@ -46,13 +49,17 @@ export function judgeObservedInterval(record: DeploymentRecord, interval: Observ
   const weighted = record.state === 'weighted';
   const comparison: Comparison = weighted ? 'live' : interval.reference ? 'pre_switch' : 'none';
   const baselineSample = comparison === 'live' ? baselineTraffic : comparison === 'pre_switch' ? interval.reference! : { tools: {} };
+  const config =
+    comparison === 'pre_switch'
+      ? { ...plan.analysis, metrics: { ...plan.analysis.metrics, tool_latency: { ...plan.analysis.metrics.tool_latency, criticality: 'report-only' as const } } }
+      : plan.analysis;
   const analysis = judgeInterval(
     {
       candidate: { ...candidateTraffic, workers: workers(interval.before.candidateStatus, interval.after.candidateStatus) },
       baseline: { ...baselineSample, workers: workers(interval.before.baselineStatus, interval.after.baselineStatus) },
       probes: interval.probes ?? [],
     },
-    plan.analysis,
+    config,
   );
   const failed = !gates.pass || analysis.verdict === 'fail';
   const reasons = [...gates.reasons, ...(analysis.verdict === 'fail' ? analysis.reasons.map((r) => `analysis: ${r}`) : [])];
