@@ -12,6 +12,7 @@
 export { ControlPlane, openDeploy, wireDeploy, WORKER_TOKEN_ENV, type ControlPlaneInput, type DeployContext, type DeployWiring } from './control-plane.js';
 export { upgrade, type UpgradeOutcome, type UpgradePlane, type UpgradeRequest } from './upgrade.js';
 export { recordHarnessRun } from './harness-record.js';
+export { shadowDiffStreak } from './shadow-streak.js';
 export { DeployOperations, type BegunDeployment, type DeployOperationsDeps, type DeployStatus, type ProxyLanes } from './deploy-operations.js';
 export { LiveEffectRunner, type LiveEffectRunnerOptions, type SwitchRecord } from './live-effect-runner.js';
 export { connectProxyAdmin, adminUrl, PROXY_TOKEN_ENV } from './proxy-connection.js';

@@ -292,6 +292,12 @@ export class DeploymentStore {
     return row ? upgradeSummarySchema.parse(JSON.parse(row.summary)) : undefined;
   }
 
+  /** Recorded harness runs (CLI and API alike), newest first. */
+  recentUpgrades(limit = 100): UpgradeSummary[] {
+    const rows = this.db.prepare('SELECT summary FROM upgrades ORDER BY recorded_at DESC, rowid DESC LIMIT ?').all(limit) as Array<{ summary: string }>;
+    return rows.map((row) => upgradeSummarySchema.parse(JSON.parse(row.summary)));
+  }
+
   /** The upgrade to promote: `id`, or the most recently recorded one. */
   getUpgrade(id?: string): UpgradeSummary {
     const row = (

@@ -157,6 +157,8 @@ export const upgradeSummarySchema = z.object({
   steps: z.array(z.object({ name: z.string(), status: z.string() }).loose()),
   baseline: laneRefSchema,
   candidate: laneRefSchema,
+  /** Shadow differences the run reported; null when its shadow step did not run. Absent in older records. */
+  shadowDiffs: z.number().int().min(0).nullable().optional(),
 });
 export type UpgradeSummary = z.infer<typeof upgradeSummarySchema>;
 
