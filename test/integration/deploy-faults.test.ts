@@ -112,7 +112,7 @@ describe('deploy: switch to an unhealthy lane', () => {
     const operations = new DeployOperations({ store: rig.store, runner, proxy: rig.admin, runtime, clock: systemClock, workerToken: WORKER_TOKEN });
     traffic = await startTraffic(rig.proxy.url, { sessions: 10, intervalMs: 20, maxMs: 30_000 });
     const upgrade = rig.stage();
-    const record = await operations.promote({ upgradeId: upgrade.id, observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20 });
+    const record = await operations.promote({ upgradeId: upgrade.id, observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20, keepWarmMs: 0 });
     await resumed;
     await traffic.stop();
     expect(record.state, JSON.stringify(record.rollback)).toBe('promoted');
@@ -133,7 +133,7 @@ describe('deploy: switch to an unhealthy lane', () => {
     const operations = new DeployOperations({ store: rig.store, runner, proxy: rig.admin, runtime, clock: systemClock, workerToken: WORKER_TOKEN });
     traffic = await startTraffic(rig.proxy.url, { sessions: 20, intervalMs: 20, maxMs: 30_000 });
     const upgrade = rig.stage();
-    const record = await operations.promote({ upgradeId: upgrade.id, observeMs: '2s', intervalMs: '500ms' });
+    const record = await operations.promote({ upgradeId: upgrade.id, observeMs: '2s', intervalMs: '500ms', keepWarmMs: 0 });
     await traffic.stop();
     expect(record.state).toBe('rolled_back');
     expect(record.rollback).toMatchObject({ from: 'switched' });
