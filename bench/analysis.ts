@@ -1,0 +1,98 @@
+/**
+ * `npx tsx bench/analysis.ts [--healthy 5] [--steps 50] [--observe 15s] [--interval 3s]`: the
+ * promotion analysis under realistic load (readers and writer agents: dispatch → verify → report)
+ * on real lanes (local runtime), a real proxy and the real executor, with the DEFAULT analysis
+ * config and gate thresholds (only the windows are shortened):
+ *   - N promotions of a healthy candidate (this repo's worker): how many are promoted (false-rollback rate);
+ *   - three bad candidates, each this worker behind a fault front: 20 % tool errors, `verify` 2× slower,
+ *     `orchestrator_status` without `queue.total` (fails the semantic probe): each must be rolled back;
+ *     time to detect = candidate first takes traffic → rollback decided.
+ * Needs `npm run build` (lanes run dist/). Last line: `analysis: healthy promoted H/N, bad rolled back B/3`.
+ */
+import { join } from 'node:path';
+import { makeFaultTree, type Fault } from '../test/helpers/fault-tree.js';
+import { startDeployRig, startTraffic, sleep, type DeployRig, type Traffic } from '../test/integration/deploy-helpers.js';
+
+function flag(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? (process.argv[index + 1] ?? fallback) : fallback;
+}
+
+const HEALTHY = Number(flag('healthy', '5'));
+const STEPS = flag('steps', '50');
+const OBSERVE = flag('observe', '15s');
+const INTERVAL = flag('interval', '3s');
+/** The probe every run carries: the candidate must report its queue with a total. */
+const PROBES = [{ name: 'queue-total', tool: 'orchestrator_status', expect: [{ path: '$.queue.total', type: 'integer' }] }];
+
+interface Outcome {
+  label: string;
+  state: string;
+  detectMs?: number;
+  reason?: string;
+  failedCalls: number;
+  sentCalls: number;
+  verdicts: string;
+}
+
+async function once(label: string, fault: Fault | undefined): Promise<Outcome> {
+  let rig: DeployRig | undefined;
+  let traffic: Traffic | undefined;
+  try {
+    rig = await startDeployRig({ drainTimeoutMs: 500, tasks: 300 });
+    const image = fault ? makeFaultTree(join(rig.root, 'fault-tree'), fault) : undefined;
+    const upgrade = rig.stage(image ? { candidate: { lane: 'green', image } } : {});
+    traffic = await startTraffic(rig.proxy.url, { sessions: 20, writers: 4, intervalMs: 50, maxMs: 120_000 });
+    await sleep(1_000);
+    const record = await rig.deploy.operations.promote({
+      upgradeId: upgrade.id,
+      steps: STEPS,
+      observeMs: OBSERVE,
+      intervalMs: INTERVAL,
+      probes: PROBES,
+      keepWarmMs: 0, // nothing to wait for here: the rollback-after-promotion time is bench/rollback.ts
+    });
+    await traffic.stop();
+    const transitions = rig.store.transitions(record.id);
+    const firstTraffic = transitions.find((t) => t.to === 'weighted' || t.to === 'switched')?.at;
+    const decided = transitions.find((t) => t.to === 'rolling_back')?.at;
+    const verdicts = record.analyses.map((a) => `${a.weight}%:${a.verdict}${a.score === null ? '' : `(${a.score})`}`).join(' ');
+    return {
+      label,
+      state: record.state,
+      ...(firstTraffic !== undefined && decided !== undefined ? { detectMs: decided - firstTraffic } : {}),
+      ...(record.rollback ? { reason: record.rollback.reason } : {}),
+      failedCalls: traffic.failed,
+      sentCalls: traffic.sent,
+      verdicts,
+    };
+  } finally {
+    await traffic?.close();
+    await rig?.close();
+  }
+}
+
+const line = (o: Outcome) =>
+  `${o.label.padEnd(22)} ${o.state.padEnd(12)} ${o.detectMs === undefined ? '-'.padStart(8) : `${(o.detectMs / 1000).toFixed(1)} s`.padStart(8)}  calls ${o.sentCalls} (failed ${o.failedCalls})  ${o.verdicts}${o.reason ? `\n${''.padEnd(23)}why: ${o.reason.slice(0, 300)}` : ''}`;
+
+process.stderr.write(`[bench] steps ${STEPS}, observe ${OBSERVE}, interval ${INTERVAL}; default analysis and gates; 20 sessions (4 writers)\n`);
+const healthy: Outcome[] = [];
+for (let i = 1; i <= HEALTHY; i++) {
+  const o = await once(`healthy ${i}/${HEALTHY}`, undefined);
+  healthy.push(o);
+  console.log(line(o));
+}
+const BAD: Array<[string, Fault]> = [
+  ['20% tool errors', { kind: 'tool_errors', every: 5 }],
+  ['verify 2x slower', { kind: 'slow_tool', tool: 'verify' }],
+  ['probe fails', { kind: 'drop_field', tool: 'orchestrator_status', section: 'queue', field: 'total' }],
+];
+const bad: Outcome[] = [];
+for (const [label, fault] of BAD) {
+  const o = await once(label, fault);
+  bad.push(o);
+  console.log(line(o));
+}
+const promoted = healthy.filter((o) => o.state === 'promoted').length;
+const rolledBack = bad.filter((o) => o.state === 'rolled_back').length;
+console.log(`analysis: healthy promoted ${promoted}/${HEALTHY}, bad rolled back ${rolledBack}/${BAD.length}`);
