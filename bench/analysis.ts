@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/analysis.ts [--healthy 5] [--steps 50] [--observe 15s] [--interval 3s]`: the
+ * `npx tsx bench/analysis.ts [--healthy 5] [--steps 50] [--observe 24s] [--interval 6s] [--sessions 24] [--writers 6] [--renew 10] [--only healthy|bad] [--verbose]`: the
  * promotion analysis under realistic load (readers and writer agents: dispatch → verify → report)
  * on real lanes (local runtime), a real proxy and the real executor, with the DEFAULT analysis
  * config and gate thresholds (only the windows are shortened):
@@ -19,9 +19,14 @@ function flag(name: string, fallback: string): string {
 }
 
 const HEALTHY = Number(flag('healthy', '5'));
+const SESSIONS = Number(flag('sessions', '24'));
+const WRITERS = Number(flag('writers', '6'));
+const ONLY = flag('only', 'all');
+/** Turns before a session is closed and opened again: new sessions are what a weighted step splits. */
+const RENEW = Number(flag('renew', '10'));
 const STEPS = flag('steps', '50');
-const OBSERVE = flag('observe', '15s');
-const INTERVAL = flag('interval', '3s');
+const OBSERVE = flag('observe', '24s');
+const INTERVAL = flag('interval', '6s');
 /** The probe every run carries: the candidate must report its queue with a total. */
 const PROBES = [{ name: 'queue-total', tool: 'orchestrator_status', expect: [{ path: '$.queue.total', type: 'integer' }] }];
 
@@ -33,6 +38,8 @@ interface Outcome {
   failedCalls: number;
   sentCalls: number;
   verdicts: string;
+  /** Why intervals failed (first reason of each failed interval). */
+  failures: string[];
 }
 
 async function once(label: string, fault: Fault | undefined): Promise<Outcome> {
@@ -42,7 +49,7 @@ async function once(label: string, fault: Fault | undefined): Promise<Outcome> {
     rig = await startDeployRig({ drainTimeoutMs: 500, tasks: 300 });
     const image = fault ? makeFaultTree(join(rig.root, 'fault-tree'), fault) : undefined;
     const upgrade = rig.stage(image ? { candidate: { lane: 'green', image } } : {});
-    traffic = await startTraffic(rig.proxy.url, { sessions: 20, writers: 4, intervalMs: 50, maxMs: 120_000 });
+    traffic = await startTraffic(rig.proxy.url, { sessions: SESSIONS, writers: WRITERS, intervalMs: 20, maxMs: 300_000, renewEvery: RENEW });
     await sleep(1_000);
     const record = await rig.deploy.operations.promote({
       upgradeId: upgrade.id,
@@ -65,6 +72,7 @@ async function once(label: string, fault: Fault | undefined): Promise<Outcome> {
       failedCalls: traffic.failed,
       sentCalls: traffic.sent,
       verdicts,
+      failures: record.analyses.filter((a) => a.verdict === 'fail' || a.gates === 'fail').map((a) => `${a.weight}%: ${a.reasons[0] ?? 'gates'}`),
     };
   } finally {
     await traffic?.close();
@@ -72,12 +80,14 @@ async function once(label: string, fault: Fault | undefined): Promise<Outcome> {
   }
 }
 
+const VERBOSE = process.argv.includes('--verbose');
 const line = (o: Outcome) =>
+  (VERBOSE && o.failures.length ? o.failures.map((f) => `  failed interval ${f.slice(0, 240)}\n`).join('') : '') +
   `${o.label.padEnd(22)} ${o.state.padEnd(12)} ${o.detectMs === undefined ? '-'.padStart(8) : `${(o.detectMs / 1000).toFixed(1)} s`.padStart(8)}  calls ${o.sentCalls} (failed ${o.failedCalls})  ${o.verdicts}${o.reason ? `\n${''.padEnd(23)}why: ${o.reason.slice(0, 300)}` : ''}`;
 
-process.stderr.write(`[bench] steps ${STEPS}, observe ${OBSERVE}, interval ${INTERVAL}; default analysis and gates; 20 sessions (4 writers)\n`);
+process.stderr.write(`[bench] steps ${STEPS}, observe ${OBSERVE}, interval ${INTERVAL}; default analysis and gates; ${SESSIONS} sessions (${WRITERS} writers)\n`);
 const healthy: Outcome[] = [];
-for (let i = 1; i <= HEALTHY; i++) {
+for (let i = 1; i <= (ONLY === 'bad' ? 0 : HEALTHY); i++) {
   const o = await once(`healthy ${i}/${HEALTHY}`, undefined);
   healthy.push(o);
   console.log(line(o));
@@ -88,7 +98,7 @@ const BAD: Array<[string, Fault]> = [
   ['probe fails', { kind: 'drop_field', tool: 'orchestrator_status', section: 'queue', field: 'total' }],
 ];
 const bad: Outcome[] = [];
-for (const [label, fault] of BAD) {
+for (const [label, fault] of ONLY === 'healthy' ? [] : BAD) {
   const o = await once(label, fault);
   bad.push(o);
   console.log(line(o));

@@ -13,6 +13,11 @@ export interface LoadOptions {
   calls?: Array<{ tool: string; arguments: Record<string, unknown> }>;
   /** The first `writers` sessions are writer agents (dispatch → verify → report), the rest readers. */
   writers?: number;
+  /**
+   * Close and reopen each session after this many turns (agents come and go). Only new sessions
+   * follow a weighted canary split, so canary steps need this churn to see traffic.
+   */
+  renewEvery?: number;
 }
 
 export interface LoadReport {
@@ -62,9 +67,23 @@ export async function startLoad(options: LoadOptions): Promise<RunningLoad> {
   let stopping = false;
   const deadline = started + options.maxDurationMs;
 
-  const loops = sessions.map(async (session, index) => {
+  const loops = sessions.map(async (first, index) => {
+    let session = first;
     let turn = index;
+    let turns = 0;
     while (!stopping && Date.now() < deadline) {
+      if (options.renewEvery && ++turns % options.renewEvery === 0) {
+        sent++;
+        try {
+          await session.close();
+          session = await connectMcp(options.url, `wvo-load-${index}`);
+          sessions[index] = session;
+        } catch (error) {
+          failed++;
+          lastOk[index] = false;
+          if (failures.length < 20) failures.push(`renew session: ${(error as Error).message}`);
+        }
+      }
       if (index < writers) {
         const cycle = await writerCycle(session, `writer-${index}`, turn++);
         sent += cycle.calls;

@@ -259,9 +259,14 @@ export interface Traffic {
 /**
  * Steady MCP load through the proxy from real SDK sessions (bounded by `maxMs`): reads on every
  * session; the first `writers` sessions are writer agents (dispatch → verify → report, the
- * demo's and the bench's writers), whose acknowledged dispatches are committed writes.
+ * demo's and the bench's writers), whose acknowledged dispatches are committed writes. With
+ * `renewEvery`, each session is closed and opened again after that many turns (agents come and
+ * go): only new sessions follow a weighted split, so a canary step needs this churn to get traffic.
  */
-export async function startTraffic(url: string, options: { sessions: number; writers?: number; intervalMs?: number; maxMs?: number }): Promise<Traffic> {
+export async function startTraffic(
+  url: string,
+  options: { sessions: number; writers?: number; intervalMs?: number; maxMs?: number; renewEvery?: number },
+): Promise<Traffic> {
   const sessions = await Promise.all(Array.from({ length: options.sessions }, (_, i) => connectMcp(`${url}/mcp`, `deploy-load-${i}`)));
   const reads = [
     { tool: 'orchestrator_status', arguments: {} },
@@ -271,10 +276,23 @@ export async function startTraffic(url: string, options: { sessions: number; wri
   const t: Omit<Traffic, 'stop' | 'probeAll' | 'close'> = { sessions, sent: 0, failed: 0, failures: [], dispatched: [] };
   let stopping = false;
   const deadline = Date.now() + (options.maxMs ?? 60_000);
-  const loops = sessions.map(async (session, index) => {
+  const loops = sessions.map(async (first, index) => {
+    let session = first;
     let turn = index;
+    let turns = 0;
     const writer = index < (options.writers ?? 0);
     while (!stopping && Date.now() < deadline) {
+      if (options.renewEvery && ++turns % options.renewEvery === 0) {
+        t.sent++;
+        try {
+          await session.close();
+          session = await connectMcp(`${url}/mcp`, `deploy-load-${index}`);
+          sessions[index] = session;
+        } catch (error) {
+          t.failed++;
+          if (t.failures.length < 20) t.failures.push(`renew session: ${(error as Error).message.slice(0, 200)}`);
+        }
+      }
       if (writer) {
         const cycle = await writerCycle(session, `writer-${index}`, turn++);
         t.sent += cycle.calls;

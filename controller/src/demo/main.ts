@@ -147,7 +147,8 @@ async function main(): Promise<void> {
     say(`proxy ${proxy.url}/mcp → ${BLUE}`);
 
     heading('Load: 40 MCP sessions through the proxy: 32 readers, 8 writer agents (dispatch → verify → report)');
-    const load = await startLoad({ url: proxy.url, sessions: 40, writers: 8, intervalMs: 150, maxDurationMs: 15 * 60_000 });
+    // Sessions renew every 20 turns (agents come and go): a weighted step splits new sessions.
+    const load = await startLoad({ url: proxy.url, sessions: 40, writers: 8, intervalMs: 150, maxDurationMs: 15 * 60_000, renewEvery: 20 });
     cleanups.push(() => load.stop());
     say(`${load.snapshot().sent} calls so far`);
 
