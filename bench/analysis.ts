@@ -3,12 +3,15 @@
  * promotion analysis under realistic load (readers and writer agents: dispatch → verify → report)
  * on real lanes (local runtime), a real proxy and the real executor, with the DEFAULT analysis
  * config and gate thresholds (only the windows are shortened):
- *   - N promotions of a healthy candidate (this repo's worker): how many are promoted (false-rollback rate);
- *   - three bad candidates, each this worker behind a fault front: 20 % tool errors, `verify` 2× slower,
+ *   - N promotions of a healthy candidate (this repo's worker, behind the same pass-through front as the baseline):
+ *     how many are promoted (false-rollback rate);
+ *   - three bad candidates, each this worker behind a fault front: 20 % tool errors, `plan_next` 2× slower,
  *     `orchestrator_status` without `queue.total` (fails the semantic probe): each must be rolled back;
  *     time to detect = candidate first takes traffic → rollback decided.
  * Needs `npm run build` (lanes run dist/). Last line: `analysis: healthy promoted H/N, bad rolled back B/3`.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeFaultTree, type Fault } from '../test/helpers/fault-tree.js';
 import { startDeployRig, startTraffic, sleep, type DeployRig, type Traffic } from '../test/integration/deploy-helpers.js';
@@ -42,13 +45,21 @@ interface Outcome {
   failures: string[];
 }
 
-async function once(label: string, fault: Fault | undefined): Promise<Outcome> {
+/**
+ * Baseline and candidate run the same front (a second HTTP hop in the worker's process, which on
+ * busy cores costs as much as the tools themselves): only the fault differs, so a healthy
+ * candidate is the same code as the baseline and a bad one differs by its defect alone.
+ */
+const trees = mkdtempSync(join(tmpdir(), 'wvo-bench-analysis-'));
+const BASELINE = makeFaultTree(join(trees, 'baseline'), { kind: 'none' });
+
+async function once(label: string, fault: Fault): Promise<Outcome> {
   let rig: DeployRig | undefined;
   let traffic: Traffic | undefined;
   try {
-    rig = await startDeployRig({ drainTimeoutMs: 500, tasks: 300 });
-    const image = fault ? makeFaultTree(join(rig.root, 'fault-tree'), fault) : undefined;
-    const upgrade = rig.stage(image ? { candidate: { lane: 'green', image } } : {});
+    rig = await startDeployRig({ drainTimeoutMs: 500, tasks: 300, image: BASELINE });
+    const image = makeFaultTree(join(rig.root, 'candidate'), fault);
+    const upgrade = rig.stage({ baseline: { lane: 'blue', image: BASELINE }, candidate: { lane: 'green', image } });
     traffic = await startTraffic(rig.proxy.url, { sessions: SESSIONS, writers: WRITERS, intervalMs: 20, maxMs: 300_000, renewEvery: RENEW });
     await sleep(1_000);
     const record = await rig.deploy.operations.promote({
@@ -88,13 +99,13 @@ const line = (o: Outcome) =>
 process.stderr.write(`[bench] steps ${STEPS}, observe ${OBSERVE}, interval ${INTERVAL}; default analysis and gates; ${SESSIONS} sessions (${WRITERS} writers)\n`);
 const healthy: Outcome[] = [];
 for (let i = 1; i <= (ONLY === 'bad' ? 0 : HEALTHY); i++) {
-  const o = await once(`healthy ${i}/${HEALTHY}`, undefined);
+  const o = await once(`healthy ${i}/${HEALTHY}`, { kind: 'none' });
   healthy.push(o);
   console.log(line(o));
 }
 const BAD: Array<[string, Fault]> = [
   ['20% tool errors', { kind: 'tool_errors', every: 5 }],
-  ['verify 2x slower', { kind: 'slow_tool', tool: 'verify' }],
+  ['plan_next 2x slower', { kind: 'slow_tool', tool: 'plan_next' }],
   ['probe fails', { kind: 'drop_field', tool: 'orchestrator_status', section: 'queue', field: 'total' }],
 ];
 const bad: Outcome[] = [];
@@ -103,6 +114,7 @@ for (const [label, fault] of ONLY === 'healthy' ? [] : BAD) {
   bad.push(o);
   console.log(line(o));
 }
+rmSync(trees, { recursive: true, force: true });
 const promoted = healthy.filter((o) => o.state === 'promoted').length;
 const rolledBack = bad.filter((o) => o.state === 'rolled_back').length;
 console.log(`analysis: healthy promoted ${promoted}/${HEALTHY}, bad rolled back ${rolledBack}/${BAD.length}`);

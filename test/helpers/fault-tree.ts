@@ -3,6 +3,8 @@ import { join } from 'node:path';
 
 /** What the candidate gets wrong (bench/analysis.ts, the deploy tests). */
 export type Fault =
+  /** Nothing: the same front, passing everything through (the control: same hop, same overhead). */
+  | { readonly kind: 'none' }
   /** Every `every`-th tool call answers `isError: true` (a tool error, HTTP 200): 1 in 5 = 20 %. */
   | { readonly kind: 'tool_errors'; readonly every: number }
   /** Calls of `tool` take twice as long: the answer is held back as long as the worker took. */

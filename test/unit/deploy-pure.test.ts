@@ -39,7 +39,11 @@ describe('deploy: lanes', () => {
       steps: [{ name: 'build', status: 'failed' }],
       baseline: { lane: 'blue', image: '(not resolved)' },
       candidate: { lane: 'green', image: '(not built)' },
+      // Its shadow step never ran: no count (the shadow-diff streak passes over it).
+      shadowDiffs: null,
     });
+    const shadowed = { ...result, outcome: 'warnings', shadow: { reported: 3, cancelled: 1, shadowJson: 's', reportHtml: 'r' } } as unknown as UpgradeResult;
+    expect(upgradeSummaryFromResult(shadowed, { baseline: 'blue', candidate: 'green' }).shadowDiffs).toBe(3);
   });
 });
 
