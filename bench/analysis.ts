@@ -83,7 +83,14 @@ async function once(label: string, fault: Fault): Promise<Outcome> {
       failedCalls: traffic.failed,
       sentCalls: traffic.sent,
       verdicts,
-      failures: record.analyses.filter((a) => a.verdict === 'fail' || a.gates === 'fail').map((a) => `${a.weight}%: ${a.reasons[0] ?? 'gates'}`),
+      failures: [
+        ...record.analyses.filter((a) => a.verdict === 'fail' || a.gates === 'fail').map((a) => `${a.weight}%: ${a.reasons[0] ?? 'gates'}`),
+        // The slowest tool of each interval (median ratio, candidate vs baseline), for reading the latency checks.
+        ...record.analyses.map((a) => {
+          const slowest = a.checks.filter((c) => c.metric === 'tool_latency' && c.effect !== undefined).sort((x, y) => y.effect! - x.effect!)[0];
+          return slowest ? `${a.weight}% slowest: ${slowest.subject} ×${slowest.effect!.toFixed(2)} (${((slowest.candidate ?? 0) * 1000).toFixed(1)} vs ${((slowest.baseline ?? 0) * 1000).toFixed(1)} ms, p=${slowest.pValue?.toExponential(1)}, ${slowest.verdict})` : `${a.weight}%: no latency judged`;
+        }),
+      ],
     };
   } finally {
     await traffic?.close();
