@@ -72,7 +72,8 @@ export async function startLoad(options: LoadOptions): Promise<RunningLoad> {
     let turn = index;
     let turns = 0;
     while (!stopping && Date.now() < deadline) {
-      if (options.renewEvery && ++turns % options.renewEvery === 0) {
+      if (options.renewEvery && ++turns >= options.renewEvery) {
+        turns = 0;
         sent++;
         try {
           await session.close();
@@ -86,6 +87,8 @@ export async function startLoad(options: LoadOptions): Promise<RunningLoad> {
       }
       if (index < writers) {
         const cycle = await writerCycle(session, `writer-${index}`, turn++);
+        // Renewal counts calls: a writer's session re-rolls its lane as often as a reader's.
+        turns += cycle.calls - 1;
         sent += cycle.calls;
         failed += cycle.failures.length;
         if (cycle.dispatched) dispatched++;

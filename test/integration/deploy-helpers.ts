@@ -282,7 +282,8 @@ export async function startTraffic(
     let turns = 0;
     const writer = index < (options.writers ?? 0);
     while (!stopping && Date.now() < deadline) {
-      if (options.renewEvery && ++turns % options.renewEvery === 0) {
+      if (options.renewEvery && ++turns >= options.renewEvery) {
+        turns = 0;
         t.sent++;
         try {
           await session.close();
@@ -295,6 +296,8 @@ export async function startTraffic(
       }
       if (writer) {
         const cycle = await writerCycle(session, `writer-${index}`, turn++);
+        // Renewal counts calls: a writer's session re-rolls its lane as often as a reader's.
+        turns += cycle.calls - 1;
         t.sent += cycle.calls;
         t.failed += cycle.failures.length;
         for (const f of cycle.failures) if (t.failures.length < 20) t.failures.push(f);
