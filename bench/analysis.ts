@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/analysis.ts [--healthy 5] [--steps 50] [--observe 24s] [--interval 6s] [--sessions 24] [--writers 6] [--renew 10] [--only healthy|bad] [--verbose]`: the
+ * `npx tsx bench/analysis.ts [--healthy 5] [--steps 50] [--observe 36s] [--interval 6s] [--sessions 24] [--writers 6] [--renew 10] [--only healthy|bad] [--verbose]`: the
  * promotion analysis under realistic load (readers and writer agents: dispatch → verify → report)
  * on real lanes (local runtime), a real proxy and the real executor, with the DEFAULT analysis
  * config and gate thresholds (only the windows are shortened):
@@ -28,7 +28,7 @@ const ONLY = flag('only', 'all');
 /** Turns before a session is closed and opened again: new sessions are what a weighted step splits. */
 const RENEW = Number(flag('renew', '10'));
 const STEPS = flag('steps', '50');
-const OBSERVE = flag('observe', '24s');
+const OBSERVE = flag('observe', '36s');
 const INTERVAL = flag('interval', '6s');
 /** The probe every run carries: the candidate must report its queue with a total. */
 const PROBES = [{ name: 'queue-total', tool: 'orchestrator_status', expect: [{ path: '$.queue.total', type: 'integer' }] }];

@@ -17,12 +17,15 @@ describe('deploy: a candidate that fails half its calls rolls back by itself', (
     rig = await startDeployRig({ drainTimeoutMs: 500 });
     // green = the real worker behind a front that fails every 2nd tool call once SANDBOX_MODE is on
     const upgrade = rig.stage({ candidate: { lane: 'green', image: makeFlakyTree(join(rig.root, 'flaky-tree')) } });
-    traffic = await startTraffic(rig.proxy.url, { sessions: 20, writers: 4, intervalMs: 20, maxMs: 45_000 });
+    traffic = await startTraffic(rig.proxy.url, { sessions: 20, writers: 4, intervalMs: 20, maxMs: 90_000 });
     await sleep(300);
 
     const record = await rig.deploy.operations.promote({
       upgradeId: upgrade.id,
-      observeMs: '1500ms',
+      // Long enough for two intervals per phase on a loaded machine (one interval — scrape and both
+      // lanes' status — was measured taking up to 4 s at load average 20): the faults start only
+      // in the last phase, and two failed checks there must be possible.
+      observeMs: '8s',
       intervalMs: '300ms',
       maxFailedChecks: 2,
       flags: 'PROMPT_MODE,SANDBOX_MODE',
