@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Make everything the tests need present on this machine (ENGINE.md): Debian packages for the
 # Docker engine, docker-compose, iproute2 (the second "remote" engine's namespace), nginx (proxy
-# benchmark peer), promtool (alert rules) and chromium (report.html is read in a headless
-# browser); then start dockerd in the background (no systemd here) and wait until it answers.
+# benchmark peer), promtool (alert rules), chromium (report.html is read in a headless
+# browser), openssh-server and openssl (ssh:// and TLS engines); then start dockerd in the
+# background (no systemd here) and wait until it answers.
 # Idempotent: installs only what is missing, starts only when `docker info` does not answer.
 set -euo pipefail
 
@@ -15,6 +16,10 @@ command -v nsenter >/dev/null 2>&1 || need_pkgs+=(util-linux)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light)
 command -v promtool >/dev/null 2>&1 || need_pkgs+=(prometheus)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
+# ssh:// and TLS engines (test/integration/runtime-engines.test.ts): sshd in the namespace, openssl for certificates.
+[ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 || need_pkgs+=(openssh-client)
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "[engine] installing ${need_pkgs[*]}"
   apt-get update -qq

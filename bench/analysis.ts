@@ -14,7 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeFaultTree, type Fault } from '../test/helpers/fault-tree.js';
-import { startDeployRig, startTraffic, sleep, type DeployRig, type Traffic } from '../test/integration/deploy-helpers.js';
+import { startDeployRig, type DeployRig } from '../test/helpers/deploy-rig.js';
+import { startTraffic, type Traffic } from '../test/helpers/mcp-traffic.js';
+import { sleep } from '../test/helpers/sleep.js';
 
 function flag(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);

@@ -49,7 +49,9 @@ try {
     return step ? (step.duration_ms / 1000).toFixed(1) : '-';
   };
   const total = (result: UpgradeResult) => (result.steps.reduce((sum, s) => sum + s.duration_ms, 0) / 1000).toFixed(1);
-  console.log(`\nwvo upgrade per-step seconds (runtime ${runtimeKind}, ${tasks} tasks, ${cold.steps.find((s) => s.name === 'shadow')?.detail.calls} suite calls)\n`);
+  // The shadow step counts its calls per pass (snapshot, fresh-state).
+  const calls = cold.steps.find((s) => s.name === 'shadow')?.detail.calls as { snapshot: number; fresh: number } | undefined;
+  console.log(`\nwvo upgrade per-step seconds (runtime ${runtimeKind}, ${tasks} tasks, ${calls?.snapshot} + ${calls?.fresh} fresh-state suite calls)\n`);
   console.log(`| step          | cold  | warm (code-only) |`);
   console.log(`| ------------- | ----- | ---------------- |`);
   for (const name of STEP_NAMES) console.log(`| ${name.padEnd(13)} | ${seconds(cold, name).padStart(5)} | ${seconds(warm, name).padStart(16)} |`);

@@ -11,7 +11,8 @@
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { DockerRuntime } from '../controller/src/runtime/docker/docker-runtime.js';
-import { buildRepoWorkerImage, chownTree, startDeployRig, startTraffic, timedRollback, type DeployRig, type Traffic } from '../test/integration/deploy-helpers.js';
+import { buildRepoWorkerImage, chownTree, startDeployRig, timedRollback, type DeployRig } from '../test/helpers/deploy-rig.js';
+import { startTraffic, type Traffic } from '../test/helpers/mcp-traffic.js';
 import { cleanupProject, removeImageTag } from '../test/helpers/runtime-fixtures.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, runtimes: { type: 'string', default: 'local,docker' } } });

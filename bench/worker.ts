@@ -3,9 +3,11 @@
  * and 50 concurrent sessions on a 500-task seeded DB, then a long-run memory check (RSS before and
  * after many calls and session churn — the SDK's enableJsonResponse map leak, typescript-sdk #2559).
  * Then the cost of recording executor runs (executor_runs, for sandbox replay): verify's latency
- * (it spawns its checks, each recorded) next to the cost of one record on its own.
+ * (it spawns its checks, each recorded) next to the cost of one record on its own. Then the cost
+ * of the call journal (issue 11) on write calls: the same write cycle on two processes, journal on
+ * and off (WVO_BENCH_NO_JOURNAL=1, bench only), interleaved; and the same in process without HTTP.
  *
- *   npx tsx bench/worker.ts [--seconds 2] [--memory-calls 6000] [--records 2000]
+ *   npx tsx bench/worker.ts [--seconds 2] [--memory-calls 6000] [--records 2000] [--journal-only]
  *
  * The worker runs as its own process (dist build if present, else tsx), like in production.
  */
@@ -30,20 +32,23 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '2' },
     'memory-calls': { type: 'string', default: '6000' },
     records: { type: 'string', default: '2000' },
+    'journal-only': { type: 'boolean', default: false },
+    'journal-calls': { type: 'string', default: '3000' },
   },
 });
+const JOURNAL_CALLS = Number(values['journal-calls']);
 const RECORDS = Number(values.records);
 const SECONDS = Number(values.seconds);
 const MEMORY_CALLS = Number(values['memory-calls']);
 const ROOT = join(import.meta.dirname, '..');
 const MAIN = join(ROOT, 'dist', 'worker', 'src', 'main.js');
 
-function startWorkerProcess(stateRoot: string): Promise<{ child: ChildProcess; url: string }> {
+function startWorkerProcess(stateRoot: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   const [command, args] = existsSync(MAIN)
     ? [process.execPath, [MAIN]]
     : [process.execPath, ['--import', 'tsx', join(ROOT, 'worker', 'src', 'main.ts')]];
   const child = spawn(command, [...args, 'serve', '--port', '0', '--state', stateRoot], {
-    env: { ...process.env, WVO_LOG_LEVEL: 'warn', WVO_LOG_PRETTY: '0' },
+    env: { ...process.env, WVO_LOG_LEVEL: 'warn', WVO_LOG_PRETTY: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -171,7 +176,125 @@ async function executorRecording(url: string, stateRoot: string): Promise<void> 
   }
 }
 
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+const stats = (times: number[]) => {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+};
+const pct = (on: number, off: number) => `${(((on - off) / off) * 100).toFixed(1)} %`;
+
+/**
+ * The write cycle both measurements use: dispatch (a noop override: two write transactions, no
+ * spawn) then report retry (one transaction, the task goes back to the queue). Each is a journaled
+ * write; reads are never journaled, so they are left out.
+ */
+async function writeCycle(callTool: (name: string, args: Record<string, unknown>) => Promise<boolean>, times: { dispatch: number[]; report: number[] }) {
+  let t0 = performance.now();
+  const task = await callTool('dispatch', { agent: 'bench', command: { kind: 'noop' } });
+  times.dispatch.push(performance.now() - t0);
+  if (!task) throw new Error('dispatch failed in the journal bench');
+  t0 = performance.now();
+  await callTool('report', { task_id: lastTask, outcome: 'retry', agent: 'bench' });
+  times.report.push(performance.now() - t0);
+}
+let lastTask = '';
+
+/** Journal cost: the same write cycle with the journal on and off, alternating blocks so load drift hits both. */
+async function journalCost(): Promise<void> {
+  const roots = { on: mkdtempSync(join(tmpdir(), 'wvo-bench-journal-on-')), off: mkdtempSync(join(tmpdir(), 'wvo-bench-journal-off-')) };
+  const children: ChildProcess[] = [];
+  try {
+    for (const root of Object.values(roots)) seedState({ stateRoot: root, tasks: 500, seed: 42 });
+    // 1) Over HTTP, each lane its own process (what an agent sees).
+    const lanes = {
+      on: await startWorkerProcess(roots.on),
+      off: await startWorkerProcess(roots.off, { WVO_BENCH_NO_JOURNAL: '1' }),
+    };
+    children.push(lanes.on.child, lanes.off.child);
+    const http = { on: { dispatch: [] as number[], report: [] as number[] }, off: { dispatch: [] as number[], report: [] as number[] } };
+    const clients = { on: await connect(lanes.on.url), off: await connect(lanes.off.url) };
+    const viaClient = (client: Client) => async (name: string, args: Record<string, unknown>) => {
+      const result = await client.callTool({ name, arguments: args });
+      const body = JSON.parse((result.content as Array<{ text: string }>)[0]!.text) as { task?: { id: string } };
+      if (name === 'dispatch' && body.task) lastTask = body.task.id;
+      return !result.isError;
+    };
+    const perBlock = Math.max(5, Math.round(JOURNAL_CALLS / 5 / 30));
+    for (let i = 0; i < 10; i += 1) for (const side of ['on', 'off'] as const) await writeCycle(viaClient(clients[side]), { dispatch: [], report: [] });
+    for (let block = 0; block < 30; block += 1) {
+      for (const side of (block % 2 ? ['off', 'on'] : ['on', 'off']) as Array<'on' | 'off'>) {
+        for (let i = 0; i < perBlock; i += 1) await writeCycle(viaClient(clients[side]), http[side]);
+      }
+    }
+    await Promise.all([close(clients.on), close(clients.off)]);
+    const entries = await journalEntries(roots.on);
+    await Promise.all(children.map(stopChild));
+
+    // 2) In process, no HTTP: the tool call alone (validation, transactions, journal append).
+    const direct = { on: { dispatch: [] as number[], report: [] as number[] }, off: { dispatch: [] as number[], report: [] as number[] } };
+    const { inProcessCaller } = await import('./worker-journal-caller.js');
+    const callers = { on: inProcessCaller(roots.on, true), off: inProcessCaller(roots.off, false) };
+    try {
+      const perBlock = Math.max(50, Math.round(JOURNAL_CALLS / 20));
+      for (let block = 0; block < 20; block += 1) {
+        for (const side of (block % 2 ? ['off', 'on'] : ['on', 'off']) as Array<'on' | 'off'>) {
+          for (let i = 0; i < perBlock; i += 1) {
+            await writeCycle(async (name, args) => {
+              const { ok, taskId } = await callers[side].call(name, args);
+              if (taskId) lastTask = taskId;
+              return ok;
+            }, direct[side]);
+          }
+        }
+      }
+    } finally {
+      callers.on.close();
+      callers.off.close();
+    }
+
+    console.log(`
+journal: write cycle (dispatch noop + report retry), journal on vs off, alternating blocks; ${entries} entries written by the HTTP "on" lane`);
+    console.log('| path        | tool     | journal | calls | p50 ms | p99 ms | p50 added |');
+    console.log('| ----------- | -------- | ------- | ----- | ------ | ------ | --------- |');
+    for (const [label, data, digits] of [['HTTP (proc)', http, 2], ['in process', direct, 3]] as const) {
+      for (const tool of ['dispatch', 'report'] as const) {
+        const on = stats(data.on[tool]);
+        const off = stats(data.off[tool]);
+        for (const [side, s] of [['off', off], ['on', on]] as const) {
+          console.log(`| ${label.padEnd(11)} | ${tool.padEnd(8)} | ${side.padEnd(7)} | ${String(s.n).padStart(5)} | ${s.p50.toFixed(digits).padStart(6)} | ${s.p99.toFixed(digits).padStart(6)} | ${side === 'on' ? pct(on.p50, off.p50).padStart(9) : ''.padStart(9)} |`);
+        }
+      }
+    }
+    // The append's own cost is the in-process difference (no transport noise); the call an agent
+    // waits for is the HTTP one: their ratio is what the journal adds to a write call's p50.
+    for (const tool of ['dispatch', 'report'] as const) {
+      const added = stats(direct.on[tool]).p50 - stats(direct.off[tool]).p50;
+      const base = stats(http.off[tool]).p50;
+      console.log(`journal append on ${tool}: +${(added * 1000).toFixed(0)} µs per call = ${((added / base) * 100).toFixed(1)} % of its HTTP p50 (${base.toFixed(2)} ms, journal off)`);
+    }
+  } finally {
+    await Promise.all(children.map(stopChild));
+    for (const root of Object.values(roots)) rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function journalEntries(stateRoot: string): Promise<number> {
+  const db = new Database(dbPathFor(stateRoot), { readonly: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM journal').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
 async function main(): Promise<void> {
+  if (values['journal-only']) return journalCost();
   const stateRoot = mkdtempSync(join(tmpdir(), 'wvo-bench-worker-'));
   let child: ChildProcess | undefined;
   try {
@@ -240,6 +363,7 @@ async function main(): Promise<void> {
     );
     if (c.sessions !== 0) console.log(`WARNING: ${c.sessions} sessions were not freed`);
     await heapAfterGc(stateRoot);
+    await journalCost();
   } finally {
     if (child && child.exitCode === null) {
       const exited = new Promise((resolve) => child!.once('exit', resolve));

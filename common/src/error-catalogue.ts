@@ -25,14 +25,20 @@ export interface RegisteredError extends ErrorSpec {
 
 const REGISTRY = new Map<string, RegisteredError>();
 
-/** Options of one throw: everything but the exit code, which the catalogue owns. */
-export type CatalogueErrorOptions = Omit<WvoErrorOptions, 'exitCode' | 'status'>;
+/**
+ * Options of one throw: everything but the status, which the catalogue owns. `exitCode` is an
+ * override for the rare code that is a usage error at one site and a failure at another; it must
+ * differ from the catalogue's (test/unit/errors-catalogued.test.ts checks).
+ */
+export type CatalogueErrorOptions = Omit<WvoErrorOptions, 'status'>;
 
 export interface ErrorFactory<C extends ErrorCatalogue> {
   readonly room: string;
   readonly catalogue: C;
   /** A WvoError for `code`, with the catalogue's status and exit code. */
   create(code: keyof C & string, message?: string, options?: CatalogueErrorOptions): WvoError;
+  /** The constructor options of `code` (catalogue status and exit code), for subclasses built on a catalogue. */
+  options(code: keyof C & string, options?: CatalogueErrorOptions): WvoErrorOptions;
 }
 
 /**
@@ -46,13 +52,15 @@ export function defineErrors<const C extends ErrorCatalogue>(room: string, catal
     if (earlier && earlier.room !== room) throw new TypeError(`error code ${code} is declared by rooms ${earlier.room} and ${room}`);
     REGISTRY.set(code, { code, room, ...spec });
   }
+  const resolve = (code: keyof C & string, options: CatalogueErrorOptions = {}): WvoErrorOptions => {
+    const spec = catalogue[code]!;
+    return { ...options, status: spec.status ?? 500, exitCode: options.exitCode ?? spec.exitCode ?? 1 };
+  };
   return {
     room,
     catalogue,
-    create(code, message, options = {}) {
-      const spec = catalogue[code]!;
-      return new WvoError(code, message ?? spec.message, { ...options, status: spec.status ?? 500, exitCode: spec.exitCode ?? 1 });
-    },
+    create: (code, message, options) => new WvoError(code, message ?? catalogue[code]!.message, resolve(code, options)),
+    options: resolve,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { WvoError } from './errors.js';
+import { commonErrors } from './common-errors.js';
 
 /**
  * Validate an options object (CLI flags or an API body) with its zod schema. The first problem
@@ -17,9 +17,8 @@ export function parseOptions<S extends z.ZodType>(
   const issue = parsed.error.issues[0]!;
   const key = String(issue.path[0] ?? '');
   const field = spelling.names?.[key] ?? (issue.path.join('.') || '(root)');
-  throw new WvoError('WVO_OPTIONS_INVALID', `${source}: ${field}: ${issue.message}`, {
+  throw commonErrors.create('WVO_OPTIONS_INVALID', `${source}: ${field}: ${issue.message}`, {
     subject: field,
     ...(spelling.hint ? { hint: spelling.hint(key) } : {}),
-    exitCode: 2,
   });
 }

@@ -2,11 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeFakeWorkerTree } from '../helpers/runtime-fixtures.js';
-import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
-import { http, openEvents } from '../integration/api-helpers.js';
-import { CLI_MAIN, PROXY_TOKEN, WORKER_TOKEN, runWvo, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from '../integration/deploy-helpers.js';
+import { makeTempWorkspace } from '../helpers/workspace.js';
+import { http, openEvents } from '../helpers/api-rig.js';
+import { CLI_MAIN, PROXY_TOKEN, WORKER_TOKEN, runWvo, type DeployRig } from '../helpers/deploy-rig.js';
+import { sleep } from '../helpers/sleep.js';
+import { deployPerTest } from '../helpers/deploy-per-test.js';
+import { expectNoFailedRequests } from '../helpers/no-failed-requests.js';
 
 /**
  * The whole job through the HTTP API only, against a real `wvo serve` process: POST /upgrades of a
@@ -14,28 +17,25 @@ import { CLI_MAIN, PROXY_TOKEN, WORKER_TOKEN, runWvo, sleep, startDeployRig, sta
  * POST rollback, while SDK sessions keep calling through the proxy.
  */
 const TOKEN = 'serve-e2e-token-0123456789';
-let rig: DeployRig | undefined;
-let ws: TempWorkspace | undefined;
-let traffic: Traffic | undefined;
-let server: ChildProcess | undefined;
-/** CLI processes a test started (killed here if the test failed before it did). */
-const clis: Array<ReturnType<typeof runWvo>> = [];
-afterEach(async () => {
-  for (const cli of clis.splice(0)) {
+const rigs = deployPerTest();
+
+/** `wvo <args>` as its own process, killed after the test if the test failed before it did. */
+function spawnWvo(r: DeployRig, args: string[]): ReturnType<typeof runWvo> {
+  const cli = runWvo(r, args);
+  rigs.defer(async () => {
     if (cli.exitCode === null) cli.kill('SIGKILL');
     await cli.catch(() => undefined);
-  }
-  await traffic?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server!.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-    if (server.exitCode === null) server.kill('SIGKILL');
-  }
-  await rig?.close();
-  if (!process.env.DEPLOY_TEST_KEEP) ws?.cleanup();
-  rig = ws = traffic = server = undefined;
-});
+  });
+  return cli;
+}
+
+async function stopServer(server: ChildProcess): Promise<void> {
+  if (server.exitCode !== null) return;
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGTERM');
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+  if (server.exitCode === null) server.kill('SIGKILL');
+}
 
 function serve(r: DeployRig): Promise<string> {
   const child = spawn(process.execPath, [CLI_MAIN, 'serve', '--listen', '127.0.0.1:0', '--config', r.configFile], {
@@ -43,7 +43,7 @@ function serve(r: DeployRig): Promise<string> {
     env: { ...process.env, WVO_CONTROLLER_TOKEN: TOKEN, WVO_PROXY_TOKEN: PROXY_TOKEN, WVO_ADMIN_TOKEN: WORKER_TOKEN, WVO_LOG_PRETTY: '0', WVO_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  server = child;
+  rigs.defer(() => stopServer(child));
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve, reject) => {
@@ -61,13 +61,13 @@ function serve(r: DeployRig): Promise<string> {
 
 describe('wvo serve: upgrade → promote → rollback through the HTTP API alone', () => {
   it('runs a real upgrade (pruning after itself), promotes it, settles, rolls back; 0 failed requests', async () => {
-    rig = await startDeployRig();
-    const r = rig;
+    const r = await rigs.rig();
     // keepStaged 0: the end-of-run prune removes every staged tree nothing uses.
     const config = JSON.parse(readFileSync(r.configFile, 'utf8')) as Record<string, unknown>;
     writeFileSync(r.configFile, JSON.stringify({ ...config, images: { keepStaged: 0 } }));
     const stale = makeFakeWorkerTree(join(r.root, 'tmp', 'wv-images', 'stale'));
-    ws = await makeTempWorkspace('wvo-serve-e2e-');
+    const ws = await makeTempWorkspace('wvo-serve-e2e-');
+    rigs.defer(() => !process.env.DEPLOY_TEST_KEEP && ws.cleanup());
     // A behavioural change every answer shows (the load's writers may claim every ready task, so
     // not plan_next): autopilot_status gains a field.
     const autopilot = join(ws.dir, 'worker/src/tools/autopilot-status.ts');
@@ -78,7 +78,7 @@ describe('wvo serve: upgrade → promote → rollback through the HTTP API alone
     const url = await serve(r);
     const events = await openEvents(url, TOKEN);
     try {
-      traffic = await startTraffic(r.proxy.url, { sessions: 10, writers: 1, intervalMs: 25, maxMs: 240_000 });
+      const traffic = await rigs.traffic(r.proxy.url, { sessions: 10, writers: 1, intervalMs: 25, maxMs: 240_000 });
 
       const started = await http(url, 'POST', '/upgrades', {
         token: TOKEN,
@@ -136,21 +136,18 @@ describe('wvo serve: upgrade → promote → rollback through the HTTP API alone
       expect(status.body.deployment).toMatchObject({ id, state: 'rolled_back', running: false });
 
       await traffic.stop();
-      expect(traffic.failures).toEqual([]);
-      expect(traffic.failed).toBe(0);
+      expectNoFailedRequests(traffic);
     } finally {
       await events.close();
     }
   }, 360_000);
 
   it('finishes by itself a deployment whose `wvo promote` was killed -9 (no `wvo resume`), and leaves a live one alone', async () => {
-    rig = await startDeployRig({ drainTimeoutMs: 500 });
-    const r = rig;
+    const r = await rigs.rig({ drainTimeoutMs: 500 });
     const upgrade = r.stage();
     await serve(r); // reconcile loop every 5 s (the default)
-    traffic = await startTraffic(r.proxy.url, { sessions: 10, writers: 1, intervalMs: 25, maxMs: 90_000 });
-    const promote = runWvo(r, ['promote', upgrade.id, '--observe', '8s', '--interval', '500ms', '--max-failed-checks', '100', '--keep-warm', '0']);
-    clis.push(promote);
+    const traffic = await rigs.traffic(r.proxy.url, { sessions: 10, writers: 1, intervalMs: 25, maxMs: 90_000 });
+    const promote = spawnWvo(r, ['promote', upgrade.id, '--observe', '8s', '--interval', '500ms', '--max-failed-checks', '100', '--keep-warm', '0']);
     const id = await waitForDeploymentId(r);
     await r.waitForState(id, ['observing'], 40_000);
     // At least one reconcile tick passes while the promote lives: the lease keeps the server away.
@@ -167,17 +164,14 @@ describe('wvo serve: upgrade → promote → rollback through the HTTP API alone
     expect((await r.admin.lanes()).active).toBe('green');
 
     await traffic.stop();
-    expect(traffic.failures).toEqual([]);
-    expect(traffic.failed).toBe(0);
+    expectNoFailedRequests(traffic);
   }, 180_000);
 
   it('stops the kept-warm old lane when the window ends, though the promote that waited on it was killed -9', async () => {
-    rig = await startDeployRig({ drainTimeoutMs: 500 });
-    const r = rig;
+    const r = await rigs.rig({ drainTimeoutMs: 500 });
     const upgrade = r.stage();
     await serve(r);
-    const promote = runWvo(r, ['promote', upgrade.id, '--observe', '1s', '--interval', '500ms', '--max-failed-checks', '100', '--keep-warm', '4s']);
-    clis.push(promote);
+    const promote = spawnWvo(r, ['promote', upgrade.id, '--observe', '1s', '--interval', '500ms', '--max-failed-checks', '100', '--keep-warm', '4s']);
     const id = await waitForDeploymentId(r);
     const promoted = await r.waitForState(id, ['promoted'], 60_000);
     expect(promoted.warmUntil).not.toBeNull();

@@ -12,7 +12,7 @@ import {
   type UpgradeSummary,
 } from '../../controller/src/promotion/index.js';
 import { writeUpgradeShadowSummary } from '../../controller/src/shadow/index.js';
-import { writeWorkerManagerFile } from '../../controller/src/telemetry/worker-manager-file.js';
+import { writeWorkerManagerFile } from '../../controller/src/promotion/worker-manager-file.js';
 import { seedState } from '../../worker/src/index.js';
 
 /** `wvo status` as users run it: the built CLI in a project directory, no `wvo serve` running. */

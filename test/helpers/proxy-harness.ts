@@ -5,6 +5,14 @@ import { connectMcp, type McpSession } from '../../common/src/mcp-client.js';
 import { ProxyAdminClient, startProxy, type ProxyOptions, type RunningProxy } from '../../controller/src/proxy/index.js';
 import { startFixtureServer, type FixtureServer } from '../fixtures/mcp-fixture-server.js';
 
+type FixtureOptions = Omit<Parameters<typeof startFixtureServer>[0], 'lane'>;
+
+/** Per-lane fixture options (e.g. `extend` to give green a different tool surface). */
+export interface RigLanes {
+  blue?: FixtureOptions;
+  green?: FixtureOptions;
+}
+
 export const TOKEN = 'test-token-0123456789';
 
 export interface ProxyRig {
@@ -18,10 +26,10 @@ export interface ProxyRig {
 }
 
 /** Two real MCP lanes (blue active), a proxy in front, an admin client; everything on loopback port 0. */
-export async function startRig(overrides: Partial<ProxyOptions> = {}): Promise<ProxyRig> {
+export async function startRig(overrides: Partial<ProxyOptions> = {}, lanes: RigLanes = {}): Promise<ProxyRig> {
   const dir = await mkdtemp(join(tmpdir(), 'wvo-proxy-test-'));
-  const blue = await startFixtureServer({ lane: 'blue' });
-  const green = await startFixtureServer({ lane: 'green' });
+  const blue = await startFixtureServer({ ...lanes.blue, lane: 'blue' });
+  const green = await startFixtureServer({ ...lanes.green, lane: 'green' });
   const sessions: McpSession[] = [];
   let proxy: RunningProxy | undefined;
   try {

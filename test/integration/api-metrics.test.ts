@@ -1,17 +1,15 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeUpgradeShadowSummary } from '../../controller/src/shadow/index.js';
-import { http, startApiRig, type ApiRig } from './api-helpers.js';
+import { http, startApiRig } from '../helpers/api-rig.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
-let rig: ApiRig | undefined;
-afterEach(async () => {
-  await rig?.close();
-  rig = undefined;
-});
+const defer = cleanupAfterEach();
 
 describe('controller /metrics', () => {
   it('exposes the last shadow diff count from upgrade_shadow.json (-1 before any run)', async () => {
-    rig = await startApiRig();
+    const rig = await startApiRig();
+    defer(() => rig.close());
     const before = await http(rig.url, 'GET', '/metrics');
     expect(String(before.body)).toMatch(/^wvo_controller_shadow_diffs -1$/m);
     await writeUpgradeShadowSummary({

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/src/clock.js';
 import { DeployOperations } from '../../controller/src/operations/index.js';
 import { InMemoryRunner, upgradeSummary } from '../unit/promotion-fixtures.js';
-import { http, openEvents, startApiRig, waitUntil, type ApiRig } from './api-helpers.js';
+import { http, openEvents, startApiRig, waitUntil, type ApiRig } from '../helpers/api-rig.js';
 
 /**
  * Promote and rollback through the API with the operations `wvo serve` wires (DeployOperations

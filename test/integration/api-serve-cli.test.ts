@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT, http } from './api-helpers.js';
+import { REPO_ROOT, http } from '../helpers/api-rig.js';
 
 /** `wvo serve` as a process: listening line, token from a file, refusals, clean SIGTERM. */
 const MAIN = join(REPO_ROOT, 'dist', 'controller', 'src', 'cli', 'main.js');

@@ -7,7 +7,7 @@ import { ControllerClient, startController } from '../../controller/src/api/inde
 import { acquireLock } from '../../controller/src/harness/lock.js';
 import { localImageStore } from '../../controller/src/runtime/index.js';
 import { seedState } from '../../worker/src/index.js';
-import { REPO_ROOT, TOKEN, http, openEvents, startApiRig, waitUntil, type ApiRig } from './api-helpers.js';
+import { REPO_ROOT, TOKEN, http, openEvents, startApiRig, waitUntil, type ApiRig } from '../helpers/api-rig.js';
 
 /**
  * The controller API on a real port with real HTTP: token on every route, lanes from a real

@@ -1,24 +1,16 @@
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startController, type RunningController } from '../../controller/src/api/index.js';
+import { describe, expect, it } from 'vitest';
+import { startController } from '../../controller/src/api/index.js';
 import { parseConfig } from '../../controller/src/config/index.js';
 import { wireDeploy } from '../../controller/src/operations/index.js';
 import { localImageStore } from '../../controller/src/runtime/index.js';
-import { openEvents } from './api-helpers.js';
-import { WORKER_TOKEN, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+import { openEvents } from '../helpers/api-rig.js';
+import { WORKER_TOKEN } from '../helpers/deploy-rig.js';
+import { deployPerTest } from '../helpers/deploy-per-test.js';
+import { expectNoFailedRequests } from '../helpers/no-failed-requests.js';
 
 const TOKEN = 'deploy-api-token-0123456789';
-let rig: DeployRig | undefined;
-let controller: RunningController | undefined;
-let traffic: Traffic | undefined;
-afterEach(async () => {
-  await traffic?.close();
-  await controller?.close();
-  await rig?.close();
-  rig = undefined;
-  controller = undefined;
-  traffic = undefined;
-});
+const rigs = deployPerTest();
 
 async function get(url: string) {
   const response = await request(url, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -36,10 +28,9 @@ async function post(url: string, body: unknown) {
 
 describe('deploy: the controller API promotes and rolls back through the same operations', () => {
   it('POST /deployments/:id/promote (202, driven in the background) then /rollback (200), 0 failed requests', async () => {
-    rig = await startDeployRig();
-    const r = rig;
+    const r = await rigs.rig();
     const config = parseConfig({ runtime: 'local', stateRoot: './state' });
-    controller = await startController(
+    const controller = await startController(
       { listen: '127.0.0.1:0', token: TOKEN, deploymentPollMs: 100 },
       {
         projectRoot: r.root,
@@ -51,7 +42,8 @@ describe('deploy: the controller API promotes and rolls back through the same op
             .operations.promotionFunctions(),
       },
     );
-    traffic = await startTraffic(r.proxy.url, { sessions: 20, intervalMs: 20, maxMs: 40_000 });
+    rigs.defer(() => controller.close());
+    const traffic = await rigs.traffic(r.proxy.url, { sessions: 20, intervalMs: 20, maxMs: 40_000 });
 
     const missing = await post(`${controller.url}/deployments/nope/promote`, { observeMs: '1s' });
     expect(missing.json.error.code, JSON.stringify(missing.json)).toBe('WVO_NO_STAGED_UPGRADE');
@@ -78,7 +70,6 @@ describe('deploy: the controller API promotes and rolls back through the same op
     expect((await r.admin.lanes()).active).toBe('blue');
 
     await traffic.stop();
-    expect(traffic.failures).toEqual([]);
-    expect(traffic.failed).toBe(0);
+    expectNoFailedRequests(traffic);
   });
 });

@@ -1,23 +1,18 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeFlakyTree, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { makeFlakyTree } from '../helpers/deploy-rig.js';
+import { sleep } from '../helpers/sleep.js';
+import { deployPerTest } from '../helpers/deploy-per-test.js';
 
-let rig: DeployRig | undefined;
-let traffic: Traffic | undefined;
-afterEach(async () => {
-  await traffic?.close();
-  await rig?.close();
-  rig = undefined;
-  traffic = undefined;
-});
+const rigs = deployPerTest();
 
 describe('deploy: a candidate that fails half its calls rolls back by itself', () => {
   it('rolls back on failed gates, reverts flags in reverse order, and loses no committed write', async () => {
-    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const rig = await rigs.rig({ drainTimeoutMs: 500 });
     // green = the real worker behind a front that fails every 2nd tool call once SANDBOX_MODE is on
     const upgrade = rig.stage({ candidate: { lane: 'green', image: makeFlakyTree(join(rig.root, 'flaky-tree')) } });
-    traffic = await startTraffic(rig.proxy.url, { sessions: 20, writers: 4, intervalMs: 20, maxMs: 90_000 });
+    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 20, writers: 4, intervalMs: 20, maxMs: 90_000 });
     await sleep(300);
 
     const record = await rig.deploy.operations.promote({

@@ -1,33 +1,39 @@
 import type { ResultPromise } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeploymentState } from '../../controller/src/promotion/index.js';
 import { processesWithEnv } from '../../controller/src/runtime/local/process-table.js';
-import { runWvo as wvo, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+import { runWvo as wvo, type DeployRig } from '../helpers/deploy-rig.js';
+import { sleep } from '../helpers/sleep.js';
+import { deployPerTest } from '../helpers/deploy-per-test.js';
+import { expectNoFailedRequests } from '../helpers/no-failed-requests.js';
 
-let rig: DeployRig | undefined;
-let traffic: Traffic | undefined;
+const rigs = deployPerTest();
+/** The test's spawned controller (`wvo promote|rollback`), killed after the test if still running. */
 let child: ResultPromise | undefined;
-afterEach(async () => {
-  if (child?.pid && child.exitCode === null) child.kill('SIGKILL');
-  await child?.catch(() => undefined);
-  await traffic?.close();
-  const stateRoot = rig?.stateRoot;
-  await rig?.close();
-  // A lane the runtime lost track of (the defect the canary test looks for) must not outlive the test.
-  if (stateRoot) for (const pid of workersOn(stateRoot)) process.kill(pid, 'SIGKILL');
-  rig = undefined;
-  traffic = undefined;
-  child = undefined;
-});
+
+async function startCrashRig(): Promise<DeployRig> {
+  const rig = await rigs.rig({ drainTimeoutMs: 500 });
+  rigs.defer(async () => {
+    await rig.close();
+    // A lane the runtime lost track of (the defect the canary test looks for) must not outlive the test.
+    for (const pid of workersOn(rig.stateRoot)) process.kill(pid, 'SIGKILL');
+  });
+  rigs.defer(async () => {
+    if (child?.pid && child.exitCode === null) child.kill('SIGKILL');
+    await child?.catch(() => undefined);
+    child = undefined;
+  });
+  return rig;
+}
 
 describe('deploy: kill -9 of the controller while observing; `wvo resume` finishes it; traffic never stops', () => {
   it.each([
     { policy: 'continue', outcome: 'promoted', serving: 'green' },
     { policy: 'rollback', outcome: 'rolled_back', serving: 'blue' },
   ] as const)('resume-observing=$policy → $outcome', async ({ policy, outcome, serving }) => {
-    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const rig = await startCrashRig();
     const upgrade = rig.stage();
-    traffic = await startTraffic(rig.proxy.url, { sessions: 30, writers: 2, intervalMs: 20, maxMs: 60_000 });
+    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 30, writers: 2, intervalMs: 20, maxMs: 60_000 });
 
     // Gates are not what this test is about: on two busy cores a p95 check may fail; allow it.
     child = wvo(rig, ['promote', upgrade.id, '--observe', '3s', '--interval', '500ms', '--max-failed-checks', '20', '--resume-observing', policy, '--keep-warm', '0']);
@@ -38,7 +44,7 @@ describe('deploy: kill -9 of the controller while observing; `wvo resume` finish
     expect(rig.store.get(deployment.id).state).toBe('observing');
     expect((await rig.admin.lanes()).active).toBe('green');
     await sleep(700);
-    expect(traffic.failed).toBe(0);
+    expectNoFailedRequests(traffic);
 
     const resumed = await wvo(rig, ['resume']);
     expect(resumed.exitCode, resumed.stderr).toBe(0);
@@ -52,8 +58,7 @@ describe('deploy: kill -9 of the controller while observing; `wvo resume` finish
 
     await sleep(700);
     await traffic.stop();
-    expect(traffic.failures).toEqual([]);
-    expect(traffic.failed).toBe(0);
+    expectNoFailedRequests(traffic);
     expect(await traffic.probeAll()).toBe(30);
   });
 });
@@ -80,9 +85,9 @@ async function waitForDeployment(r: DeployRig) {
 
 describe('deploy: kill -9 of the controller while it starts the canary; `wvo resume` rolls back; no lane is orphaned', () => {
   it('canary_live → rolled_back, blue serving, one worker process left on the live state', async () => {
-    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const rig = await startCrashRig();
     const upgrade = rig.stage();
-    traffic = await startTraffic(rig.proxy.url, { sessions: 10, writers: 1, intervalMs: 20, maxMs: 60_000 });
+    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 10, writers: 1, intervalMs: 20, maxMs: 60_000 });
 
     child = wvo(rig, ['promote', upgrade.id, '--observe', '3s', '--interval', '500ms', '--keep-warm', '0']);
     const deployment = await waitForDeployment(rig);
@@ -99,15 +104,14 @@ describe('deploy: kill -9 of the controller while it starts the canary; `wvo res
     expect(workersOn(rig.stateRoot)).toEqual([Number((await rig.runtime.getLane('blue'))!.id)]);
 
     await traffic.stop();
-    expect(traffic.failures).toEqual([]);
-    expect(traffic.failed).toBe(0);
+    expectNoFailedRequests(traffic);
     expect(await traffic.probeAll()).toBe(10);
   });
 });
 
 describe('deploy: `wvo resume` of a deployment whose controller is alive is refused (lease)', () => {
   it('WVO_DEPLOYMENT_OWNED names the live promote process and changes nothing; `wvo rollback` takes the lease over', async () => {
-    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const rig = await startCrashRig();
     const upgrade = rig.stage();
     // A long observe window: the promote is certainly alive while resume is tried.
     child = wvo(rig, ['promote', upgrade.id, '--observe', '2m', '--interval', '500ms', '--max-failed-checks', '1000', '--keep-warm', '0']);
@@ -144,9 +148,9 @@ function workersOn(stateRoot: string): number[] {
 
 describe('deploy: kill -9 of `wvo rollback` while it restarts the kept lane; `wvo resume` finishes the rollback', () => {
   it('rolling_back → rolled_back, blue serving, green stopped, 0 failed requests', async () => {
-    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const rig = await startCrashRig();
     const upgrade = rig.stage();
-    traffic = await startTraffic(rig.proxy.url, { sessions: 10, writers: 1, intervalMs: 20, maxMs: 60_000 });
+    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 10, writers: 1, intervalMs: 20, maxMs: 60_000 });
     const promoted = await rig.deploy.operations.promote({ upgradeId: upgrade.id, observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20, retentionMs: '1h', keepWarmMs: 0 });
     expect(promoted.state).toBe('promoted');
     expect((await rig.runtime.getLane('blue'))?.status).toBe('stopped');
@@ -164,8 +168,7 @@ describe('deploy: kill -9 of `wvo rollback` while it restarts the kept lane; `wv
 
     await sleep(700);
     await traffic.stop();
-    expect(traffic.failures).toEqual([]);
-    expect(traffic.failed).toBe(0);
+    expectNoFailedRequests(traffic);
     expect(await traffic.probeAll()).toBe(10);
   });
 });

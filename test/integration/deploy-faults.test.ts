@@ -1,20 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/src/clock.js';
 import { isWvoError } from '../../common/src/errors.js';
 import { DeployOperations, type LiveEffectRunner } from '../../controller/src/operations/index.js';
 import type { EffectRunner } from '../../controller/src/promotion/index.js';
-import { WORKER_TOKEN, runWvo, sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+import { WORKER_TOKEN, runWvo } from '../helpers/deploy-rig.js';
+import { sleep } from '../helpers/sleep.js';
+import { deployPerTest } from '../helpers/deploy-per-test.js';
+import { expectNoFailedRequests } from '../helpers/no-failed-requests.js';
 
-let rig: DeployRig | undefined;
-let traffic: Traffic | undefined;
-afterEach(async () => {
-  await traffic?.close();
-  await rig?.close();
-  rig = undefined;
-  traffic = undefined;
-});
+const rigs = deployPerTest();
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -45,7 +41,7 @@ function delegate(runner: LiveEffectRunner): EffectRunner {
 
 describe('deploy: refusals change nothing', () => {
   it('promote with no staged upgrade: WVO_NO_STAGED_UPGRADE (CLI, --json, exit 1), no deployment, no lane', async () => {
-    rig = await startDeployRig();
+    const rig = await rigs.rig();
     const cli = await runWvo(rig, ['promote', '--observe', '2s']);
     expect(cli.exitCode, cli.stderr).toBe(1);
     expect(JSON.parse(cli.stdout).error.code).toBe('WVO_NO_STAGED_UPGRADE');
@@ -55,7 +51,7 @@ describe('deploy: refusals change nothing', () => {
   });
 
   it('refuses untested, contract-migrating and wrongly-based upgrades before anything starts', async () => {
-    rig = await startDeployRig();
+    const rig = await rigs.rig();
     const skipped = rig.stage({ steps: [{ name: 'test', status: 'skipped' }, { name: 'schema-compat', status: 'ok' }] });
     expect(await codeOf(rig.deploy.operations.promote({ upgradeId: skipped.id }))).toBe('WVO_TESTS_SKIPPED');
     const contract = rig.stage({ steps: [{ name: 'test', status: 'ok' }, { name: 'schema-compat', status: 'warning' }] });
@@ -80,7 +76,7 @@ describe('deploy: refusals change nothing', () => {
   });
 
   it('two promotions at once: the second is WVO_PROMOTION_IN_PROGRESS and changes nothing', async () => {
-    rig = await startDeployRig();
+    const rig = await rigs.rig();
     const first = rig.stage();
     const second = rig.stage();
     const begun = await rig.deploy.operations.begin({ upgradeId: first.id, observeMs: '30s', intervalMs: '1s' });
@@ -97,7 +93,7 @@ describe('deploy: refusals change nothing', () => {
 
 describe('deploy: switch to an unhealthy lane', () => {
   it('the proxy refuses a switch to a lane that does not answer; traffic stays on blue', async () => {
-    rig = await startDeployRig();
+    const rig = await rigs.rig();
     await rig.admin.registerLane({ name: 'dead', url: 'http://127.0.0.1:9' });
     await sleep(300); // a few health checks
     // The effect as the reconciler issues it (only id and state are read by switchProxy).
@@ -110,40 +106,39 @@ describe('deploy: switch to an unhealthy lane', () => {
   });
 
   it('a candidate that stalls for 1.5 s right before the switch (one probe times out) is still promoted', async () => {
-    rig = await startDeployRig();
+    const rig = await rigs.rig();
     const { runtime } = rig;
     const runner = delegate(rig.deploy.runner);
     let resumed: Promise<void> | undefined;
     runner.startCanary = async (effect, deployment) => {
-      await rig!.deploy.runner.startCanary(effect, deployment);
+      await rig.deploy.runner.startCanary(effect, deployment);
       // A busy machine, not a dead lane: the process answers nothing for 1.5 s, then serves on.
       const pid = Number((await runtime.getLane(effect.lane))!.id);
       process.kill(pid, 'SIGSTOP');
       resumed = sleep(1500).then(() => void process.kill(pid, 'SIGCONT'));
     };
     const operations = new DeployOperations({ store: rig.store, runner, proxy: rig.admin, runtime, clock: systemClock, workerToken: WORKER_TOKEN });
-    traffic = await startTraffic(rig.proxy.url, { sessions: 10, intervalMs: 20, maxMs: 30_000 });
+    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 10, intervalMs: 20, maxMs: 30_000 });
     const upgrade = rig.stage();
     const record = await operations.promote({ upgradeId: upgrade.id, observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20, keepWarmMs: 0 });
     await resumed;
     await traffic.stop();
     expect(record.state, JSON.stringify(record.rollback)).toBe('promoted');
     expect((await rig.admin.lanes()).active).toBe('green');
-    expect(traffic.failures).toEqual([]);
-    expect(traffic.failed).toBe(0);
+    expectNoFailedRequests(traffic);
   });
 
   it('a candidate that dies between ready and the switch: switch refused, rolled back, 0 failed requests', async () => {
-    rig = await startDeployRig();
+    const rig = await rigs.rig();
     const { runtime } = rig;
     const runner = delegate(rig.deploy.runner);
     runner.startCanary = async (effect, deployment) => {
-      await rig!.deploy.runner.startCanary(effect, deployment);
+      await rig.deploy.runner.startCanary(effect, deployment);
       process.kill(Number((await runtime.getLane(effect.lane))!.id), 'SIGKILL'); // the lane dies
       await sleep(300); // the proxy's health check (100 ms) notices too
     };
     const operations = new DeployOperations({ store: rig.store, runner, proxy: rig.admin, runtime, clock: systemClock, workerToken: WORKER_TOKEN });
-    traffic = await startTraffic(rig.proxy.url, { sessions: 20, intervalMs: 20, maxMs: 30_000 });
+    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 20, intervalMs: 20, maxMs: 30_000 });
     const upgrade = rig.stage();
     const record = await operations.promote({ upgradeId: upgrade.id, observeMs: '2s', intervalMs: '500ms', keepWarmMs: 0 });
     await traffic.stop();
@@ -151,8 +146,7 @@ describe('deploy: switch to an unhealthy lane', () => {
     expect(record.rollback).toMatchObject({ from: 'switched' });
     expect(record.rollback!.reason).toMatch(/switch_proxy failed: .*not (ready|healthy)/);
     expect((await rig.admin.lanes()).active).toBe('blue');
-    expect(traffic.failures).toEqual([]);
-    expect(traffic.failed).toBe(0);
+    expectNoFailedRequests(traffic);
     expect(await traffic.probeAll()).toBe(20);
   });
 });

@@ -1,23 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { runWvo, sleep, startDeployRig, startTraffic, timedRollback, type DeployRig, type Traffic } from './deploy-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { runWvo, timedRollback } from '../helpers/deploy-rig.js';
+import { sleep } from '../helpers/sleep.js';
+import { deployPerTest } from '../helpers/deploy-per-test.js';
+import { expectNoFailedRequests } from '../helpers/no-failed-requests.js';
 
-let rig: DeployRig | undefined;
-let traffic: Traffic | undefined;
-afterEach(async () => {
-  await traffic?.close();
-  await rig?.close();
-  rig = undefined;
-  traffic = undefined;
-});
+const rigs = deployPerTest();
 
 /** Traffic, not gates, is under test: on two busy cores a p95 check may fail now and then. */
 const OBSERVE = { observeMs: '1500ms', intervalMs: '500ms', maxFailedChecks: 20, retentionMs: '1h' };
 
 describe('deploy: --keep-warm keeps the old lane running after promotion (real proxy, real lanes)', () => {
   it('a rollback inside the window is a switch to the same running process; 0 failed requests', async () => {
-    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const rig = await rigs.rig({ drainTimeoutMs: 500 });
     const upgrade = rig.stage();
-    traffic = await startTraffic(rig.proxy.url, { sessions: 30, writers: 2, intervalMs: 20, maxMs: 45_000 });
+    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 30, writers: 2, intervalMs: 20, maxMs: 45_000 });
     const bluePid = (await rig.runtime.getLane('blue'))!.id;
 
     const { deployment, done } = await rig.deploy.operations.begin({ upgradeId: upgrade.id, ...OBSERVE, keepWarmMs: '30s' });
@@ -35,19 +31,18 @@ describe('deploy: --keep-warm keeps the old lane running after promotion (real p
 
     await sleep(700);
     await traffic.stop();
-    expect(traffic.failures).toEqual([]);
-    expect(traffic.failed).toBe(0);
+    expectNoFailedRequests(traffic);
     expect(await traffic.probeAll()).toBe(30);
     console.log(`[deploy-keep-warm] rollback inside the window: traffic on blue after ${trafficBackMs ?? 'n/a'} ms; sent ${traffic.sent}`);
   });
 
   it('`wvo promote --keep-warm 6s` waits the window out, then stops the old lane; status says so meanwhile', async () => {
-    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const rig = await rigs.rig({ drainTimeoutMs: 500 });
     const upgrade = rig.stage();
     const child = runWvo(rig, ['promote', upgrade.id, '--observe', '1500ms', '--interval', '500ms', '--max-failed-checks', '20', '--keep-warm', '6s']);
     const deployment = await (async () => {
       for (let i = 0; i < 1_600; i++) {
-        const found = rig!.store.list()[0];
+        const found = rig.store.list()[0];
         if (found?.state === 'promoted') return found;
         await sleep(25);
       }
@@ -68,7 +63,7 @@ describe('deploy: --keep-warm keeps the old lane running after promotion (real p
   });
 
   it('refuses --keep-warm longer than --retention (exit 2, names the option, nothing starts)', async () => {
-    rig = await startDeployRig();
+    const rig = await rigs.rig();
     const upgrade = rig.stage();
     const refused = await runWvo(rig, ['promote', upgrade.id, '--keep-warm', '2h', '--retention', '1h']);
     expect(refused.exitCode).toBe(2);

@@ -1,16 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { sleep, startDeployRig, startTraffic, timedRollback, type DeployRig, type Traffic } from './deploy-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { timedRollback } from '../helpers/deploy-rig.js';
+import { sleep } from '../helpers/sleep.js';
+import { deployPerTest } from '../helpers/deploy-per-test.js';
+import { expectNoFailedRequests } from '../helpers/no-failed-requests.js';
 
-let rig: DeployRig | undefined;
-let traffic: Traffic | undefined;
-afterEach(async () => {
-  await traffic?.close();
-  await rig?.close();
-  rig = undefined;
-  traffic = undefined;
-});
+const rigs = deployPerTest();
 
 /** These tests are about traffic, not gates: on two busy cores a p95 check may fail now and then. */
 const LENIENT = { maxFailedChecks: 20 };
@@ -18,9 +14,9 @@ const OBSERVE = { observeMs: '2s', intervalMs: '500ms', ...LENIENT };
 
 describe('deploy: promote and roll back under load (real proxy, real lanes, 60 SDK sessions)', () => {
   it('rolls back in the middle of observing with 0 failed requests; every session answers after the drain deadline', async () => {
-    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const rig = await rigs.rig({ drainTimeoutMs: 500 });
     const upgrade = rig.stage();
-    traffic = await startTraffic(rig.proxy.url, { sessions: 60, writers: 4, intervalMs: 20, maxMs: 45_000 });
+    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 60, writers: 4, intervalMs: 20, maxMs: 45_000 });
     await sleep(300);
 
     const { deployment, done } = await rig.deploy.operations.begin({ upgradeId: upgrade.id, ...OBSERVE });
@@ -38,8 +34,7 @@ describe('deploy: promote and roll back under load (real proxy, real lanes, 60 S
 
     await sleep(800); // past every drain deadline
     await traffic.stop();
-    expect(traffic.failures).toEqual([]);
-    expect(traffic.failed).toBe(0);
+    expectNoFailedRequests(traffic);
     expect(traffic.sent).toBeGreaterThan(500);
     expect(await traffic.probeAll()).toBe(60);
 
@@ -58,9 +53,9 @@ describe('deploy: promote and roll back under load (real proxy, real lanes, 60 S
   });
 
   it('promotes under load, then rolls back after promotion (the kept lane restarts) with 0 failed requests', async () => {
-    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const rig = await rigs.rig({ drainTimeoutMs: 500 });
     const upgrade = rig.stage();
-    traffic = await startTraffic(rig.proxy.url, { sessions: 50, writers: 2, intervalMs: 20, maxMs: 45_000 });
+    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 50, writers: 2, intervalMs: 20, maxMs: 45_000 });
     await sleep(300);
 
     const promoted = await rig.deploy.operations.promote({ upgradeId: upgrade.id, observeMs: '1500ms', intervalMs: '500ms', retentionMs: '1h', keepWarmMs: 0, ...LENIENT });
@@ -75,8 +70,7 @@ describe('deploy: promote and roll back under load (real proxy, real lanes, 60 S
 
     await sleep(800);
     await traffic.stop();
-    expect(traffic.failures).toEqual([]);
-    expect(traffic.failed).toBe(0);
+    expectNoFailedRequests(traffic);
     expect(await traffic.probeAll()).toBe(50);
     console.log(
       `[deploy-load] rollback after promotion: traffic on blue after ${trafficBackMs ?? 'n/a'} ms; whole command (restart blue, switch, stop green) ${wholeMs} ms; sent ${traffic.sent}`,

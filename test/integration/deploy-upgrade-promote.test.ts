@@ -1,26 +1,19 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
-import { runWvo as wvo, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { makeTempWorkspace } from '../helpers/workspace.js';
+import { runWvo as wvo } from '../helpers/deploy-rig.js';
+import { deployPerTest } from '../helpers/deploy-per-test.js';
+import { expectNoFailedRequests } from '../helpers/no-failed-requests.js';
 
-let rig: DeployRig | undefined;
-let ws: TempWorkspace | undefined;
-let traffic: Traffic | undefined;
-afterEach(async () => {
-  await traffic?.close();
-  await rig?.close();
-  ws?.cleanup();
-  rig = undefined;
-  ws = undefined;
-  traffic = undefined;
-});
+const rigs = deployPerTest();
 
 describe('deploy: wvo upgrade --promote chains harness → recordUpgrade → promote', () => {
   it('promotes a tested run; the next run (lanes swapped) is refused for skipped tests', async () => {
-    rig = await startDeployRig();
-    ws = await makeTempWorkspace('wvo-deploy-ws-');
-    traffic = await startTraffic(rig.proxy.url, { sessions: 10, intervalMs: 50, maxMs: 280_000 });
+    const rig = await rigs.rig();
+    const ws = await makeTempWorkspace('wvo-deploy-ws-');
+    rigs.defer(() => ws.cleanup());
+    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 10, intervalMs: 50, maxMs: 280_000 });
 
     // `node --version` stands in for the staged tests: fast, and the test step is `ok`.
     const first = await wvo(rig, ['upgrade', '--workspace', ws.dir, '--promote', '--test-command', 'node --version', '--observe', '1s', '--interval', '500ms', '--retention', '2h', '--keep-warm', '1s']);
@@ -37,7 +30,7 @@ describe('deploy: wvo upgrade --promote chains harness → recordUpgrade → pro
     expect((await rig.admin.lanes()).active).toBe('green');
     // The promoted lane runs a tree the local image store keeps (tmp/wv-images), so the stage with
     // its snapshot copies of the live state is deleted like after any run.
-    const stages = () => readdirSync(join(rig!.root, 'tmp')).filter((name) => name.startsWith('wv-upgrade-'));
+    const stages = () => readdirSync(join(rig.root, 'tmp')).filter((name) => name.startsWith('wv-upgrade-'));
     expect(stages()).toEqual([]);
     const green = await rig.runtime.getLane('green');
     expect(green?.image.startsWith(join(rig.root, 'tmp', 'wv-images'))).toBe(true);
@@ -54,7 +47,6 @@ describe('deploy: wvo upgrade --promote chains harness → recordUpgrade → pro
     expect(stages()).toEqual([]);
 
     await traffic.stop();
-    expect(traffic.failures).toEqual([]);
-    expect(traffic.failed).toBe(0);
+    expectNoFailedRequests(traffic);
   }, 300_000);
 });

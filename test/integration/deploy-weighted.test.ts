@@ -1,29 +1,23 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { promotionPlanPath, readPromotionPlanFile } from '../../controller/src/promotion/index.js';
 import { makeFaultTree } from '../helpers/fault-tree.js';
-import { sleep, startDeployRig, startTraffic, type DeployRig, type Traffic } from './deploy-helpers.js';
+import { deployPerTest } from '../helpers/deploy-per-test.js';
+import { sleep } from '../helpers/sleep.js';
 
-let rig: DeployRig | undefined;
-let traffic: Traffic | undefined;
-afterEach(async () => {
-  await traffic?.close();
-  await rig?.close();
-  rig = undefined;
-  traffic = undefined;
-});
+const rigs = deployPerTest();
 
 const PROBES = [{ name: 'queue-total', tool: 'orchestrator_status', expect: [{ path: '$.queue.total', type: 'integer' }] }];
 
 describe('deploy: weighted canary steps on real lanes, analysed against the baseline, with probes', () => {
   it('--steps 50: half the new sessions on green, each interval compared live, then the switch; promoted', async () => {
-    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const rig = await rigs.rig({ drainTimeoutMs: 500 });
     const upgrade = rig.stage();
-    traffic = await startTraffic(rig.proxy.url, { sessions: 12, writers: 3, intervalMs: 20, maxMs: 60_000, renewEvery: 10 });
+    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 12, writers: 3, intervalMs: 20, maxMs: 60_000, renewEvery: 10 });
     await sleep(300);
     const splits: unknown[] = [];
     const watching = (async () => {
-      while (rig && !['promoted', 'rolled_back'].includes(rig.store.list(1)[0]?.state ?? '')) {
+      while (!['promoted', 'rolled_back'].includes(rig.store.list(1)[0]?.state ?? '')) {
         splits.push((await rig.admin.lanes().catch(() => ({ canary: null }))).canary);
         await sleep(100);
       }
@@ -55,10 +49,10 @@ describe('deploy: weighted canary steps on real lanes, analysed against the base
   });
 
   it('a candidate failing a semantic probe is rolled back from its weighted step; the split ends, blue serves, 0 failed calls', async () => {
-    rig = await startDeployRig({ drainTimeoutMs: 500 });
+    const rig = await rigs.rig({ drainTimeoutMs: 500 });
     const image = makeFaultTree(join(rig.root, 'no-total'), { kind: 'drop_field', tool: 'orchestrator_status', section: 'queue', field: 'total' });
     const upgrade = rig.stage({ candidate: { lane: 'green', image } });
-    traffic = await startTraffic(rig.proxy.url, { sessions: 12, writers: 3, intervalMs: 20, maxMs: 60_000, renewEvery: 10 });
+    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 12, writers: 3, intervalMs: 20, maxMs: 60_000, renewEvery: 10 });
     await sleep(300);
     const record = await rig.deploy.operations.promote({ upgradeId: upgrade.id, steps: '50', observeMs: '30s', intervalMs: '500ms', maxFailedChecks: 2, probes: PROBES });
     await traffic.stop();

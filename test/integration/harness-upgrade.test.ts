@@ -8,10 +8,13 @@ import { localImageStore } from '../../controller/src/runtime/index.js';
 import { parseUpgradeOptions, type UpgradeOptionsInput } from '../../controller/src/harness/options.js';
 import { stepsFileSchema } from '../../controller/src/harness/steps.js';
 import { runUpgrade, type UpgradeResult } from '../../controller/src/harness/upgrade.js';
+import { CONTROLLER_DB_FILE, DeploymentStore } from '../../controller/src/promotion/index.js';
+import type { LaneInfo, LaneSpec, StartOptions } from '../../controller/src/runtime/lane-runtime.js';
 import { LocalRuntime } from '../../controller/src/runtime/local/local-runtime.js';
 import { readShadowJson } from '../../controller/src/shadow/index.js';
-import { seedState } from '../../worker/src/index.js';
+import { MIGRATIONS, seedState } from '../../worker/src/index.js';
 import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
+import { editWorkspaceFile } from '../helpers/workspace-edit.js';
 
 /**
  * The whole harness on the local runtime: a real workspace (git), a real seeded state DB, real
@@ -44,15 +47,7 @@ async function upgrade(input: Partial<UpgradeOptionsInput> = {}): Promise<Upgrad
   return runUpgrade(options, { projectRoot: ws.dir, stateRoot, runtime, images: localImageStore(ws.dir) });
 }
 
-/** Edit a file of the workspace's working tree; returns a function that restores it. */
-function edit(file: string, from: string | RegExp, to: string): () => void {
-  const path = join(ws.dir, file);
-  const original = readFileSync(path, 'utf8');
-  const changed = original.replace(from, to);
-  expect(changed, `edit of ${file} changed nothing`).not.toBe(original);
-  writeFileSync(path, changed);
-  return () => writeFileSync(path, original);
-}
+const edit = (file: string, from: string | RegExp, to: string) => editWorkspaceFile(ws.dir, file, from, to);
 
 async function expectCleanAfter(result: UpgradeResult): Promise<void> {
   expect(await runtime.listLanes()).toEqual([]);
@@ -80,6 +75,8 @@ describe('wvo upgrade on the local runtime', () => {
       expect(result.error).toBeUndefined();
       expect(result.outcome, JSON.stringify(result.steps.map((s) => [s.name, s.status]))).toBe('passed');
       expect(result.shadow?.reported).toBe(0);
+      // Answer groups + state differences (sandboxed lanes, both passes).
+      expect(result.shadow?.count).toBe(0);
       expect(result.finalLine).toBe('[upgrade] All checks passed.');
       expect(result.exitCode).toBe(0);
       await expectCleanAfter(result);
@@ -113,7 +110,9 @@ describe('wvo upgrade on the local runtime', () => {
       const reported = shadow.diffs.filter((d) => d.reported);
       expect(reported.some((d) => d.tool === 'plan_next' && d.path.startsWith('$.tasks['))).toBe(true);
       const summary = JSON.parse(readFileSync(join(stateRoot, 'analytics', 'upgrade_shadow.json'), 'utf8'));
-      expect(summary.count).toBe(result.shadow!.reported);
+      // count = reported answer groups + reported state differences (one logical change counts once per group).
+      expect(summary.count).toBe(result.shadow!.count);
+      expect(result.shadow!.count).toBe(shadow.totals.groups_reported + shadow.totals.state_reported);
     } finally {
       restore();
     }
@@ -140,9 +139,11 @@ describe('wvo upgrade on the local runtime', () => {
   }, 180_000);
 
   it('trips the schema-compat gate on a contract migration, not on an expand one', async () => {
+    // The next free version, so the test keeps adding a migration as the worker gains its own.
+    const next = MIGRATIONS.length + 1;
     const migration = (kind: string) => `import type { Migration } from './migration.js';
-export const m004Extra: Migration = {
-  version: 4,
+export const mExtra: Migration = {
+  version: ${next},
   name: 'extra_${kind}',
   kind: '${kind}',
   up(db) {
@@ -150,20 +151,24 @@ export const m004Extra: Migration = {
   },
 };
 `;
-    const file = join(ws.dir, 'worker/src/store/migrations/004-extra.ts');
+    const file = join(ws.dir, `worker/src/store/migrations/${String(next).padStart(3, '0')}-extra.ts`);
     onTestFinished(() => rmSync(file, { force: true }));
     for (const kind of ['expand', 'contract'] as const) {
       writeFileSync(file, migration(kind));
       const restore = edit(
         'worker/src/store/migrations/index.ts',
         /export const MIGRATIONS: readonly Migration\[\] = \[(.*)\];/,
-        `import { m004Extra } from './004-extra.js';\nexport const MIGRATIONS: readonly Migration[] = [$1, m004Extra];`,
+        `import { mExtra } from './${String(next).padStart(3, '0')}-extra.js';\nexport const MIGRATIONS: readonly Migration[] = [$1, mExtra];`,
       );
       try {
         const result = await upgrade({ allowDirty: true });
         const compat = result.steps.find((s) => s.name === 'schema-compat');
         expect(result.schemaCompat?.safe, `${kind}: ${JSON.stringify(compat?.detail)}`).toBe(kind === 'expand');
         expect(compat?.status).toBe(kind === 'expand' ? 'ok' : 'warning');
+        // The new table is a schema addition (listed, not counted) and its ledger row is not state.
+        const shadow = await readShadowJson(result.shadow!.shadowJson);
+        expect(shadow.state?.databases[0]?.schema.additions.map((a) => a.name)).toContain(`extra_${kind}`);
+        expect(result.shadow?.count, JSON.stringify(shadow.state?.databases.map((db) => db.groups))).toBe(0);
       } finally {
         restore();
       }
@@ -267,6 +272,56 @@ export const m004Extra: Migration = {
     const result = await upgrade({ workspace: ws.root });
     expect(result.error?.code).toBe('WVO_NOT_A_PROJECT');
   });
+
+  it('gives no lane the live analytics/, runtime/ or controller.db', async () => {
+    // The live state as `wvo serve` leaves it: a summary from an earlier run (a lane that saw it
+    // would report it as its own .queue.shadow_diffs), local-runtime records, and the
+    // controller's database open in WAL mode (so -wal/-shm exist too).
+    mkdirSync(join(stateRoot, 'analytics'), { recursive: true });
+    writeFileSync(
+      join(stateRoot, 'analytics', 'upgrade_shadow.json'),
+      JSON.stringify({ count: 4242, path: 'experiments/mcp/upgrade/earlier/shadow.json', recorded_at: new Date().toISOString() }),
+    );
+    mkdirSync(join(stateRoot, 'runtime', 'local'), { recursive: true });
+    writeFileSync(join(stateRoot, 'runtime', 'local', 'some-lane.json'), '{}');
+    const store = DeploymentStore.open(stateRoot);
+    onTestFinished(() => {
+      store.close();
+      for (const name of [CONTROLLER_DB_FILE, `${CONTROLLER_DB_FILE}-wal`, `${CONTROLLER_DB_FILE}-shm`, 'runtime']) {
+        rmSync(join(stateRoot, name), { recursive: true, force: true });
+      }
+    });
+    expect(existsSync(join(stateRoot, `${CONTROLLER_DB_FILE}-wal`))).toBe(true);
+
+    // What each lane's state directory holds the moment the harness starts it.
+    const seen = new Map<string, string[]>();
+    class SeeingRuntime extends LocalRuntime {
+      override async startLane(spec: LaneSpec, options?: StartOptions): Promise<LaneInfo> {
+        seen.set(spec.name, readdirSync(spec.stateDir, { recursive: true, encoding: 'utf8' }).sort());
+        return super.startLane(spec, options);
+      }
+    }
+    const options = parseUpgradeOptions({ workspace: ws.dir, skipTests: true, readyTimeoutMs: 30_000 });
+    const result = await runUpgrade(options, {
+      projectRoot: ws.dir,
+      stateRoot,
+      runtime: new SeeingRuntime({ runDir: join(ws.root, 'run') }),
+      images: localImageStore(ws.dir),
+    });
+    expect(result.error).toBeUndefined();
+    // Eight shadow lanes (five on snapshot copies, three fresh-state lanes on empty dirs) and the two schema-compat lanes.
+    expect(seen.size).toBe(10);
+    for (const [lane, files] of seen) {
+      if (lane.includes('-fresh-')) {
+        expect(files, lane).toEqual([]);
+        continue;
+      }
+      expect(files, lane).toContain('orchestrator.db');
+      const leaked = files.filter((f) => /^(analytics|runtime)(\/|$)/.test(f) || f.startsWith(CONTROLLER_DB_FILE));
+      expect(leaked, lane).toEqual([]);
+    }
+    await expectCleanAfter(result);
+  }, 180_000);
 
   it('keeps no stage dirs behind after all of the above', () => {
     const tmp = join(ws.dir, 'tmp');

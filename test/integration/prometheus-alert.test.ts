@@ -64,7 +64,7 @@ function run(id: string, reported: number | 'failed'): UpgradeResult {
     finalLine: undefined,
     artifactsDir: join('experiments', 'mcp', 'upgrade', id),
     steps: [{ name: 'build', status: failed ? 'failed' : 'ok', started_at: new Date().toISOString(), duration_ms: 1, detail: {} }] as UpgradeResult['steps'],
-    ...(failed ? {} : { shadow: { reported, cancelled: 0, shadowJson: 'shadow.json', reportHtml: 'report.html' } }),
+    ...(failed ? {} : { shadow: { count: reported, answerGroups: reported, stateDifferences: 0, reported, cancelled: 0, shadowJson: 'shadow.json', reportHtml: 'report.html' } }),
     testsSkipped: false,
   };
 }

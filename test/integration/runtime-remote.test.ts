@@ -66,7 +66,9 @@ describeDocker('docker runtime on a second engine (network namespace)', () => {
   });
 
   it('wvo hosts check / lane start --host / lanes / lane stop work against both engines from the CLI', async () => {
-    writeFileSync(join(work, 'wvo.config.json'), JSON.stringify({ projectName: project, runtime: 'docker', hosts: [{ name: 'hostb', docker: engine!.url }] }));
+    // This is about the CLI across two engines: the netns host shares this filesystem, so its lanes
+    // bind-mount their state as before (remote state copies: runtime-engines.test.ts).
+    writeFileSync(join(work, 'wvo.config.json'), JSON.stringify({ projectName: project, runtime: 'docker', hosts: [{ name: 'hostb', docker: engine!.url, state: 'bind' }] }));
     const cli = async (...args: string[]) => {
       const result = await execa(process.execPath, [join(REPO_ROOT, 'dist/controller/src/cli/main.js'), ...args, '--json'], { cwd: work, reject: false, env: { WVO_CONFIG: '' } });
       expect(result.exitCode, `${args.join(' ')}: ${result.stdout} ${result.stderr}`).toBe(0);

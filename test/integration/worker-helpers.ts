@@ -65,3 +65,38 @@ export async function rawPost(
   }
   return { status: response.status, json, text };
 }
+
+export const WORKER_MAIN = join(import.meta.dirname, '..', '..', 'dist', 'worker', 'src', 'main.js');
+
+export interface WorkerProcess {
+  readonly url: string;
+  readonly pid: number;
+  /** SIGTERM and wait for the exit (graceful: WAL checkpointed). */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `wvo-worker serve` (the dist build) as its own process and waits for its `listening` line. */
+export async function startWorkerProcess(stateRoot: string, env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const { spawn } = await import('node:child_process');
+  const { createInterface } = await import('node:readline');
+  if (!existsSync(WORKER_MAIN)) throw new Error(`${WORKER_MAIN} is missing: run \`npm run build\``);
+  const child = spawn(process.execPath, [WORKER_MAIN, 'serve', '--port', '0', '--state', stateRoot], {
+    env: { ...process.env, WVO_LOG_LEVEL: 'warn', WVO_LOG_PRETTY: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
+    void exit.then((code) => reject(new Error(`worker exited early (${code}): ${stderr}`)));
+  });
+  return {
+    url,
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exit;
+    },
+  };
+}

@@ -13,19 +13,6 @@ const ALLOW_LIST = new Map([...DEFAULT_ALLOW_LIST, ['touch', TOUCH]]);
 
 const exec = (program: string, ...args: string[]) => ({ kind: 'exec', program, args });
 
-/** Columns stamped from the wall clock: the only ones two sandbox lanes may disagree on. */
-const TIME_COLUMNS: Record<string, readonly string[]> = {
-  schema_meta: ['applied_at'],
-  tasks: ['created_at', 'updated_at'],
-  dispatches: ['started_at', 'finished_at'],
-  verifications: ['created_at'],
-  reports: ['created_at'],
-  critic_history: ['created_at'],
-  settings: ['updated_at'],
-  events: ['at'],
-  executor_runs: ['recorded_at'],
-};
-
 async function spawns(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return Number(text.split('\n').find((l) => l.startsWith('wvo_worker_executor_spawns_total '))?.split(' ')[1]);
@@ -67,10 +54,11 @@ describe('worker sandbox mode (WVO_SANDBOX): private copy, committed calls, repl
    * files) and T-NEXT (blocked on T-TOUCH). A live worker dispatches and verifies T-TOUCH, so its
    * runs are recorded; T-TOUCH stays in progress for the sandbox to verify again.
    */
-  async function liveState(): Promise<{ stateRoot: string; liveWork: string }> {
+  async function liveState(): Promise<{ stateRoot: string; liveWork: string; seededRuns: number }> {
     const stateRoot = dir();
     const liveWork = dir();
-    seedState({ stateRoot, tasks: 40, seed: 7 });
+    // The seed records its own tasks' commands; the rows after those are the live worker's.
+    const seededRuns = seedState({ stateRoot, tasks: 40, seed: 7 }).executor_runs;
     const db = new Database(dbPathFor(stateRoot));
     const insert = db.prepare(
       "INSERT INTO tasks (id, title, priority, dependencies, command_spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, '2025-01-01', '2025-01-01')",
@@ -97,14 +85,14 @@ describe('worker sandbox mode (WVO_SANDBOX): private copy, committed calls, repl
     await stop(live);
     expect(readdirSync(liveWork).sort()).toEqual(['checked.marker', 'dispatched.marker']);
     const runs = new Database(dbPathFor(stateRoot), { readonly: true });
-    expect(runs.prepare('SELECT argv, status FROM executor_runs ORDER BY id').all()).toEqual([
+    expect(runs.prepare('SELECT argv, status FROM executor_runs WHERE id > ? ORDER BY id').all(seededRuns)).toEqual([
       { argv: '["touch","dispatched.marker"]', status: 'succeeded' },
       { argv: '["touch","checked.marker"]', status: 'succeeded' },
       { argv: '["true"]', status: 'succeeded' },
       { argv: '["echo","unit","ok"]', status: 'succeeded' },
     ]);
     runs.close();
-    return { stateRoot, liveWork };
+    return { stateRoot, liveWork, seededRuns };
   }
 
   /** What the controller's snapshot does: a consistent copy through SQLite, never a raw file copy. */
@@ -136,7 +124,7 @@ describe('worker sandbox mode (WVO_SANDBOX): private copy, committed calls, repl
   }
 
   it('commits to its copy (later calls see earlier writes), replays recorded runs and spawns nothing', async () => {
-    const { stateRoot } = await liveState();
+    const { stateRoot, seededRuns } = await liveState();
     const sourceBefore = hashFiles(stateRoot);
     const copy = snapshotCopy(stateRoot);
     const copyBefore = hashFiles(copy);
@@ -175,13 +163,13 @@ describe('worker sandbox mode (WVO_SANDBOX): private copy, committed calls, repl
     try {
       expect(db.prepare("SELECT status FROM tasks WHERE id = 'T-TOUCH'").get()).toEqual({ status: 'done' });
       expect(db.prepare("SELECT status FROM dispatches WHERE task_id = 'T-NEXT'").get()).toEqual({ status: 'not_recorded' });
-      expect(db.prepare('SELECT COUNT(*) AS n FROM executor_runs').get()).toEqual({ n: 4 });
+      expect(db.prepare('SELECT COUNT(*) AS n FROM executor_runs').get()).toEqual({ n: seededRuns + 4 });
     } finally {
       db.close();
     }
   });
 
-  it('two sandbox lanes on two copies: byte-identical answers and identical rows but for wall-clock stamps', async () => {
+  it('two sandbox lanes on two copies: byte-identical answers and identical rows, time columns included (logical clock)', async () => {
     const { stateRoot } = await liveState();
     const copies = [snapshotCopy(stateRoot), snapshotCopy(stateRoot)] as const;
     const answers: string[][] = [];
@@ -191,35 +179,35 @@ describe('worker sandbox mode (WVO_SANDBOX): private copy, committed calls, repl
       await stop(lane);
     }
     const [a, b] = answers as [string[], string[]];
-    // autopilot_status (last) shows the last cycle's stamps; every other answer is byte for byte the same.
-    expect(b.slice(0, -1)).toEqual(a.slice(0, -1));
-    const unstamped = (text: string) => {
-      const body = JSON.parse(text);
-      const cycle = body.last_cycle;
-      expect(cycle).toMatchObject({ task_id: 'T-TOUCH', reported_at: expect.any(String), verification: { verified_at: expect.any(String) } });
-      delete cycle.reported_at;
-      delete cycle.dispatch.started_at;
-      delete cycle.verification.verified_at;
-      return body;
-    };
-    expect(unstamped(b.at(-1)!)).toEqual(unstamped(a.at(-1)!));
+    // Every answer, autopilot_status's last-cycle stamps included, is byte for byte the same.
+    expect(b).toEqual(a);
+    const cycle = JSON.parse(a.at(-1)!).last_cycle;
+    // The stamps come from the logical clock: after the copy's latest event, one step per call.
+    const latestEvent = (() => {
+      const db = new Database(dbPathFor(stateRoot), { readonly: true });
+      try {
+        return (db.prepare('SELECT MAX(at) AS at FROM events').get() as { at: string }).at;
+      } finally {
+        db.close();
+      }
+    })();
+    expect(Date.parse(cycle.reported_at) - Date.parse(latestEvent)).toBe(2 * 1_000);
+    expect(Date.parse(cycle.verification.verified_at) - Date.parse(latestEvent)).toBe(1 * 1_000);
 
     const [rowsA, rowsB] = copies.map((copy) => {
       const db = new Database(dbPathFor(copy), { readonly: true });
       try {
         const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((t) => t.name);
-        return Object.fromEntries(
-          tables.map((table) => {
-            const rows = db.prepare(`SELECT * FROM "${table}" ORDER BY rowid`).all() as Array<Record<string, unknown>>;
-            for (const row of rows) for (const column of TIME_COLUMNS[table] ?? []) delete row[column];
-            return [table, rows];
-          }),
-        );
+        return Object.fromEntries(tables.map((table) => [table, db.prepare(`SELECT * FROM "${table}" ORDER BY rowid`).all()]));
       } finally {
         db.close();
       }
     });
     expect(rowsA!.critic_history!.length).toBeGreaterThan(0);
+    // The rows the sequence wrote carry logical times, never the wall clock.
+    const written = (rowsA!.events as Array<{ at: string }>).filter((event) => event.at > latestEvent);
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.every((event) => Date.parse(event.at) - Date.parse(latestEvent) < 60_000)).toBe(true);
     expect(rowsB).toEqual(rowsA);
   });
 

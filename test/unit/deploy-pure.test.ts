@@ -42,7 +42,9 @@ describe('deploy: lanes', () => {
       // Its shadow step never ran: no count (the shadow-diff streak passes over it).
       shadowDiffs: null,
     });
-    const shadowed = { ...result, outcome: 'warnings', shadow: { reported: 3, cancelled: 1, shadowJson: 's', reportHtml: 'r' } } as unknown as UpgradeResult;
+    // The seed's count (answer groups + state differences), not the raw answer diffs before grouping.
+    const shadow = { count: 3, answerGroups: 1, stateDifferences: 2, reported: 7, cancelled: 1, shadowJson: 's', reportHtml: 'r' };
+    const shadowed = { ...result, outcome: 'warnings', shadow } as unknown as UpgradeResult;
     expect(upgradeSummaryFromResult(shadowed, { baseline: 'blue', candidate: 'green' }).shadowDiffs).toBe(3);
   });
 });

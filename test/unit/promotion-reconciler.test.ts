@@ -13,7 +13,7 @@ import {
   type DeploymentRecord,
   type PromotionOptionsInput,
 } from '../../controller/src/promotion/index.js';
-import { readWorkerManagerFile } from '../../controller/src/telemetry/worker-manager-file.js';
+import { readWorkerManagerFile } from '../../controller/src/promotion/worker-manager-file.js';
 import { InMemoryRunner, upgradeSummary, type RunnerStep } from './promotion-fixtures.js';
 
 let dir: string;

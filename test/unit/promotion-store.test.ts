@@ -21,7 +21,7 @@ import {
   readWorkerManagerFile,
   workerManagerPath,
   writeWorkerManagerFile,
-} from '../../controller/src/telemetry/worker-manager-file.js';
+} from '../../controller/src/promotion/worker-manager-file.js';
 import { codeOf, plan, upgradeSummary } from './promotion-fixtures.js';
 
 let dir: string;

@@ -8,6 +8,7 @@ import {
   laneInfoFromContainer,
   type ContainerSpecContext,
 } from '../../controller/src/runtime/docker/container-spec.js';
+import { listedLaneMode } from '../../controller/src/runtime/lane-runtime.js';
 import { validateLaneSpec } from '../../controller/src/runtime/lane-spec.js';
 import { planContainerUser } from '../../controller/src/runtime/state-dir.js';
 
@@ -35,6 +36,7 @@ describe('containerCreateOptions', () => {
       [LABELS.deployment]: 'd1',
       [LABELS.role]: 'live',
       [LABELS.dryRun]: '0',
+      [LABELS.mode]: 'live',
       [LABELS.state]: '/srv/state/blue',
       [LABELS.host]: 'local',
     });
@@ -141,11 +143,25 @@ describe('laneInfoFromContainer', () => {
       image: 'wvo-worker:1',
       stateDir: '/srv/state/blue',
       dryRun: true,
+      mode: 'dry_run',
       role: 'live',
       deploymentId: 'd9',
       status: 'ready',
       url: 'http://127.0.0.1:32768',
     });
+  });
+
+  it('lists the mode from the wvo.mode label (sandbox too); lanes labelled before it by their dry-run label', () => {
+    const sandboxLabels = containerCreateOptions(
+      validateLaneSpec({ name: 'cand', image: 'wvo-worker:2', stateDir: '/s', role: 'shadow-candidate', mode: 'sandbox' }),
+      ctx,
+    ).Labels!;
+    expect(sandboxLabels).toMatchObject({ [LABELS.mode]: 'sandbox', [LABELS.dryRun]: '0' });
+    expect(laneInfoFromContainer({ ...base, Labels: sandboxLabels }, 'h')).toMatchObject({ mode: 'sandbox', dryRun: false, role: 'shadow-candidate' });
+    const { [LABELS.mode]: _mode, ...older } = base.Labels as Record<string, string>;
+    expect(laneInfoFromContainer({ ...base, Labels: older }, 'h')).toMatchObject({ mode: 'dry_run', dryRun: true });
+    expect(laneInfoFromContainer({ ...base, Labels: { ...older, [LABELS.dryRun]: '0' } }, 'h').mode).toBe('live');
+    expect(listedLaneMode('chaos', false)).toBe('live');
   });
 
   it('maps engine states to lane statuses; stopped lanes have no url', () => {
@@ -197,5 +213,30 @@ describe('planContainerUser', () => {
     expect(planContainerUser({ uid: 0, gid: 0, mode: 0o40755 }, image, true)).toEqual({ user: '1000:1000', adopt: true });
     expect(planContainerUser({ uid: 0, gid: 0, mode: 0o40755 }, image, false)).toHaveProperty('reason');
     expect(planContainerUser({ uid: 0, gid: 0, mode: 0o41777 }, image, false)).toEqual({ user: '1000:1000', adopt: false });
+  });
+});
+
+describe('local lanes list their mode (process-table record)', () => {
+  it('reads mode from the record; records written before it fall back to dryRun', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { ProcessTable } = await import('../../controller/src/runtime/local/process-table.js');
+    const { LocalRuntime } = await import('../../controller/src/runtime/local/local-runtime.js');
+    const runDir = mkdtempSync(join(tmpdir(), 'wvo-local-mode-'));
+    try {
+      const table = new ProcessTable(runDir);
+      // A pid no process has: the lanes list as exited, which is all this needs.
+      const record = { pid: 2_147_483_000, port: 0, url: '', image: 'i', tree: '/t', main: '/t/m.js', stateDir: '/s', role: 'shadow-candidate' as const, startedAt: '2026-01-01T00:00:00.000Z' };
+      await table.write({ ...record, name: 'cand', dryRun: false, mode: 'sandbox' });
+      await table.write({ ...record, name: 'old', dryRun: true });
+      const lanes = await new LocalRuntime({ runDir }).listLanes();
+      expect(lanes.map((lane) => [lane.name, lane.mode, lane.dryRun])).toEqual([
+        ['cand', 'sandbox', false],
+        ['old', 'dry_run', true],
+      ]);
+    } finally {
+      rmSync(runDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultEndpointUrl, dockerOptions, parseDockerEndpoint } from '../../controller/src/runtime/docker/host-url.js';
 import { connectHosts } from '../../controller/src/runtime/docker/engine.js';
@@ -24,6 +28,31 @@ describe('parseDockerEndpoint', () => {
     expect(dockerOptions(parseDockerEndpoint('unix:///s.sock'))).toEqual({ socketPath: '/s.sock' });
     expect(dockerOptions(parseDockerEndpoint('tcp://h:2375'))).toEqual({ host: 'h', port: 2375, protocol: 'http' });
     expect(dockerOptions(parseDockerEndpoint('ssh://u@h'))).toMatchObject({ protocol: 'ssh', host: 'h', username: 'u' });
+    // With our ssh agent (one ssh connection, dial-stdio channels), plain HTTP through it.
+    const agent = new Agent();
+    expect(dockerOptions(parseDockerEndpoint('ssh://u@h:2222'), undefined, agent)).toEqual({ host: 'h', port: 2222, protocol: 'http', agent });
+    agent.destroy();
+  });
+
+  it('ssh and tls hosts: credential files are read at connect time; a missing one names its JSON path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wvo-host-creds-'));
+    try {
+      writeFileSync(join(dir, 'key'), 'not really a key');
+      const hosts = connectHosts([{ name: 'b', docker: 'ssh://deploy@10.214.0.2', ssh: { identityFile: 'key' }, network: 'auto' }], { baseDir: dir, env: {} });
+      expect(hosts.get('b')).toMatchObject({ endpoint: { scheme: 'ssh', username: 'deploy' }, state: 'volume', local: false });
+      expect(hosts.get('local')).toMatchObject({ state: 'bind' });
+      hosts.get('b')!.close();
+      expect(() => connectHosts([{ name: 'b', docker: 'ssh://h', ssh: { knownHostsFile: 'nope' }, network: 'auto' }], { baseDir: dir, env: {} })).toThrow(
+        expect.objectContaining({ code: 'WVO_HOST_CREDENTIAL_UNREADABLE', subject: 'hosts[0].ssh.knownHostsFile' }),
+      );
+      expect(() => connectHosts([{ name: 'c', docker: 'tcp://h:2376', tls: { ca: 'ca.pem' }, network: 'auto' }], { baseDir: dir, env: {} })).toThrow(
+        expect.objectContaining({ code: 'WVO_HOST_CREDENTIAL_UNREADABLE', subject: 'hosts[0].tls.ca' }),
+      );
+      // An explicit state mode wins over the default.
+      expect(connectHosts([{ name: 'd', docker: 'tcp://h:2375', network: 'auto', state: 'bind' }], { env: {} }).get('d')).toMatchObject({ state: 'bind' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('honours DOCKER_HOST for the implicit local host', () => {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { IS_ERROR_PATH, ShadowResultSchema } from '../../controller/src/shadow/index.js';
+import {
+  appendFreshPass,
+  compareSuiteRun,
+  DEFAULT_THRESHOLDS,
+  FRESH_PASS_PREFIX,
+  IS_ERROR_PATH,
+  ShadowResultSchema,
+  validateSuite,
+} from '../../controller/src/shadow/index.js';
 import { answer as ok, compareAnswers as run } from '../helpers/shadow-run.js';
 
 describe('compareSuiteRun', () => {
@@ -83,5 +91,48 @@ describe('compareSuiteRun', () => {
     expect(fresh).not.toHaveProperty('replica');
     expect(gone).toMatchObject({ path: '$.gone', kind: 'removed', baseline: 1, replica: 1 });
     expect(gone).not.toHaveProperty('candidate');
+  });
+});
+
+describe('the fresh-state pass in one result', () => {
+  const lanes = { baseline: 'http://b/mcp', replica: 'http://r/mcp', candidate: 'http://c/mcp' };
+  const suite = validateSuite({ calls: [{ tool: 'autopilot_status', name: 'autopilot' }, { tool: 'plan_next' }] });
+  const pass = (flag: [string, string]) => ({
+    tools: { baseline: [], replica: [], candidate: [] },
+    calls: suite.calls.map((call, index) => ({
+      index,
+      call,
+      arguments: {},
+      outcomes: {
+        baseline: ok(index === 0 ? { flags: { PROMPT_MODE: flag[0] } } : { tasks: [] }),
+        replica: ok(index === 0 ? { flags: { PROMPT_MODE: flag[0] } } : { tasks: [] }),
+        candidate: ok(index === 0 ? { flags: { PROMPT_MODE: flag[1] } } : { tasks: [] }),
+      },
+    })),
+  });
+
+  it('appends its calls after the snapshot pass, renamed and labelled, so one change in it is one group', () => {
+    const merged = appendFreshPass(pass(['standard', 'standard']), pass(['standard', 'compact']));
+    const result = compareSuiteRun(merged, {
+      suite,
+      thresholds: DEFAULT_THRESHOLDS,
+      lanes,
+      freshFrom: 2,
+      laneMode: { mode: 'sandbox' },
+      startedAt: new Date('2026-12-01T00:00:00Z'),
+      finishedAt: new Date('2026-12-01T00:00:01Z'),
+    });
+    expect(result.calls.map((c) => `${c.index} ${c.pass} ${c.name}`)).toEqual([
+      '0 snapshot autopilot',
+      '1 snapshot plan_next#1',
+      `2 fresh ${FRESH_PASS_PREFIX}autopilot`,
+      `3 fresh ${FRESH_PASS_PREFIX}plan_next#1`,
+    ]);
+    expect(result.groups.filter((g) => g.reported).map((g) => [g.tool, g.path, g.calls])).toEqual([
+      ['autopilot_status', '$.flags.PROMPT_MODE', [{ index: 2, name: 'fresh: autopilot' }]],
+    ]);
+    expect(result.lane_mode).toEqual({ mode: 'sandbox' });
+    expect(result.totals.count).toBe(1);
+    expect(() => ShadowResultSchema.parse(result)).not.toThrow();
   });
 });

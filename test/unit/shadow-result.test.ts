@@ -136,6 +136,20 @@ describe('shadow artifacts', () => {
     expect(await readUpgradeShadowSummary(stateRoot)).toEqual(summary);
   });
 
+  it('writes the split of `count` (answer groups, state differences) when given', async () => {
+    const summary = await writeUpgradeShadowSummary({
+      stateRoot: dir,
+      count: 5,
+      answerGroups: 1,
+      stateDifferences: 4,
+      shadowJsonPath: join(dir, 'shadow.json'),
+      relativeTo: dir,
+      recordedAt: new Date('2026-12-01T00:00:00.000Z'),
+    });
+    expect(summary).toEqual({ count: 5, answer_groups: 1, state_differences: 4, path: 'shadow.json', recorded_at: '2026-12-01T00:00:00.000Z' });
+    expect(await readUpgradeShadowSummary(dir)).toEqual(summary);
+  });
+
   it('reads a missing summary as undefined and a corrupt one as a coded error', async () => {
     expect(await readUpgradeShadowSummary(dir)).toBeUndefined();
     await mkdir(join(dir, 'analytics'));

@@ -172,6 +172,12 @@ describe('suite files', () => {
     for (const tool of ['plan_next', 'dispatch', 'verify', 'report']) {
       expect(tools.filter((name) => name === tool).length, tool).toBeGreaterThanOrEqual(2);
     }
+    // A claim the suite later reports is reset (claimed_by NULL) on every lane: the state diff sees
+    // only the end state, so one named-agent claim must stay in it (bench/shadow-power.ts).
+    const taskRef = (args: Record<string, unknown>) => JSON.stringify(args.task_id ?? null);
+    const reported = new Set(suite.calls.filter((call) => call.tool === 'report').map((call) => taskRef(call.arguments)));
+    const kept = suite.calls.filter((call) => call.tool === 'dispatch' && call.arguments.agent === 'wvo-shadow' && !reported.has(taskRef(call.arguments)));
+    expect(kept.map((call) => call.name)).toEqual(['dispatch fourth as shadow agent, left claimed']);
     suite.calls[0]!.arguments.mutated = true;
     expect(defaultSuite().calls[0]!.arguments).not.toHaveProperty('mutated');
   });

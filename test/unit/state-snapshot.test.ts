@@ -184,6 +184,41 @@ describe('takeSnapshot', () => {
     },
   );
 
+  it('excludes a folder named in `exclude` with everything under it, at a path-segment boundary', async () => {
+    const root = makeStateRoot(10);
+    mkdirSync(join(root, 'runtime', 'lanes'), { recursive: true });
+    writeFileSync(join(root, 'runtime', 'lanes', 'up-1-baseline.json'), '{}');
+    mkdirSync(join(root, 'analytics.bak'), { recursive: true });
+    writeFileSync(join(root, 'analytics.bak', 'keep.json'), '{}');
+    writeFileSync(join(root, 'runtime-notes.txt'), 'kept');
+    mkdirSync(join(root, 'logs', 'old'), { recursive: true });
+    writeFileSync(join(root, 'logs', 'old', 'a.log'), 'gone');
+    writeFileSync(join(root, 'logs', 'older.log'), 'kept');
+    // An open WAL database: its -wal/-shm must go with it.
+    const controller = new Database(join(root, 'controller.db'));
+    controller.pragma('journal_mode = WAL');
+    controller.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+    try {
+      expect(existsSync(join(root, 'controller.db-wal'))).toBe(true);
+      const dest = join(dir, 'snap');
+      const { manifest } = await takeSnapshot({
+        sourceRoot: root,
+        destRoot: dest,
+        exclude: ['upgrade.lock', 'analytics', 'runtime/', 'logs/old', 'controller.db'],
+      });
+      expect(manifest.files.map((f) => f.path)).toEqual([
+        'analytics.bak/keep.json',
+        'logs/older.log',
+        'orchestrator.db',
+        'runtime-notes.txt',
+      ]);
+      expect(readdirSync(dest).sort()).toEqual(['analytics.bak', 'logs', 'manifest.json', 'orchestrator.db', 'runtime-notes.txt']);
+      expect(readdirSync(join(dest, 'logs'))).toEqual(['older.log']);
+    } finally {
+      controller.close();
+    }
+  });
+
   it('leaves the source database byte-identical', async () => {
     const root = makeStateRoot();
     const source = join(root, 'orchestrator.db');

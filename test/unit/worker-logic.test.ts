@@ -141,6 +141,13 @@ describe('upgrade_shadow.json reading', () => {
       diffs: { count: 3, path: 'experiments/mcp/upgrade/x/shadow.json', recorded_at: '2025-10-17T10:00:00.000Z' },
     });
   });
+  it('the harness\'s split of count (answer_groups, state_differences) is accepted, and checked', () => {
+    const summary = { count: 5, answer_groups: 1, state_differences: 4, path: 'experiments/mcp/upgrade/x/shadow.json', recorded_at: '2025-10-17T10:00:00.000Z' };
+    write(JSON.stringify(summary));
+    expect(readShadowDiffs(root)).toEqual({ diffs: { count: 5, path: summary.path, recorded_at: summary.recorded_at } });
+    write(JSON.stringify({ ...summary, state_differences: -1 }));
+    expect(readShadowDiffs(root).warning?.message).toContain('state_differences');
+  });
   it('not JSON or wrong shape → count 0 and a coded warning', () => {
     write('{not json');
     expect(readShadowDiffs(root)).toMatchObject({ diffs: { count: 0 }, warning: { code: 'WVO_SHADOW_SUMMARY_INVALID' } });

@@ -47,7 +47,7 @@ describe('a database ahead of the code (rollback after an upgrade)', () => {
     Store.open({ stateRoot, dryRun: false }).close();
     const older = Store.open({ stateRoot, dryRun: false, migrations: MIGRATIONS.slice(0, 3) });
     try {
-      expect(older.schema()).toMatchObject({ version: 4, expected: 3, state: 'ahead_compatible' });
+      expect(older.schema()).toMatchObject({ version: MIGRATIONS.length, expected: 3, state: 'ahead_compatible' });
       expect(older.readiness()).toEqual({ ready: true });
       older.tx(() =>
         older.db
@@ -55,6 +55,27 @@ describe('a database ahead of the code (rollback after an upgrade)', () => {
           .run(),
       );
       expect(older.db.prepare("SELECT COUNT(*) AS n FROM executor_runs").get()).toEqual({ n: 0 });
+    } finally {
+      older.close();
+    }
+  });
+
+  it('migration 005 (journal) is expand: code that knows 001-004 serves and writes a migrated database', () => {
+    const stateRoot = mkdtempSync(join(tmpdir(), 'wvo-ahead-'));
+    dirs.push(stateRoot);
+    expect(MIGRATIONS.find((migration) => migration.name === 'journal')).toMatchObject({ version: 5, kind: 'expand' });
+    Store.open({ stateRoot, dryRun: false }).close();
+    const older = Store.open({ stateRoot, dryRun: false, migrations: MIGRATIONS.slice(0, 4) });
+    try {
+      expect(older.schema()).toMatchObject({ version: 5, expected: 4, state: 'ahead_compatible' });
+      expect(older.readiness()).toEqual({ ready: true });
+      older.tx(() =>
+        older.db
+          .prepare("INSERT INTO tasks (id, title, command_spec, created_at, updated_at) VALUES ('T-OLD', 'old code writes', '{}', 'x', 'x')")
+          .run(),
+      );
+      // Older code writes without journaling: a soak reading this journal sees no entry for it.
+      expect(older.db.prepare('SELECT COUNT(*) AS n FROM journal').get()).toEqual({ n: 0 });
     } finally {
       older.close();
     }

@@ -24,6 +24,22 @@ function envPort(): number | undefined {
   return Number(raw);
 }
 
+/** WVO_JOURNAL_RETAIN (journal entries kept, 0 = all); the bench alone turns journaling off (WVO_BENCH_NO_JOURNAL=1). */
+function envJournal(): { journalRetain?: number; journal?: boolean } {
+  const raw = process.env.WVO_JOURNAL_RETAIN;
+  if (raw !== undefined && raw !== '' && !/^\d+$/.test(raw)) {
+    throw new WorkerError('WVO_WORKER_OPTIONS_INVALID', `WVO_JOURNAL_RETAIN must be an integer >= 0, got ${raw}`, {
+      subject: 'WVO_JOURNAL_RETAIN',
+      hint: 'The number of newest journal entries to keep; 0 keeps all.',
+      exitCode: 2,
+    });
+  }
+  return {
+    ...(raw === undefined || raw === '' ? {} : { journalRetain: Number(raw) }),
+    ...(process.env.WVO_BENCH_NO_JOURNAL === '1' ? { journal: false } : {}),
+  };
+}
+
 function envFlags() {
   const parsed = parseFlagOverrides(process.env.WVO_FLAGS);
   if ('error' in parsed) {
@@ -52,6 +68,7 @@ async function serve(options: { port?: number; host?: string; state?: string; dr
     sandbox: options.sandbox ?? process.env.WVO_SANDBOX === '1',
     buildId: options.buildId ?? process.env.WVO_BUILD_ID ?? 'dev',
     flags: envFlags(),
+    ...envJournal(),
     logger,
   });
   // The one line on stdout: the local runtime reads the (possibly ephemeral) port from it.
@@ -81,7 +98,7 @@ const program = new Command('wvo-worker')
 
 program
   .command('serve')
-  .description('Serve MCP over HTTP (env: WVO_STATE_ROOT, WVO_PORT, WVO_HOST, WVO_DRY_RUN, WVO_SANDBOX, WVO_BUILD_ID, WVO_FLAGS)')
+  .description('Serve MCP over HTTP (env: WVO_STATE_ROOT, WVO_PORT, WVO_HOST, WVO_DRY_RUN, WVO_SANDBOX, WVO_BUILD_ID, WVO_FLAGS, WVO_JOURNAL_RETAIN, WVO_ADMIN_TOKEN)')
   .option('--port <n>', 'port (0 = ephemeral; default WVO_PORT or 8080)', integer('--port'))
   .option('--host <host>', 'interface to bind (default WVO_HOST or 127.0.0.1)')
   .option('--state <dir>', 'state root (default WVO_STATE_ROOT or ./state)')
@@ -97,9 +114,10 @@ program
   .option('--tasks <n>', 'number of tasks', integer('--tasks'), 500)
   .option('--seed <n>', 'random seed', integer('--seed'), 42)
   .option('--force', 'replace an existing database')
-  .action((options: { state: string; tasks: number; seed: number; force?: boolean }) => {
+  .option('--unrecorded <n>', 'leave the last N distinct task commands without an executor record (coverage-gap fixtures; default 0)', integer('--unrecorded'), 0)
+  .action((options: { state: string; tasks: number; seed: number; force?: boolean; unrecorded: number }) => {
     try {
-      const summary = seedState({ stateRoot: options.state, tasks: options.tasks, seed: options.seed, force: options.force ?? false });
+      const summary = seedState({ stateRoot: options.state, tasks: options.tasks, seed: options.seed, force: options.force ?? false, unrecordedRuns: options.unrecorded });
       process.stdout.write(`${JSON.stringify(summary)}\n`);
     } catch (error) {
       fail(error);

@@ -14,3 +14,11 @@ export { DEFAULT_ALLOW_LIST, checkCommand, type AllowList, type AllowedProgram }
 export { WORKER_MODES, resolveWorkerMode, type WorkerMode } from './mode.js';
 export { EXECUTION_SOURCES, EXECUTION_STATUSES, type ExecutionSource, type ExecutionStatus } from './executor/executor.js';
 export { RUNS_KEPT_PER_FINGERPRINT } from './store/executor-runs.js';
+export { ADMIN_FLAG_TOOL } from './admin-flags.js';
+export { WRITE_TOOL_NAMES } from './tools/registry.js';
+export { answerDigest, laneNeutral } from './journal/answer-digest.js';
+export { REPLAY_META_KEY, REPLAY_HEADER, ReplayMeta } from './journal/replay-meta.js';
+export { REPLAY_MISMATCH_KINDS, type ReplayMismatch } from './journal/call-ledger.js';
+export { DEFAULT_JOURNAL_RETAIN } from './journal/call-ledgers.js';
+export { LOGICAL_EPOCH_MS, LOGICAL_STEP_MS } from './journal/logical-clock.js';
+export { JOURNAL_STATUSES, ID_TABLES, type JournalEntry, type JournalHead, type JournalRun, type JournalStatus, type IdTable } from './store/journal.js';

@@ -1,6 +1,8 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
+import type { CallLedgers } from './journal/call-ledgers.js';
+import { REPLAY_META_KEY } from './journal/replay-meta.js';
 import type { WorkerMetrics } from './metrics.js';
 import { callTool, TOOL_NAMES, TOOLS } from './tools/registry.js';
 import type { ToolContext } from './tools/tool.js';
@@ -38,7 +40,7 @@ export class InFlight {
  */
 export function createMcpServer(
   context: ToolContext,
-  deps: { metrics: WorkerMetrics; inFlight: InFlight; version: string },
+  deps: { metrics: WorkerMetrics; inFlight: InFlight; version: string; ledgers?: CallLedgers },
 ): McpServer {
   const server = new McpServer({ name: 'wvo-worker', version: deps.version }, { capabilities: { tools: {} } });
   for (const tool of TOOLS) {
@@ -51,7 +53,11 @@ export function createMcpServer(
   server.server.setRequestHandler(CallToolRequestSchema, async (request) =>
     deps.inFlight.track(async () => {
       const started = process.hrtime.bigint();
-      const { result, outcome } = await callTool(context, request.params.name, request.params.arguments);
+      const replay = request.params._meta?.[REPLAY_META_KEY];
+      const { result, outcome } = await callTool(context, request.params.name, request.params.arguments, {
+        ...(replay === undefined ? {} : { replay }),
+        ...(deps.ledgers ? { ledgers: deps.ledgers } : {}),
+      });
       const label = TOOL_NAMES.includes(request.params.name) ? request.params.name : 'unknown';
       deps.metrics.observeCall(label, outcome, Number(process.hrtime.bigint() - started) / 1e9);
       return result;

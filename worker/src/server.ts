@@ -2,6 +2,8 @@ import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../../common/src/logger.js';
 import { registerAdminFlags } from './admin-flags.js';
+import type { CallLedgers } from './journal/call-ledgers.js';
+import { registerJournalRoutes } from './journal/journal-http.js';
 import { jsonRpcError, parseJsonRpcBody, RPC, sendJsonRpcError } from './jsonrpc.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { SessionTable } from './sessions.js';
@@ -21,6 +23,12 @@ export interface ServerDeps {
   readonly buildId: string;
   /** True once shutdown began: no new sessions, /readyz 503. */
   readonly isDraining: () => boolean;
+  /** Per-call journal state (admin flag writes are journaled and replayable too). */
+  readonly ledgers: CallLedgers;
+  /** WVO_JOURNAL_RETAIN as applied (shown by GET /journal/head). */
+  readonly journalRetain: number;
+  /** The worker's clock, ISO (the journal floor's updated_at). */
+  readonly now: () => string;
 }
 
 /** Counts HTTP requests on /mcp that are being answered (POST streams), for graceful shutdown. */
@@ -168,6 +176,7 @@ export function buildServer(deps: ServerDeps, openRequests: OpenRequests): Fasti
   app.get('/mcp', sessionRoute);
   app.delete('/mcp', sessionRoute);
   registerAdminFlags(app, deps);
+  registerJournalRoutes(app, { store: deps.store, retain: deps.journalRetain, now: deps.now });
 
   return app;
 }

@@ -5,6 +5,8 @@ import { silentLogger, type Logger } from '../../common/src/logger.js';
 import { WorkerError } from './errors.js';
 import type { AllowList } from './executor/allow-list.js';
 import { Executor } from './executor/executor.js';
+import { CallLedgers, DEFAULT_JOURNAL_RETAIN } from './journal/call-ledgers.js';
+import { LogicalClock, logicalStart } from './journal/logical-clock.js';
 import { createMcpServer, InFlight } from './mcp-server.js';
 import { WorkerMetrics } from './metrics.js';
 import { resolveWorkerMode } from './mode.js';
@@ -45,6 +47,13 @@ export interface WorkerOptions {
   readonly drainTimeoutMs?: number;
   /** Sessions idle this long are closed (default 30 min). */
   readonly sessionIdleMs?: number;
+  /**
+   * WVO_JOURNAL_RETAIN: journal entries kept (newest first; 0 = all; default 100 000). Pruning never
+   * removes an entry at or above the journal floor a running soak set.
+   */
+  readonly journalRetain?: number;
+  /** Internal (bench/worker.ts's baseline only): `false` turns the live journal off. */
+  readonly journal?: boolean;
   /** Tests only: a different migration list. */
   readonly migrations?: readonly Migration[];
   /** Tests only: overrides the package version in /version and the MCP server info. */
@@ -68,6 +77,14 @@ function validate(options: WorkerOptions): void {
   }
   if (!options.stateRoot) {
     throw new WorkerError('WVO_WORKER_OPTIONS_INVALID', 'stateRoot is required', { subject: 'stateRoot', exitCode: 2 });
+  }
+  const retain = options.journalRetain ?? DEFAULT_JOURNAL_RETAIN;
+  if (!Number.isInteger(retain) || retain < 0) {
+    throw new WorkerError('WVO_WORKER_OPTIONS_INVALID', `WVO_JOURNAL_RETAIN must be an integer >= 0, got ${String(options.journalRetain)}`, {
+      subject: 'WVO_JOURNAL_RETAIN',
+      hint: 'The number of newest journal entries to keep; 0 keeps all.',
+      exitCode: 2,
+    });
   }
   resolveWorkerMode(options);
 }
@@ -106,6 +123,15 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     onRecordError: (error) => logger.warn({ err: error }, 'executor run not recorded'),
   });
   const context = new ToolContext(store, executor, operations, clock, logger, options.flags ?? {});
+  const journalRetain = options.journalRetain ?? DEFAULT_JOURNAL_RETAIN;
+  // A sandbox's only time source: derived from its copy, so lanes on copies of one snapshot agree.
+  const logical = mode === 'sandbox' ? new LogicalClock(logicalStart(store.db)) : undefined;
+  const ledgers = new CallLedgers({
+    mode,
+    clock,
+    journal: { enabled: options.journal ?? true, retain: journalRetain },
+    ...(logical ? { logical } : {}),
+  });
   const inFlight = new InFlight();
   const sessions = new SessionTable(clock, (size) => metrics.sessions.set(size));
   const openRequests = new OpenRequests();
@@ -119,7 +145,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       version,
       buildId,
       isDraining: () => draining,
-      createMcpServer: () => createMcpServer(context, { metrics, inFlight, version }),
+      ledgers,
+      journalRetain,
+      now: () => new Date(clock.now()).toISOString(),
+      createMcpServer: () => createMcpServer(context, { metrics, inFlight, version, ledgers }),
     },
     openRequests,
   );
@@ -147,7 +176,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   }
   const port = (app.server.address() as { port: number }).port;
   const url = new URL(address).origin;
-  logger.info({ url, mode, dry_run: dryRun, schema: store.schema(), version, build_id: buildId }, 'worker listening');
+  logger.info({ url, mode, dry_run: dryRun, journal: mode === 'live' && (options.journal ?? true), journal_retain: journalRetain, ...(logical ? { logical_clock_start: new Date(logical.start).toISOString() } : {}), schema: store.schema(), version, build_id: buildId }, 'worker listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { WvoError } from '../../../common/src/errors.js';
+import { apiErrors } from './errors.js';
 
 export const TOKEN_ENV = 'WVO_CONTROLLER_TOKEN';
 
@@ -28,15 +28,14 @@ export async function readControllerToken(tokenFile: string | undefined, env: No
     try {
       text = await readFile(tokenFile, 'utf8');
     } catch (error) {
-      throw new WvoError('WVO_CONTROLLER_TOKEN_MISSING', `cannot read token file ${tokenFile}: ${(error as Error).message}`, {
+      throw apiErrors.create('WVO_CONTROLLER_TOKEN_MISSING', `cannot read token file ${tokenFile}: ${(error as Error).message}`, {
         subject: '--token-file',
         hint: 'point --token-file at a readable file holding the token',
-        exitCode: 2,
       });
     }
     const token = text.trim();
     if (!token) {
-      throw new WvoError('WVO_CONTROLLER_TOKEN_MISSING', `token file ${tokenFile} is empty`, { subject: '--token-file', exitCode: 2 });
+      throw apiErrors.create('WVO_CONTROLLER_TOKEN_MISSING', `token file ${tokenFile} is empty`, { subject: '--token-file' });
     }
     return token;
   }

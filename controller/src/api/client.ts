@@ -1,9 +1,10 @@
 import { WvoError } from '../../../common/src/errors.js';
 import { callJson } from '../../../common/src/json-http.js';
-import type { UpgradeOptionsInput } from '../harness/options.js';
+import type { UpgradeOptionsInput } from '../harness/index.js';
 import type { PromotionOptionsInput } from '../promotion/index.js';
-import type { LaneInfo, RuntimeKind } from '../runtime/lane-runtime.js';
+import type { LaneInfo, RuntimeKind } from '../runtime/index.js';
 import type { ControllerStatus, DeploymentView, TransitionView, UpgradeView } from '../operations/index.js';
+import { apiErrors } from './errors.js';
 
 export interface ControllerClientOptions {
   /** `http://127.0.0.1:7070` */
@@ -89,7 +90,7 @@ export class ControllerClient {
       timeoutMs: this.timeoutMs,
       text,
       unreachable: (error) =>
-        new WvoError('WVO_CONTROLLER_UNREACHABLE', `controller API at ${this.options.url}: ${(error as Error).message}`, {
+        apiErrors.create('WVO_CONTROLLER_UNREACHABLE', `controller API at ${this.options.url}: ${(error as Error).message}`, {
           subject: this.options.url,
           hint: 'is `wvo serve` running and listening on this address?',
           cause: error,

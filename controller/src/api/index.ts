@@ -15,6 +15,7 @@ export {
   type ListenAddress,
 } from './serve-options.js';
 export { TOKEN_ENV, bearerChecker, readControllerToken } from './auth.js';
-export { API_ERROR_CODES, httpStatusFor, type ApiErrorCode } from './http-errors.js';
+export { httpStatusFor } from './http-errors.js';
+export { apiErrors } from './errors.js';
 export { sseFrame, SseHub } from './sse.js';
 export { ControllerClient, ControllerApiError, type ControllerClientOptions } from './client.js';

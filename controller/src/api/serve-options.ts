@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { WvoError } from '../../../common/src/errors.js';
 import { parseOptions } from '../../../common/src/options.js';
+import { apiErrors } from './errors.js';
 
 /**
  * One options type for `wvo serve` and `startControllerApi` (STYLE habit 3): the CLI builds it
@@ -41,10 +41,9 @@ export function parseListen(value: string): ListenAddress {
   const match = /^(?:(\[[^\]]+\]|[^:]*):)?(\d{1,5})$/.exec(value.trim());
   const port = match ? Number(match[2]) : NaN;
   if (!match || !(port >= 0 && port <= 65535)) {
-    throw new WvoError('WVO_CONTROLLER_ADDRESS_INVALID', `--listen: expected host:port, got ${JSON.stringify(value)}`, {
+    throw apiErrors.create('WVO_CONTROLLER_ADDRESS_INVALID', `--listen: expected host:port, got ${JSON.stringify(value)}`, {
       subject: '--listen',
       hint: 'for example 127.0.0.1:7070',
-      exitCode: 2,
     });
   }
   return { host: (match[1] ?? '').replace(/^\[|\]$/g, '') || '127.0.0.1', port };
@@ -56,17 +55,15 @@ export function parseServeOptions(input: unknown, source = 'wvo serve'): ServeOp
   const address = parseListen(options.listen);
   if (!options.token) {
     if (!options.insecureNoToken) {
-      throw new WvoError('WVO_CONTROLLER_TOKEN_MISSING', 'no controller token: every API call needs one', {
+      throw apiErrors.create('WVO_CONTROLLER_TOKEN_MISSING', 'no controller token: every API call needs one', {
         subject: '--token-file',
         hint: 'pass --token-file FILE or set WVO_CONTROLLER_TOKEN (for a loopback-only experiment: --insecure-no-token)',
-        exitCode: 2,
       });
     }
     if (!isLoopbackHost(address.host)) {
-      throw new WvoError('WVO_CONTROLLER_INSECURE_NOT_LOOPBACK', `--insecure-no-token is refused on ${address.host}: only loopback`, {
+      throw apiErrors.create('WVO_CONTROLLER_INSECURE_NOT_LOOPBACK', `--insecure-no-token is refused on ${address.host}: only loopback`, {
         subject: '--listen',
         hint: 'give a token (--token-file / WVO_CONTROLLER_TOKEN), or listen on 127.0.0.1',
-        exitCode: 2,
       });
     }
   }

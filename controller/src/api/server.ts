@@ -4,16 +4,18 @@ import { WvoError, isWvoError } from '../../../common/src/errors.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
 import {
   openController,
+  operationsErrors,
   type ControllerContext,
   type ControllerOperations,
   type EventBus,
 } from '../operations/index.js';
 import type { DeploymentStore } from '../promotion/index.js';
-import type { ControllerMetrics } from '../telemetry/controller-metrics.js';
+import type { ControllerMetrics } from '../telemetry/index.js';
 import { bearerChecker } from './auth.js';
 import { errorBody, httpStatusFor, notFound, unauthorized } from './http-errors.js';
 import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from './serve-options.js';
 import { SseHub } from './sse.js';
+import { apiErrors } from './errors.js';
 
 /** Routes that answer without a token (container healthchecks). */
 const OPEN_ROUTES = new Set(['/healthz']);
@@ -31,9 +33,9 @@ function clientError(error: unknown): WvoError | undefined {
   if (!status || status >= 500) return undefined;
   const message = (error as Error).message;
   if (status === 413) {
-    return new WvoError('WVO_API_BODY_TOO_LARGE', message, { subject: 'body', hint: 'send a smaller body (the limit is --body-limit of wvo serve)' });
+    return apiErrors.create('WVO_API_BODY_TOO_LARGE', message, { subject: 'body', hint: 'send a smaller body (the limit is --body-limit of wvo serve)' });
   }
-  return new WvoError('WVO_API_BAD_REQUEST', message, { subject: 'body', hint: 'send a JSON object with content-type application/json' });
+  return operationsErrors.create('WVO_API_BAD_REQUEST', message, { subject: 'body', hint: 'send a JSON object with content-type application/json' });
 }
 
 /**

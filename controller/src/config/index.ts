@@ -2,3 +2,5 @@ export { configSchema, configSections, hostSchema, RUNTIME_CHOICES, HOST_NETWORK
 export type { WvoConfig, WvoConfigInput, HostConfig } from './schema.js';
 export { loadConfig, parseConfig, formatJsonPath, CONFIG_FILE, ENV_OVERRIDES } from './load.js';
 export type { LoadConfigOptions, LoadedConfig } from './load.js';
+export { configErrors } from './errors.js';
+export * from './schema.js';

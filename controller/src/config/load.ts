@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
-import { WvoError } from '../../../common/src/errors.js';
 import { configSchema, type WvoConfig } from './schema.js';
+import { configErrors } from './errors.js';
 
 export const CONFIG_FILE = 'wvo.config.json';
 
@@ -56,11 +56,10 @@ export function parseConfig(raw: unknown, source = CONFIG_FILE, overridden: Map<
   });
   const first = issues[0]!;
   const from = first.env ? `env ${first.env}` : source;
-  throw new WvoError('WVO_CONFIG_INVALID', `${from}: ${first.path}: ${first.message}`, {
+  throw configErrors.create('WVO_CONFIG_INVALID', `${from}: ${first.path}: ${first.message}`, {
     subject: first.path,
     hint: `Fix ${first.path} in ${first.env ? `the environment variable ${first.env}` : source}.`,
     details: { issues },
-    exitCode: 2,
   });
 }
 
@@ -76,10 +75,9 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if (named || (error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new WvoError('WVO_CONFIG_UNREADABLE', `cannot read config ${file}: ${(error as Error).message}`, {
+      throw configErrors.create('WVO_CONFIG_UNREADABLE', `cannot read config ${file}: ${(error as Error).message}`, {
         subject: file,
         hint: 'Check the path given with --config or WVO_CONFIG.',
-        exitCode: 2,
       });
     }
   }
@@ -87,14 +85,13 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     try {
       raw = JSON.parse(text) as Record<string, unknown>;
     } catch (error) {
-      throw new WvoError('WVO_CONFIG_INVALID', `${file} is not valid JSON: ${(error as Error).message}`, {
+      throw configErrors.create('WVO_CONFIG_INVALID', `${file} is not valid JSON: ${(error as Error).message}`, {
         subject: file,
         hint: 'Fix the JSON syntax.',
-        exitCode: 2,
       });
     }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      throw new WvoError('WVO_CONFIG_INVALID', `${file}: the top level must be an object`, { subject: '(root)', exitCode: 2 });
+      throw configErrors.create('WVO_CONFIG_INVALID', `${file}: the top level must be an object`, { subject: '(root)' });
     }
   }
   const overridden = new Map<string, string>();

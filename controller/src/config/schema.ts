@@ -6,8 +6,9 @@ import { z } from 'zod';
  * is an error that names its JSON path, not a silently ignored setting.
  */
 
-export const RUNTIME_CHOICES = ['auto', 'docker', 'local'] as const;
+export const RUNTIME_CHOICES = ['auto', 'docker', 'local', 'swarm'] as const;
 export const HOST_NETWORK_MODES = ['auto', 'bridge', 'host'] as const;
+export const HOST_STATE_MODES = ['auto', 'bind', 'volume'] as const;
 /** How bridge-networked lanes are addressed: a port published on the host, or their name on the project network. */
 export const LANE_ADDRESS_MODES = ['published', 'network'] as const;
 
@@ -20,10 +21,24 @@ export const hostSchema = z.strictObject({
   tls: z
     .strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
     .optional(),
+  /** ssh:// endpoints: the private key to log in with (else the ssh agent) and the host keys to trust. */
+  ssh: z
+    .strictObject({
+      identityFile: z.string().optional(),
+      /** OpenSSH known_hosts; when set, an engine host whose key is not listed is refused (WVO_ENGINE_UNTRUSTED). */
+      knownHostsFile: z.string().optional(),
+    })
+    .optional(),
   /** Address lanes on this host are reached at (default: 127.0.0.1 for unix, the URL's host otherwise). */
   address: z.string().optional(),
   /** bridge: project network + port published on 127.0.0.1; host: `--network host` (engines without a bridge). */
   network: z.enum(HOST_NETWORK_MODES).default('auto'),
+  /**
+   * Where lane state lives: bind (a directory of this machine mounted into the lane), volume (a
+   * copy prepared on that host through the Docker API, verified there; removed with the lane).
+   * auto (default when absent): bind for the local engine, volume for every other host.
+   */
+  state: z.enum(HOST_STATE_MODES).optional(),
 });
 export type HostConfig = z.output<typeof hostSchema>;
 
@@ -67,6 +82,24 @@ export const localSchema = z.strictObject({
   trees: z.record(z.string(), z.string()).default({}),
 });
 
+/**
+ * runtime "swarm": lanes are Swarm services, placed by a node label on the node that holds their
+ * state; ports published in host mode (no routing mesh), images loaded on that node first.
+ */
+export const swarmSchema = z.strictObject({
+  /** The host (in `hosts`, or "local") whose engine is a swarm manager. */
+  manager: nameSchema.default('local'),
+  /** The node label lanes are placed by: `node.labels.<labelKey> == <label>`. */
+  labelKey: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).default('wvo.node'),
+  /**
+   * The nodes lanes may run on: a node's label value and the host (its own engine, in `hosts` or
+   * "local") images are loaded on and state is prepared on. Lanes pick one by `--host LABEL`.
+   */
+  nodes: z.array(z.strictObject({ label: nameSchema, host: nameSchema })).default([]),
+  /** The node label lanes go to without `--host` (default: the first node). */
+  defaultNode: nameSchema.optional(),
+});
+
 /** Where the controller reaches `wvo proxy`'s admin API (promotion switches lanes through it). */
 export const proxySchema = z.strictObject({
   /** `http://host:port` or `unix:/path` (what `wvo proxy --admin` listens on). */
@@ -89,6 +122,7 @@ export const configSections = {
   images: imagesSchema.prefault({}),
   local: localSchema.prefault({}),
   proxy: proxySchema.prefault({}),
+  swarm: swarmSchema.optional(),
 };
 
 export const configSchema = z
@@ -101,6 +135,22 @@ export const configSchema = z
     });
     if (config.defaultHost !== 'local' && !seen.has(config.defaultHost)) {
       ctx.addIssue({ code: 'custom', path: ['defaultHost'], message: `no host named "${config.defaultHost}" in hosts` });
+    }
+    const known = (name: string) => name === 'local' || seen.has(name);
+    const swarm = config.swarm;
+    if (config.runtime === 'swarm' && (!swarm || swarm.nodes.length === 0)) {
+      ctx.addIssue({ code: 'custom', path: ['swarm', 'nodes'], message: 'runtime "swarm" needs at least one node (label and host)' });
+    }
+    if (!swarm) return;
+    if (!known(swarm.manager)) ctx.addIssue({ code: 'custom', path: ['swarm', 'manager'], message: `no host named "${swarm.manager}" in hosts` });
+    const labels = new Set<string>();
+    swarm.nodes.forEach((node, index) => {
+      if (labels.has(node.label)) ctx.addIssue({ code: 'custom', path: ['swarm', 'nodes', index, 'label'], message: `duplicate node label "${node.label}"` });
+      labels.add(node.label);
+      if (!known(node.host)) ctx.addIssue({ code: 'custom', path: ['swarm', 'nodes', index, 'host'], message: `no host named "${node.host}" in hosts` });
+    });
+    if (swarm.defaultNode !== undefined && !labels.has(swarm.defaultNode)) {
+      ctx.addIssue({ code: 'custom', path: ['swarm', 'defaultNode'], message: `no node labelled "${swarm.defaultNode}" in swarm.nodes` });
     }
   });
 

@@ -12,13 +12,13 @@ import { join, relative } from 'node:path';
 import { formatError } from '../../../common/src/errors.js';
 import { silentLogger } from '../../../common/src/logger.js';
 import { startLoad, type LoadReport } from '../../../common/src/mcp-load.js';
-import { openCliContext } from '../cli/context.js';
+import { openCliContext } from '../cli/index.js';
 import { DockerRuntime } from '../runtime/index.js';
-import { buildStagedTree } from '../harness/build.js';
-import { parseUpgradeOptions } from '../harness/options.js';
-import { plainReporter } from '../harness/progress.js';
-import { stageGitRef } from '../harness/stage.js';
-import { copyWorkspaceToGitRepo } from '../harness/workspace-copy.js';
+import { buildStagedTree } from '../harness/index.js';
+import { parseUpgradeOptions } from '../harness/index.js';
+import { plainReporter } from '../harness/index.js';
+import { stageGitRef } from '../harness/index.js';
+import { copyWorkspaceToGitRepo } from '../harness/index.js';
 import { ControlPlane, upgrade as upgradeAndRecord, WORKER_TOKEN_ENV } from '../operations/index.js';
 import type { DeploymentRecord } from '../promotion/index.js';
 import { ProxyAdminClient, startProxy, type RunningProxy } from '../proxy/index.js';
@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     });
     cleanups.push(() => plane.close());
 
-    heading('wvo upgrade: shadow the green change against blue (three DRY_RUN lanes, noise cancelled)');
+    heading('wvo upgrade: shadow the green change against blue (sandboxed lanes, answers and state diffed, noise cancelled)');
     // Promotion refuses a run whose tests were skipped: the staged copy runs the worker's unit tests.
     const testCommand = ['npx', 'vitest', 'run', 'test/unit/worker-logic.test.ts', 'test/unit/worker-executor.test.ts'];
     // Run, then record it in controller.db (the baseline is the proxy's active lane).
@@ -231,8 +231,10 @@ async function main(): Promise<void> {
         ['requests sent', String(report.sent)],
         ['requests failed', String(report.failed)],
         ['sessions still answering', `${report.sessionsAlive}/${report.sessions}`],
-        ['shadow diffs reported', String(upgrade.shadow?.reported ?? 0)],
-        ['noise cancelled', String(upgrade.shadow?.cancelled ?? 0)],
+        // One logical change is one group: the green `rank` field is one addition, however many tasks show it.
+        ['shadow answer groups', String(upgrade.shadow?.answerGroups ?? 0)],
+        ['shadow state differences', String(upgrade.shadow?.stateDifferences ?? 0)],
+        ['shadow raw diffs (reported / noise)', `${upgrade.shadow?.reported ?? 0} / ${upgrade.shadow?.cancelled ?? 0}`],
         ['rollback-safe schema', String(upgrade.schemaCompat?.safe ?? 'n/a')],
         ['promotion', `${promoted.state} (25 % → 50 % → switch, 8 s observed per step, PROMPT_MODE flipped)`],
         ['analysis (intervals: verdicts, lowest score)', analysisSummary(promoted)],

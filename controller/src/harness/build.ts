@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { WvoError } from '../../../common/src/errors.js';
 import type { Logger } from '../../../common/src/logger.js';
 import { listWorkspaceFiles } from './stage.js';
+import { configErrors } from '../config/index.js';
+import { harnessErrors } from './errors.js';
 
 /** The last lines of a failed command's output, for the error and steps.json. */
 export function tailLines(text: string, count = 30): string[] {
@@ -40,7 +41,7 @@ export async function buildStagedTree(stageDir: string, buildCacheRoot: string, 
   logger.info({ stageDir }, 'building the staged tree');
   const result = await execa('npm', ['run', 'build'], { cwd: stageDir, reject: false, all: true });
   if (result.exitCode !== 0) {
-    throw new WvoError('WVO_BUILD_FAILED', `npm run build failed in the stage (exit ${result.exitCode})`, {
+    throw harnessErrors.create('WVO_BUILD_FAILED', `npm run build failed in the stage (exit ${result.exitCode})`, {
       subject: stageDir,
       hint: 'fix the build errors below (rerun with --keep-stage to inspect the staged copy)',
       details: { output: tailLines(result.all ?? '') },
@@ -55,7 +56,7 @@ export async function buildStagedTree(stageDir: string, buildCacheRoot: string, 
 /** Run the staged copy's tests; a failure names the command and shows its last lines. */
 export async function runStagedTests(stageDir: string, command: string[]): Promise<{ command: string; summary: string[] }> {
   const [program, ...args] = command;
-  if (!program) throw new WvoError('WVO_CONFIG_INVALID', 'upgrade.testCommand is empty', { subject: 'upgrade.testCommand' });
+  if (!program) throw configErrors.create('WVO_CONFIG_INVALID', 'upgrade.testCommand is empty', { subject: 'upgrade.testCommand', exitCode: 1 });
   const result = await execa(program, args, {
     cwd: stageDir,
     reject: false,
@@ -65,7 +66,7 @@ export async function runStagedTests(stageDir: string, command: string[]): Promi
   });
   const summary = tailLines(result.all ?? '', 8);
   if (result.exitCode !== 0) {
-    throw new WvoError('WVO_TESTS_FAILED', `the staged copy's tests failed (exit ${result.exitCode})`, {
+    throw harnessErrors.create('WVO_TESTS_FAILED', `the staged copy's tests failed (exit ${result.exitCode})`, {
       subject: command.join(' '),
       hint: 'fix the failing tests, or pass --skip-tests for triage (promotion then refuses the run)',
       details: { output: tailLines(result.all ?? '') },

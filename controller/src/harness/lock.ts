@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { systemClock, type Clock } from '../../../common/src/clock.js';
 import { WvoError } from '../../../common/src/errors.js';
 import { isPidAlive } from '../../../common/src/process-alive.js';
+import { harnessErrors } from './errors.js';
 
 /**
  * `state/upgrade.lock` (DESIGN §4 step 2): one upgrade at a time per state directory. The lock
@@ -111,7 +112,7 @@ function describeOwner(owner: LockInfo): string {
 }
 
 export function lockHeldError(status: Extract<LockStatus, { state: 'held' }>, hint?: string): WvoError {
-  return new WvoError('WVO_LOCK_HELD', `another upgrade holds the lock: ${describeOwner(status.owner)}`, {
+  return harnessErrors.create('WVO_LOCK_HELD', `another upgrade holds the lock: ${describeOwner(status.owner)}`, {
     subject: status.path,
     hint: hint ?? 'Wait for that upgrade to finish (or stop it); its lock is removed when it ends.',
     details: { owner: status.owner },
@@ -120,7 +121,7 @@ export function lockHeldError(status: Extract<LockStatus, { state: 'held' }>, hi
 
 export function lockStaleError(status: Extract<LockStatus, { state: 'stale' }>): WvoError {
   const owner = status.owner ? ` left by ${describeOwner(status.owner)}` : '';
-  return new WvoError('WVO_LOCK_STALE', `stale upgrade lock${owner}: ${status.reason}`, {
+  return harnessErrors.create('WVO_LOCK_STALE', `stale upgrade lock${owner}: ${status.reason}`, {
     subject: status.path,
     hint: `Clear it with \`wvo unlock --state ${dirname(status.path)}\`, then retry.`,
     details: { reason: status.reason, ...(status.owner ? { owner: status.owner } : {}) },

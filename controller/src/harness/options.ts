@@ -18,6 +18,11 @@ export const upgradeOptionsSchema = z.strictObject({
   allowContract: z.boolean().default(false),
   ci: z.boolean().default(false),
   keepStage: z.boolean().default(false),
+  /**
+   * Shadow in strict DRY_RUN (every call rolled back, copies verified unchanged) instead of
+   * sandbox lanes that commit to their copies; chosen anyway when a lane cannot sandbox.
+   */
+  strictDryRun: z.boolean().default(false),
   /** The staged copy's test command (argv). */
   testCommand: z.array(z.string()).min(1).default(['npm', 'run', 'test:unit']),
   /** Per-lane readiness deadline. */

@@ -2,7 +2,7 @@ import { existsSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
-import { WvoError } from '../../../common/src/errors.js';
+import { harnessErrors } from './errors.js';
 
 export interface PreflightInput {
   workspace: string;
@@ -26,7 +26,7 @@ export function assertProject(workspace: string): void {
     (entry) => !existsSync(join(workspace, entry)),
   );
   if (missing.length > 0) {
-    throw new WvoError('WVO_NOT_A_PROJECT', `workspace is not a WVO project: missing ${missing.join(', ')}`, {
+    throw harnessErrors.create('WVO_NOT_A_PROJECT', `workspace is not a WVO project: missing ${missing.join(', ')}`, {
       subject: `--workspace ${workspace}`,
       hint: 'point --workspace at a checkout that has package.json, package-lock.json, worker/src and images/',
     });
@@ -49,7 +49,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
 
   const git = await gitDirtyFiles(input.workspace);
   if (git && git.dirty.length > 0 && !input.allowDirty) {
-    throw new WvoError('WVO_DIRTY_TREE', `workspace has ${git.dirty.length} uncommitted change(s)`, {
+    throw harnessErrors.create('WVO_DIRTY_TREE', `workspace has ${git.dirty.length} uncommitted change(s)`, {
       subject: input.workspace,
       hint: 'commit or stash them, or pass --allow-dirty to stage the working tree as it is',
       details: { files: git.dirty.slice(0, 20) },
@@ -62,7 +62,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
     sqlite = (db.prepare('select sqlite_version() as v').get() as { v: string }).v;
     db.close();
   } catch (error) {
-    throw new WvoError('WVO_SQLITE_UNAVAILABLE', `SQLite cannot be opened: ${(error as Error).message}`, {
+    throw harnessErrors.create('WVO_SQLITE_UNAVAILABLE', `SQLite cannot be opened: ${(error as Error).message}`, {
       hint: 'reinstall dependencies with `npm ci` (better-sqlite3 builds a native addon)',
       cause: error,
     });
@@ -71,7 +71,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
   const stats = statfsSync(existsSync(input.stageRoot) ? input.stageRoot : input.workspace);
   const freeBytes = Number(stats.bavail) * Number(stats.bsize);
   if (freeBytes < input.minFreeBytes) {
-    throw new WvoError('WVO_DISK_LOW', `only ${Math.round(freeBytes / 1e6)} MB free where the stage goes`, {
+    throw harnessErrors.create('WVO_DISK_LOW', `only ${Math.round(freeBytes / 1e6)} MB free where the stage goes`, {
       subject: input.stageRoot,
       hint: `free at least ${Math.round(input.minFreeBytes / 1e6)} MB, or lower upgrade.minFreeMb in wvo.config.json`,
     });

@@ -1,6 +1,6 @@
 import { connectMcp } from '../../../common/src/mcp-client.js';
 import { toErrorJson } from '../../../common/src/errors.js';
-import type { LaneRuntime } from '../runtime/lane-runtime.js';
+import type { LaneRuntime } from '../runtime/index.js';
 import type { ShadowResult, Suite } from '../shadow/index.js';
 
 export interface SchemaCompatInput {
@@ -17,6 +17,11 @@ export interface SchemaCompatInput {
   suite: Suite;
   /** The shadow run: which calls the baseline answered without error on unmigrated state. */
   shadow: ShadowResult;
+  /**
+   * The shadow lanes' mode. In a sandbox later calls see earlier calls' writes (verify after
+   * dispatch), so the baseline replays the snapshot pass in order, in a sandbox on this copy.
+   */
+  mode: 'sandbox' | 'dry_run';
   track: (lane: string) => void;
   untrack: (lane: string) => void;
   say: (message: string) => void;
@@ -73,7 +78,7 @@ export async function checkSchemaCompat(input: SchemaCompatInput): Promise<Schem
     let baselineUrl: string;
     try {
       const baseline = await runtime.startLane(
-        { name: baselineName, image: input.baselineImage, stateDir: input.stateDir, dryRun: true, role: 'shadow-baseline', deploymentId: input.deploymentId },
+        { name: baselineName, image: input.baselineImage, stateDir: input.stateDir, mode: input.mode, role: 'shadow-baseline', deploymentId: input.deploymentId },
         { readyTimeoutMs: input.compatReadyTimeoutMs },
       );
       baselineUrl = baseline.url!;
@@ -89,10 +94,11 @@ export async function checkSchemaCompat(input: SchemaCompatInput): Promise<Schem
     const session = await connectMcp(baselineUrl, 'wvo-schema-compat');
     const broken: string[] = [];
     try {
-      for (const call of input.shadow.calls) {
-        if (call.is_error.baseline) continue;
+      // Every snapshot-pass call in order (a sandbox's later answers depend on earlier writes);
+      // only those the baseline answered without error before can break.
+      for (const call of input.shadow.calls.filter((c) => (c.pass ?? 'snapshot') === 'snapshot')) {
         const answer = await session.call(call.tool, call.arguments).catch(() => ({ isError: true }));
-        if (answer.isError) broken.push(call.name);
+        if (answer.isError && !call.is_error.baseline) broken.push(call.name);
       }
     } finally {
       await session.close();

@@ -4,6 +4,7 @@ import { dirname, join, relative } from 'node:path';
 import { execa } from 'execa';
 import { WvoError } from '../../../common/src/errors.js';
 import type { Logger } from '../../../common/src/logger.js';
+import { harnessErrors } from './errors.js';
 
 /** Never staged, tracked or not: runtime state, artifacts, builds and stages themselves. */
 const ALWAYS_IGNORED = ['node_modules', 'dist', 'tmp', 'state', 'experiments', 'test-results', '.git'];
@@ -49,14 +50,14 @@ function stageFailure(error: unknown, stageDir: string): WvoError {
   rmSync(stageDir, { recursive: true, force: true });
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new WvoError('WVO_DISK_FULL', 'the disk filled up while staging; the partial stage was removed', {
+    return harnessErrors.create('WVO_DISK_FULL', 'the disk filled up while staging; the partial stage was removed', {
       subject: dirname(stageDir),
       hint: 'free space (or point upgrade.stageRoot elsewhere) and run again; live state was not touched',
       cause: error,
     });
   }
   if (error instanceof WvoError) return error;
-  return new WvoError('WVO_STAGE_FAILED', `staging failed: ${(error as Error).message}`, {
+  return harnessErrors.create('WVO_STAGE_FAILED', `staging failed: ${(error as Error).message}`, {
     subject: stageDir,
     cause: error,
   });
@@ -151,7 +152,7 @@ export async function stageGitRef(input: {
   const { workspace, ref, stageDir } = input;
   const resolved = await execa('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: workspace, reject: false });
   if (resolved.exitCode !== 0) {
-    throw new WvoError('WVO_BASELINE_NOT_FOUND', `baseline ref ${ref} is not a commit of the workspace`, {
+    throw harnessErrors.create('WVO_BASELINE_NOT_FOUND', `baseline ref ${ref} is not a commit of the workspace`, {
       subject: `--baseline ${ref}`,
       hint: 'pass an image that exists, or a git ref of the workspace (e.g. HEAD, main, a tag)',
     });

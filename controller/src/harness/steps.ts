@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Clock } from '../../../common/src/clock.js';
 import { writeJsonAtomic } from '../../../common/src/json-file.js';
 
-/** Step names of `wvo upgrade`, in the order they run (DESIGN §4). */
+/** Step names of `wvo upgrade`, in the order they run (DESIGN §4); each step is a file in steps/. */
 export const STEP_NAMES = [
   'preflight',
   'lock',

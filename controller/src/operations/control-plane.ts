@@ -1,16 +1,16 @@
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../../../common/src/clock.js';
-import { WvoError } from '../../../common/src/errors.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
 import type { WvoConfig } from '../config/index.js';
-import { upgradePruner } from '../harness/staged-prune.js';
-import type { LaneImageBuilder, UpgradeContext } from '../harness/upgrade.js';
+import { upgradePruner } from '../harness/index.js';
+import type { LaneImageBuilder, UpgradeContext } from '../harness/index.js';
 import { DeploymentStore } from '../promotion/index.js';
 import type { ProxyAdminClient } from '../proxy/index.js';
 import type { LaneRuntime } from '../runtime/index.js';
 import { DeployOperations } from './deploy-operations.js';
 import { LiveEffectRunner } from './live-effect-runner.js';
 import { connectProxyAdmin } from './proxy-connection.js';
+import { commonErrors } from '../../../common/src/common-errors.js';
 
 export const WORKER_TOKEN_ENV = 'WVO_ADMIN_TOKEN';
 
@@ -115,7 +115,7 @@ export class ControlPlane {
     return this.input.clock ?? systemClock;
   }
   get images(): LaneImageBuilder {
-    if (!this.input.images) throw new WvoError('WVO_INTERNAL', 'this control plane was opened without an image builder (`images`)', { subject: 'images' });
+    if (!this.input.images) throw commonErrors.create('WVO_INTERNAL', 'this control plane was opened without an image builder (`images`)', { subject: 'images' });
     return this.input.images;
   }
 

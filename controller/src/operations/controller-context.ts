@@ -1,7 +1,7 @@
 import type { Logger } from '../../../common/src/logger.js';
 import type { WvoConfig } from '../config/index.js';
-import { upgradePruner } from '../harness/staged-prune.js';
-import type { LaneImageBuilder } from '../harness/upgrade.js';
+import { upgradePruner } from '../harness/index.js';
+import type { LaneImageBuilder } from '../harness/index.js';
 import type { LaneRuntime } from '../runtime/index.js';
 import { wireDeploy } from './control-plane.js';
 import type { ControllerContext } from './controller.js';

@@ -1,17 +1,18 @@
 import { join } from 'node:path';
 import { WvoError } from '../../../common/src/errors.js';
 import { readJsonFile } from '../../../common/src/json-file.js';
-import { stepsFileSchema, type StepsFile } from '../harness/steps.js';
+import { stepsFileSchema, type StepsFile } from '../harness/index.js';
 import {
   parsePromotionOptions,
   type DeploymentRecord,
   type DeploymentState,
   type DeploymentStore,
 } from '../promotion/index.js';
-import type { LaneInfo, LaneRuntime, RuntimeKind } from '../runtime/lane-runtime.js';
+import type { LaneInfo, LaneRuntime, RuntimeKind } from '../runtime/index.js';
 import { unavailablePromotion, type PromotionFunctions } from './promotion-functions.js';
 import { collectStatus, deploymentStep, type ControllerStatus } from './status.js';
 import type { UpgradeRunner } from './upgrade-runner.js';
+import { operationsErrors } from './errors.js';
 
 export interface DeploymentView extends DeploymentRecord {
   /** What it is doing, in one line (same as `wvo status`). */
@@ -73,7 +74,7 @@ export interface OperationsDeps {
 const UPGRADE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 function badRequest(message: string, subject: string): WvoError {
-  return new WvoError('WVO_API_BAD_REQUEST', message, { subject, exitCode: 2 });
+  return operationsErrors.create('WVO_API_BAD_REQUEST', message, { subject });
 }
 
 export function createControllerOperations(deps: OperationsDeps): ControllerOperations {
@@ -134,7 +135,7 @@ export function createControllerOperations(deps: OperationsDeps): ControllerOper
 
     getUpgrade(id) {
       const notFound = () =>
-        new WvoError('WVO_UPGRADE_NOT_FOUND', `no upgrade ${id}`, {
+        operationsErrors.create('WVO_UPGRADE_NOT_FOUND', `no upgrade ${id}`, {
           subject: id,
           hint: 'ids are the names under experiments/mcp/upgrade/ (POST /upgrades answers with one)',
         });
@@ -149,7 +150,7 @@ export function createControllerOperations(deps: OperationsDeps): ControllerOper
           if (running) return { id, started_at: current.startedAt, outcome: 'running', steps: [], running };
           throw notFound();
         }
-        throw new WvoError('WVO_UPGRADE_STEPS_INVALID', `cannot read ${file}: ${(error as Error).message.split('\n')[0]}`, {
+        throw operationsErrors.create('WVO_UPGRADE_STEPS_INVALID', `cannot read ${file}: ${(error as Error).message.split('\n')[0]}`, {
           subject: file,
           hint: 'steps.json is written by `wvo upgrade`; do not edit it by hand (re-run the upgrade)',
           cause: error,

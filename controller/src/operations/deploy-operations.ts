@@ -1,5 +1,4 @@
 import type { Clock } from '../../../common/src/clock.js';
-import { WvoError } from '../../../common/src/errors.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
 import { isPidAlive } from '../../../common/src/process-alive.js';
 import {
@@ -18,6 +17,7 @@ import type { LaneRuntime } from '../runtime/index.js';
 import { parseResumeOptions, parseRollbackOptions } from './deploy-options.js';
 import { DriverLease, newLeaseHolder, ttlOf, type DriverLeaseOptions } from './driver-lease.js';
 import type { PromotionFunctions } from './promotion-functions.js';
+import { operationsErrors } from './errors.js';
 
 /** What a promotion asks the proxy before it begins (the active lane) and for `status`. */
 export type ProxyLanes = Pick<ProxyAdminClient, 'lanes'>;
@@ -177,15 +177,14 @@ export class DeployOperations {
     const upgrade = this.deps.store.getUpgrade(options.upgradeId);
     const plan = buildPromotionPlan(upgrade, options); // the plan's own refusals, before any I/O
     if (plan.flags.length > 0 && !this.deps.workerToken) {
-      throw new WvoError('WVO_DEPLOY_WORKER_TOKEN_MISSING', `the plan flips ${plan.flags.map((f) => f.name).join(', ')} but no worker admin token is set`, {
+      throw operationsErrors.create('WVO_DEPLOY_WORKER_TOKEN_MISSING', `the plan flips ${plan.flags.map((f) => f.name).join(', ')} but no worker admin token is set`, {
         subject: 'WVO_ADMIN_TOKEN',
         hint: 'set WVO_ADMIN_TOKEN for the controller and the lanes, or promote without --flags',
-        exitCode: 2,
       });
     }
     const lanes = await this.deps.proxy.lanes();
     if (lanes.active !== plan.baseline.lane) {
-      throw new WvoError(
+      throw operationsErrors.create(
         'WVO_DEPLOY_BASELINE_NOT_ACTIVE',
         `upgrade ${upgrade.id} was staged against ${plan.baseline.lane}, but the proxy routes to ${lanes.active ?? 'no lane'}`,
         {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WvoError } from '../../../common/src/errors.js';
+import { operationsErrors } from './errors.js';
 
 /** `wvo rollback [<id>] [--reason]` and `POST /deployments/:id/rollback`: one options type. */
 export const rollbackOptionsSchema = z.strictObject({
@@ -18,10 +18,9 @@ function parseWith<T>(schema: z.ZodType<T>, input: unknown, command: string): T 
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const path = issue.path.join('.') || '(options)';
-  throw new WvoError('WVO_DEPLOY_OPTION_INVALID', `invalid ${command} option ${path}: ${issue.message}`, {
+  throw operationsErrors.create('WVO_DEPLOY_OPTION_INVALID', `invalid ${command} option ${path}: ${issue.message}`, {
     subject: path,
     hint: `see \`wvo ${command} --help\``,
-    exitCode: 2,
   });
 }
 

@@ -1,4 +1,4 @@
-import type { UpgradeEvent } from '../harness/upgrade.js';
+import type { UpgradeEvent } from '../harness/index.js';
 import type { DeploymentState } from '../promotion/index.js';
 
 /** What `GET /events` streams; the SSE `event:` field is `type`. */

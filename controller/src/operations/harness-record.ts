@@ -1,5 +1,5 @@
 import type { Clock } from '../../../common/src/clock.js';
-import type { UpgradeResult } from '../harness/upgrade.js';
+import type { UpgradeResult } from '../harness/index.js';
 import type { DeploymentStore, UpgradeSummary } from '../promotion/index.js';
 import type { ProxyAdminClient } from '../proxy/index.js';
 import type { LaneRuntime } from '../runtime/index.js';

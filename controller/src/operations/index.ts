@@ -44,3 +44,4 @@ export { CONTROLLER_EVENT_TYPES, EventBus, type ControllerEvent, type Controller
 export { UpgradeRunner, type RunningUpgrade, type UpgradeRunnerDeps } from './upgrade-runner.js';
 export { ReconcileLoop, type ReconcileLoopOptions } from './reconcile-loop.js';
 export { DeploymentWatcher } from './deployment-watcher.js';
+export { operationsErrors } from './errors.js';

@@ -1,5 +1,4 @@
 import type { Clock } from '../../../common/src/clock.js';
-import { WvoError } from '../../../common/src/errors.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
 import { artifactWriters, type DeploymentRecord, type Effect, type EffectRunner, type MetricsSnapshot, type ProbeResult } from '../promotion/index.js';
 import type { ProxyAdminClient, SwitchResult } from '../proxy/index.js';
@@ -8,6 +7,7 @@ import { readOrchestratorStatus } from './lane-status.js';
 import { checkMcp } from './mcp-gate.js';
 import { runProbes } from './probe-runner.js';
 import { putWorkerFlag } from './worker-flags-client.js';
+import { operationsErrors } from './errors.js';
 
 type Of<K extends Effect['kind']> = Extract<Effect, { kind: K }>;
 
@@ -107,7 +107,7 @@ export class LiveEffectRunner implements EffectRunner {
   private async gateTraffic(lane: string, what: string): Promise<void> {
     const health = await this.confirmReady(lane);
     if (health && !health.ready) {
-      throw new WvoError('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${lane} is not ready (${health.detail ?? health.status}); ${what} refused`, {
+      throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${lane} is not ready (${health.detail ?? health.status}); ${what} refused`, {
         subject: lane,
         hint: '`wvo lane logs ' + lane + '`; the deployment rolls back, traffic stays where it was',
         details: { status: health.status, ...(health.httpStatus ? { http_status: health.httpStatus } : {}) },
@@ -117,7 +117,7 @@ export class LiveEffectRunner implements EffectRunner {
     if (!url) return; // the runtime cannot say where it is: the proxy's own health check guards it
     const mcp = await this.confirmMcp(lane, url);
     if (!mcp.ok) {
-      throw new WvoError('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${lane} does not answer MCP (${mcp.detail}); ${what} refused`, {
+      throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${lane} does not answer MCP (${mcp.detail}); ${what} refused`, {
         subject: lane,
         hint: '`wvo lane logs ' + lane + '`: /readyz passed but initialize, ping or tools/list did not; the deployment rolls back',
         details: { gate: 'mcp', detail: mcp.detail },
@@ -285,7 +285,7 @@ export class LiveEffectRunner implements EffectRunner {
   private async assertNotActive(lane: string, what: string): Promise<void> {
     const { active } = await this.o.proxy.lanes();
     if (active === lane) {
-      throw new WvoError('WVO_DEPLOY_LANE_ACTIVE', `refusing to ${what} ${lane}: the proxy routes traffic to it`, {
+      throw operationsErrors.create('WVO_DEPLOY_LANE_ACTIVE', `refusing to ${what} ${lane}: the proxy routes traffic to it`, {
         subject: lane,
         hint: 'the upgrade names the serving lane as its candidate; `wvo status` shows the active lane',
       });
@@ -295,11 +295,11 @@ export class LiveEffectRunner implements EffectRunner {
   /** Register (or re-point) the lane with the proxy and wait until the proxy's health check passes. */
   private async register(info: LaneInfo): Promise<void> {
     const url = this.o.laneUrl?.(info) ?? info.url;
-    if (!url) throw new WvoError('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${info.name} has no URL (${info.status})`, { subject: info.name });
+    if (!url) throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${info.name} has no URL (${info.status})`, { subject: info.name });
     await this.o.proxy.registerLane({ name: info.name, url });
     const healthy = await this.poll(async () => (await this.o.proxy.lanes()).lanes.find((l) => l.name === info.name)?.healthy === true);
     if (!healthy) {
-      throw new WvoError('WVO_DEPLOY_LANE_UNHEALTHY', `the proxy does not see ${info.name} (${url}) healthy`, {
+      throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `the proxy does not see ${info.name} (${url}) healthy`, {
         subject: info.name,
         hint: 'can the proxy reach the lane at that URL? (`wvo proxy` logs, lane logs)',
       });
@@ -324,9 +324,10 @@ export class LiveEffectRunner implements EffectRunner {
   private async setFlag(lane: string, flag: string, value: string, deployment: DeploymentRecord, effect: string): Promise<void> {
     const token = this.o.workerToken;
     if (!token) {
-      throw new WvoError('WVO_DEPLOY_WORKER_TOKEN_MISSING', `cannot set ${flag}: no worker admin token`, {
+      throw operationsErrors.create('WVO_DEPLOY_WORKER_TOKEN_MISSING', `cannot set ${flag}: no worker admin token`, {
         subject: 'WVO_ADMIN_TOKEN',
         hint: 'set WVO_ADMIN_TOKEN for the controller and the lanes',
+        exitCode: 1, // a failed effect mid-deployment, not a usage error like the check before it starts
       });
     }
     // The lanes share the live database: if the named lane does not answer, the other one writes it.
@@ -350,7 +351,7 @@ export class LiveEffectRunner implements EffectRunner {
       }
     }
     if (last) throw last;
-    throw new WvoError('WVO_DEPLOY_FLAG_FAILED', `cannot set ${flag}=${value}: no lane of deployment ${deployment.id} is running`, {
+    throw operationsErrors.create('WVO_DEPLOY_FLAG_FAILED', `cannot set ${flag}=${value}: no lane of deployment ${deployment.id} is running`, {
       subject: flag,
       hint: '`wvo lanes`; `wvo resume` re-issues the flag once a lane runs',
     });

@@ -1,5 +1,6 @@
 import { WvoError } from '../../../common/src/errors.js';
 import type { DeploymentRecord, PromotionOptions } from '../promotion/index.js';
+import { operationsErrors } from './errors.js';
 
 /**
  * What promote/rollback answer: the deployment as persisted when the request was accepted, and
@@ -33,7 +34,7 @@ export const unavailablePromotion: PromotionFunctions = {
 
 /** WVO_PROMOTION_UNAVAILABLE: nothing changes. */
 export function unavailable(): WvoError {
-  return new WvoError('WVO_PROMOTION_UNAVAILABLE', 'this controller has no promotion executor wired', {
+  return operationsErrors.create('WVO_PROMOTION_UNAVAILABLE', 'this controller has no promotion executor wired', {
     hint: 'start the controller with a promotion executor (EffectRunner: lanes runtime + proxy admin client)',
   });
 }

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { WvoError } from '../../../common/src/errors.js';
 import type { WvoConfig } from '../config/index.js';
 import { ProxyAdminClient } from '../proxy/index.js';
+import { operationsErrors } from './errors.js';
 
 export const PROXY_TOKEN_ENV = 'WVO_PROXY_TOKEN';
 
@@ -22,18 +22,16 @@ export async function connectProxyAdmin(config: WvoConfig, baseDir: string, env:
     try {
       token = (await readFile(file, 'utf8')).trim();
     } catch (error) {
-      throw new WvoError('WVO_DEPLOY_PROXY_TOKEN_MISSING', `cannot read the proxy token file ${file}: ${(error as Error).message}`, {
+      throw operationsErrors.create('WVO_DEPLOY_PROXY_TOKEN_MISSING', `cannot read the proxy token file ${file}: ${(error as Error).message}`, {
         subject: 'proxy.tokenFile',
         hint: 'point proxy.tokenFile in wvo.config.json at the file `wvo proxy --token-file` reads',
-        exitCode: 2,
       });
     }
   }
   if (!token) {
-    throw new WvoError('WVO_DEPLOY_PROXY_TOKEN_MISSING', 'no proxy admin token: promotion switches lanes through the proxy admin API', {
+    throw operationsErrors.create('WVO_DEPLOY_PROXY_TOKEN_MISSING', 'no proxy admin token: promotion switches lanes through the proxy admin API', {
       subject: 'proxy.tokenFile',
       hint: `set ${PROXY_TOKEN_ENV} or proxy.tokenFile in wvo.config.json (the token \`wvo proxy\` was started with)`,
-      exitCode: 2,
     });
   }
   return new ProxyAdminClient({ url: adminUrl(config.proxy.admin), token });

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { toErrorJson } from '../../../common/src/errors.js';
-import { inspectLock } from '../harness/lock.js';
+import { inspectLock } from '../harness/index.js';
 import { CONTROLLER_DB_FILE, DeploymentStore, formatDuration, type DeploymentRecord, type DeploymentState, type Lease } from '../promotion/index.js';
-import type { LaneRuntime, LaneStatus, RuntimeKind } from '../runtime/lane-runtime.js';
+import type { LaneRuntime, LaneStatus, RuntimeKind } from '../runtime/index.js';
 import { readUpgradeShadowSummary } from '../shadow/index.js';
-import { readWorkerManagerFile } from '../telemetry/worker-manager-file.js';
+import { readWorkerManagerFile } from '../promotion/index.js';
 
 /** `wvo status` and `GET /status`: one shape for both (snake_case, like the other persisted files). */
 export interface ControllerStatus {

@@ -1,4 +1,4 @@
-import type { UpgradeResult } from '../harness/upgrade.js';
+import type { UpgradeResult } from '../harness/index.js';
 import type { UpgradeSummary } from '../promotion/index.js';
 
 /**
@@ -34,6 +34,6 @@ export function upgradeSummaryFromResult(result: UpgradeResult, lanes: { baselin
     steps: result.steps.map((s) => ({ name: s.name, status: s.status })),
     baseline: { lane: lanes.baseline, image: result.baselineImage ?? '(not resolved)' },
     candidate: { lane: lanes.candidate, image: result.candidateImage ?? '(not built)' },
-    shadowDiffs: result.shadow?.reported ?? null,
+    shadowDiffs: result.shadow?.count ?? null,
   };
 }

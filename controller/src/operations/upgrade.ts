@@ -1,7 +1,7 @@
 import type { Clock } from '../../../common/src/clock.js';
 import type { Logger } from '../../../common/src/logger.js';
-import type { UpgradeOptions } from '../harness/options.js';
-import { runUpgrade, type LaneImageBuilder, type UpgradeContext, type UpgradeEvent, type UpgradeResult } from '../harness/upgrade.js';
+import type { UpgradeOptions } from '../harness/index.js';
+import { runUpgrade, type LaneImageBuilder, type UpgradeContext, type UpgradeEvent, type UpgradeResult } from '../harness/index.js';
 import type { DeploymentRecord, DeploymentStore, UpgradeSummary } from '../promotion/index.js';
 import type { ProxyAdminClient } from '../proxy/index.js';
 import type { LaneRuntime } from '../runtime/index.js';

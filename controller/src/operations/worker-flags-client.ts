@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { WvoError } from '../../../common/src/errors.js';
+import { operationsErrors } from './errors.js';
 
 /** What a worker answers to `PUT /admin/flags/:name` (worker/src/admin-flags.ts). */
 export interface FlagWriteResult {
@@ -35,7 +35,7 @@ export async function putWorkerFlag(
     status = response.statusCode;
     text = await response.body.text();
   } catch (error) {
-    throw new WvoError('WVO_DEPLOY_FLAG_FAILED', `set ${flag}=${value} at ${laneUrl}: ${(error as Error).message}`, {
+    throw operationsErrors.create('WVO_DEPLOY_FLAG_FAILED', `set ${flag}=${value} at ${laneUrl}: ${(error as Error).message}`, {
       subject: flag,
       hint: 'is the lane running? `wvo lanes`',
       details: { url },
@@ -50,7 +50,7 @@ export async function putWorkerFlag(
   }
   if (status !== 200 || json.ok !== true) {
     const code = json.error?.code ?? `HTTP ${status}`;
-    throw new WvoError('WVO_DEPLOY_FLAG_FAILED', `set ${flag}=${value} at ${laneUrl}: ${code}: ${json.error?.message ?? text.slice(0, 200)}`, {
+    throw operationsErrors.create('WVO_DEPLOY_FLAG_FAILED', `set ${flag}=${value} at ${laneUrl}: ${code}: ${json.error?.message ?? text.slice(0, 200)}`, {
       subject: flag,
       hint:
         code === 'WVO_ADMIN_DISABLED' || code === 'WVO_ADMIN_UNAUTHORIZED'

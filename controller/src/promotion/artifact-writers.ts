@@ -1,5 +1,5 @@
 import type { Clock } from '../../../common/src/clock.js';
-import { writeWorkerManagerFile } from '../telemetry/worker-manager-file.js';
+import { writeWorkerManagerFile } from './worker-manager-file.js';
 import type { EffectRunner } from './effect-runner.js';
 import { writePromotionPlanFile } from './promotion-plan-file.js';
 import { workerManagerView } from './worker-manager-view.js';

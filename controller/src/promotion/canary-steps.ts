@@ -1,4 +1,4 @@
-import { CANARY_ERRORS } from './errors.js';
+import { promotionErrors } from './errors.js';
 
 /** The last step of every plan: the proxy switch (the candidate takes all new traffic). */
 export const FULL_WEIGHT = 100;
@@ -33,7 +33,7 @@ export function weightedSteps(steps: readonly number[]): number[] {
 }
 
 function invalid(subject: string, why: string) {
-  return CANARY_ERRORS.create('WVO_PROMOTION_STEPS_INVALID', `invalid canary step ${subject}: ${why}`, {
+  return promotionErrors.create('WVO_PROMOTION_STEPS_INVALID', `invalid canary step ${subject}: ${why}`, {
     subject,
     hint: '--steps takes increasing percentages ending at (or implying) 100, e.g. --steps 10,50,100',
   });

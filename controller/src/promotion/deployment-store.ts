@@ -1,13 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { WvoError } from '../../../common/src/errors.js';
 import { deploymentRecordSchema, type DeploymentRecord } from './deployment.js';
 import type { Effect } from './effects.js';
 import { judgeLease, leaseOwnedError, type Lease, type LeaseHolder } from './lease.js';
 import { upgradeSummarySchema, type UpgradeSummary } from './plan.js';
 import type { TransitionEntry, TransitionResult } from './state-machine.js';
 import { DEPLOYMENT_STATES, RUNNING_STATES, type DeploymentState } from './states.js';
+import { promotionErrors } from './errors.js';
 
 /** One persisted row of a deployment's history, with the effects it asked for. */
 export interface TransitionRow extends TransitionEntry {
@@ -253,7 +253,7 @@ export class DeploymentStore {
     const current = this.schemaVersion();
     const latest = MIGRATIONS.at(-1)!.version;
     if (current > latest) {
-      throw new WvoError('WVO_CONTROLLER_DB_NEWER', `${this.path} has promotion schema ${current}; this wvo knows ${latest}`, {
+      throw promotionErrors.create('WVO_CONTROLLER_DB_NEWER', `${this.path} has promotion schema ${current}; this wvo knows ${latest}`, {
         subject: this.path,
         hint: 'run the newer wvo that wrote this database',
       });
@@ -306,7 +306,7 @@ export class DeploymentStore {
         : this.db.prepare('SELECT summary FROM upgrades WHERE id = ?').get(id)
     ) as { summary: string } | undefined;
     if (!row) {
-      throw new WvoError('WVO_NO_STAGED_UPGRADE', id === undefined ? 'no staged upgrade to promote' : `no staged upgrade ${id}`, {
+      throw promotionErrors.create('WVO_NO_STAGED_UPGRADE', id === undefined ? 'no staged upgrade to promote' : `no staged upgrade ${id}`, {
         subject: id ?? '(latest)',
         hint: 'run `wvo upgrade` first; `wvo status` lists staged upgrades',
       });
@@ -350,7 +350,7 @@ export class DeploymentStore {
     const message = error instanceof Error ? error.message : '';
     if (message.includes('deployments_one_running')) {
       const running = this.running();
-      return new WvoError(
+      return promotionErrors.create(
         'WVO_PROMOTION_IN_PROGRESS',
         `deployment ${running?.id ?? '(unknown)'} is ${running?.state ?? 'running'}; one promotion at a time`,
         {
@@ -372,7 +372,7 @@ export class DeploymentStore {
   get(id: string): DeploymentRecord {
     const record = this.find(id);
     if (!record) {
-      throw new WvoError('WVO_DEPLOYMENT_NOT_FOUND', `no deployment ${id}`, {
+      throw promotionErrors.create('WVO_DEPLOYMENT_NOT_FOUND', `no deployment ${id}`, {
         subject: id,
         hint: '`wvo status` lists deployments',
       });
@@ -442,7 +442,7 @@ export class DeploymentStore {
       }
       if (changes !== 1) {
         const current = this.find(next.id);
-        throw new WvoError(
+        throw promotionErrors.create(
           'WVO_DEPLOYMENT_CONFLICT',
           `deployment ${next.id} changed underneath this controller (now ${current?.state ?? 'missing'} v${current?.version ?? '-'}, expected v${base})`,
           { subject: next.id, hint: 'another controller is driving it; reload with `wvo status`' },
@@ -516,7 +516,7 @@ export class DeploymentStore {
       .prepare(`SELECT id, state FROM deployments WHERE seq > (SELECT seq FROM deployments WHERE id = ?) AND state != 'rolled_back' ORDER BY seq DESC LIMIT 1`)
       .get(record.id) as { id: string; state: string } | undefined;
     if (newer) {
-      throw new WvoError('WVO_ROLLBACK_SUPERSEDED', `deployment ${record.id} was superseded by ${newer.id} (${newer.state})`, {
+      throw promotionErrors.create('WVO_ROLLBACK_SUPERSEDED', `deployment ${record.id} was superseded by ${newer.id} (${newer.state})`, {
         subject: record.id,
         hint: `roll back ${newer.id} first`,
         details: { newer: newer.id },

@@ -1,4 +1,5 @@
 import { WvoError } from '../../../common/src/errors.js';
+import { promotionErrors } from './errors.js';
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
 
@@ -37,9 +38,8 @@ export function formatDuration(ms: number): string {
 }
 
 function invalid(input: string, subject: string): WvoError {
-  return new WvoError('WVO_INVALID_DURATION', `not a duration: "${input}"`, {
+  return promotionErrors.create('WVO_INVALID_DURATION', `not a duration: "${input}"`, {
     subject,
     hint: 'use a positive whole number of milliseconds or units like 10m, 30s, 500ms, 1h, 1m30s',
-    exitCode: 2,
   });
 }

@@ -119,8 +119,9 @@ export { CHECK_VERDICTS, type CheckVerdict, type MetricCheck } from './analysis/
 export { ANALYSIS_VERDICTS, judgeInterval, type AnalysisVerdict, type IntervalAnalysis } from './analysis/judge.js';
 export { PROXY_SERIES, laneSampleFromScrapes, type ProxySeriesNames } from './analysis/prom-input.js';
 // Weighted canary steps, semantic probes and the per-interval judgement (issue 12).
-export { CANARY_ERRORS } from './errors.js';
+export { promotionErrors } from './errors.js';
 export { FULL_WEIGHT, parseCanarySteps, weightedSteps } from './canary-steps.js';
 export { JSON_TYPES, judgeProbe, parseProbes, probeExpectationSchema, probeSchema, type Probe, type ProbeAnswer, type ProbeExpectation } from './probes.js';
 export { COMPARISONS, MAX_INTERVAL_RECORDS, intervalRecordSchema, type Comparison, type IntervalRecord } from './interval-record.js';
 export { judgeObservedInterval, type BaselineReference, type IntervalJudgement, type ObservedInterval } from './interval-judge.js';
+export { LANE_STATUS, workerManagerFileSchema, workerManagerPath, writeWorkerManagerFile, readWorkerManagerFile, type LaneStatus, type WorkerManagerFile } from './worker-manager-file.js';

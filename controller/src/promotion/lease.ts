@@ -1,4 +1,5 @@
 import { WvoError } from '../../../common/src/errors.js';
+import { promotionErrors } from './errors.js';
 
 /**
  * Who drives a deployment. A driver (`wvo promote`, `wvo serve`, `wvo resume`, `wvo rollback`)
@@ -47,7 +48,7 @@ export function judgeLease(
 }
 
 export function leaseOwnedError(existing: Lease, judgement: LeaseJudgement, now: number): WvoError {
-  return new WvoError('WVO_DEPLOYMENT_OWNED', `deployment ${existing.deploymentId} is ${judgement.reason}`, {
+  return promotionErrors.create('WVO_DEPLOYMENT_OWNED', `deployment ${existing.deploymentId} is ${judgement.reason}`, {
     subject: existing.deploymentId,
     hint: `its controller is alive: wait for it, or \`wvo rollback ${existing.deploymentId}\`; if it is hung, stop that process (unrenewed, its lease runs out in ${Math.max(0, Math.ceil((existing.expiresAt - now) / 1000))} s)`,
     details: { owner: existing.owner, pid: existing.pid, host: existing.host, renewed_at: new Date(existing.renewedAt).toISOString(), expires_at: new Date(existing.expiresAt).toISOString() },

@@ -1,4 +1,5 @@
 import { WvoError } from '../../../common/src/errors.js';
+import { promotionErrors } from './errors.js';
 
 /** One sample line of the Prometheus text exposition format. */
 export interface PromSample {
@@ -73,7 +74,7 @@ function parseValue(text: string | undefined): number | undefined {
 }
 
 function parseError(line: string, lineNo: number, why: string): WvoError {
-  return new WvoError('WVO_METRICS_PARSE', `metrics text line ${lineNo}: ${why}`, {
+  return promotionErrors.create('WVO_METRICS_PARSE', `metrics text line ${lineNo}: ${why}`, {
     subject: line.slice(0, 120),
     hint: 'the metrics endpoint must serve Prometheus text exposition (prom-client register.metrics())',
   });

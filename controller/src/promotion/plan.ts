@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { WvoError } from '../../../common/src/errors.js';
+import { isWvoError } from '../../../common/src/errors.js';
+import { ANALYSIS_ERRORS } from './analysis/errors.js';
 import { analysisConfigSchema, parseAnalysisConfig, type AnalysisConfig } from './analysis/config.js';
 import { parseCanarySteps, weightedSteps } from './canary-steps.js';
 import { formatDuration, parseDuration } from './duration.js';
+import { promotionErrors } from './errors.js';
 import { FAILURE_MODES, gateThresholdsSchema } from './gates.js';
 import { parseProbes, probeSchema, type Probe } from './probes.js';
 
@@ -128,11 +130,10 @@ export function parsePromotionOptions(input: unknown): PromotionOptions {
   }
   const issue = parsed.error.issues[0]!;
   const path = issue.path.join('.') || '(options)';
-  throw new WvoError('WVO_INVALID_PROMOTION_OPTION', `invalid promotion option ${path}: ${issue.message}`, {
+  throw promotionErrors.create('WVO_INVALID_PROMOTION_OPTION', `invalid promotion option ${path}: ${issue.message}`, {
     subject: path,
     hint: 'see `wvo promote --help`',
     details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
-    exitCode: 2,
   });
 }
 
@@ -140,8 +141,9 @@ function parseAnalysisSection(input: unknown): AnalysisConfig {
   try {
     return parseAnalysisConfig(input ?? {});
   } catch (error) {
-    if (error instanceof WvoError && error.subject !== undefined) {
-      throw new WvoError(error.code, error.message, { subject: `analysis.${error.subject}`, hint: error.hint, status: error.status, exitCode: error.exitCode, cause: error });
+    // The same code, its subject prefixed so it names the field of the promotion options.
+    if (isWvoError(error) && error.code === 'WVO_ANALYSIS_CONFIG_INVALID' && error.subject !== undefined) {
+      throw ANALYSIS_ERRORS.create('WVO_ANALYSIS_CONFIG_INVALID', error.message, { subject: `analysis.${error.subject}`, hint: error.hint, details: error.details, cause: error });
     }
     throw error;
   }
@@ -257,36 +259,34 @@ export function buildPromotionPlan(upgrade: UpgradeSummary, options: PromotionOp
 function assertPromotable(upgrade: UpgradeSummary, options: PromotionOptions): void {
   const subject = `upgrade ${upgrade.id}`;
   if (options.upgradeId !== undefined && options.upgradeId !== upgrade.id) {
-    throw new WvoError('WVO_INVALID_PROMOTION_OPTION', `options name upgrade ${options.upgradeId}, summary is ${upgrade.id}`, {
+    throw promotionErrors.create('WVO_INVALID_PROMOTION_OPTION', `options name upgrade ${options.upgradeId}, summary is ${upgrade.id}`, {
       subject: 'upgradeId',
-      exitCode: 2,
     });
   }
   if (upgrade.baseline.lane === upgrade.candidate.lane) {
-    throw new WvoError('WVO_INVALID_PROMOTION_OPTION', `candidate and baseline are the same lane "${upgrade.baseline.lane}"`, {
+    throw promotionErrors.create('WVO_INVALID_PROMOTION_OPTION', `candidate and baseline are the same lane "${upgrade.baseline.lane}"`, {
       subject: 'candidate.lane',
       hint: 'the candidate must run in the idle lane (blue ↔ green)',
-      exitCode: 2,
     });
   }
   const step = (name: string) => upgrade.steps.find((s) => s.name === name);
   const failed = upgrade.steps.find((s) => s.status === 'failed');
   if (failed || upgrade.outcome === 'failed') {
-    throw new WvoError('WVO_UPGRADE_FAILED', `upgrade ${upgrade.id} failed${failed ? ` at step ${failed.name}` : ''}`, {
+    throw promotionErrors.create('WVO_UPGRADE_FAILED', `upgrade ${upgrade.id} failed${failed ? ` at step ${failed.name}` : ''}`, {
       subject,
       hint: 'fix the failure and run `wvo upgrade` again',
     });
   }
   const test = step('test');
   if (!test || test.status !== 'ok') {
-    throw new WvoError('WVO_TESTS_SKIPPED', `upgrade ${upgrade.id} was not tested (test step: ${test?.status ?? 'absent'})`, {
+    throw promotionErrors.create('WVO_TESTS_SKIPPED', `upgrade ${upgrade.id} was not tested (test step: ${test?.status ?? 'absent'})`, {
       subject,
       hint: 'rerun `wvo upgrade` without --skip-tests; promotion needs green tests',
     });
   }
   const compat = step('schema-compat');
   if ((!compat || compat.status !== 'ok') && !options.allowContract) {
-    throw new WvoError(
+    throw promotionErrors.create(
       'WVO_CONTRACT_MIGRATION',
       `upgrade ${upgrade.id} is not proven rollback-safe (schema-compat: ${compat?.status ?? 'absent'})`,
       {

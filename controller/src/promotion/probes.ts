@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { jsonEqual, parseJsonPath, selectPaths, type PathSegment } from '../shadow/index.js';
-import { CANARY_ERRORS } from './errors.js';
+import { promotionErrors } from './errors.js';
 
 /**
  * Semantic probes (issue 12): synthetic MCP calls with expectations, run against both lanes every
@@ -201,7 +201,7 @@ function fieldPath(keys: ReadonlyArray<PropertyKey>): string {
 }
 
 function invalid(subject: string, why: string) {
-  return CANARY_ERRORS.create('WVO_PROBE_INVALID', `invalid probe ${subject}: ${why}`, {
+  return promotionErrors.create('WVO_PROBE_INVALID', `invalid probe ${subject}: ${why}`, {
     subject,
     hint: 'a probe is {name, tool, arguments?, expect?: [{path, equals?|exists?|matches?|type?}], schema?, expectError?}',
   });

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { WvoError } from '../../../common/src/errors.js';
 import { readJsonFile, writeJsonAtomic } from '../../../common/src/json-file.js';
 import type { DeploymentRecord } from './deployment.js';
 import type { TransitionRow } from './deployment-store.js';
@@ -9,6 +8,7 @@ import { EVENT_TYPES } from './events.js';
 import { intervalRecordSchema } from './interval-record.js';
 import { flagChangeSchema, laneRefSchema, promotionPlanSchema } from './plan.js';
 import { DEPLOYMENT_STATES, type DeploymentState } from './states.js';
+import { promotionErrors } from './errors.js';
 
 export const PROMOTION_OUTCOMES = ['in_progress', 'promoted', 'rolled_back'] as const;
 export type PromotionOutcome = (typeof PROMOTION_OUTCOMES)[number];
@@ -121,7 +121,7 @@ export function readPromotionPlanFile(path: string): PromotionPlanFile {
   try {
     return readJsonFile(path, promotionPlanFileSchema);
   } catch (error) {
-    throw new WvoError('WVO_PROMOTION_PLAN_INVALID', `cannot read ${path}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, {
+    throw promotionErrors.create('WVO_PROMOTION_PLAN_INVALID', `cannot read ${path}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, {
       subject: path,
       hint: 'it is rewritten on every transition; `wvo resume` rewrites it from the controller database',
       cause: error,

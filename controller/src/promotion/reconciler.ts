@@ -1,5 +1,5 @@
 import type { Clock } from '../../../common/src/clock.js';
-import { WvoError, isWvoError } from '../../../common/src/errors.js';
+import { isWvoError } from '../../../common/src/errors.js';
 import { newRunId } from '../../../common/src/ids.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
 import { newDeploymentRecord, type DeploymentRecord } from './deployment.js';
@@ -17,6 +17,7 @@ import { parsePromText } from './parse-prom.js';
 import { buildPromotionPlan, type PromotionOptions } from './plan.js';
 import { transition } from './state-machine.js';
 import { isObserved, isSettled } from './states.js';
+import { promotionErrors } from './errors.js';
 
 export interface ReconcilerOptions {
   readonly store: DeploymentStore;
@@ -85,7 +86,7 @@ export class Reconciler {
   rollbackTarget(id?: string): string {
     const target = id ?? this.o.store.running()?.id ?? this.o.store.list(1).find((d) => d.state === 'promoted')?.id;
     if (!target) {
-      throw new WvoError('WVO_NOTHING_TO_ROLL_BACK', 'no running or promoted deployment to roll back', {
+      throw promotionErrors.create('WVO_NOTHING_TO_ROLL_BACK', 'no running or promoted deployment to roll back', {
         hint: '`wvo status` lists deployments',
       });
     }
@@ -183,7 +184,7 @@ export class Reconciler {
         rollbackAttempt++;
         const attempts = this.o.rollbackAttempts ?? 3;
         if (rollbackAttempt >= attempts) {
-          throw new WvoError('WVO_ROLLBACK_STUCK', `rollback of ${id} failed ${attempts} times: ${failed.message}`, {
+          throw promotionErrors.create('WVO_ROLLBACK_STUCK', `rollback of ${id} failed ${attempts} times: ${failed.message}`, {
             subject: id,
             hint: 'fix the cause (lane runtime, proxy) and run `wvo resume`; the deployment stays rolling_back',
             details: { effect: failed.effect.kind },

@@ -7,6 +7,7 @@ import { weightedSteps } from './canary-steps.js';
 import { failureDecision } from './gates.js';
 import { MAX_INTERVAL_RECORDS } from './interval-record.js';
 import { FORWARD_PATH, forwardIndex, isLegalTransition, type DeploymentState } from './states.js';
+import { promotionErrors } from './errors.js';
 
 /** One row of the deployment's history (transitions table, promotion_plan.json). */
 export interface TransitionEntry {
@@ -187,7 +188,7 @@ function noop(record: DeploymentRecord, why: string): TransitionResult {
 }
 
 function illegal(from: DeploymentState, to: DeploymentState, event: EventType): WvoError {
-  return new WvoError('WVO_ILLEGAL_TRANSITION', `illegal transition ${from} → ${to} (event ${event})`, {
+  return promotionErrors.create('WVO_ILLEGAL_TRANSITION', `illegal transition ${from} → ${to} (event ${event})`, {
     subject: `${from} → ${to}`,
     hint: 'check `wvo status`; a deployment moves shadowed → canary_live → switched → observing → promoted, or rolls back',
     details: { from, to, event },
@@ -321,7 +322,7 @@ function rollbackRequested(record: DeploymentRecord, event: PromotionEvent, now:
   if (record.state === 'rolled_back') return noop(record, 'already rolled back');
   if (record.state === 'promoted') {
     if (record.baselineRemoved || (record.retentionEndsAt !== null && now >= record.retentionEndsAt)) {
-      throw new WvoError('WVO_RETENTION_EXPIRED', `deployment ${record.id}: the retention window ended, ${record.plan.baseline.lane} is gone`, {
+      throw promotionErrors.create('WVO_RETENTION_EXPIRED', `deployment ${record.id}: the retention window ended, ${record.plan.baseline.lane} is gone`, {
         subject: record.id,
         hint: 'promote the old version as a new upgrade instead (`wvo upgrade` from its source)',
       });

@@ -1,4 +1,4 @@
-import type { LaneStatus, WorkerManagerFile } from '../telemetry/worker-manager-file.js';
+import type { LaneStatus, WorkerManagerFile } from './worker-manager-file.js';
 import type { DeploymentRecord } from './deployment.js';
 import type { TransitionRow } from './deployment-store.js';
 

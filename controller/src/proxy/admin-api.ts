@@ -7,7 +7,8 @@ import type { ProxyMetrics } from './metrics.js';
 import type { Service } from './service.js';
 import { SessionTable } from './session-table.js';
 
-const RegisterBody = z.object({ name: z.string(), url: z.string() }).strict();
+// `health`'s syntax is checked by the lane rules (WVO_PROXY_HEALTH_INVALID naming `health`), not here.
+const RegisterBody = z.object({ name: z.string(), url: z.string(), health: z.string().optional() }).strict();
 const SwitchBody = z.object({ lane: z.string(), rollback: z.boolean().optional() }).strict();
 const DrainBody = z.object({ lane: z.string(), timeout_ms: z.number().int().min(0).optional() }).strict();
 // The weight's range is checked by the canary rules (WVO_PROXY_WEIGHT_INVALID), not here.

@@ -57,7 +57,8 @@ export class ProxyAdminClient {
     return this.call('GET', '/health');
   }
 
-  async registerLane(lane: { name: string; url: string }): Promise<LaneView> {
+  /** Register (or re-register) a lane; `health` (`/readyz`, `mcp`, `mcp:/path`…) overrides the proxy's default check. */
+  async registerLane(lane: { name: string; url: string; health?: string }): Promise<LaneView> {
     return (await this.call<{ lane: LaneView }>('POST', '/lanes', lane)).lane;
   }
 

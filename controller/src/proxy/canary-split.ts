@@ -60,9 +60,9 @@ export function planWeights(
     });
   }
   if (!candidate.healthy) {
-    throw new ProxyError('WVO_PROXY_LANE_UNHEALTHY', `lane ${request.candidate} is not healthy; weighted routing refused`, {
+    throw new ProxyError('WVO_PROXY_LANE_UNHEALTHY', `lane ${request.candidate} is not healthy${candidate.reason ? ` (${candidate.reason})` : ''}; weighted routing refused`, {
       subject: 'candidate',
-      hint: 'wait until its /readyz answers 200 (GET /lanes shows health)',
+      hint: 'wait until its health check passes (GET /lanes shows health and health_reason)',
     });
   }
   const current = state.canary;

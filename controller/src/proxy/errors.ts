@@ -1,4 +1,5 @@
-import { WvoError, type WvoErrorOptions } from '../../../common/src/errors.js';
+import { defineErrors, type CatalogueErrorOptions } from '../../../common/src/error-catalogue.js';
+import { WvoError } from '../../../common/src/errors.js';
 
 /**
  * Every error the proxy raises, by stable code (documented in docs/errors.md under `## Proxy`).
@@ -16,6 +17,7 @@ export const PROXY_ERRORS = {
   WVO_PROXY_TOKEN_MISSING: { status: 500, message: 'No admin token configured' },
   WVO_PROXY_ADMIN_NOT_LOOPBACK: { status: 500, message: 'The admin API must listen on loopback or a unix socket' },
   WVO_PROXY_ADDRESS_INVALID: { status: 400, message: 'Listen address is invalid' },
+  WVO_PROXY_HEALTH_INVALID: { status: 400, message: 'A lane health spec is invalid' },
   WVO_PROXY_OPTION_INVALID: { status: 400, message: 'A proxy option is invalid' },
   WVO_PROXY_STATE_INVALID: { status: 500, message: 'The route table file is unreadable or invalid' },
   WVO_PROXY_STATE_WRITE_FAILED: { status: 500, message: 'The route table could not be written' },
@@ -30,9 +32,12 @@ export const PROXY_ERRORS = {
 
 export type ProxyErrorCode = keyof typeof PROXY_ERRORS;
 
+/** PROXY_ERRORS as the proxy room's catalogue (registered, so the documentation test sees it). */
+export const proxyErrors = defineErrors('proxy', PROXY_ERRORS);
+
 export class ProxyError extends WvoError {
-  constructor(code: ProxyErrorCode, message: string = PROXY_ERRORS[code].message, options: WvoErrorOptions = {}) {
-    super(code, message, { ...options, status: PROXY_ERRORS[code].status });
+  constructor(code: ProxyErrorCode, message: string = PROXY_ERRORS[code].message, options: CatalogueErrorOptions = {}) {
+    super(code, message, proxyErrors.options(code, options));
     this.name = 'ProxyError';
   }
 }

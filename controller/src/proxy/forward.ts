@@ -3,6 +3,7 @@ import { util as undiciUtil, type Dispatcher } from 'undici';
 import type { PROXY_ERRORS } from './errors.js';
 import type { Closable } from './session-table.js';
 import type { Target } from './target.js';
+import type { ServerRequestWatcher } from './in-flight.js';
 import type { ToolResultSniffer } from './tool-call.js';
 
 /** Longest a POST SSE response's headers wait for its first event before going out alone. */
@@ -33,6 +34,15 @@ export interface ForwardSpec {
   readonly onSessionLost?: () => void;
   /** Sees the response's content type and every body chunk as it is forwarded (tools/call outcomes). */
   readonly sniffer?: ToolResultSniffer;
+  /**
+   * SSE events the proxy itself owes the client (list_changed after a move to a lane with another
+   * surface): written on a GET stream right after its headers, before any lane event, so they
+   * never land inside one. `onPreamble` says they went out.
+   */
+  readonly preamble?: Buffer;
+  readonly onPreamble?: () => void;
+  /** Sees a session's SSE responses as they pass: the lane's requests to the client (in-flight-aware moves). */
+  readonly watcher?: ServerRequestWatcher;
   readonly onDone: (outcome: ForwardOutcome) => void;
 }
 
@@ -198,6 +208,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
       } else if (name === 'content-type' && !eventStream) {
         eventStream = value.startsWith('text/event-stream');
         this.spec.sniffer?.start(value);
+        this.spec.watcher?.start(value);
       }
       out.push(name, value);
     }
@@ -209,8 +220,13 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
     // ms: the headers go out with it (one write instead of two — on loopback each write costs the
     // proxy the receiver's TCP work too), or alone after HEADER_FLUSH_MS if the lane stays silent.
     if (eventStream) {
-      if (this.spec.method === 'GET') this.res.flushHeaders();
-      else {
+      if (this.spec.method === 'GET') {
+        this.res.flushHeaders();
+        if (this.spec.preamble && statusCode === 200) {
+          this.res.write(this.spec.preamble);
+          this.spec.onPreamble?.();
+        }
+      } else {
         this.awaitingFirstEvent = true;
         headerFlusher.add(this);
       }
@@ -236,6 +252,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, Closable {
       if (this.awaitingFirstEvent) this.stopAwaitingFirstEvent();
     }
     this.spec.sniffer?.data(chunk);
+    this.spec.watcher?.data(chunk);
     if (this.res.write(chunk)) return true;
     if (!this.paused) {
       this.paused = true;

@@ -1,27 +1,41 @@
 import type { Logger } from '../../../common/src/logger.js';
+import type { HealthProbe } from './health-probe.js';
+import { parseHealthSpec } from './health-spec.js';
+import { HttpProbe } from './http-probe.js';
+import { McpProbe } from './mcp-probe.js';
 import type { Target } from './target.js';
 
 export interface HealthCheckOptions {
-  path: string;
+  /** The proxy-wide default spec (`/readyz`, `http:/path`, `mcp`, `mcp:/path`); a lane may name its own. */
+  spec: string;
   intervalMs: number;
   timeoutMs: number;
 }
 
+function probeFor(target: Target, timeoutMs: number): HealthProbe {
+  const spec = parseHealthSpec(target.healthSpec, 'health');
+  return spec.kind === 'mcp' ? new McpProbe(target.url, spec.path, timeoutMs) : new HttpProbe(target, spec.path, timeoutMs);
+}
+
 /**
- * GET `path` (default /readyz) on a target every interval; 2xx = healthy. One check in flight per
- * target at a time; `probe()` runs one now (a switch to a lane not yet checked waits for it).
+ * Checks a target every interval with its probe (HTTP path or MCP exchange, per the target's
+ * spec). One check in flight per target at a time; `probe()` runs one now (a switch to a lane not
+ * yet checked waits for it).
  */
 export class HealthCheck {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<boolean> | undefined;
   private stopped = false;
+  private readonly prober: HealthProbe;
 
   constructor(
     private readonly target: Target,
-    private readonly options: HealthCheckOptions,
+    private readonly options: Pick<HealthCheckOptions, 'intervalMs' | 'timeoutMs'>,
     private readonly logger: Logger,
     private readonly onChange: (target: Target) => void,
-  ) {}
+  ) {
+    this.prober = probeFor(target, options.timeoutMs);
+  }
 
   start(): void {
     void this.probe();
@@ -29,12 +43,16 @@ export class HealthCheck {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stop checking and free what the probe holds on the lane (waits for a check in flight). */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+    await this.prober.close();
   }
 
   probe(): Promise<boolean> {
+    if (this.stopped) return Promise.resolve(this.target.healthy);
     this.running ??= this.check().finally(() => {
       this.running = undefined;
     });
@@ -42,32 +60,18 @@ export class HealthCheck {
   }
 
   private async check(): Promise<boolean> {
-    let healthy = false;
-    let reason: string | undefined;
-    try {
-      const response = await this.target.pool.request({
-        path: this.options.path,
-        method: 'GET',
-        headersTimeout: this.options.timeoutMs,
-        bodyTimeout: this.options.timeoutMs,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-      await response.body.dump();
-      healthy = response.statusCode >= 200 && response.statusCode < 300;
-      if (!healthy) reason = `status ${response.statusCode}`;
-    } catch (error) {
-      reason = (error as Error).message;
-    }
-    if (this.stopped) return healthy;
-    const next = healthy ? 'healthy' : 'unhealthy';
+    const result = await this.prober.check();
+    if (this.stopped) return result.healthy;
+    const next = result.healthy ? 'healthy' : 'unhealthy';
     const changed = this.target.health !== next;
     this.target.health = next;
-    this.target.healthReason = reason;
+    this.target.healthReason = result.reason;
     this.target.lastCheckAt = Date.now();
+    if (result.surface) this.target.surface = result.surface;
     if (changed) {
-      this.logger.info({ lane: this.target.name, health: next, reason }, 'lane health changed');
+      this.logger.info({ lane: this.target.name, health: next, reason: result.reason }, 'lane health changed');
       this.onChange(this.target);
     }
-    return healthy;
+    return result.healthy;
   }
 }

@@ -68,6 +68,8 @@ export class ProxyMetrics {
   readonly switches: Counter<'from' | 'to' | 'mode'>;
   readonly sessionMoves: Counter<'from' | 'to' | 'result'>;
   readonly sessionExpiries: Counter<'lane'>;
+  readonly movesDeferred: Counter<'lane'>;
+  readonly movesForced: Counter<'lane' | 'reason'>;
   readonly upstreamErrors: Counter<'lane' | 'kind'>;
   readonly clientAborts: Counter<'lane'>;
   readonly toolCalls: Counter<'lane' | 'tool' | 'outcome'>;
@@ -105,6 +107,18 @@ export class ProxyMetrics {
       name: 'wvo_proxy_session_expiries_total',
       help: 'Sessions answered 404 because their lane stopped serving them (policy expire).',
       labelNames: ['lane'],
+      registers,
+    });
+    this.movesDeferred = new Counter({
+      name: 'wvo_proxy_session_moves_deferred_total',
+      help: 'Sessions due to leave a lane that waited for a quiet moment (POST or server request in flight), by the lane left.',
+      labelNames: ['lane'],
+      registers,
+    });
+    this.movesForced = new Counter({
+      name: 'wvo_proxy_session_moves_forced_total',
+      help: 'Sessions moved (or expired) with work still in flight: the move grace ran out (cap) or their lane was unhealthy.',
+      labelNames: ['lane', 'reason'],
       registers,
     });
     this.upstreamErrors = new Counter({

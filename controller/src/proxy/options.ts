@@ -2,6 +2,7 @@ import type { Logger } from '../../../common/src/logger.js';
 import type { Clock } from '../../../common/src/clock.js';
 import type { RandomSource } from './canary-split.js';
 import { ProxyError } from './errors.js';
+import { DEFAULT_HEALTH, formatHealthSpec, parseHealthSpec } from './health-spec.js';
 
 export const SESSION_POLICIES = ['move', 'expire'] as const;
 export type SessionPolicy = (typeof SESSION_POLICIES)[number];
@@ -9,6 +10,8 @@ export type SessionPolicy = (typeof SESSION_POLICIES)[number];
 export interface LaneSpec {
   readonly name: string;
   readonly url: string;
+  /** How this lane's health is checked (see health-spec.ts); absent = the proxy's `health`. */
+  readonly health?: string;
 }
 
 /** One options type for `startProxy`; the CLI builds it from flags. */
@@ -27,10 +30,17 @@ export interface ProxyOptions {
   drainTimeoutMs?: number;
   /** At the drain deadline: `move` re-initializes the session on the active lane; `expire` answers 404. */
   sessionPolicy?: SessionPolicy;
+  /**
+   * After the drain deadline, a session with work in flight (a POST being answered, a sampling,
+   * elicitation or roots request the client has not answered) stays on its lane until its first
+   * quiet moment, at most this long; then it moves anyway. Default 30 s; 0 = never wait.
+   */
+  moveGraceMs?: number;
   lanes?: readonly LaneSpec[];
   /** Active lane at startup when the route table does not name one. */
   active?: string;
-  healthPath?: string;
+  /** Default lane health check: `/readyz` (HTTP GET), `http:/path`, `mcp` or `mcp:/path`. */
+  health?: string;
   healthIntervalMs?: number;
   healthTimeoutMs?: number;
   /**
@@ -63,7 +73,8 @@ export const PROXY_DEFAULTS = {
   admin: '127.0.0.1:8081',
   drainTimeoutMs: 30_000,
   sessionPolicy: 'move' as SessionPolicy,
-  healthPath: '/readyz',
+  health: DEFAULT_HEALTH,
+  moveGraceMs: 30_000,
   healthIntervalMs: 1_000,
   healthTimeoutMs: 2_000,
   connectionsPerLane: 128,
@@ -119,7 +130,7 @@ export function parseDuration(value: string, flag: string): number {
 
 const LANE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
-/** Validate a lane name and URL (http/https origin, optional base path ignored). */
+/** Validate a lane name, URL (http/https origin, optional base path ignored) and health spec. */
 export function validateLane(spec: LaneSpec): LaneSpec {
   if (!LANE_NAME.test(spec.name)) {
     throw new ProxyError('WVO_PROXY_LANE_INVALID', `invalid lane name ${JSON.stringify(spec.name)}`, {
@@ -136,7 +147,8 @@ export function validateLane(spec: LaneSpec): LaneSpec {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ProxyError('WVO_PROXY_LANE_INVALID', `lane URL must be http(s): ${spec.url}`, { subject: 'url' });
   }
-  return { name: spec.name, url: url.origin };
+  if (spec.health === undefined) return { name: spec.name, url: url.origin };
+  return { name: spec.name, url: url.origin, health: formatHealthSpec(parseHealthSpec(spec.health, 'health')) };
 }
 
 /** `name=url` from `--lane`. */
@@ -175,9 +187,10 @@ export function resolveProxyOptions(options: ProxyOptions, logger: Logger, clock
     statePath: options.statePath,
     drainTimeoutMs: options.drainTimeoutMs ?? PROXY_DEFAULTS.drainTimeoutMs,
     sessionPolicy: policy,
+    moveGraceMs: options.moveGraceMs ?? PROXY_DEFAULTS.moveGraceMs,
     lanes: (options.lanes ?? []).map(validateLane),
     active: options.active,
-    healthPath: options.healthPath ?? PROXY_DEFAULTS.healthPath,
+    health: formatHealthSpec(parseHealthSpec(options.health ?? PROXY_DEFAULTS.health, '--health')),
     healthIntervalMs: options.healthIntervalMs ?? PROXY_DEFAULTS.healthIntervalMs,
     healthTimeoutMs: options.healthTimeoutMs ?? PROXY_DEFAULTS.healthTimeoutMs,
     connectionsPerLane: options.connectionsPerLane ?? PROXY_DEFAULTS.connectionsPerLane,
@@ -190,9 +203,9 @@ export function resolveProxyOptions(options: ProxyOptions, logger: Logger, clock
     clock,
     random: options.random ?? Math.random,
   };
-  for (const key of ['drainTimeoutMs', 'healthIntervalMs', 'healthTimeoutMs', 'connectionsPerLane', 'maxBodyBytes'] as const) {
+  for (const key of ['drainTimeoutMs', 'moveGraceMs', 'healthIntervalMs', 'healthTimeoutMs', 'connectionsPerLane', 'maxBodyBytes'] as const) {
     const value = resolved[key];
-    if (!Number.isFinite(value) || value < 0 || (key !== 'drainTimeoutMs' && value === 0)) {
+    if (!Number.isFinite(value) || value < 0 || (key !== 'drainTimeoutMs' && key !== 'moveGraceMs' && value === 0)) {
       throw new ProxyError('WVO_PROXY_OPTION_INVALID', `${key} must be a positive number, got ${value}`, { subject: key, exitCode: 2 });
     }
   }

@@ -57,7 +57,7 @@ export async function startProxy(input: ProxyOptions): Promise<RunningProxy> {
   let router: Router | undefined;
   const service = new Service({
     target: { connections: options.connectionsPerLane, headersTimeoutMs: options.headersTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs },
-    health: { path: options.healthPath, intervalMs: options.healthIntervalMs, timeoutMs: options.healthTimeoutMs },
+    health: { spec: options.health, intervalMs: options.healthIntervalMs, timeoutMs: options.healthTimeoutMs },
     statePath: options.statePath,
     drainTimeoutMs: options.drainTimeoutMs,
     clock: options.clock,

@@ -12,7 +12,8 @@ import { ProxyError } from './errors.js';
 export const RouteTableSchema = z.object({
   version: z.literal(1),
   active: z.string().nullable(),
-  lanes: z.array(z.object({ name: z.string(), url: z.string() })),
+  // `health` is optional: tables written before per-lane health checks existed still load.
+  lanes: z.array(z.object({ name: z.string(), url: z.string(), health: z.string().optional() })),
   canary: z.object({ lane: z.string(), weight: z.number().min(0).max(100) }).optional(),
   updated_at: z.string(),
 });

@@ -8,12 +8,15 @@ import type { SessionPolicy } from './options.js';
 import type { Service } from './service.js';
 import type { SessionMover } from './session-mover.js';
 import type { Session, SessionTable } from './session-table.js';
-import { routeSession } from './switch-rules.js';
+import { clientAnswers, isBusy, ServerRequestWatcher } from './in-flight.js';
+import { listChangedEvents } from './surface-digest.js';
+import { moveGate, routeSession, type MoveGate } from './switch-rules.js';
 import type { Target } from './target.js';
 import { ToolResultSniffer, toolCallName } from './tool-call.js';
 
 export interface RouterOptions {
   sessionPolicy: SessionPolicy;
+  moveGraceMs: number;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
   streamIdleTimeoutMs: number;
@@ -94,11 +97,56 @@ export class Router {
     req.on('error', ignore);
   };
 
-  /** At a lane's drain deadline: close the GET streams of its sessions (SDK clients reconnect, and move). */
+  /**
+   * At a lane's drain deadline: close the GET streams of its sessions (SDK clients reconnect, and
+   * move). A session with work in flight keeps them until its first quiet moment (`settle`).
+   */
   retire(lane: string): void {
+    const now = this.options.clock.now();
     for (const session of this.sessions.onLane(lane)) {
-      for (const stream of [...session.streams]) stream.close();
+      // A fresh retirement starts a fresh grace (the lane may have served again meanwhile).
+      session.due = { since: now, deferred: false, forced: false };
+      if (this.holdMove(session, now) !== 'wait') this.closeStreams(session);
     }
+  }
+
+  private closeStreams(session: Session): void {
+    for (const stream of [...session.streams]) stream.close();
+  }
+
+  /**
+   * A session due to leave its lane: does it wait for a quiet moment (`wait`), or go now? Counts
+   * each session once as deferred and once as forced, and arms the hard cap's timer.
+   */
+  private holdMove(session: Session, now: number): MoveGate {
+    const due = (session.due ??= { since: now, deferred: false, forced: false });
+    const target = this.service.target(session.lane);
+    const healthy = target?.healthy ?? false;
+    const gate = moveGate({ busy: isBusy(session.flight), laneHealthy: healthy, dueSince: due.since, now, graceMs: this.options.moveGraceMs });
+    if (gate === 'wait' && !due.deferred) {
+      due.deferred = true;
+      this.metrics.movesDeferred.labels(session.lane).inc();
+      const timer = setTimeout(() => this.settle(session), due.since + this.options.moveGraceMs - now + 1);
+      timer.unref();
+    } else if (gate === 'force' && !due.forced) {
+      due.forced = true;
+      this.metrics.movesForced.labels(session.lane, healthy ? 'cap' : 'unhealthy').inc();
+    }
+    return gate;
+  }
+
+  /**
+   * A quiet moment (a POST of a due session ended) or the hard cap: a session still due to move
+   * closes its GET streams now; the client reconnects, and that request moves it.
+   */
+  private settle(session: Session): void {
+    if (session.due === undefined || this.sessions.get(session.clientId) !== session) return;
+    const now = this.options.clock.now();
+    if (routeSession(this.service.role(session.lane, now), this.options.sessionPolicy, session.initialize !== undefined) === 'forward') {
+      session.due = undefined; // its lane serves again
+      return;
+    }
+    if (this.holdMove(session, now) !== 'wait') this.closeStreams(session);
   }
 
   private rejectBody(req: IncomingMessage, res: ServerResponse): void {
@@ -148,7 +196,12 @@ export class Router {
     }
     const role = this.service.role(session.lane, now);
     const decision = routeSession(role, this.options.sessionPolicy, session.initialize !== undefined);
-    if (decision === 'forward') return this.forwardSession(req, res, body, session, started, tool);
+    if (decision === 'forward') {
+      session.due = undefined;
+      return this.forwardSession(req, res, body, session, started, tool);
+    }
+    // Due to move (or expire), but mid-exchange: it stays where the exchange started.
+    if (this.holdMove(session, now) === 'wait') return this.forwardSession(req, res, body, session, started, tool);
     if (decision === 'expire') {
       for (const stream of [...session.streams]) stream.close();
       this.sessions.remove(session.clientId);
@@ -192,7 +245,15 @@ export class Router {
     const sentUpstreamId = session.upstreamId;
     const isStream = req.method === 'GET';
     const isDelete = req.method === 'DELETE';
+    const isPost = req.method === 'POST';
     const sniffer = tool === undefined ? undefined : new ToolResultSniffer();
+    const { flight } = session;
+    if (isPost) {
+      if (flight.asked.size > 0) for (const key of clientAnswers(body)) flight.asked.delete(key);
+      flight.posts += 1;
+    }
+    // Lane → client requests ride the GET stream, or the POST stream of the call they serve.
+    const watcher = isStream || isPost ? new ServerRequestWatcher(flight, isPost ? {} : undefined) : undefined;
     const handler: ForwardHandler = new ForwardHandler(res, {
       target,
       method: req.method ?? 'GET',
@@ -215,11 +276,18 @@ export class Router {
           }
         : {}),
       ...(sniffer ? { sniffer } : {}),
+      ...(watcher ? { watcher } : {}),
+      ...(isStream && session.notices.size > 0
+        ? { preamble: listChangedEvents(session.notices), onPreamble: () => session.notices.clear() }
+        : {}),
       onDone: (outcome) => {
+        watcher?.end();
+        if (isPost) flight.posts -= 1;
         if (isStream) session.streams.delete(handler);
         // DELETE drops the pin once the lane confirms the session is gone.
         if (isDelete && outcome.status >= 200 && outcome.status < 300) this.sessions.remove(session.clientId);
         this.record(target, req, outcome, started, tool, sniffer);
+        if (session.due !== undefined && !isBusy(flight)) this.settle(session);
       },
     });
     if (isStream) {

@@ -8,6 +8,7 @@ import { validateLane, type LaneSpec } from './options.js';
 import { loadRouteTable, saveRouteTable, type RouteTable } from './route-table.js';
 import { chooseLane, planClearWeights, planWeights, type RandomSource, type WeightRequest } from './canary-split.js';
 import { laneRole, planDrain, planSwitch, type CanarySplit, type LaneRole, type RoutingState, type SwitchRequest } from './switch-rules.js';
+import type { SurfaceDigest } from './surface-digest.js';
 import { Target, type TargetOptions } from './target.js';
 
 export interface ServiceOptions {
@@ -29,9 +30,13 @@ export interface LaneView {
   role: LaneRole;
   healthy: boolean;
   health: string;
+  /** How the lane is checked: `/readyz`, `mcp`, `mcp:/path`… */
+  health_check: string;
   health_reason?: string;
   last_check_at?: string;
   drain_deadline?: string;
+  /** Digests of what the lane advertises (tools, prompts, resources, templates), from its MCP health check. */
+  surface?: SurfaceDigest;
   /** Share (%) of new sessions and session-less calls this lane takes (active and canary lanes). */
   weight?: number;
   inflight: number;
@@ -144,6 +149,9 @@ export class Service {
       }
       if (!this.targets.has(lane.name)) {
         this.addTarget(lane);
+        await this.persist(this.state);
+      } else if (lane.health !== undefined && existing?.ownHealth !== lane.health) {
+        this.recheck(existing!, lane.health);
         await this.persist(this.state);
       }
       return this.view(lane.name);
@@ -266,9 +274,11 @@ export class Service {
       role,
       healthy: target.healthy,
       health: target.health,
+      health_check: target.healthSpec,
       ...(target.healthReason ? { health_reason: target.healthReason } : {}),
       ...(target.lastCheckAt ? { last_check_at: new Date(target.lastCheckAt).toISOString() } : {}),
       ...(role === 'draining' && deadline !== undefined ? { drain_deadline: new Date(deadline).toISOString() } : {}),
+      ...(target.surface ? { surface: target.surface } : {}),
       ...(weight !== undefined ? { weight } : {}),
       inflight: target.inflight,
     };
@@ -285,22 +295,38 @@ export class Service {
   async close(): Promise<void> {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    for (const check of this.checks.values()) check.stop();
+    // Stopping a check frees what it holds on its lane (an MCP health session) before pools close.
+    await Promise.all([...this.checks.values()].map((check) => check.stop()));
     await Promise.all([...this.targets.values()].map((t) => t.close()));
   }
 
   private addTarget(lane: LaneSpec): void {
     if (this.targets.get(lane.name)?.url === lane.url) return;
     if (this.targets.has(lane.name)) this.removeTarget(lane.name);
-    const target = new Target(lane.name, lane.url, this.options.target);
-    const check = new HealthCheck(target, this.options.health, this.options.logger, () => undefined);
+    const target = new Target(lane.name, lane.url, this.options.target, lane.health ?? this.options.health.spec, lane.health);
     this.targets.set(lane.name, target);
-    this.checks.set(lane.name, check);
+    this.startCheck(target);
+  }
+
+  private startCheck(target: Target): void {
+    const check = new HealthCheck(target, this.options.health, this.options.logger, () => undefined);
+    this.checks.set(target.name, check);
     check.start();
   }
 
+  /** The lane is checked another way from now on (same endpoint: its traffic is not touched). */
+  private recheck(target: Target, health: string): void {
+    void this.checks.get(target.name)?.stop();
+    target.healthSpec = health;
+    target.ownHealth = health;
+    target.health = 'unknown';
+    target.healthReason = undefined;
+    target.surface = undefined;
+    this.startCheck(target);
+  }
+
   private removeTarget(name: string): void {
-    this.checks.get(name)?.stop();
+    void this.checks.get(name)?.stop();
     this.checks.delete(name);
     const target = this.targets.get(name);
     this.targets.delete(name);
@@ -332,8 +358,9 @@ export class Service {
     this.timers.delete(lane);
   }
 
-  private facts(name: string): { registered: boolean; healthy: boolean } {
-    return { registered: this.targets.has(name), healthy: this.targets.get(name)?.healthy ?? false };
+  private facts(name: string): { registered: boolean; healthy: boolean; reason?: string } {
+    const target = this.targets.get(name);
+    return { registered: target !== undefined, healthy: target?.healthy ?? false, ...(target?.healthReason ? { reason: target.healthReason } : {}) };
   }
 
   /** A persisted split survives a restart when its candidate is still registered and not the active lane. */
@@ -349,7 +376,7 @@ export class Service {
     const table: RouteTable = {
       version: 1,
       active: state.active,
-      lanes: [...this.targets.values()].map((t) => ({ name: t.name, url: t.url })),
+      lanes: [...this.targets.values()].map((t) => ({ name: t.name, url: t.url, ...(t.ownHealth ? { health: t.ownHealth } : {}) })),
       ...(state.canary ? { canary: { lane: state.canary.lane, weight: state.canary.weight } } : {}),
       updated_at: new Date(this.options.clock.now()).toISOString(),
     };

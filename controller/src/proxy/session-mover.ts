@@ -2,6 +2,7 @@ import type { Logger } from '../../../common/src/logger.js';
 import { ProxyError } from './errors.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Session, SessionTable } from './session-table.js';
+import { listChangedMethods } from './surface-digest.js';
 import type { Target } from './target.js';
 
 /** What the official SDK client sends after `initialize`; used when the client's own copy was not seen. */
@@ -85,6 +86,8 @@ export class SessionMover {
       if (notified.statusCode >= 300) throw new Error(`notifications/initialized answered ${notified.statusCode}`);
       const oldUpstreamId = session.upstreamId;
       this.sessions.rebind(session, to.name, upstreamId);
+      // The new lane advertises something else: the client must list again (on its next GET stream).
+      for (const method of listChangedMethods(from?.surface, to.surface)) session.notices.add(method);
       this.options.metrics.sessionMoves.labels(fromLane, to.name, 'ok').inc();
       this.options.logger.debug(
         { session: session.clientId, from: fromLane, to: to.name, ms: Math.round(performance.now() - started) },

@@ -1,3 +1,5 @@
+import { isBusy, newInFlight, type InFlight } from './in-flight.js';
+
 /** Something that can be closed at a drain deadline: a relayed GET (SSE) stream. */
 export interface Closable {
   close(): void;
@@ -31,6 +33,21 @@ export interface Session {
   moving: Promise<void> | undefined;
   /** Open GET streams relayed for this session (closed when the session must leave its lane). */
   readonly streams: Set<Closable>;
+  /** POSTs being forwarded and lane → client requests not answered yet (in-flight-aware moves). */
+  readonly flight: InFlight;
+  /** `list_changed` notifications owed after a move to a lane with another surface (sent on the next GET stream). */
+  readonly notices: Set<string>;
+  /** Set while the session is due to leave its lane (its lane stopped serving it); cleared by a move. */
+  due: DueMove | undefined;
+}
+
+/** A session due to move, held back while work is in flight, up to the move grace. */
+export interface DueMove {
+  /** When the session became due (its lane's drain deadline, or first seen due). */
+  readonly since: number;
+  /** Counted once as deferred / forced. */
+  deferred: boolean;
+  forced: boolean;
 }
 
 export interface NewSession {
@@ -52,6 +69,10 @@ export interface SessionView {
   created_at: string;
   last_seen_at: string;
   open_streams: number;
+  /** POSTs in flight and unanswered lane → client requests. */
+  in_flight: { posts: number; asked: number };
+  /** The session is due to move and waits for a quiet moment (since when). */
+  due_since?: string;
 }
 
 /** The session table: client session id → lane and upstream id. Pure data, no I/O. */
@@ -89,6 +110,9 @@ export class SessionTable {
       moving: undefined,
       streamLane: undefined,
       streams: new Set(),
+      flight: newInFlight(),
+      notices: new Set(),
+      due: undefined,
     };
     this.sessions.set(init.clientId, session);
     this.onChange?.();
@@ -100,6 +124,9 @@ export class SessionTable {
     session.lane = lane;
     session.upstreamId = upstreamId;
     session.moves += 1;
+    session.due = undefined;
+    // Requests the old lane asked belong to the upstream session left behind.
+    session.flight.asked.clear();
     this.onChange?.();
   }
 
@@ -126,7 +153,7 @@ export class SessionTable {
   sweepIdle(now: number, ttlMs: number): Session[] {
     const removed: Session[] = [];
     for (const [id, s] of this.sessions) {
-      if (s.streams.size === 0 && s.moving === undefined && now - s.lastSeenAt > ttlMs) {
+      if (s.streams.size === 0 && s.moving === undefined && !isBusy(s.flight) && now - s.lastSeenAt > ttlMs) {
         this.sessions.delete(id);
         removed.push(s);
       }
@@ -149,6 +176,8 @@ export class SessionTable {
       created_at: new Date(s.createdAt).toISOString(),
       last_seen_at: new Date(s.lastSeenAt).toISOString(),
       open_streams: s.streams.size,
+      in_flight: { posts: s.flight.posts, asked: s.flight.asked.size },
+      ...(s.due ? { due_since: new Date(s.due.since).toISOString() } : {}),
     };
   }
 }

@@ -26,6 +26,8 @@ export interface RoutingState {
 export interface LaneFacts {
   readonly registered: boolean;
   readonly healthy: boolean;
+  /** Why its last health check failed. */
+  readonly reason?: string;
 }
 
 export function laneRole(state: RoutingState, lane: string, registered: boolean, now: number): LaneRole {
@@ -48,6 +50,32 @@ export type SessionRoute = (typeof SESSION_ROUTES)[number];
 export function routeSession(role: LaneRole, policy: SessionPolicy, replayable: boolean): SessionRoute {
   if (role === 'active' || role === 'canary' || role === 'draining') return 'forward';
   return policy === 'move' && replayable ? 'move' : 'expire';
+}
+
+/**
+ * A session due to leave its lane (route `move` or `expire`) with work in flight: `wait` (keep it
+ * on its lane until the first quiet moment), `go` (nothing in flight: move it now) or `force`
+ * (still busy, but the grace after its drain deadline is over, or its lane is unhealthy and
+ * cannot finish the exchange anyway).
+ */
+export const MOVE_GATES = ['go', 'wait', 'force'] as const;
+export type MoveGate = (typeof MOVE_GATES)[number];
+
+export interface MoveGateInput {
+  /** POSTs in flight or lane → client requests unanswered. */
+  readonly busy: boolean;
+  readonly laneHealthy: boolean;
+  /** When the session became due to move (epoch ms). */
+  readonly dueSince: number;
+  readonly now: number;
+  /** Hard cap on the wait after `dueSince`. */
+  readonly graceMs: number;
+}
+
+export function moveGate(input: MoveGateInput): MoveGate {
+  if (!input.busy) return 'go';
+  if (!input.laneHealthy || input.now - input.dueSince >= input.graceMs) return 'force';
+  return 'wait';
 }
 
 export interface SwitchRequest {
@@ -85,9 +113,9 @@ export function planSwitch(
     });
   }
   if (!target.healthy) {
-    throw new ProxyError('WVO_PROXY_LANE_UNHEALTHY', `lane ${request.lane} is not healthy; switch refused`, {
+    throw new ProxyError('WVO_PROXY_LANE_UNHEALTHY', `lane ${request.lane} is not healthy${target.reason ? ` (${target.reason})` : ''}; switch refused`, {
       subject: request.lane,
-      hint: 'wait until its /readyz answers 200 (GET /lanes shows health)',
+      hint: 'wait until its health check passes (GET /lanes shows health and health_reason)',
     });
   }
   const previous = state.active;

@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import type { SurfaceDigest } from './surface-digest.js';
 
 export const HEALTH_STATES = ['unknown', 'healthy', 'unhealthy'] as const;
 export type HealthState = (typeof HEALTH_STATES)[number];
@@ -29,6 +30,8 @@ export class Target {
   health: HealthState = 'unknown';
   healthReason: string | undefined;
   lastCheckAt: number | undefined;
+  /** What the lane advertises, as its last MCP health check saw it (unknown for HTTP checks). */
+  surface: SurfaceDigest | undefined;
   /** Requests and streams currently forwarded to this target. */
   inflight = 0;
 
@@ -36,6 +39,10 @@ export class Target {
     readonly name: string,
     readonly url: string,
     options: TargetOptions,
+    /** How it is checked (canonical health spec text). */
+    public healthSpec: string,
+    /** The spec the lane was registered with, when it named one (persisted; else the proxy default applies). */
+    public ownHealth: string | undefined = undefined,
   ) {
     this.host = new URL(url).host;
     this.pool = new Pool(url, {

@@ -1,3 +1,5 @@
+import { SseDataLines } from './sse-lines.js';
+
 /**
  * What the proxy reads of a `tools/call` exchange for per-tool metrics: the tool's name from the
  * (already buffered) request body, and the call's outcome from the response as it streams past.
@@ -34,8 +36,6 @@ export const SNIFF_LIMIT_BYTES = 256 * 1024;
 const ERROR_KEY = Buffer.from('"error"');
 const IS_ERROR_KEY = Buffer.from('"isError"');
 const RESULT_KEY = Buffer.from('"result"');
-const DATA = Buffer.from('data:');
-const NEWLINE = 0x0a;
 
 type Verdict = 'ok' | 'tool_error' | 'rpc_error';
 
@@ -69,27 +69,28 @@ export class ToolResultSniffer {
   private size = 0;
   private overflow = false;
   private verdict: Verdict | undefined;
+  private lines: SseDataLines | undefined;
 
   start(contentType: string | undefined): void {
     if (contentType?.startsWith('application/json')) this.mode = 'json';
-    else if (contentType?.startsWith('text/event-stream')) this.mode = 'sse';
+    else if (contentType?.startsWith('text/event-stream')) {
+      this.mode = 'sse';
+      this.lines = new SseDataLines(SNIFF_LIMIT_BYTES, (payload) => {
+        const verdict = classifyBytes(payload);
+        if (verdict !== undefined) this.verdict = verdict;
+      });
+    }
   }
 
   data(chunk: Buffer): void {
-    if (this.mode === 'json') return this.keep(chunk);
-    if (this.mode !== 'sse') return;
-    let from = 0;
-    for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, from)) {
-      this.keep(chunk.subarray(from, nl));
-      this.line();
-      from = nl + 1;
-    }
-    if (from < chunk.length) this.keep(chunk.subarray(from));
+    if (this.mode === 'json') this.keep(chunk);
+    else this.lines?.push(chunk);
   }
 
   finish(): Verdict | 'unknown' {
-    if (this.mode === 'json' && !this.overflow && this.size > 0) this.verdict = classifyBytes(this.joined());
-    else if (this.mode === 'sse') this.line();
+    if (this.mode === 'json' && !this.overflow && this.size > 0) {
+      this.verdict = classifyBytes(this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces, this.size));
+    } else this.lines?.end();
     this.pieces = [];
     return this.verdict ?? 'unknown';
   }
@@ -103,23 +104,5 @@ export class ToolResultSniffer {
       return;
     }
     this.pieces.push(piece);
-  }
-
-  private joined(): Buffer {
-    return this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces, this.size);
-  }
-
-  /** One complete SSE line is buffered: judge it when it is a `data:` line carrying a response. */
-  private line(): void {
-    if (!this.overflow && this.size > 0) {
-      const line = this.joined();
-      if (line.subarray(0, DATA.length).equals(DATA)) {
-        const verdict = classifyBytes(line.subarray(DATA.length));
-        if (verdict !== undefined) this.verdict = verdict;
-      }
-    }
-    this.pieces = [];
-    this.size = 0;
-    this.overflow = false;
   }
 }

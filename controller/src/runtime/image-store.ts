@@ -35,7 +35,8 @@ export interface ImageHost {
 }
 
 export interface ImageStore {
-  readonly kind: RuntimeKind;
+  /** Swarm lanes run images from the docker store (built on the local engine, loaded on nodes). */
+  readonly kind: Exclude<RuntimeKind, 'swarm'>;
   /**
    * Turn a built stage into something `startLane` can run (an image tag, a tree path) that
    * outlives the stage. `sourceHash` names the sources: an image or tree built from the same

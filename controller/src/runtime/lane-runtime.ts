@@ -21,7 +21,12 @@ export type LaneRole = (typeof LANE_ROLES)[number];
 export const LANE_MODES = ['live', 'dry_run', 'sandbox'] as const;
 export type LaneMode = (typeof LANE_MODES)[number];
 
-export const RUNTIME_KINDS = ['docker', 'local'] as const;
+/** Pure: a listed lane's mode; lanes started before modes were recorded are `dry_run` or `live` by their flag. */
+export function listedLaneMode(recorded: string | undefined, dryRun: boolean): LaneMode {
+  return (LANE_MODES as readonly string[]).includes(recorded ?? '') ? (recorded as LaneMode) : dryRun ? 'dry_run' : 'live';
+}
+
+export const RUNTIME_KINDS = ['docker', 'local', 'swarm'] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 
 /** Lane names become container names and file names: keep them DNS-label safe. */
@@ -56,7 +61,10 @@ export interface LaneInfo {
   /** Docker image id (sha256:…) or the tree path for local lanes. */
   imageId?: string;
   stateDir: string;
+  /** Kept for older callers: `mode === 'dry_run'`. */
   dryRun: boolean;
+  /** live | dry_run | sandbox (label `wvo.mode`, the local record's `mode`). */
+  mode: LaneMode;
   role: LaneRole;
   deploymentId?: string;
   status: LaneStatus;

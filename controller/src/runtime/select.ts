@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { INSTALL_ROOT } from './install-root.js';
 import type { Logger } from '../../../common/src/logger.js';
-import type { WvoConfig } from '../config/schema.js';
+import type { WvoConfig } from '../config/index.js';
 import { DockerRuntime } from './docker/docker-runtime.js';
 import { LOCAL_HOST, connectHosts, pingHost } from './docker/engine.js';
 import { RuntimeError } from './errors.js';
@@ -10,6 +10,7 @@ import type { ImageStore } from './image-store.js';
 import type { LaneRuntime } from './lane-runtime.js';
 import { localImageStore } from './local/local-image-store.js';
 import { LocalRuntime } from './local/local-runtime.js';
+import { SwarmRuntime } from './swarm/swarm-runtime.js';
 
 export { INSTALL_ROOT };
 
@@ -17,7 +18,7 @@ export interface SelectedRuntime {
   runtime: LaneRuntime;
   /** Where this runtime's lanes get what they run (images on engines, trees under tmp/wv-images). */
   images: ImageStore;
-  kind: 'docker' | 'local';
+  kind: LaneRuntime['kind'];
   /** Why this runtime: said out loud when `runtime` is `auto`. */
   reason: string;
 }
@@ -58,9 +59,30 @@ export function localRuntimeFrom(config: WvoConfig, options: CreateRuntimeOption
   });
 }
 
+/** runtime "swarm": the manager and nodes from config `swarm` (its schema checked the host names). */
+export function swarmRuntimeFrom(config: WvoConfig, options: CreateRuntimeOptions = {}): SwarmRuntime {
+  const swarm = config.swarm ?? { manager: 'local', labelKey: 'wvo.node', nodes: [] };
+  return new SwarmRuntime({
+    project: config.projectName,
+    hosts: config.hosts,
+    manager: swarm.manager,
+    labelKey: swarm.labelKey,
+    nodes: swarm.nodes,
+    ...(swarm.defaultNode ? { defaultNode: swarm.defaultNode } : {}),
+    readyTimeoutMs: config.lanes.readyTimeoutMs,
+    stopTimeoutMs: config.lanes.stopTimeoutMs,
+    resources: { memoryMb: config.lanes.memoryMb, cpus: config.lanes.cpus, pidsLimit: config.lanes.pidsLimit },
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.baseDir ? { baseDir: options.baseDir } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+}
+
 /** The image store lanes of `runtime` run from (relative local.trees resolve against `baseDir`, the project root). */
 export function imageStoreFor(runtime: LaneRuntime, config: WvoConfig, options: Pick<CreateRuntimeOptions, 'baseDir'> = {}): ImageStore {
   if (runtime instanceof DockerRuntime) return new DockerImageStore(runtime, config.images);
+  // Swarm lanes run images built on the local engine and loaded on their node.
+  if (runtime instanceof SwarmRuntime) return new DockerImageStore(runtime.engines, config.images);
   return localImageStore(options.baseDir ?? process.cwd(), config.local.trees);
 }
 
@@ -71,6 +93,7 @@ function selected(runtime: LaneRuntime, config: WvoConfig, options: CreateRuntim
 /** `runtime: auto | docker | local`; auto picks docker when the local engine answers, and says so. */
 export async function createRuntime(config: WvoConfig, options: CreateRuntimeOptions = {}): Promise<SelectedRuntime> {
   if (config.runtime === 'local') return selected(localRuntimeFrom(config, options), config, options, 'runtime "local" in config');
+  if (config.runtime === 'swarm') return selected(swarmRuntimeFrom(config, options), config, options, `runtime "swarm" in config (manager "${config.swarm?.manager ?? 'local'}")`);
   const docker = dockerRuntimeFrom(config, options);
   if (config.runtime === 'docker') return selected(docker, config, options, 'runtime "docker" in config');
   const local = connectHosts(config.hosts, options).get(LOCAL_HOST)!;

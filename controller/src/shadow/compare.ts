@@ -39,7 +39,19 @@ export interface RunShadowOptions {
   readonly onProgress?: (event: ShadowProgress) => void;
   readonly clock?: Clock;
   readonly signal?: AbortSignal;
+  /**
+   * The fresh-state pass: lanes of the same three versions started on EMPTY states (each version's
+   * own migrations made them). The suite runs there too, beside the snapshot pass; its calls follow
+   * the snapshot pass's in the result, named `fresh: <call>` with `pass: 'fresh'`, diffed, grouped
+   * and counted the same way (one shape, one count).
+   */
+  readonly fresh?: Readonly<Record<Lane, string>>;
+  /** Recorded as shadow.json `lane_mode`. */
+  readonly laneMode?: ShadowResult['lane_mode'];
 }
+
+/** The name prefix of the fresh-state pass's calls. */
+export const FRESH_PASS_PREFIX = 'fresh: ';
 
 /** `replica2`, `replica3`, …: the names extra replica lanes run under. */
 export function extraReplicaNames(count: number): string[] {
@@ -54,28 +66,54 @@ export async function runShadow(options: RunShadowOptions): Promise<ShadowResult
   const extras = Object.fromEntries(extraReplicaNames(options.replicas?.length ?? 0).map((name, i) => [name, options.replicas![i]!]));
   const lanes: Record<string, string> = { ...pickLanes(options.lanes), ...extras };
   const startedAt = new Date(clock.now());
-  const run = await runSuite<string>({
-    lanes,
-    suite: options.suite,
-    suiteSource: options.suiteSource ?? 'default suite',
-    referenceLane: 'baseline',
-    callTimeoutMs: options.callTimeoutMs,
-    onProgress: options.onProgress,
-    clock,
-    signal: options.signal,
-    repeatReadOnly: {
-      lanes: Object.keys(lanes).filter((lane) => lane !== 'candidate'),
-      repeats: options.readOnlyRepeats ?? options.suite.read_only_repeats ?? DEFAULT_READ_ONLY_REPEATS,
-    },
-  });
-  return compareSuiteRun(run as SuiteRun<Lane>, {
+  const pass = (passLanes: Record<string, string>, onProgress: RunShadowOptions['onProgress']) =>
+    runSuite<string>({
+      lanes: passLanes,
+      suite: options.suite,
+      suiteSource: options.suiteSource ?? 'default suite',
+      referenceLane: 'baseline',
+      callTimeoutMs: options.callTimeoutMs,
+      onProgress,
+      clock,
+      signal: options.signal,
+      repeatReadOnly: {
+        lanes: Object.keys(passLanes).filter((lane) => lane !== 'candidate'),
+        repeats: options.readOnlyRepeats ?? options.suite.read_only_repeats ?? DEFAULT_READ_ONLY_REPEATS,
+      },
+    });
+  const freshProgress = (event: ShadowProgress) =>
+    options.onProgress?.(event.type === 'call' ? { ...event, name: `${FRESH_PASS_PREFIX}${event.name}` } : event);
+  // The passes run side by side: their lanes are separate, and each pass keeps its own call order.
+  const [run, fresh] = await Promise.all([
+    pass(lanes, options.onProgress),
+    options.fresh ? pass(pickLanes(options.fresh), freshProgress) : undefined,
+  ]);
+  return compareSuiteRun((fresh ? appendFreshPass(run, fresh) : run) as SuiteRun<Lane>, {
     suite: options.suite,
     thresholds,
     lanes: options.lanes,
     ...(options.replicas?.length ? { extraReplicas: extras } : {}),
+    ...(fresh ? { freshFrom: run.calls.length } : {}),
+    ...(options.laneMode ? { laneMode: options.laneMode } : {}),
     startedAt,
     finishedAt: new Date(clock.now()),
   });
+}
+
+/** One run of both passes: the fresh pass's calls after the snapshot pass's, renamed `fresh: …`. */
+export function appendFreshPass<L extends string>(snapshot: SuiteRun<L>, fresh: SuiteRun<L>): SuiteRun<L> {
+  const offset = snapshot.calls.length;
+  return {
+    tools: snapshot.tools,
+    calls: [
+      ...snapshot.calls,
+      ...fresh.calls.map((entry) => ({
+        ...entry,
+        index: entry.index + offset,
+        call: { ...entry.call, name: `${FRESH_PASS_PREFIX}${callLabel(entry.call, entry.index)}` },
+      })),
+    ],
+  };
 }
 
 export interface CompareOptions {
@@ -84,6 +122,9 @@ export interface CompareOptions {
   readonly lanes: Readonly<Record<Lane, string>>;
   /** Extra replica lanes in the run (name → URL); their answers are noise samples. */
   readonly extraReplicas?: Readonly<Record<string, string>>;
+  /** Calls from this index on are the fresh-state pass's (see appendFreshPass); absent: one pass. */
+  readonly freshFrom?: number;
+  readonly laneMode?: ShadowResult['lane_mode'];
   readonly startedAt: Date;
   readonly finishedAt: Date;
 }
@@ -161,6 +202,7 @@ export function compareSuiteRun(run: SuiteRun<Lane>, options: CompareOptions): S
     const reported = own.filter((diff) => diff.reported).length;
     calls.push({
       index,
+      ...(options.freshFrom === undefined ? {} : { pass: index >= options.freshFrom ? ('fresh' as const) : ('snapshot' as const) }),
       name: context.call_name,
       tool: call.tool,
       arguments: args,
@@ -205,6 +247,7 @@ export function compareSuiteRun(run: SuiteRun<Lane>, options: CompareOptions): S
     lanes: pickLanes(options.lanes),
     ...(options.extraReplicas && Object.keys(options.extraReplicas).length > 0 ? { extra_replicas: { ...options.extraReplicas } } : {}),
     thresholds,
+    ...(options.laneMode ? { lane_mode: options.laneMode } : {}),
     noise,
     calls,
     diffs,

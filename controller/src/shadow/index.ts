@@ -3,7 +3,7 @@
  * persisted results and the HTML report. The harness calls `runShadow`, then writes the artifacts.
  */
 export { findArgumentRefs, isArgumentRef, resolveArgumentRefs, type ArgumentRef } from './argument-refs.js';
-export { runShadow, compareSuiteRun, extraReplicaNames, type RunShadowOptions, type CompareOptions, type ShadowProgress } from './compare.js';
+export { runShadow, appendFreshPass, compareSuiteRun, extraReplicaNames, FRESH_PASS_PREFIX, type RunShadowOptions, type CompareOptions, type ShadowProgress } from './compare.js';
 export { COVERAGE_OUTCOMES, CoverageSchema, EXECUTOR_NOT_RECORDED, coverageOf, errorCode, type Coverage, type CoverageCall } from './coverage.js';
 export { defaultSuite, DEFAULT_SUITE_SOURCE } from './default-suite.js';
 export { diffJson, jsonEqual, DIFF_KINDS, type Diff, type DiffKind } from './differ.js';
@@ -26,6 +26,8 @@ export {
   LANES,
   NoiseModelSchema,
   SHADOW_JSON,
+  SHADOW_LANE_MODES,
+  SHADOW_PASSES,
   ShadowResultSchema,
   ShadowResultV1Schema,
   shadowTotals,
@@ -41,6 +43,7 @@ export {
   type NoiseModel,
   type ShadowCall,
   type ShadowDiff,
+  type ShadowPass,
   type ShadowResult,
   type ShadowResultV1,
   type UpgradeShadowSummary,

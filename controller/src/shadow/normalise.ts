@@ -1,5 +1,5 @@
-import { WvoError } from '../../../common/src/errors.js';
 import { isPlainObject, parseJsonPath, selectPaths, type PathKey, type PathSegment } from './json-path.js';
+import { shadowErrors } from './errors.js';
 
 /** What an ignored array element becomes: a placeholder keeps the later indices where they were. */
 export const IGNORED = '[ignored]';
@@ -23,10 +23,9 @@ export function normalise(value: unknown, ignore: readonly string[] = []): unkno
 function compilePath(text: string): readonly PathSegment[] {
   const parsed = parseJsonPath(text);
   if (parsed.ok) return parsed.segments;
-  throw new WvoError('WVO_SUITE_INVALID', `ignore rule ${text} is not a valid JSON path: ${parsed.error}`, {
+  throw shadowErrors.create('WVO_SUITE_INVALID', `ignore rule ${text} is not a valid JSON path: ${parsed.error}`, {
     subject: text,
     hint: 'Use $.a.b, $.list[*].field, $..field or $["odd key"].',
-    exitCode: 2,
   });
 }
 

@@ -100,6 +100,9 @@ function overviewTable(result: ShadowResult): string {
     ['Raw differences reported', String(result.totals.reported)],
     ['Raw differences cancelled (noise)', String(result.totals.cancelled)],
     ['State differences reported', String(result.totals.state_reported)],
+    ...(result.lane_mode
+      ? [['Lanes ran in', `${result.lane_mode.mode === 'sandbox' ? 'sandbox (each commits to its own copy)' : 'strict DRY_RUN'}${result.lane_mode.reason ? ` — ${result.lane_mode.reason}` : ''}`] as [string, string]]
+      : []),
     ['Started', result.started_at],
     ['Finished', result.finished_at],
     ...LANES.map((lane): [string, string] => [`Lane ${lane}`, result.lanes[lane]]),

@@ -9,6 +9,7 @@ import { DIFF_KINDS } from './differ.js';
 import { groupDiffs, IS_ERROR_PATH, ShadowGroupSchema } from './grouping.js';
 import { VERDICTS } from './noise-model.js';
 import { ThresholdsSchema } from './thresholds.js';
+import { shadowErrors } from './errors.js';
 
 export { IS_ERROR_PATH };
 
@@ -38,8 +39,20 @@ export const ShadowDiffSchema = z.strictObject({
   reason: z.string(),
 });
 
+/**
+ * Which run of the suite a call belongs to: on the snapshot copies, or on an empty state each
+ * version created with its own migrations (the fresh-state pass, where defaults are read).
+ */
+export const SHADOW_PASSES = ['snapshot', 'fresh'] as const;
+export type ShadowPass = (typeof SHADOW_PASSES)[number];
+
+/** How the lanes treated their copies: `sandbox` committed (later calls see earlier writes), `dry_run` rolled back. */
+export const SHADOW_LANE_MODES = ['sandbox', 'dry_run'] as const;
+
 export const ShadowCallSchema = z.strictObject({
   index: z.number().int().min(0),
+  /** Absent in files written before passes existed: `snapshot`. */
+  pass: z.enum(SHADOW_PASSES).optional(),
   name: z.string(),
   tool: z.string(),
   arguments: z.record(z.string(), z.unknown()),
@@ -100,6 +113,8 @@ export const ShadowResultSchema = z.strictObject({
   /** Replica lanes beyond `lanes.replica` (`replica2` → URL), when the runner started more. */
   extra_replicas: z.record(z.string(), z.string()).optional(),
   thresholds: ThresholdsSchema,
+  /** The lanes' mode, and why when it is not the harness's first choice (sandbox). */
+  lane_mode: z.strictObject({ mode: z.enum(SHADOW_LANE_MODES), reason: z.string().optional() }).optional(),
   noise: NoiseModelSchema,
   calls: z.array(ShadowCallSchema),
   diffs: z.array(ShadowDiffSchema),
@@ -191,8 +206,15 @@ export async function readShadowJson(file: string): Promise<ShadowResult> {
 
 /** `state/analytics/upgrade_shadow.json`: what the live worker's `orchestrator_status` shows. */
 export const UpgradeShadowSummarySchema = z.strictObject({
-  /** Reported (not cancelled) shadow differences. */
+  /**
+   * What `.queue.shadow_diffs.count` shows: reported answer groups + reported state differences
+   * (shadow.json `totals.count`; one logical change counts once).
+   */
   count: z.number().int().min(0),
+  /** The part of `count` from answers (reported groups); absent in older files. */
+  answer_groups: z.number().int().min(0).optional(),
+  /** The part of `count` from the lanes' databases (reported state differences); absent in older files. */
+  state_differences: z.number().int().min(0).optional(),
   /** shadow.json, relative to the workspace root, with `/` separators. */
   path: z.string().min(1).refine((path) => !isAbsolute(path) && !path.includes('\\'), 'must be a relative POSIX path'),
   recorded_at: IsoTimestamp,
@@ -206,6 +228,9 @@ export interface WriteUpgradeShadowOptions {
   /** The state directory (`WVO_STATE_ROOT`); the file goes to `<stateRoot>/analytics/`. */
   readonly stateRoot: string;
   readonly count: number;
+  /** The split of `count`, when known (see UpgradeShadowSummarySchema). */
+  readonly answerGroups?: number;
+  readonly stateDifferences?: number;
   /** Where shadow.json is; stored relative to `relativeTo`. */
   readonly shadowJsonPath: string;
   /** The workspace root the path is relative to. */
@@ -218,6 +243,8 @@ export async function writeUpgradeShadowSummary(options: WriteUpgradeShadowOptio
   const path = relative(options.relativeTo, options.shadowJsonPath).split(sep).join('/');
   const summary = UpgradeShadowSummarySchema.parse({
     count: options.count,
+    ...(options.answerGroups === undefined ? {} : { answer_groups: options.answerGroups }),
+    ...(options.stateDifferences === undefined ? {} : { state_differences: options.stateDifferences }),
     path,
     recorded_at: options.recordedAt.toISOString(),
   });
@@ -251,7 +278,7 @@ async function readThroughSchema<T>(
 }
 
 function corrupt(file: string, message: string, cause: unknown): WvoError {
-  return new WvoError('WVO_SHADOW_ARTIFACT_INVALID', `cannot read ${file}: ${message}`, {
+  return shadowErrors.create('WVO_SHADOW_ARTIFACT_INVALID', `cannot read ${file}: ${message}`, {
     subject: file,
     hint: 'The file is unreadable or was not written by this version of wvo; re-run `wvo upgrade`.',
     cause,

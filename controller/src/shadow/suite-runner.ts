@@ -6,6 +6,7 @@ import { parseToolResult } from '../../../common/src/mcp-client.js';
 import { WvoError } from '../../../common/src/errors.js';
 import { resolveArgumentRefs } from './argument-refs.js';
 import { callLabel, checkSuiteTools, type Suite, type SuiteCall } from './suite.js';
+import { shadowErrors } from './errors.js';
 
 /** What one lane answered to one call. */
 export interface CallOutcome {
@@ -156,7 +157,7 @@ export async function runSuite<L extends string>(options: RunSuiteOptions<L>): P
   const timeoutMs = options.callTimeoutMs ?? 30_000;
   const names = Object.keys(options.lanes) as L[];
   if (names.length === 0) {
-    throw new WvoError('WVO_SHADOW_LANE_UNREACHABLE', 'no lanes to run the suite against', { exitCode: 2 });
+    throw shadowErrors.create('WVO_SHADOW_LANE_UNREACHABLE', 'no lanes to run the suite against', { exitCode: 2 });
   }
   const clients = new Map<L, LaneClient>();
   try {
@@ -227,8 +228,8 @@ export function mcpEndpoint(url: string): URL {
   return endpoint;
 }
 
-function laneError(code: string, lane: string, url: string, message: string, cause: unknown): WvoError {
-  return new WvoError(code, `${lane} lane (${url}): ${message}`, {
+function laneError(code: 'WVO_SHADOW_LANE_UNREACHABLE' | 'WVO_SHADOW_LANE_FAILED', lane: string, url: string, message: string, cause: unknown): WvoError {
+  return shadowErrors.create(code, `${lane} lane (${url}): ${message}`, {
     subject: `${lane} ${url}`,
     hint: 'Check that the lane is running and serves MCP Streamable HTTP at that URL (its log shows why it stopped).',
     details: { lane, url },

@@ -6,6 +6,7 @@ import { WvoError } from '../../../common/src/errors.js';
 import { findArgumentRefs } from './argument-refs.js';
 import { formatJsonPath, parseJsonPath, type PathKey } from './json-path.js';
 import { PartialThresholdsSchema } from './thresholds.js';
+import { shadowErrors } from './errors.js';
 
 /** A JSON path that the normaliser understands; rejected here so a typo fails before any lane runs. */
 const JsonPathSchema = z.string().superRefine((text, ctx) => {
@@ -88,11 +89,10 @@ export function validateSuite(raw: unknown, source = '<suite>'): Suite {
   });
   const first = issues[0]!;
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-  throw new WvoError('WVO_SUITE_INVALID', `suite ${source} is invalid at ${first.path}: ${first.message}${more}`, {
+  throw shadowErrors.create('WVO_SUITE_INVALID', `suite ${source} is invalid at ${first.path}: ${first.message}${more}`, {
     subject: `${source} ${first.path}`,
     hint: 'A suite is {calls: [{tool, arguments, ignore?, name?, read_only?}], ignore?, thresholds?, read_only_repeats?}; fix the field named.',
     details: { file: source, path: first.path, issues },
-    exitCode: 2,
   });
 }
 
@@ -102,10 +102,9 @@ export async function loadSuite(file: string): Promise<Suite> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new WvoError('WVO_SUITE_UNREADABLE', `cannot read suite file ${file}: ${(error as Error).message}`, {
+    throw shadowErrors.create('WVO_SUITE_UNREADABLE', `cannot read suite file ${file}: ${(error as Error).message}`, {
       subject: file,
       hint: 'Check the --suite path; it is resolved against the current directory.',
-      exitCode: 2,
       cause: error,
     });
   }
@@ -121,14 +120,13 @@ export function checkSuiteTools(suite: Suite, toolNames: Iterable<string>, sourc
   suite.calls.forEach((call, index) => {
     if (known.has(call.tool)) return;
     const listed = [...known].sort().join(', ') || '(none)';
-    throw new WvoError(
+    throw shadowErrors.create(
       'WVO_SUITE_UNKNOWN_TOOL',
       `suite ${source} call ${index} (${callLabel(call, index)}) names tool "${call.tool}", which the server does not list`,
       {
         subject: `${source} $.calls[${index}].tool`,
         hint: `The server lists: ${listed}.`,
         details: { file: source, index, tool: call.tool, listed: [...known].sort() },
-        exitCode: 2,
       },
     );
   });
@@ -155,11 +153,10 @@ function parseYaml(text: string, source: string): unknown {
 }
 
 function syntaxError(source: string, format: string, message: string, cause: unknown): WvoError {
-  return new WvoError('WVO_SUITE_INVALID', `suite ${source} is not valid ${format}: ${message}`, {
+  return shadowErrors.create('WVO_SUITE_INVALID', `suite ${source} is not valid ${format}: ${message}`, {
     subject: `${source} $`,
     hint: `Fix the ${format} syntax; the position is in the message.`,
     details: { file: source, path: '$' },
-    exitCode: 2,
     cause,
   });
 }

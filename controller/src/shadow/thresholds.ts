@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WvoError } from '../../../common/src/errors.js';
+import { shadowErrors } from './errors.js';
 
 /**
  * How much larger than the baseline-vs-replica noise a candidate's difference must be before it
@@ -46,9 +46,8 @@ export function resolveThresholds(...layers: (PartialThresholds | undefined)[]):
   const parsed = ThresholdsSchema.safeParse(merged);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  throw new WvoError('WVO_SHADOW_THRESHOLDS_INVALID', `shadow threshold ${issue.path.join('.')}: ${issue.message}`, {
+  throw shadowErrors.create('WVO_SHADOW_THRESHOLDS_INVALID', `shadow threshold ${issue.path.join('.')}: ${issue.message}`, {
     subject: `thresholds.${issue.path.join('.')}`,
     hint: 'relative, absolute and proportional are numbers ≥ 0; timestamp_tolerance_ms is an integer ≥ 0.',
-    exitCode: 2,
   });
 }

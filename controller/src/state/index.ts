@@ -34,7 +34,8 @@ export {
   type WalHandling,
 } from './sqlite-copy.js';
 export { MANIFEST_FILE, SNAPSHOT_FILE_KINDS, SnapshotManifest, readManifest, type SnapshotFile } from './manifest.js';
-export { SQLITE_HEADER, WAL_HEADER_SIZE, isSqliteFile, openReadOnly, readWalHeader } from './sqlite-file.js';
+export { SQLITE_HEADER, SQLITE_SIDE_SUFFIXES, WAL_HEADER_SIZE, isSqliteFile, openReadOnly, readWalHeader } from './sqlite-file.js';
+export { COPY_CHANGE_KINDS, copyChanges, type CopyChange, type CopyChangeKind } from './copy-integrity.js';
 export { diffLaneStates, type LaneStateDiffOptions, type LaneStateFiles } from './lane-state-diff.js';
 export { SchemaDeltaSchema, SchemaItemSchema, schemaDelta, type SchemaDelta, type SchemaItem } from './schema-delta.js';
 export {

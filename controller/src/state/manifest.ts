@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { WvoError } from '../../../common/src/errors.js';
 import { SNAPSHOT_METHODS } from './sqlite-copy.js';
+import { stateErrors } from './errors.js';
 
 /** A snapshot's own description, written last: a snapshot without it is incomplete. */
 export const MANIFEST_FILE = 'manifest.json';
@@ -44,7 +44,7 @@ export function readManifest(snapshotRoot: string): SnapshotManifest {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new WvoError('WVO_SNAPSHOT_MANIFEST_INVALID', `snapshot manifest unreadable: ${path}`, {
+    throw stateErrors.create('WVO_SNAPSHOT_MANIFEST_INVALID', `snapshot manifest unreadable: ${path}`, {
       subject: path,
       hint: 'The snapshot is incomplete or damaged; take a new one.',
       cause: error,
@@ -53,7 +53,7 @@ export function readManifest(snapshotRoot: string): SnapshotManifest {
   const parsed = SnapshotManifest.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new WvoError('WVO_SNAPSHOT_MANIFEST_INVALID', `snapshot manifest invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, {
+    throw stateErrors.create('WVO_SNAPSHOT_MANIFEST_INVALID', `snapshot manifest invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, {
       subject: path,
       hint: 'The snapshot is incomplete or damaged; take a new one.',
     });

@@ -8,8 +8,10 @@ import { WvoError, isWvoError } from '../../../common/src/errors.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
 import { MANIFEST_FILE, SnapshotManifest, type SnapshotFile, type SqliteFacts } from './manifest.js';
 import { compareOpenDatabases } from './parity.js';
+import { excludedPaths } from './snapshot-exclude.js';
 import { copySqliteConsistent, type SnapshotMethod, type SqliteCopy } from './sqlite-copy.js';
 import { SQLITE_SIDE_SUFFIXES, isSqliteFile } from './sqlite-file.js';
+import { stateErrors } from './errors.js';
 
 /**
  * Consistent snapshots of a live state directory (DESIGN §4 step 6). Each SQLite database is
@@ -33,7 +35,10 @@ export interface SnapshotOptions {
   readonly logger?: Logger;
   readonly clock?: Clock;
   readonly method?: SnapshotMethod;
-  /** Paths relative to the source root left out of the snapshot. Default: the upgrade lock. */
+  /**
+   * Files or folders (relative to the source root) left out of the snapshot; a folder takes
+   * everything under it (snapshot-exclude.ts). Default: the upgrade lock.
+   */
   readonly exclude?: readonly string[];
   readonly io?: Partial<SnapshotIo>;
   /** Run `PRAGMA integrity_check` on each copied database (default true). */
@@ -77,12 +82,16 @@ interface SourceEntry {
 
 /** List regular files to copy, sorted; databases' side files and excluded paths are left out. */
 async function listSource(root: string, exclude: readonly string[], logger: Logger): Promise<SourceEntry[]> {
+  const isExcluded = excludedPaths(exclude);
   const files: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile()) files.push(relative(root, path).split(sep).join('/'));
+      const rel = relative(root, path).split(sep).join('/');
+      // An excluded folder is not walked at all: its files are not ours to read (or warn about).
+      if (entry.isDirectory()) {
+        if (!isExcluded(rel)) await walk(path);
+      } else if (entry.isFile()) files.push(rel);
       else logger.warn({ path }, 'snapshot: skipping a non-regular file');
     }
   };
@@ -91,7 +100,7 @@ async function listSource(root: string, exclude: readonly string[], logger: Logg
   const isSideFile = (rel: string) =>
     SQLITE_SIDE_SUFFIXES.some((suffix) => rel.endsWith(suffix) && present.has(rel.slice(0, -suffix.length)));
   return files
-    .filter((rel) => !exclude.includes(rel) && rel !== MANIFEST_FILE && !isSideFile(rel))
+    .filter((rel) => !isExcluded(rel) && rel !== MANIFEST_FILE && !isSideFile(rel))
     .sort()
     .map((relPath) => ({ relPath, kind: isSqliteFile(join(root, relPath)) ? 'sqlite' : 'file' }));
 }
@@ -107,7 +116,7 @@ function verifySqliteCopy(path: string, checkIntegrity: boolean): SqliteFacts {
       ? ['ok']
       : (db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check);
     if (problems.length !== 1 || problems[0] !== 'ok') {
-      throw new WvoError('WVO_SNAPSHOT_VERIFY_FAILED', `snapshot copy failed integrity_check: ${path}`, {
+      throw stateErrors.create('WVO_SNAPSHOT_VERIFY_FAILED', `snapshot copy failed integrity_check: ${path}`, {
         subject: path,
         hint: 'The source database may be damaged: run `PRAGMA integrity_check` on it.',
         details: { problems: problems.slice(0, 5) },
@@ -133,20 +142,20 @@ function destinationError(error: unknown, destRoot: string, file: string | undef
   const code = String((error as { code?: unknown })?.code ?? '');
   const subject = file ?? destRoot;
   if (DISK_FULL_CODES.has(code) || code.startsWith('SQLITE_FULL')) {
-    return new WvoError('WVO_SNAPSHOT_DISK_FULL', `disk full while writing the snapshot to ${destRoot}`, {
+    return stateErrors.create('WVO_SNAPSHOT_DISK_FULL', `disk full while writing the snapshot to ${destRoot}`, {
       subject,
       hint: 'Free space on the destination filesystem (or pick another with more room); the source was not touched.',
       cause: error,
     });
   }
   if (UNWRITABLE_CODES.has(code) || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) {
-    return new WvoError('WVO_SNAPSHOT_DEST_UNWRITABLE', `snapshot destination is not writable: ${destRoot}`, {
+    return stateErrors.create('WVO_SNAPSHOT_DEST_UNWRITABLE', `snapshot destination is not writable: ${destRoot}`, {
       subject,
       hint: 'Choose a destination directory you can write to.',
       cause: error,
     });
   }
-  return new WvoError('WVO_SNAPSHOT_FAILED', `snapshot failed: ${error instanceof Error ? error.message : String(error)}`, {
+  return stateErrors.create('WVO_SNAPSHOT_FAILED', `snapshot failed: ${error instanceof Error ? error.message : String(error)}`, {
     subject,
     hint: 'See the cause in the log; the partial snapshot was removed and the source was not touched.',
     cause: error,
@@ -162,25 +171,23 @@ function isInside(child: string, parent: string): boolean {
 async function checkRoots(sourceRoot: string, destRoot: string): Promise<boolean> {
   const source = await stat(sourceRoot).catch(() => undefined);
   if (!source?.isDirectory()) {
-    throw new WvoError('WVO_SNAPSHOT_SOURCE_MISSING', `state directory not found: ${sourceRoot}`, {
+    throw stateErrors.create('WVO_SNAPSHOT_SOURCE_MISSING', `state directory not found: ${sourceRoot}`, {
       subject: sourceRoot,
       hint: 'Point the snapshot at an existing state directory (WVO_STATE_ROOT).',
     });
   }
   if (isInside(destRoot, sourceRoot)) {
-    throw new WvoError('WVO_SNAPSHOT_DEST_INVALID', `snapshot destination is inside the source: ${destRoot}`, {
+    throw stateErrors.create('WVO_SNAPSHOT_DEST_INVALID', `snapshot destination is inside the source: ${destRoot}`, {
       subject: destRoot,
       hint: 'Write snapshots outside the state directory they copy.',
-      exitCode: 2,
     });
   }
   const dest = await stat(destRoot).catch(() => undefined);
   if (dest === undefined) return false;
   if (!dest.isDirectory() || (await readdir(destRoot)).length > 0) {
-    throw new WvoError('WVO_SNAPSHOT_DEST_INVALID', `snapshot destination exists and is not an empty directory: ${destRoot}`, {
+    throw stateErrors.create('WVO_SNAPSHOT_DEST_INVALID', `snapshot destination exists and is not an empty directory: ${destRoot}`, {
       subject: destRoot,
       hint: 'Use a new directory for each snapshot.',
-      exitCode: 2,
     });
   }
   return true;
@@ -268,6 +275,8 @@ export interface SnapshotCopiesOptions extends Omit<SnapshotOptions, 'destRoot'>
 
 export interface SnapshotCopiesResult {
   readonly copies: readonly SnapshotResult[];
+  /** The one moment every copy holds (each copy's manifest is this one). */
+  readonly manifest: SnapshotManifest;
   readonly duration_ms: number;
 }
 
@@ -280,10 +289,9 @@ export async function snapshotCopies(options: SnapshotCopiesOptions): Promise<Sn
   const io: SnapshotIo = { ...defaultIo, ...options.io };
   const [first, ...rest] = options.destRoots;
   if (first === undefined) {
-    throw new WvoError('WVO_SNAPSHOT_DEST_INVALID', 'snapshotCopies needs at least one destination', {
+    throw stateErrors.create('WVO_SNAPSHOT_DEST_INVALID', 'snapshotCopies needs at least one destination', {
       subject: 'destRoots',
       hint: 'Pass one destination directory per shadow lane.',
-      exitCode: 2,
     });
   }
   const started = clock.now();
@@ -311,14 +319,14 @@ export async function snapshotCopies(options: SnapshotCopiesOptions): Promise<Sn
     for (const destRoot of options.destRoots) await rm(destRoot, { recursive: true, force: true });
     throw destinationError(error, first, undefined);
   }
-  return { copies, duration_ms: clock.now() - started };
+  return { copies, manifest: original.manifest, duration_ms: clock.now() - started };
 }
 
 /** A replica must match the original file for file, and every database must pass parity. */
 function verifyReplica(original: SnapshotResult, replica: SnapshotResult): void {
   const describe = (files: readonly SnapshotFile[]) => files.map((f) => `${f.path}:${f.sha256}`).join('\n');
   if (describe(original.manifest.files) !== describe(replica.manifest.files)) {
-    throw new WvoError('WVO_SNAPSHOT_VERIFY_FAILED', `snapshot replica differs from the original: ${replica.root}`, {
+    throw stateErrors.create('WVO_SNAPSHOT_VERIFY_FAILED', `snapshot replica differs from the original: ${replica.root}`, {
       subject: replica.root,
       hint: 'Check the destination filesystem; take the snapshot again.',
     });
@@ -330,7 +338,7 @@ function verifyReplica(original: SnapshotResult, replica: SnapshotResult): void 
     try {
       const report = compareOpenDatabases(a, b, { a: join(original.root, file.path), b: join(replica.root, file.path) });
       if (!report.equal) {
-        throw new WvoError('WVO_SNAPSHOT_VERIFY_FAILED', `snapshot replica fails parity: ${file.path}`, {
+        throw stateErrors.create('WVO_SNAPSHOT_VERIFY_FAILED', `snapshot replica fails parity: ${file.path}`, {
           subject: join(replica.root, file.path),
           hint: 'Check the destination filesystem; take the snapshot again.',
           details: { tables: report.tables.filter((t) => !t.equal).map((t) => t.name) },

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { WvoError } from '../../../common/src/errors.js';
 import { openReadOnly, readWalHeader } from './sqlite-file.js';
+import { stateErrors } from './errors.js';
 
 /**
  * How one live database is copied at one committed moment (DESIGN §4 step 6). Each method holds
@@ -140,7 +140,7 @@ function settleCopy(dest: string): void {
     copy.pragma('synchronous = OFF');
     const [result] = copy.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
     if (result !== undefined && result.busy !== 0) {
-      throw new WvoError('WVO_SNAPSHOT_FAILED', `could not checkpoint the copied WAL into ${dest}`, {
+      throw stateErrors.create('WVO_SNAPSHOT_FAILED', `could not checkpoint the copied WAL into ${dest}`, {
         subject: dest,
         hint: 'Another process has the snapshot copy open; snapshot into a new directory.',
         details: { ...result },

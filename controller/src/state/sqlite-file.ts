@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { WvoError } from '../../../common/src/errors.js';
+import { stateErrors } from './errors.js';
 
 /** The 16 bytes every SQLite 3 database file starts with. */
 export const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -57,17 +57,15 @@ export function openReadOnly(path: string, role = 'database'): SqliteDatabase {
   try {
     isFile = statSync(path).isFile();
   } catch {
-    throw new WvoError('WVO_STATE_DB_MISSING', `${role} not found: ${path}`, {
+    throw stateErrors.create('WVO_STATE_DB_MISSING', `${role} not found: ${path}`, {
       subject: path,
       hint: 'Check the path; the file must be an existing SQLite database.',
-      exitCode: 2,
     });
   }
   if (!isFile || !isSqliteFile(path)) {
-    throw new WvoError('WVO_STATE_NOT_SQLITE', `${role} is not a SQLite database: ${path}`, {
+    throw stateErrors.create('WVO_STATE_NOT_SQLITE', `${role} is not a SQLite database: ${path}`, {
       subject: path,
       hint: 'Pass a SQLite 3 database file (it starts with "SQLite format 3").',
-      exitCode: 2,
     });
   }
   return new Database(path, { readonly: true, fileMustExist: true, timeout: 5_000 });

@@ -7,7 +7,11 @@ import { z } from 'zod';
  * Extra keys are allowed (a newer harness may add some); these three are the contract.
  */
 export const UpgradeShadowSummary = z.object({
+  /** Reported answer groups + reported state differences (the harness's shadow.json totals.count). */
   count: z.number().int().nonnegative(),
+  /** The split of `count` a newer harness writes; read, not shown. */
+  answer_groups: z.number().int().nonnegative().optional(),
+  state_differences: z.number().int().nonnegative().optional(),
   path: z.string(),
   recorded_at: z.iso.datetime({ offset: true }),
 });

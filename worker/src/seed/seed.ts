@@ -8,6 +8,7 @@ import { DEFAULT_FLAGS, DEFAULT_TOKEN_BUDGET, FLAG_NAMES, writeSetting } from '.
 import { Store } from '../store/store.js';
 import type { TaskStatus } from '../store/tasks.js';
 import { Prng } from './prng.js';
+import { seedExecutorRuns } from './seed-runs.js';
 
 export interface SeedOptions {
   readonly stateRoot: string;
@@ -15,6 +16,8 @@ export interface SeedOptions {
   readonly seed?: number;
   /** Replace an existing database instead of refusing. */
   readonly force?: boolean;
+  /** Leave this many distinct commands without an executor record (default 0: all recorded). */
+  readonly unrecordedRuns?: number;
 }
 
 export interface SeedSummary {
@@ -26,6 +29,8 @@ export interface SeedSummary {
   readonly dispatches: number;
   readonly verifications: number;
   readonly reports: number;
+  /** executor_runs records (one per distinct command the tasks run). */
+  readonly executor_runs: number;
 }
 
 const AREAS = ['core', 'api', 'ui', 'data', 'infra'] as const;
@@ -67,6 +72,10 @@ export function seedState(options: SeedOptions): SeedSummary {
   if (!Number.isInteger(count) || count < 1 || count > 100_000) {
     throw new WorkerError('WVO_WORKER_OPTIONS_INVALID', `--tasks must be an integer 1..100000, got ${count}`, { subject: '--tasks', exitCode: 2 });
   }
+  const unrecorded = options.unrecordedRuns ?? 0;
+  if (!Number.isInteger(unrecorded) || unrecorded < 0) {
+    throw new WorkerError('WVO_WORKER_OPTIONS_INVALID', `--unrecorded must be an integer >= 0, got ${unrecorded}`, { subject: '--unrecorded', exitCode: 2 });
+  }
   if (!Number.isInteger(seed)) {
     throw new WorkerError('WVO_WORKER_OPTIONS_INVALID', `--seed must be an integer, got ${seed}`, { subject: '--seed', exitCode: 2 });
   }
@@ -91,6 +100,8 @@ export function seedState(options: SeedOptions): SeedSummary {
     let dispatches = 0;
     let verifications = 0;
     let reports = 0;
+    let executorRuns = 0;
+    const specs: string[] = [];
     store.tx(() => {
       for (const name of FLAG_NAMES) writeSetting(db, name, DEFAULT_FLAGS[name], at(0));
       writeSetting(db, 'AUTOPILOT_MODE', 'assist', at(0));
@@ -132,6 +143,7 @@ export function seedState(options: SeedOptions): SeedSummary {
           for (let k = 0; k < n; k += 1) deps.add(`T-${String(rng.int(Math.max(1, index - 25), index - 1)).padStart(4, '0')}`);
         }
         const { spec, failingCheck } = taskSpec(rng, id, area);
+        specs.push(JSON.stringify(spec));
         const tokens = rng.int(5, 50) * 100;
         const depsDone = [...deps].every((dep) => statusOf.get(dep) === 'done');
         const roll = rng.next();
@@ -183,8 +195,10 @@ export function seedState(options: SeedOptions): SeedSummary {
         reports += 1;
         appendEvent(db, { at: at(index + 2), kind: 'reported', taskId: id, payload: { outcome: status } });
       }
+      // Its own PRNG: the tasks above stay exactly what they were before runs were seeded.
+      executorRuns = seedExecutorRuns(db, specs, { rng: new Prng(seed ^ 0x5eed), at: at(count + 3), unrecorded });
     });
-    return { db: path, seed, tasks: count, by_status: byStatus, critics: CRITICS.length, dispatches, verifications, reports };
+    return { db: path, seed, tasks: count, by_status: byStatus, critics: CRITICS.length, dispatches, verifications, reports, executor_runs: executorRuns };
   } finally {
     store.close();
   }

@@ -4,6 +4,7 @@ import { resolveWorkerMode, type WorkerMode } from '../mode.js';
 import { openDryRunDatabase, openLiveDatabase, dbPathFor, type Db } from './database.js';
 import { migrate, schemaStatus, tooNewError, type MigrationResult, type SchemaStatus } from './migrate.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
+import { logicalStart } from '../journal/logical-clock.js';
 
 export interface StoreOptions {
   readonly stateRoot: string;
@@ -72,7 +73,9 @@ export class Store {
       } else if (status.state === 'ahead_compatible') {
         options.logger?.warn({ ...status }, 'database schema is ahead of this worker by expand-only migrations; serving it');
       } else if (status.state === 'behind') {
-        result = migrate(db, { migrations });
+        // A sandbox stamps applied_at from its copy (logical clock start), so two lanes agree.
+        const stamp = options.sandbox ? new Date(logicalStart(db)).toISOString() : undefined;
+        result = migrate(db, { migrations, ...(stamp ? { now: () => stamp } : {}) });
         options.logger?.info({ ...result, dry_run: options.dryRun, sandbox: options.sandbox ?? false }, 'database migrated');
       }
       return new Store(db, options, result);

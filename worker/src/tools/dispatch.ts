@@ -3,7 +3,6 @@ import { WorkerError } from '../errors.js';
 import { TaskCommand, type TaskSpec } from '../executor/command-dsl.js';
 import type { ExecutionPlan, ExecutionResult } from '../executor/executor.js';
 import { promptTokens } from '../operations/token-pressure.js';
-import { appendEvent } from '../store/events.js';
 import { claimTask, dependencyIds, getTask, isReady, readyTasks, unmetDependencies, type TaskRow } from '../store/tasks.js';
 import { parseTaskSpec, taskNotFound } from './task-spec.js';
 import { defineTool, type ToolContext } from './tool.js';
@@ -65,14 +64,17 @@ export const dispatchTool = defineTool({
   title: 'Dispatch a task',
   description: 'Claim a ready task atomically and run its command through the allow-listed executor.',
   input: DispatchInput,
+  writes: true,
   async run(context, input) {
-    const flags = context.flags();
-    const sandbox = flags.SANDBOX_MODE.value === 'strict';
-    const mode = flags.PROMPT_MODE.value;
-    // An override is checked before anything is claimed: a rejected command changes nothing.
-    const override = input.command ? context.executor.plan(input.command, { sandbox, fieldPrefix: 'command' }) : undefined;
     const at = context.now();
-    const claim = context.store.tx(() => {
+    // Flags are read inside the claim's transaction: the journal orders this call by that
+    // transaction, so a replay sees the same flags (a flag write cannot slip in between).
+    const claim = context.tx(() => {
+      const flags = context.flags();
+      const sandbox = flags.SANDBOX_MODE.value === 'strict';
+      const mode = flags.PROMPT_MODE.value;
+      // An override is checked before anything is claimed: a rejected command changes nothing.
+      const override = input.command ? context.executor.plan(input.command, { sandbox, fieldPrefix: 'command' }) : undefined;
       const task = pickTask(context, input.task_id);
       const spec = parseTaskSpec(task);
       const plan: ExecutionPlan = override ?? context.executor.plan(spec.command, { sandbox, fieldPrefix: `tasks[${task.id}].command` });
@@ -81,57 +83,62 @@ export const dispatchTool = defineTool({
       }
       const prompt = buildPrompt(task, spec, plan.argv, mode);
       const tokens = promptTokens(task.estimated_tokens, prompt, mode);
-      const dispatchId = Number(
-        context.db
-          .prepare(
-            `INSERT INTO dispatches (task_id, agent, status, argv, prompt_mode, prompt_tokens, started_at)
-             VALUES (?, ?, 'running', ?, ?, ?, ?)`,
-          )
-          .run(task.id, input.agent, JSON.stringify(plan.argv), mode, tokens, at).lastInsertRowid,
+      const dispatchId = context.insert('dispatches', (id) =>
+        Number(
+          context.db
+            .prepare(
+              `INSERT INTO dispatches (id, task_id, agent, status, argv, prompt_mode, prompt_tokens, started_at)
+               VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
+            )
+            .run(id, task.id, input.agent, JSON.stringify(plan.argv), mode, tokens, at).lastInsertRowid,
+        ),
       );
-      appendEvent(context.db, { at, kind: 'dispatched', taskId: task.id, payload: { dispatch_id: dispatchId, agent: input.agent } });
-      return { task, plan, dispatchId, prompt, tokens };
+      context.event({ at, kind: 'dispatched', taskId: task.id, payload: { dispatch_id: dispatchId, agent: input.agent } });
+      return { task, plan, dispatchId, prompt, tokens, mode, overridden: override !== undefined };
     });
 
     let result: ExecutionResult;
     try {
-      result = await context.executor.run(claim.plan);
+      result = await context.execute(claim.plan);
     } catch (error) {
+      // Key order as the executor's spawn builds it (a replay of this answer is then byte-identical).
       result = {
-        status: 'failed',
         argv: claim.plan.argv,
+        timeout_ms: claim.plan.timeout_ms,
+        source: 'spawned',
+        status: 'failed',
         exit_code: null,
         stdout: '',
         stderr: '',
         truncated: false,
         duration_ms: 0,
-        timeout_ms: claim.plan.timeout_ms,
-        source: 'spawned',
         error: { code: 'WVO_EXEC_SPAWN_FAILED', message: error instanceof Error ? error.message : String(error) },
       };
+      context.call.noteRun(claim.plan, result);
     }
     const finished = context.now();
-    context.store.tx(() => {
+    // The answer is built inside the last write transaction: the journal entry closes with it.
+    return context.answerTx(() => {
       context.db
         .prepare('UPDATE dispatches SET status = ?, exit_code = ?, output = ?, duration_ms = ?, finished_at = ? WHERE id = ?')
         .run(result.status, result.exit_code, outputOf(result), result.duration_ms, finished, claim.dispatchId);
-      appendEvent(context.db, {
+      context.event({
         at: finished,
         kind: 'executed',
         taskId: claim.task.id,
         payload: { dispatch_id: claim.dispatchId, status: result.status, exit_code: result.exit_code },
       });
+      return {
+        task: { id: claim.task.id, title: claim.task.title, priority: claim.task.priority, area: claim.task.area },
+        dispatch_id: claim.dispatchId,
+        agent: input.agent,
+        prompt: { mode: claim.mode, text: claim.prompt, tokens: claim.tokens },
+        execution: {
+          ...result,
+          cwd_kind: claim.plan.sandbox ? 'sandbox' : 'workdir',
+          overridden: claim.overridden,
+        },
+      };
     });
-    return {
-      task: { id: claim.task.id, title: claim.task.title, priority: claim.task.priority, area: claim.task.area },
-      dispatch_id: claim.dispatchId,
-      agent: input.agent,
-      prompt: { mode, text: claim.prompt, tokens: claim.tokens },
-      execution: {
-        ...result,
-        cwd_kind: claim.plan.sandbox ? 'sandbox' : 'workdir',
-        overridden: override !== undefined,
-      },
-    };
   },
 });

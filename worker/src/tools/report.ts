@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { WorkerError } from '../errors.js';
-import { appendEvent } from '../store/events.js';
 import { getTask, newlyReadyDependents, setTaskStatus, type TaskStatus } from '../store/tasks.js';
 import { AGENT_NAME } from './dispatch.js';
 import { taskNotFound } from './task-spec.js';
@@ -26,9 +25,10 @@ export const reportTool = defineTool({
   title: 'Report an outcome',
   description: 'Record the outcome of a task in progress: done (needs a passing verification), failed, or retry.',
   input: ReportInput,
+  writes: true,
   run(context, input) {
     const at = context.now();
-    return context.store.tx(() => {
+    return context.answerTx(() => {
       const task = getTask(context.db, input.task_id);
       if (!task) throw taskNotFound(input.task_id);
       if (task.status !== 'in_progress') {
@@ -50,13 +50,15 @@ export const reportTool = defineTool({
         }
       }
       const status = OUTCOME_STATUS[input.outcome];
-      const reportId = Number(
-        context.db
-          .prepare('INSERT INTO reports (task_id, agent, outcome, notes, created_at) VALUES (?, ?, ?, ?, ?)')
-          .run(task.id, input.agent, input.outcome, input.notes, at).lastInsertRowid,
+      const reportId = context.insert('reports', (id) =>
+        Number(
+          context.db
+            .prepare('INSERT INTO reports (id, task_id, agent, outcome, notes, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+            .run(id, task.id, input.agent, input.outcome, input.notes, at).lastInsertRowid,
+        ),
       );
       setTaskStatus(context.db, task.id, status, at);
-      appendEvent(context.db, { at, kind: 'reported', taskId: task.id, payload: { report_id: reportId, outcome: input.outcome } });
+      context.event({ at, kind: 'reported', taskId: task.id, payload: { report_id: reportId, outcome: input.outcome } });
       return {
         task_id: task.id,
         report_id: reportId,

@@ -1,8 +1,9 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
-import { isWvoError, WvoError } from '../../../common/src/errors.js';
+import { isWvoError } from '../../../common/src/errors.js';
 import { WorkerError } from '../errors.js';
 import type { WorkerMode } from '../mode.js';
+import { commonErrors } from '../../../common/src/common-errors.js';
 
 /** `command.args[2]` from a zod path. */
 export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
@@ -48,24 +49,30 @@ export function modeFields(mode: WorkerMode): { dry_run: boolean; sandbox?: true
   return mode === 'sandbox' ? { dry_run: false, sandbox: true } : { dry_run: mode === 'dry_run' };
 }
 
-export function okResult(body: Record<string, unknown>, mode: WorkerMode): CallToolResult {
-  return { content: text({ ...body, ...modeFields(mode) }) };
+/** `_meta` of a result: present only when something (a replay) put a key there. */
+function withMeta(result: CallToolResult, meta: Record<string, unknown> | undefined): CallToolResult {
+  return meta === undefined ? result : { ...result, _meta: meta };
+}
+
+export function okResult(body: Record<string, unknown>, mode: WorkerMode, meta?: Record<string, unknown>): CallToolResult {
+  return withMeta({ content: text({ ...body, ...modeFields(mode) }) }, meta);
+}
+
+/** A tool error's body without the mode markers (what the journal digests). */
+export function errorBody(error: unknown): Record<string, unknown> {
+  const coded = isWvoError(error)
+    ? error
+    : commonErrors.create('WVO_INTERNAL', error instanceof Error ? error.message : String(error));
+  return {
+    code: coded.code,
+    message: coded.message,
+    field: coded.subject ?? null,
+    ...(coded.hint === undefined ? {} : { hint: coded.hint }),
+    ...(coded.details === undefined ? {} : { details: coded.details }),
+  };
 }
 
 /** A tool error: `{code, message, field, hint?, details?, dry_run, sandbox?}` with isError. */
-export function errorResult(error: unknown, mode: WorkerMode): CallToolResult {
-  const coded = isWvoError(error)
-    ? error
-    : new WvoError('WVO_INTERNAL', error instanceof Error ? error.message : String(error));
-  return {
-    isError: true,
-    content: text({
-      code: coded.code,
-      message: coded.message,
-      field: coded.subject ?? null,
-      ...(coded.hint === undefined ? {} : { hint: coded.hint }),
-      ...(coded.details === undefined ? {} : { details: coded.details }),
-      ...modeFields(mode),
-    }),
-  };
+export function errorResult(error: unknown, mode: WorkerMode, meta?: Record<string, unknown>): CallToolResult {
+  return withMeta({ isError: true, content: text({ ...errorBody(error), ...modeFields(mode) }) }, meta);
 }

@@ -3,7 +3,6 @@ import { WorkerError } from '../errors.js';
 import type { TaskCheck } from '../executor/command-dsl.js';
 import type { ExecutionResult } from '../executor/executor.js';
 import { reviewByPanel, type CriticState } from '../operations/critics.js';
-import { appendEvent } from '../store/events.js';
 import { getTask } from '../store/tasks.js';
 import { parseTaskSpec, taskNotFound } from './task-spec.js';
 import { defineTool } from './tool.js';
@@ -20,6 +19,7 @@ export const verifyTool = defineTool({
   title: 'Verify a task',
   description: "Run the task's checks; critics score the result and their reputation updates.",
   input: VerifyInput,
+  writes: true,
   async run(context, input) {
     const task = getTask(context.db, input.task_id);
     if (!task) throw taskNotFound(input.task_id);
@@ -41,7 +41,7 @@ export const verifyTool = defineTool({
       selected[index] ? context.executor.plan(check.command, { sandbox, fieldPrefix: `tasks[${task.id}].checks[${index}].command` }) : undefined,
     );
     const results: Array<ExecutionResult | undefined> = [];
-    for (const plan of plans) results.push(plan ? await context.executor.run(plan) : undefined);
+    for (const plan of plans) results.push(plan ? await context.execute(plan) : undefined);
 
     const checks = spec.checks.map((check, index) => {
       const result = results[index];
@@ -64,27 +64,37 @@ export const verifyTool = defineTool({
     }
     const passRatio = ran.length === 0 ? 1 : ran.filter((result) => result.status === 'succeeded').length / ran.length;
     const at = context.now();
-    return context.store.tx(() => {
+    // The row keeps the checks' outcomes, not the lane marker `source` (spawned live, replayed in a
+    // sandbox): the same history must leave the same state on every lane (journal replay parity).
+    const stored = JSON.stringify(checks.map(({ source: _source, ...outcome }) => outcome));
+    return context.answerTx(() => {
       const critics = context.db.prepare('SELECT id, name, strictness, reputation FROM critics ORDER BY id').all() as CriticState[];
       const panel = reviewByPanel(critics, passRatio);
       const passed = passRatio >= 1 && panel.approved;
-      const verificationId = Number(
-        context.db
-          .prepare('INSERT INTO verifications (task_id, passed, checks, critic_score, created_at) VALUES (?, ?, ?, ?, ?)')
-          .run(task.id, passed ? 1 : 0, JSON.stringify(checks), panel.consensus, at).lastInsertRowid,
+      const verificationId = context.insert('verifications', (id) =>
+        Number(
+          context.db
+            .prepare('INSERT INTO verifications (id, task_id, passed, checks, critic_score, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+            .run(id, task.id, passed ? 1 : 0, stored, panel.consensus, at).lastInsertRowid,
+        ),
       );
       const updateCritic = context.db.prepare(
         'UPDATE critics SET reputation = ?, reviews = reviews + 1, agreements = agreements + ? WHERE id = ?',
       );
       const history = context.db.prepare(
-        `INSERT INTO critic_history (critic_id, verification_id, verdict, score, agreed, reputation_after, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO critic_history (id, critic_id, verification_id, verdict, score, agreed, reputation_after, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const review of panel.reviews) {
         updateCritic.run(review.reputation_after, review.agreed ? 1 : 0, review.critic_id);
-        history.run(review.critic_id, verificationId, review.verdict, review.score, review.agreed ? 1 : 0, review.reputation_after, at);
+        context.insert('critic_history', (id) =>
+          Number(
+            history.run(id, review.critic_id, verificationId, review.verdict, review.score, review.agreed ? 1 : 0, review.reputation_after, at)
+              .lastInsertRowid,
+          ),
+        );
       }
-      appendEvent(context.db, { at, kind: 'verified', taskId: task.id, payload: { verification_id: verificationId, passed } });
+      context.event({ at, kind: 'verified', taskId: task.id, payload: { verification_id: verificationId, passed } });
       return {
         ...base,
         verification_id: verificationId,

@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/index.js';
-import { connectHosts, LOCAL_HOST, pingHost } from '../../runtime/docker/engine.js';
-import { RuntimeError } from '../../runtime/errors.js';
-import { ensureBaseImage } from '../../runtime/images/base-image.js';
-import { IMAGE_KINDS, type ImageKind } from '../../runtime/images/build-context.js';
-import { buildImages } from '../../runtime/images/image-build.js';
-import { INSTALL_ROOT } from '../../runtime/select.js';
-import { parsePruneOptions } from '../../harness/staged-gc.js';
-import { formatBytes, pruneStaged, type PruneReport } from '../../harness/staged-prune.js';
+import { connectHosts, LOCAL_HOST, pingHost } from '../../runtime/index.js';
+import { RuntimeError } from '../../runtime/index.js';
+import { ensureBaseImage } from '../../runtime/index.js';
+import { IMAGE_KINDS, type ImageKind } from '../../runtime/index.js';
+import { buildImages } from '../../runtime/index.js';
+import { INSTALL_ROOT } from '../../runtime/index.js';
+import { parsePruneOptions } from '../../harness/index.js';
+import { formatBytes, pruneStaged, type PruneReport } from '../../harness/index.js';
 import { openCliContext, type RuntimeFlags } from '../context.js';
 import { action, printResult, type OutputOptions } from '../output.js';
 

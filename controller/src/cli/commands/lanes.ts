@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../../../common/src/logger.js';
 import { loadConfig } from '../../config/index.js';
-import { LANE_ROLES, type LaneInfo, type LaneRole } from '../../runtime/lane-runtime.js';
-import { RuntimeError } from '../../runtime/errors.js';
-import { assertRuntimeKind, createRuntime, type SelectedRuntime } from '../../runtime/select.js';
+import { LANE_ROLES, type LaneInfo, type LaneRole } from '../../runtime/index.js';
+import { RuntimeError } from '../../runtime/index.js';
+import { assertRuntimeKind, createRuntime, type SelectedRuntime } from '../../runtime/index.js';
 import { action, printResult, type OutputOptions } from '../output.js';
 
 /** Flags every lane command takes: which config, which runtime. */

@@ -1,10 +1,28 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { loadConfig } from '../../config/index.js';
+import { dockerRuntimeFrom, fetchRemoteStateFile, parseRemoteStatePath, type DockerRuntime } from '../../runtime/index.js';
 import { compareDatabases, type ParityReport, type RowDifference } from '../../state/index.js';
 import { action, printResult, type OutputOptions } from '../output.js';
 
 interface ParityCliOptions extends OutputOptions {
   ignore: string[];
   limit: string;
+  config?: string;
+}
+
+/**
+ * A database argument as a local path: `host:HOST:VOLUME/FILE` is fetched from that host's state
+ * volume (with its -wal) into `work` first; anything else is already local.
+ */
+async function localCopy(arg: string, work: () => string, runtime: () => DockerRuntime): Promise<string> {
+  const remote = parseRemoteStatePath(arg);
+  if (!remote) return arg;
+  const dir = join(work(), `${remote.host}-${remote.volume}`);
+  mkdirSync(dir, { recursive: true });
+  return fetchRemoteStateFile(runtime().host(remote.host), remote.volume, remote.file, dir);
 }
 
 /** `--ignore a.b --ignore c.d` and `--ignore a.b,c.d` both work. */
@@ -52,21 +70,44 @@ export function formatParityReport(report: ParityReport): string {
 export function register(program: Command): void {
   program
     .command('parity')
-    .description('Compare two SQLite state databases table by table (read-only). Exit 0 equal, 1 differ, 2 bad input.')
-    .argument('<dbA>', 'first database file')
-    .argument('<dbB>', 'second database file')
+    .description(
+      'Compare two SQLite state databases table by table (read-only). Exit 0 equal, 1 differ, 2 bad input.\n' +
+        'Either may be a copy on a remote host: host:HOST:VOLUME/FILE (HOST from config hosts, VOLUME the\n' +
+        "lane's state volume there, <project>-state-<lane>), e.g. wvo parity host:hostb:wvo-state-blue/orchestrator.db state/orchestrator.db",
+    )
+    .argument('<dbA>', 'first database file (or host:HOST:VOLUME/FILE)')
+    .argument('<dbB>', 'second database file (or host:HOST:VOLUME/FILE)')
+    .option('--config <file>', 'config file naming the hosts of host: paths (default ./wvo.config.json)')
     .option('--ignore <table.column>', 'leave a column out (repeatable or comma-separated; * matches any table or column)', collect, [])
     .option('--limit <n>', 'differing rows to show per table', '5')
     .option('--json', 'print the full report as JSON')
     .action(
-      action((dbA: string, dbB: string, options: ParityCliOptions) => {
+      action(async (dbA: string, dbB: string, options: ParityCliOptions) => {
         const maxDifferences = Number.parseInt(options.limit, 10);
-        const report = compareDatabases(dbA, dbB, {
-          ignore: options.ignore,
-          maxDifferences: Number.isFinite(maxDifferences) && maxDifferences >= 0 ? maxDifferences : 5,
-        });
-        printResult(options, report, () => formatParityReport(report));
-        return report.equal ? 0 : 1;
+        let work: string | undefined;
+        let runtime: DockerRuntime | undefined;
+        const workDir = () => (work ??= mkdtempSync(join(tmpdir(), 'wvo-parity-')));
+        const runtimeFor = () => {
+          if (!runtime) {
+            const loaded = loadConfig(options.config ? { file: options.config } : {});
+            runtime = dockerRuntimeFrom(loaded.config, { baseDir: loaded.baseDir });
+          }
+          return runtime;
+        };
+        try {
+          const [pathA, pathB] = [await localCopy(dbA, workDir, runtimeFor), await localCopy(dbB, workDir, runtimeFor)];
+          const report = compareDatabases(pathA, pathB, {
+            ignore: options.ignore,
+            maxDifferences: Number.isFinite(maxDifferences) && maxDifferences >= 0 ? maxDifferences : 5,
+          });
+          // Name the inputs as given, not the temp copies.
+          const named = { ...report, a: dbA, b: dbB };
+          printResult(options, named, () => formatParityReport(named));
+          return report.equal ? 0 : 1;
+        } finally {
+          await runtime?.close();
+          if (work) rmSync(work, { recursive: true, force: true });
+        }
       }),
     );
 }

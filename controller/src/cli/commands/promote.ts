@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { openDeploy, progressLogger, type DeployContext } from '../../operations/index.js';
-import { ANALYSIS_ERRORS, CANARY_ERRORS, type DeploymentRecord } from '../../promotion/index.js';
+import { ANALYSIS_ERRORS, promotionErrors, type DeploymentRecord } from '../../promotion/index.js';
 import { openCliContext, type CliContext, type RuntimeFlags } from '../context.js';
 import { action } from '../output.js';
 
@@ -83,7 +83,7 @@ function jsonFile(path: string, flag: '--probes' | '--analysis'): unknown {
   } catch (error) {
     const why = `${flag} ${path}: ${error instanceof Error ? error.message : String(error)}`;
     const options = { subject: flag, hint: `${flag} takes a JSON file`, cause: error };
-    throw flag === '--probes' ? CANARY_ERRORS.create('WVO_PROBE_INVALID', why, options) : ANALYSIS_ERRORS.create('WVO_ANALYSIS_CONFIG_INVALID', why, options);
+    throw flag === '--probes' ? promotionErrors.create('WVO_PROBE_INVALID', why, options) : ANALYSIS_ERRORS.create('WVO_ANALYSIS_CONFIG_INVALID', why, options);
   }
 }
 

@@ -21,8 +21,10 @@ interface ProxyFlags {
   state?: string;
   drainTimeout: string;
   sessionPolicy: string;
+  moveGrace: string;
   lane: LaneSpec[];
   active?: string;
+  health: string;
   healthInterval: string;
   connections: string;
 }
@@ -51,8 +53,10 @@ export async function proxyOptionsFromFlags(flags: ProxyFlags): Promise<ProxyOpt
     ...(flags.state ? { statePath: flags.state } : {}),
     drainTimeoutMs: parseDuration(flags.drainTimeout, '--drain-timeout'),
     sessionPolicy: flags.sessionPolicy as SessionPolicy,
+    moveGraceMs: parseDuration(flags.moveGrace, '--move-grace'),
     lanes: flags.lane,
     ...(flags.active ? { active: flags.active } : {}),
+    health: flags.health,
     healthIntervalMs: parseDuration(flags.healthInterval, '--health-interval'),
     connectionsPerLane: Number(flags.connections),
   };
@@ -69,9 +73,11 @@ export function register(program: Command): void {
     .option('--state <file>', 'route table file (kept across restarts)')
     .option('--drain-timeout <duration>', 'how long sessions stay on a lane after a switch', '30s')
     .option('--session-policy <policy>', 'at the drain deadline: move | expire', PROXY_DEFAULTS.sessionPolicy)
+    .option('--move-grace <duration>', 'after the drain deadline, how long a session with work in flight may wait for a quiet moment', '30s')
     .option('--lane <name=url>', 'register a lane (repeatable)', (value: string, acc: LaneSpec[]) => [...acc, parseLaneFlag(value)], [])
     .option('--active <name>', 'active lane when the route table names none')
-    .option('--health-interval <duration>', 'readiness check interval per lane', '1s')
+    .option('--health <spec>', 'lane health check: /path (HTTP GET, 2xx), http:/path, mcp (initialize + ping + tools/list at /mcp) or mcp:/path', PROXY_DEFAULTS.health)
+    .option('--health-interval <duration>', 'health check interval per lane', '1s')
     .option('--connections <n>', 'upstream keep-alive connections per lane', String(PROXY_DEFAULTS.connectionsPerLane))
     .action(
       action(async (flags: ProxyFlags) => {

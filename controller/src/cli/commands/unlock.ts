@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { clearLock } from '../../harness/lock.js';
+import { clearLock } from '../../harness/index.js';
 import { action, printResult, type OutputOptions } from '../output.js';
 
 interface UnlockCliOptions extends OutputOptions {

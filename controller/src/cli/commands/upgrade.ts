@@ -1,10 +1,10 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { ControlPlane, progressLogger, upgrade } from '../../operations/index.js';
-import { parseUpgradeOptions } from '../../harness/options.js';
-import { listrReporter, plainReporter } from '../../harness/progress.js';
-import { formatBytes } from '../../harness/staged-prune.js';
-import type { UpgradeResult } from '../../harness/upgrade.js';
+import { parseUpgradeOptions } from '../../harness/index.js';
+import { listrReporter, plainReporter } from '../../harness/index.js';
+import { formatBytes } from '../../harness/index.js';
+import type { UpgradeResult } from '../../harness/index.js';
 import { parsePromotionOptions } from '../../promotion/index.js';
 import { openCliContext, type RuntimeFlags } from '../context.js';
 import { action } from '../output.js';
@@ -21,6 +21,7 @@ interface UpgradeFlags extends RuntimeFlags {
   json?: boolean;
   ci?: boolean;
   keepStage?: boolean;
+  strictDryRun?: boolean;
   testCommand?: string;
   observe?: string;
   interval?: string;
@@ -34,7 +35,7 @@ interface UpgradeFlags extends RuntimeFlags {
 export function register(program: Command): void {
   program
     .command('upgrade')
-    .description('stage, build and test the workspace, then shadow it against the live version (DRY_RUN) and diff')
+    .description('stage, build and test the workspace, then shadow it against the live version (sandboxed lanes, answers and state) and diff')
     .option('--workspace <dir>', 'the tree to upgrade to (default: current directory)')
     .option('--allow-dirty', 'stage uncommitted changes instead of refusing a dirty tree')
     .option('--skip-tests', "skip the staged copy's tests (promotion then refuses this run)")
@@ -49,6 +50,7 @@ export function register(program: Command): void {
   canaryOptions(program.commands.at(-1)!, 'with --promote: ')
     .option('--ci', 'nightly mode: shadow differences only warn (exit 0); failures exit 1')
     .option('--keep-stage', 'keep tmp/wv-upgrade-<id>/ for inspection')
+    .option('--strict-dry-run', 'shadow lanes in strict DRY_RUN (every call rolled back, copies verified unchanged) instead of sandboxes that commit to their copies; no state diff')
     .option('--test-command <cmd>', "the staged copy's test command (default: npm run test:unit)")
     .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'wvo.config.json to use')
@@ -71,6 +73,7 @@ export function register(program: Command): void {
             allowContract: Boolean(flags.allowContract),
             ci: Boolean(flags.ci),
             keepStage: Boolean(flags.keepStage),
+            strictDryRun: Boolean(flags.strictDryRun),
             ...(flags.testCommand ? { testCommand: flags.testCommand.split(' ').filter(Boolean) } : {}),
           },
           'wvo upgrade',

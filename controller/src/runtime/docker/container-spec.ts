@@ -1,5 +1,5 @@
 import type { ContainerCreateOptions, ContainerInfo, NetworkCreateOptions } from 'dockerode';
-import type { LaneInfo, LaneRole, LaneSpec, LaneStatus } from '../lane-runtime.js';
+import { listedLaneMode, type LaneInfo, type LaneRole, type LaneSpec, type LaneStatus } from '../lane-runtime.js';
 
 /**
  * Pure builders: lane spec → dockerode options, and container labels → lane table rows. No I/O,
@@ -19,10 +19,13 @@ export const LABELS = {
   deployment: 'wvo.deployment',
   role: 'wvo.role',
   dryRun: 'wvo.dry-run',
+  mode: 'wvo.mode',
   state: 'wvo.state',
   host: 'wvo.host',
   port: 'wvo.port',
   image: 'wvo.image',
+  /** Set when the state lives in a volume on the lane's host (remote-state.ts), not a bind mount. */
+  stateVolume: 'wvo.state-volume',
 } as const;
 
 /** `published`: a host port on `publishIp`; `network`: `http://<container name>:8080` on the project network. */
@@ -50,6 +53,8 @@ export interface ContainerSpecContext {
   port?: number;
   /** Absolute host path of the state dir. */
   stateDir: string;
+  /** A volume on the lane's host holding the state copy: mounted instead of `stateDir`. */
+  stateVolume?: string;
   /** uid:gid the container runs as (never root). */
   user: string;
   resources: LaneResources;
@@ -68,10 +73,12 @@ export function laneLabels(spec: LaneSpec, ctx: ContainerSpecContext): Record<st
     [LABELS.deployment]: spec.deploymentId ?? '',
     [LABELS.role]: spec.role ?? 'live',
     [LABELS.dryRun]: spec.dryRun ? '1' : '0',
+    [LABELS.mode]: listedLaneMode(spec.mode, spec.dryRun ?? false),
     [LABELS.state]: ctx.stateDir,
     [LABELS.host]: ctx.hostName,
     [LABELS.image]: spec.image,
     ...(ctx.networkMode === 'host' && ctx.port !== undefined ? { [LABELS.port]: String(ctx.port) } : {}),
+    ...(ctx.stateVolume ? { [LABELS.stateVolume]: ctx.stateVolume } : {}),
   };
 }
 
@@ -104,7 +111,7 @@ export function containerCreateOptions(spec: LaneSpec, ctx: ContainerSpecContext
     StopTimeout: ctx.stopTimeoutSeconds,
     ...(bridge ? { ExposedPorts: { [portKey]: {} } } : {}),
     HostConfig: {
-      Binds: [`${ctx.stateDir}:${STATE_MOUNT}:rw`],
+      Binds: [`${ctx.stateVolume ?? ctx.stateDir}:${STATE_MOUNT}:rw`],
       NetworkMode: bridge ? ctx.network : 'host',
       // Ephemeral host port on loopback (local engine) only: the proxy and the controller reach lanes there.
       // `network` addressing publishes nothing: the proxy and controller share the project network.
@@ -176,6 +183,7 @@ export function laneInfoFromContainer(container: ContainerInfo, address: string,
     imageId: container.ImageID,
     stateDir: labels[LABELS.state] ?? '',
     dryRun: labels[LABELS.dryRun] === '1',
+    mode: listedLaneMode(labels[LABELS.mode], labels[LABELS.dryRun] === '1'),
     role: (labels[LABELS.role] ?? 'live') as LaneRole,
     ...(deploymentId ? { deploymentId } : {}),
     status,

@@ -1,4 +1,4 @@
-import type { WvoConfig } from '../../config/schema.js';
+import type { WvoConfig } from '../../config/index.js';
 import type { ImageHolder, ImageHost, ImageStore, StagedImage } from '../image-store.js';
 import { buildImage, packageVersion, resolveNodeImage } from '../images/image-build.js';
 import type { Progress, TransferResult } from '../lane-runtime.js';

@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import type { ContainerInfo } from 'dockerode';
 import { systemClock, type Clock } from '../../../../common/src/clock.js';
 import { silentLogger, type Logger } from '../../../../common/src/logger.js';
-import type { HostConfig } from '../../config/schema.js';
+import type { HostConfig } from '../../config/index.js';
 import { RuntimeError, laneNotFound, logExcerpt } from '../errors.js';
 import type {
   EnsureImageResult,
@@ -35,6 +35,7 @@ import {
 } from './container-spec.js';
 import { LOCAL_HOST, connectHosts, isConflict, isNotFound, isTransportError, pingHost, unreachable, type DockerHost } from './engine.js';
 import { demuxDockerLogs } from './log-stream.js';
+import { prepareRemoteState, removeRemoteState } from './remote-state.js';
 import { transferImage } from './transfer.js';
 
 export interface DockerRuntimeOptions {
@@ -190,7 +191,8 @@ export class DockerRuntime implements LaneRuntime {
 
   private async answers(host: DockerHost): Promise<boolean> {
     try {
-      await pingHost(host, 2000);
+      // ssh: the first ping sets the connection up (seconds); later ones reuse it.
+      await pingHost(host, host.endpoint.scheme === 'ssh' ? 10_000 : 2000);
       return true;
     } catch {
       return false;
@@ -225,14 +227,8 @@ export class DockerRuntime implements LaneRuntime {
         exitCode: 2,
       });
     }
-    const stat = await fs.stat(stateDir);
-    const userPlan = planContainerUser({ uid: stat.uid, gid: stat.gid, mode: stat.mode }, IMAGE_USER, process.getuid?.() === 0);
-    if (!('user' in userPlan) || userPlan.user === undefined) {
-      throw new RuntimeError('WVO_STATE_DIR_NOT_WRITABLE', `state directory ${stateDir} is not writable by the lane's non-root user: ${'reason' in userPlan ? userPlan.reason : ''}`, {
-        subject: stateDir,
-        hint: `chown -R ${IMAGE_USER.uid}:${IMAGE_USER.gid} ${stateDir} (or give its owner u+rwx).`,
-      });
-    }
+    // bind: the state dir of this machine, mounted. volume: a copy prepared on the lane's host (remote-state.ts).
+    const userPlan = host.state === 'bind' ? await this.bindUser(stateDir) : { user: `${IMAGE_USER.uid}:${IMAGE_USER.gid}`, adopt: false };
     const image = await this.ensureImage(spec.image, { host: host.name, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
     const mode = await this.networkMode(host);
     let port: number | undefined;
@@ -244,6 +240,17 @@ export class DockerRuntime implements LaneRuntime {
       await chownTree(stateDir, IMAGE_USER.uid, IMAGE_USER.gid);
       this.logger.info({ lane: spec.name, stateDir }, 'adopted state dir for the lane user');
     }
+    let stateVolume: string | undefined;
+    if (host.state === 'volume') {
+      options.onProgress?.({ phase: 'state', message: `copying ${stateDir} to host ${host.name}` });
+      try {
+        const prepared = await prepareRemoteState(host, { project: this.project, lane: spec.name, image: spec.image, sourceDir: stateDir, user: IMAGE_USER });
+        stateVolume = prepared.volume;
+        this.logger.info({ lane: spec.name, ...prepared }, 'state prepared on the lane host');
+      } catch (error) {
+        throw this.wrap(host, error);
+      }
+    }
     const create = containerCreateOptions(spec, {
       project: this.project,
       hostName: host.name,
@@ -253,6 +260,7 @@ export class DockerRuntime implements LaneRuntime {
       address: this.laneAddress,
       ...(port === undefined ? {} : { port }),
       stateDir,
+      ...(stateVolume ? { stateVolume } : {}),
       user: userPlan.user,
       resources: this.resources,
       stopTimeoutSeconds: Math.ceil((this.options.stopTimeoutMs ?? 10_000) / 1000),
@@ -269,6 +277,7 @@ export class DockerRuntime implements LaneRuntime {
           exitCode: 2,
         });
       }
+      if (stateVolume) await removeRemoteState(host, stateVolume).catch(() => undefined);
       if (isNotFound(error)) {
         throw new RuntimeError('WVO_IMAGE_NOT_FOUND', `image ${spec.image} is not on host "${host.name}"`, { subject: spec.image, hint: 'Build or transfer it first.' });
       }
@@ -301,13 +310,27 @@ export class DockerRuntime implements LaneRuntime {
       });
       this.logger.info({ lane: spec.name, host: host.name, url }, 'lane ready');
     } catch (error) {
-      // Nothing half-started: a lane that did not become ready is removed.
+      // Nothing half-started: a lane that did not become ready is removed, with its state copy.
       await container.remove({ force: true }).catch(() => undefined);
+      if (stateVolume) await removeRemoteState(host, stateVolume).catch(() => undefined);
       throw this.wrap(host, error);
     }
     const [info] = await this.containers(host, spec.name);
     if (!info) throw new RuntimeError('WVO_LANE_EXITED', `lane ${spec.name} vanished right after it became ready`, { subject: spec.name });
     return { ...laneInfoFromContainer(info, host.address, this.laneAddress), status: 'ready', imageId: image.imageId };
+  }
+
+  /** Which user a lane runs as so it can write its bind-mounted state dir (state-dir.ts). */
+  private async bindUser(stateDir: string): Promise<{ user: string; adopt: boolean }> {
+    const stat = await fs.stat(stateDir);
+    const userPlan = planContainerUser({ uid: stat.uid, gid: stat.gid, mode: stat.mode }, IMAGE_USER, process.getuid?.() === 0);
+    if (!('user' in userPlan) || userPlan.user === undefined) {
+      throw new RuntimeError('WVO_STATE_DIR_NOT_WRITABLE', `state directory ${stateDir} is not writable by the lane's non-root user: ${'reason' in userPlan ? userPlan.reason : ''}`, {
+        subject: stateDir,
+        hint: `chown -R ${IMAGE_USER.uid}:${IMAGE_USER.gid} ${stateDir} (or give its owner u+rwx).`,
+      });
+    }
+    return { user: userPlan.user, adopt: userPlan.adopt };
   }
 
   /**
@@ -383,6 +406,9 @@ export class DockerRuntime implements LaneRuntime {
     } catch (error) {
       if (!isNotFound(error)) throw this.wrap(found.host, error);
     }
+    // A state copy on the lane's host goes with the lane; a live lane's is its state and stays.
+    const volume = found.container.Labels?.[LABELS.stateVolume];
+    if (volume && found.container.Labels?.[LABELS.role] !== 'live') await removeRemoteState(found.host, volume).catch((error: unknown) => Promise.reject(this.wrap(found.host, error)));
   }
 
   async health(name: string): Promise<LaneHealth> {
@@ -423,6 +449,7 @@ export class DockerRuntime implements LaneRuntime {
   }
 
   async close(): Promise<void> {
-    /* dockerode holds no persistent connections */
+    // Only ssh hosts hold a connection (docker/ssh-agent.ts); the others are per request.
+    for (const host of this.hosts.values()) host.close();
   }
 }

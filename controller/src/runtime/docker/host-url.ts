@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import type { DockerOptions } from 'dockerode';
 import { RuntimeError } from '../errors.js';
 
@@ -64,10 +65,15 @@ export function defaultEndpointUrl(env: NodeJS.ProcessEnv = process.env): string
   return fromEnv ? fromEnv : `unix://${DEFAULT_SOCKET}`;
 }
 
-/** dockerode constructor options for an endpoint (pure; TLS material passed in already read). */
+/**
+ * dockerode constructor options for an endpoint (pure; TLS material passed in already read). An
+ * ssh endpoint given `sshAgent` (docker/ssh-agent.ts) speaks plain HTTP through it; without one,
+ * docker-modem's own ssh transport (a new ssh connection per request).
+ */
 export function dockerOptions(
   endpoint: DockerEndpoint,
   tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer },
+  sshAgent?: Agent,
 ): DockerOptions {
   switch (endpoint.scheme) {
     case 'unix':
@@ -80,6 +86,8 @@ export function dockerOptions(
         ...(endpoint.tls && tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}),
       };
     case 'ssh':
+      // dockerode's typings omit `agent`; docker-modem passes it to http.request.
+      if (sshAgent) return { host: endpoint.host, port: endpoint.port, protocol: 'http', agent: sshAgent } as DockerOptions;
       return {
         host: endpoint.host,
         port: endpoint.port,

@@ -16,6 +16,7 @@ import type {
   TransferResult,
 } from '../lane-runtime.js';
 import { validateLaneSpec } from '../lane-spec.js';
+import { listedLaneMode } from '../lane-runtime.js';
 import { probeReady, waitReady } from '../readiness.js';
 import { checkStateDir } from '../state-dir.js';
 import { LANE_KEY_ENV, ProcessTable, findKeyed, findListening, isAlive, type LocalLaneRecord } from './process-table.js';
@@ -136,6 +137,7 @@ export class LocalRuntime implements LaneRuntime {
       main,
       stateDir,
       dryRun: spec.dryRun,
+      mode: spec.mode,
       role: spec.role,
       ...(spec.deploymentId ? { deploymentId: spec.deploymentId } : {}),
       ...(ready ? {} : { starting: true }),
@@ -206,6 +208,7 @@ export class LocalRuntime implements LaneRuntime {
       imageId: record.tree,
       stateDir: record.stateDir,
       dryRun: record.dryRun,
+      mode: listedLaneMode(record.mode, record.dryRun),
       role: record.role,
       ...(record.deploymentId ? { deploymentId: record.deploymentId } : {}),
       status,

@@ -1,7 +1,7 @@
 import { promises as fs, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { LANE_ROLES } from '../lane-runtime.js';
+import { LANE_MODES, LANE_ROLES } from '../lane-runtime.js';
 
 /**
  * Local lanes outlive the command that started them (`wvo lane start` exits), so each lane is a
@@ -18,6 +18,8 @@ export const localLaneRecordSchema = z.object({
   main: z.string(),
   stateDir: z.string(),
   dryRun: z.boolean(),
+  /** Absent in records written before modes were recorded. */
+  mode: z.enum(LANE_MODES).optional(),
   role: z.enum(LANE_ROLES),
   deploymentId: z.string().optional(),
   /** Spawned, not yet ready: port and url are unknown (0, ''). */

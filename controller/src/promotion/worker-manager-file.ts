@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { WvoError } from '../../../common/src/errors.js';
 import { readJsonFile, writeJsonAtomic } from '../../../common/src/json-file.js';
+import { promotionErrors } from './errors.js';
 
 /** How a lane stands from the proxy's and the runtime's point of view. */
 export const LANE_STATUS = ['active', 'canary', 'draining', 'stopped', 'removed'] as const;
@@ -50,7 +50,7 @@ export function readWorkerManagerFile(stateRoot: string): WorkerManagerFile | un
     return readJsonFile(path, workerManagerFileSchema);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new WvoError('WVO_WORKER_MANAGER_INVALID', `cannot read ${path}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, {
+    throw promotionErrors.create('WVO_WORKER_MANAGER_INVALID', `cannot read ${path}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, {
       subject: path,
       hint: 'it is rewritten on every switch; delete it and run `wvo resume` or `wvo status` to rewrite it',
       cause: error,

@@ -4,8 +4,6 @@ import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../common/src/clock.js';
-import { connectMcp, type McpSession } from '../../common/src/mcp-client.js';
-import { writerCycle } from '../../common/src/writer-agent.js';
 import { parseConfig } from '../../controller/src/config/index.js';
 import { openDeploy, progressLogger, type DeployContext } from '../../controller/src/operations/index.js';
 import { DeploymentStore, type DeploymentRecord, type DeploymentState, type UpgradeSummary } from '../../controller/src/promotion/index.js';
@@ -13,6 +11,7 @@ import { ProxyAdminClient, startProxy, type RunningProxy } from '../../controlle
 import { LocalRuntime, type LaneRuntime } from '../../controller/src/runtime/index.js';
 import { buildImages } from '../../controller/src/runtime/images/image-build.js';
 import { seedState } from '../../worker/src/index.js';
+import { sleep } from './sleep.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 export const CLI_MAIN = join(REPO_ROOT, 'dist/controller/src/cli/main.js');
@@ -231,7 +230,6 @@ export async function timedRollback(rig: DeployRig, input: { id?: string; reason
   return { record, wholeMs, trafficBackMs: back ? Date.parse(back.at) - startedAt : undefined };
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `wvo <args> --json` as its own process (a controller), against the rig's config, proxy and state. */
 export function runWvo(rig: DeployRig, args: string[]) {
@@ -239,102 +237,5 @@ export function runWvo(rig: DeployRig, args: string[]) {
     cwd: rig.root,
     env: { WVO_PROXY_TOKEN: PROXY_TOKEN, WVO_ADMIN_TOKEN: WORKER_TOKEN, WVO_LOG_LEVEL: 'warn' },
     reject: false,
-  });
-}
-
-export interface Traffic {
-  sessions: McpSession[];
-  sent: number;
-  failed: number;
-  failures: string[];
-  /** Task ids whose `dispatch` was acknowledged (committed writes). */
-  dispatched: string[];
-  /** Stop the loops (sessions stay open). */
-  stop(): Promise<void>;
-  /** One more call on every session: how many answered. */
-  probeAll(): Promise<number>;
-  close(): Promise<void>;
-}
-
-/**
- * Steady MCP load through the proxy from real SDK sessions (bounded by `maxMs`): reads on every
- * session; the first `writers` sessions are writer agents (dispatch → verify → report, the
- * demo's and the bench's writers), whose acknowledged dispatches are committed writes. With
- * `renewEvery`, each session is closed and opened again after that many turns (agents come and
- * go): only new sessions follow a weighted split, so a canary step needs this churn to get traffic.
- */
-export async function startTraffic(
-  url: string,
-  options: { sessions: number; writers?: number; intervalMs?: number; maxMs?: number; renewEvery?: number },
-): Promise<Traffic> {
-  const sessions = await Promise.all(Array.from({ length: options.sessions }, (_, i) => connectMcp(`${url}/mcp`, `deploy-load-${i}`)));
-  const reads = [
-    { tool: 'orchestrator_status', arguments: {} },
-    { tool: 'plan_next', arguments: { limit: 3 } },
-    { tool: 'autopilot_status', arguments: {} },
-  ];
-  const t: Omit<Traffic, 'stop' | 'probeAll' | 'close'> = { sessions, sent: 0, failed: 0, failures: [], dispatched: [] };
-  let stopping = false;
-  const deadline = Date.now() + (options.maxMs ?? 60_000);
-  const loops = sessions.map(async (first, index) => {
-    let session = first;
-    let turn = index;
-    let turns = 0;
-    const writer = index < (options.writers ?? 0);
-    while (!stopping && Date.now() < deadline) {
-      if (options.renewEvery && ++turns >= options.renewEvery) {
-        turns = 0;
-        t.sent++;
-        try {
-          await session.close();
-          session = await connectMcp(`${url}/mcp`, `deploy-load-${index}`);
-          sessions[index] = session;
-        } catch (error) {
-          t.failed++;
-          if (t.failures.length < 20) t.failures.push(`renew session: ${(error as Error).message.slice(0, 200)}`);
-        }
-      }
-      if (writer) {
-        const cycle = await writerCycle(session, `writer-${index}`, turn++);
-        // Renewal counts calls: a writer's session re-rolls its lane as often as a reader's.
-        turns += cycle.calls - 1;
-        t.sent += cycle.calls;
-        t.failed += cycle.failures.length;
-        for (const f of cycle.failures) if (t.failures.length < 20) t.failures.push(f);
-        if (cycle.dispatched) t.dispatched.push(cycle.dispatched);
-        await sleep(options.intervalMs ?? 20);
-        continue;
-      }
-      const call = reads[turn++ % reads.length]!;
-      t.sent++;
-      try {
-        const result = await session.call(call.tool, call.arguments);
-        if (result.isError) {
-          t.failed++;
-          if (t.failures.length < 20) t.failures.push(`${call.tool}: ${JSON.stringify(result.value).slice(0, 200)}`);
-        }
-      } catch (error) {
-        t.failed++;
-        if (t.failures.length < 20) t.failures.push(`${call.tool}: ${(error as Error).message.slice(0, 200)}`);
-      }
-      await sleep(options.intervalMs ?? 20);
-    }
-  });
-  return Object.assign(t, {
-    async stop() {
-      stopping = true;
-      await Promise.all(loops);
-    },
-    async probeAll() {
-      const answers = await Promise.all(
-        sessions.map((s) => s.call('orchestrator_status').then((r) => !r.isError, () => false)),
-      );
-      return answers.filter(Boolean).length;
-    },
-    async close() {
-      stopping = true;
-      await Promise.all(loops);
-      await Promise.all(sessions.map((s) => s.close().catch(() => undefined)));
-    },
   });
 }
