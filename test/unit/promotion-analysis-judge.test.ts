@@ -80,6 +80,9 @@ describe('interval judge', () => {
     expect(result.verdict).toBe('insufficient');
     expect(result.checks.filter((c) => c.metric === 'tool_latency').every((c) => c.verdict === 'insufficient')).toBe(true);
     expect(result.reasons).toContain('tool verify latency: 5 candidate / 200 baseline timed calls, need 20 on each');
+    // Not judged, but its medians are recorded (charted by the status page): the candidate's twice the baseline's.
+    const verify = result.checks.find((c) => c.metric === 'tool_latency' && c.subject === 'verify')!;
+    expect(verify.candidate! / verify.baseline!).toBeGreaterThan(1.5);
     expect(result.checks.some((c) => c.verdict === 'fail')).toBe(false);
     // nothing at all → insufficient with a null score
     const empty = judgeInterval({ candidate: { tools: {} }, baseline: { tools: {} } });

@@ -44,6 +44,9 @@ export function toolLatencyCheck(tool: string, candidate: ToolSample | undefined
       subject: tool,
       verdict: 'insufficient',
       reason: `tool ${tool} latency: ${nc} candidate / ${nb} baseline timed calls, need ${config.minSamples} on each`,
+      // Not judged, but the medians are still shown (the status page charts them).
+      ...(c && nc > 0 ? { candidate: quantile(c, 0.5)! } : {}),
+      ...(b && nb > 0 ? { baseline: quantile(b, 0.5)! } : {}),
     });
   }
   const test = mannWhitneyU(c, b, 'greater')!;
