@@ -48,6 +48,11 @@ describe('structural differ', () => {
     ]);
     // Order still matters: a moved element is a difference where it was and where it is.
     expect(paths(['a', 'b', 'c', 'd'], ['b', 'c', 'a'])).toEqual(['removed $[0]', 'changed $[3]']);
+    // A top-N list: one task left, the next one came in at the end. Two differences, not five.
+    const top = (ids: string[]) => ids.map((id) => ({ id, title: `task ${id}` }));
+    expect(paths(top(['T-1', 'T-2', 'T-3', 'T-4', 'T-5']), top(['T-1', 'T-3', 'T-4', 'T-5', 'T-6']))).toEqual(['removed $[1]', 'added $[4]']);
+    // A swap is still compared index by index.
+    expect(paths(['a', 'b', 'c'], ['b', 'a', 'c'])).toEqual(['changed $[0]', 'changed $[1]']);
     // Elements facing each other between matches are changes in place.
     expect(paths([1, 2, 3, 4], [1, 7, 8, 9, 4])).toEqual(['changed $[1]', 'changed $[2]', 'added $[3]']);
   });

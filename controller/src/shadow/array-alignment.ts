@@ -11,22 +11,33 @@ const IDENTITY_FIELDS = ['id', 'task_id', 'run_id', 'event_id', 'seq', 'name', '
 const MAX_CELLS = 250_000;
 
 /**
- * Align two arrays of different lengths so an element missing in the middle is one removal,
- * not a change at every later index (Diffy's lesson: one logical change, one difference).
+ * Align two arrays so an element missing in the middle is one removal, not a change at every
+ * later index (Diffy's lesson: one logical change, one difference).
  * Elements are matched by an identity field when every element has one, otherwise by equal
  * content; the longest common subsequence keeps order, so a reordered list still differs.
  * Unmatched elements facing each other between two matches are paired, as index-wise would.
- * Returns undefined when lengths are equal or alignment would explain less than index-wise
- * comparison does (then the caller compares index by index).
+ * Returns undefined when alignment explains the difference with no fewer elements than index-wise
+ * comparison does (then the caller compares index by index, as a reordered queue expects).
  */
 export function alignArrays(before: readonly unknown[], after: readonly unknown[]): AlignedPair[] | undefined {
-  if (before.length === after.length || before.length * after.length > MAX_CELLS) return undefined;
+  if (before.length * after.length > MAX_CELLS) return undefined;
   const identity = identityOf(before, after);
   const a = before.map(identity);
   const b = after.map(identity);
+  // Index-wise, every position whose elements differ is a difference (plus the longer tail).
+  let indexCost = Math.abs(a.length - b.length);
+  for (let k = 0; k < Math.min(a.length, b.length); k++) if (a[k] !== b[k]) indexCost += 1;
+  if (indexCost < 2) return undefined;
   const pairs = longestCommonSubsequence(a, b);
-  // With content identity a field added to every element matches nothing: index-wise is better.
-  if (pairs.length * 2 < Math.min(a.length, b.length)) return undefined;
+  // Aligned, every gap between matches costs its longer side. A list with one task gone and
+  // another come in at the end (a top-N answer) costs 2 instead of one per shifted task.
+  let alignedCost = 0;
+  let previous: readonly [number, number] = [-1, -1];
+  for (const pair of [...pairs, [a.length, b.length] as const]) {
+    alignedCost += Math.max(pair[0] - previous[0] - 1, pair[1] - previous[1] - 1);
+    previous = pair;
+  }
+  if (alignedCost >= indexCost) return undefined;
   const out: AlignedPair[] = [];
   let i = 0;
   let j = 0;

@@ -18,8 +18,8 @@ export interface Diff {
 
 /**
  * Structural diff of two JSON values by path. Objects are compared key by key (order does not
- * matter), arrays index by index (order does: a reordered queue is a real difference) unless
- * their lengths differ, when they are aligned first (array-alignment.ts), and a
+ * matter), arrays index by index (order does: a reordered queue is a real difference) unless an
+ * alignment explains the difference with fewer elements (array-alignment.ts), and a
  * type change (object → array, number → string) is one `changed` at the path where it happens.
  */
 export function diffJson(before: unknown, after: unknown): Diff[] {
