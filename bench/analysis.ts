@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/analysis.ts [--healthy 5] [--steps 50] [--observe 36s] [--interval 6s] [--sessions 24] [--writers 6] [--renew 10] [--only healthy|bad] [--verbose]`: the
+ * `npx tsx bench/analysis.ts [--help] [--healthy 5] [--steps 50] [--observe 36s] [--interval 6s] [--sessions 24] [--writers 6] [--renew 10] [--only healthy|bad] [--verbose]`: the
  * promotion analysis under realistic load (readers and writer agents: dispatch → verify → report)
  * on real lanes (local runtime), a real proxy and the real executor, with the DEFAULT analysis
  * config and gate thresholds (only the windows are shortened):
@@ -17,6 +17,9 @@ import { makeFaultTree, type Fault } from '../test/helpers/fault-tree.js';
 import { startDeployRig, type DeployRig } from '../test/helpers/deploy-rig.js';
 import { startTraffic, type Traffic } from '../test/helpers/mcp-traffic.js';
 import { sleep } from '../test/helpers/sleep.js';
+import { usageOnHelp } from './usage.js';
+
+usageOnHelp(import.meta.url);
 
 function flag(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
