@@ -16,6 +16,8 @@ import { errorBody, httpStatusFor, notFound, unauthorized } from './http-errors.
 import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from './serve-options.js';
 import { SseHub } from './sse.js';
 import { STATUS_PAGE_ROUTES, registerStatusPage } from './status-page/routes.js';
+import type { FleetControl } from '../fleet/index.js';
+import { registerFleetRoutes } from './fleet-routes.js';
 import { apiErrors } from './errors.js';
 
 /** Routes that answer without a token: container healthchecks and the read-only status page. */
@@ -26,6 +28,8 @@ export interface ControllerApiDeps {
   bus: EventBus;
   metrics: ControllerMetrics;
   logger?: Logger;
+  /** The fleet (config `fleet`), opened on first use; without it the /fleets routes answer WVO_FLEET_EMPTY. */
+  fleet?: () => FleetControl;
 }
 
 /** fastify's own client errors (bad JSON, body too large, wrong content type) → coded answers. */
@@ -111,6 +115,7 @@ export function buildControllerApi(options: ServeOptions, deps: ControllerApiDep
   app.get('/events', (request, reply) => sse.attach(request, reply));
 
   registerStatusPage(app, operations, sse);
+  registerFleetRoutes(app, deps.fleet);
 
   return { app, sse };
 }
@@ -128,12 +133,12 @@ export interface RunningController {
 }
 
 /** `wvo serve`: open the controller (controller.db, operations, loops), serve its API, and listen. */
-export async function startController(input: ServeOptionsInput, context: ControllerContext): Promise<RunningController> {
+export async function startController(input: ServeOptionsInput, context: ControllerContext, extras: { fleet?: () => FleetControl } = {}): Promise<RunningController> {
   const options = parseServeOptions(input);
   const logger = context.logger ?? silentLogger();
   const controller = openController(context, { deploymentPollMs: options.deploymentPollMs, reconcileMs: options.reconcileMs });
   const { operations, bus, metrics, store } = controller;
-  const { app } = buildControllerApi(options, { operations, bus, metrics, logger });
+  const { app } = buildControllerApi(options, { operations, bus, metrics, logger, ...(extras.fleet ? { fleet: extras.fleet } : {}) });
   try {
     controller.watch();
     await app.listen({ host: options.address.host, port: options.address.port });
