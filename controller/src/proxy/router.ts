@@ -169,8 +169,10 @@ export class Router {
         }
       });
     }
-    const target = this.service.newSessionTarget();
-    if (req.method === 'POST' && isInitializeRequest(body)) {
+    const initialize = req.method === 'POST' && isInitializeRequest(body);
+    // Only a session that will be pinned counts against the lanes' shares; during a split only.
+    const target = this.service.newSessionTarget(initialize && this.service.canary ? this.sessions.countByLane() : undefined);
+    if (initialize) {
       return this.forwardNew(req, res, body, started, undefined, target, (target, status, sessionId) => {
         if (status === 200 && sessionId !== undefined) {
           this.sessions.create(

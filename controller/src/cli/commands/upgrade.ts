@@ -8,7 +8,7 @@ import type { UpgradeResult } from '../../harness/index.js';
 import { parsePromotionOptions } from '../../promotion/index.js';
 import { openCliContext, type RuntimeFlags } from '../context.js';
 import { action } from '../output.js';
-import { promotionInputFromFlags, reportDeployment } from './promote.js';
+import { canaryOptions, promotionInputFromFlags, reportDeployment } from './promote.js';
 
 interface UpgradeFlags extends RuntimeFlags {
   workspace?: string;
@@ -27,6 +27,9 @@ interface UpgradeFlags extends RuntimeFlags {
   interval?: string;
   retention?: string;
   keepWarm?: string;
+  steps?: string;
+  probes?: string;
+  analysis?: string;
 }
 
 export function register(program: Command): void {
@@ -43,7 +46,8 @@ export function register(program: Command): void {
     .option('--observe <duration>', 'with --promote: observe window (default 10m)')
     .option('--interval <duration>', 'with --promote: gate check interval')
     .option('--retention <duration>', 'with --promote: how long the old lane is kept stopped for rollback (default 24h)')
-    .option('--keep-warm <duration>', 'with --promote: keep the old lane running this long after promotion (instant rollback)')
+    .option('--keep-warm <duration>', 'with --promote: keep the old lane running this long after promotion (instant rollback; default 30s, 0: stop at once)');
+  canaryOptions(program.commands.at(-1)!, 'with --promote: ')
     .option('--ci', 'nightly mode: shadow differences only warn (exit 0); failures exit 1')
     .option('--keep-stage', 'keep tmp/wv-upgrade-<id>/ for inspection')
     .option('--strict-dry-run', 'shadow lanes in strict DRY_RUN (every call rolled back, copies verified unchanged) instead of sandboxes that commit to their copies; no state diff')
