@@ -34,6 +34,14 @@ export interface ImageUpgradeInput {
   signal?: AbortSignal;
 }
 
+/** A stateless app has nothing an old version could fail to read: rollback-safe by construction. */
+const statelessCompatStep: UpgradeStep<string, void> = {
+  name: 'schema-compat',
+  async run(app) {
+    return { detail: { safe: true, reason: `app ${app} keeps no state (state.kind none): nothing to migrate, rollback is a switch back` }, output: undefined };
+  },
+};
+
 /** The app's suite: --suite, else its first configured suite, else none (the default app suite). */
 const appPreflightStep: UpgradeStep<{ options: UpgradeOptions; app: UpgradeApp; runtime: LaneRuntime }, { suite: Suite | undefined; suiteSource: string }> = {
   name: 'preflight',
@@ -90,7 +98,8 @@ export async function runImageUpgrade(input: ImageUpgradeInput): Promise<void> {
     clock,
     ...(signal ? { signal } : {}),
   });
-  await runner.run(skippedStep('schema-compat', `app ${app.name}: no migrations WVO knows of (the probe runs our worker's)`), undefined);
+  if (stateful) await runner.run(skippedStep('schema-compat', `app ${app.name}: its ${app.config.state.kind} state has no migrations WVO can probe; promotion needs --allow-contract`), undefined);
+  else await runner.run(statelessCompatStep, app.name);
   const surface = await runner.run(toolSurfaceStep, { ...shadow.surfaces, allowBreaking: options.allowBreaking, app: app.name });
   result.toolSurface = { breaking: surface.breaking, additive: surface.additive, informational: surface.informational };
   result.shadow = await runner.run(summaryStep, {

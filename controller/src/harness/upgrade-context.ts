@@ -94,6 +94,8 @@ export interface UpgradeResult {
   toolSurface?: Pick<SurfaceReport, 'breaking' | 'additive' | 'informational'>;
   /** The app the run upgraded. */
   app?: string;
+  /** `image`: image to image (nothing built or tested here). */
+  source?: 'workspace' | 'image';
   testsSkipped: boolean;
   error?: Record<string, unknown>;
   prune?: StagedPruneSummary;

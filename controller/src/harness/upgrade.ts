@@ -54,6 +54,7 @@ export async function runUpgrade(options: UpgradeOptions, context: UpgradeContex
     steps: recorder.steps,
     testsSkipped: options.skipTests,
     app: context.app?.name ?? options.app,
+    source: options.candidate ? 'image' : 'workspace',
   };
 
   /** Our worker from its workspace: stage → build → test → snapshot → shadow → schema-compat → tool-surface → summary. */

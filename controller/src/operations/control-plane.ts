@@ -10,6 +10,7 @@ import type { LaneRuntime } from '../runtime/index.js';
 import { DeployOperations } from './deploy-operations.js';
 import { LiveEffectRunner } from './live-effect-runner.js';
 import { connectProxyAdmin } from './proxy-connection.js';
+import { resolveUpgradeApp } from './upgrade-app.js';
 import { commonErrors } from '../../../common/src/common-errors.js';
 
 export const WORKER_TOKEN_ENV = 'WVO_ADMIN_TOKEN';
@@ -43,6 +44,7 @@ export function wireDeploy(input: DeployWiring): { runner: LiveEffectRunner; ope
     ...(workerToken ? { workerToken } : {}),
     readyTimeoutMs: input.config.lanes.readyTimeoutMs,
     stopTimeoutMs: input.config.lanes.stopTimeoutMs,
+    apps: (name) => resolveUpgradeApp(input.config, input.projectRoot, name).lane,
   });
   const operations = new DeployOperations({
     store: input.store,

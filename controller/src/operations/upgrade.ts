@@ -55,7 +55,8 @@ export interface UpgradeOutcome {
  * run → record in controller.db (every run, failed ones too) → maybe promote.
  */
 export async function upgrade(plane: UpgradePlane, request: UpgradeRequest): Promise<UpgradeOutcome> {
-  const result = await runUpgrade(request.options, {
+  const options = await withServingBaseline(plane, request.options);
+  const result = await runUpgrade(options, {
     projectRoot: plane.projectRoot,
     stateRoot: plane.stateRoot,
     runtime: plane.runtime,
@@ -72,7 +73,7 @@ export async function upgrade(plane: UpgradePlane, request: UpgradeRequest): Pro
   const proxy = plane.optionalProxy;
   const summary = await recordHarnessRun({ store: plane.store, result, runtime: plane.runtime, ...(proxy ? { proxy } : {}), clock: plane.clock });
   if (!request.promotion || result.outcome === 'failed') return { result, summary };
-  assertSurfaceGate(result, request.options.allowBreaking);
+  assertSurfaceGate(result, options.allowBreaking);
   request.onPromote?.(result);
   // The plan refuses skipped tests and a schema-compat warning (unless allowContract), coded.
   const deployment = await plane.operations.promote({ ...request.promotion, upgradeId: result.id });
@@ -88,4 +89,15 @@ export function assertSurfaceGate(result: Pick<UpgradeResult, 'id' | 'toolSurfac
     hint: 'read the Tool surface section of report.html (or steps.json tool-surface); promote anyway with --allow-breaking',
     details: { ...result.toolSurface },
   });
+}
+
+/**
+ * Image to image without --baseline: the baseline is what serves now (the proxy's active lane's
+ * image), as for our worker; the harness falls back to the app's configured image.
+ */
+async function withServingBaseline(plane: UpgradePlane, options: UpgradeOptions): Promise<UpgradeOptions> {
+  if (!options.candidate || options.baseline || !plane.optionalProxy) return options;
+  const active = await plane.optionalProxy.lanes().then((view) => view.active, () => null);
+  const lane = active ? await plane.runtime.getLane(active).catch(() => undefined) : undefined;
+  return lane && (lane.app ?? 'worker') === options.app ? { ...options, baseline: lane.image } : options;
 }

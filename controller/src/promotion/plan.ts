@@ -114,6 +114,11 @@ export const upgradeSummarySchema = z.object({
   steps: z.array(z.object({ name: z.string(), status: z.string() }).loose()),
   baseline: laneRefSchema,
   candidate: laneRefSchema,
+  /**
+   * `image`: an image-to-image run (`--app --candidate`): nothing was built here, so its test
+   * step is `skipped` by design (the image's publisher tests it), which promotion accepts.
+   */
+  source: z.enum(['workspace', 'image']).optional(),
 });
 export type UpgradeSummary = z.infer<typeof upgradeSummarySchema>;
 
@@ -214,7 +219,8 @@ function assertPromotable(upgrade: UpgradeSummary, options: PromotionOptions): v
     });
   }
   const test = step('test');
-  if (!test || test.status !== 'ok') {
+  const prebuilt = upgrade.source === 'image' && test?.status === 'skipped';
+  if (!test || (test.status !== 'ok' && !prebuilt)) {
     throw promotionErrors.create('WVO_TESTS_SKIPPED', `upgrade ${upgrade.id} was not tested (test step: ${test?.status ?? 'absent'})`, {
       subject,
       hint: 'rerun `wvo upgrade` without --skip-tests; promotion needs green tests',

@@ -14,11 +14,13 @@ export interface MoverOptions {
   metrics: ProxyMetrics;
 }
 
-/** The JSON-RPC message in a JSON body or in the first `data:` line of an SSE body. */
+/** The JSON-RPC message in a JSON body or in the first non-empty `data:` line of an SSE body. */
 export function firstJsonRpcMessage(contentType: string | undefined, text: string): unknown {
   if (contentType?.startsWith('text/event-stream')) {
     for (const line of text.split(/\r?\n/)) {
-      if (line.startsWith('data:')) return JSON.parse(line.slice(5).trim());
+      // An SDK server with an event store opens the stream with a priming event whose data is empty.
+      const data = line.startsWith('data:') ? line.slice(5).trim() : '';
+      if (data) return JSON.parse(data);
     }
     return undefined;
   }
