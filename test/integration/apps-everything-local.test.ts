@@ -38,6 +38,7 @@ describe('apps: server-everything as local commands', () => {
     expect((await rig.admin.lanes()).active).toBe('blue');
 
     await traffic.stop();
+    console.log(`[apps local] requests sent ${traffic.sent}, failed ${traffic.failed}`);
     expect(traffic.sent).toBeGreaterThan(50);
     expectNoFailedRequests(traffic);
   }, 180_000);
