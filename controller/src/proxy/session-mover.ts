@@ -95,8 +95,11 @@ export class SessionMover {
         { session: session.clientId, from: fromLane, to: to.name, ms: Math.round(performance.now() - started) },
         'session moved',
       );
-      // Best effort: free the session on the lane it left (that lane may already be gone).
-      if (from && from !== to) void this.closeUpstream(from, session, oldUpstreamId);
+      // Best effort: free the session on the lane it left (that lane may already be gone) — unless
+      // that lane still waits for the client's answers (a forced move): those go there, and the
+      // upstream session ends with its call (or with the lane).
+      const owed = [...session.leftBehind.values()].some((left) => left.upstreamId === oldUpstreamId);
+      if (from && from !== to && !owed) void this.closeUpstream(from, session, oldUpstreamId);
     } catch (error) {
       this.options.metrics.sessionMoves.labels(fromLane, to.name, 'failed').inc();
       this.options.logger.warn({ session: session.clientId, from: fromLane, to: to.name, err: error }, 'session move failed');
