@@ -2,13 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { connectMcp, type McpSession } from '../../common/src/mcp-client.js';
 import { parseConfig } from '../../controller/src/config/index.js';
 import { ProxyAdminClient, startProxy, type RunningProxy } from '../../controller/src/proxy/index.js';
 import { dockerRuntimeFrom, laneAppFrom, LocalRuntime, type LaneRuntime } from '../../controller/src/runtime/index.js';
 import { CLI_MAIN, PROXY_TOKEN } from './deploy-rig.js';
 import { everythingAppConfig } from './everything.js';
-import { sleep } from './sleep.js';
 
 export interface AppRig {
   root: string;
@@ -92,41 +90,8 @@ export async function startAppRig(options: { runtime: 'local' | 'docker'; baseli
   }
 }
 
-export interface ToolTraffic {
-  sent: number;
-  failed: number;
-  failures: string[];
-  stop(): Promise<void>;
-}
-
-/** SDK sessions through the proxy calling tools both versions serve (echo, get-sum), until stopped. */
-export async function startToolTraffic(url: string, sessions: number, intervalMs = 20): Promise<ToolTraffic> {
-  const open: McpSession[] = await Promise.all(Array.from({ length: sessions }, (_, i) => connectMcp(`${url}/mcp`, `app-load-${i}`)));
-  const t = { sent: 0, failed: 0, failures: [] as string[] };
-  let stopping = false;
-  const loops = open.map(async (session, index) => {
-    let turn = index;
-    while (!stopping) {
-      const call = turn++ % 2 === 0 ? { tool: 'echo', args: { message: `m${turn}` } } : { tool: 'get-sum', args: { a: turn, b: 1 } };
-      t.sent++;
-      try {
-        const result = await session.call(call.tool, call.args);
-        if (result.isError) {
-          t.failed++;
-          if (t.failures.length < 20) t.failures.push(`${call.tool}: ${JSON.stringify(result.value).slice(0, 200)}`);
-        }
-      } catch (error) {
-        t.failed++;
-        if (t.failures.length < 20) t.failures.push(`${call.tool}: ${(error as Error).message.slice(0, 200)}`);
-      }
-      await sleep(intervalMs);
-    }
-  });
-  return Object.assign(t, {
-    async stop() {
-      stopping = true;
-      await Promise.all(loops);
-      await Promise.all(open.map((s) => s.close().catch(() => undefined)));
-    },
-  });
-}
+/** Tools both versions of server-everything serve: the load the rig's tests and the demo send. */
+export const EVERYTHING_CALLS = [
+  { tool: 'echo', arguments: { message: 'hello' } },
+  { tool: 'get-sum', arguments: { a: 2, b: 40 } },
+];

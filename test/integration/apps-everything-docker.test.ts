@@ -1,7 +1,8 @@
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readShadowJson } from '../../controller/src/shadow/index.js';
-import { startAppRig, startToolTraffic } from '../helpers/app-rig.js';
+import { startLoad } from '../../common/src/mcp-load.js';
+import { EVERYTHING_CALLS, startAppRig } from '../helpers/app-rig.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
 import { describeDocker } from '../helpers/docker.js';
 import { buildEverythingImages, EVERYTHING_SUITE } from '../helpers/everything.js';
@@ -34,8 +35,8 @@ describeDocker('apps: server-everything as images on the docker runtime', () => 
     const rig = await startAppRig({ runtime: 'docker', baseline: images.a, project });
     defer(() => rig.close());
     expect((await rig.admin.lanes()).lanes.find((l) => l.name === 'blue')).toMatchObject({ healthy: true });
-    const traffic = await startToolTraffic(rig.proxy.url, 8);
-    defer(() => traffic.stop());
+    const load = await startLoad({ url: rig.proxy.url, sessions: 8, intervalMs: 20, maxDurationMs: 280_000, calls: EVERYTHING_CALLS });
+    defer(() => load.stop());
 
     const up = await rig.wvo(['upgrade', '--app', 'everything', '--candidate', images.b, '--suite', EVERYTHING_SUITE, '--promote', '--observe', '1s', '--interval', '500ms', '--keep-warm', '1s']);
     expect(up.exitCode, up.stderr.slice(-3000) + up.stdout.slice(-3000)).toBe(0);
@@ -59,9 +60,10 @@ describeDocker('apps: server-everything as images on the docker runtime', () => 
     expect(back.exitCode, back.stderr.slice(-2000) + back.stdout.slice(-2000)).toBe(0);
     expect((await rig.admin.lanes()).active).toBe('blue');
 
-    await traffic.stop();
+    const traffic = await load.stop();
     console.log(`[apps docker] requests sent ${traffic.sent}, failed ${traffic.failed}`);
     expect(traffic.sent).toBeGreaterThan(50);
+    expect(traffic.sessionsAlive).toBe(8);
     expectNoFailedRequests(traffic);
   }, 300_000);
 });

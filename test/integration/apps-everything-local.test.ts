@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readShadowJson } from '../../controller/src/shadow/index.js';
-import { startAppRig, startToolTraffic } from '../helpers/app-rig.js';
+import { startLoad } from '../../common/src/mcp-load.js';
+import { EVERYTHING_CALLS, startAppRig } from '../helpers/app-rig.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
 import { EVERYTHING, EVERYTHING_SUITE } from '../helpers/everything.js';
 import { expectNoFailedRequests } from '../helpers/no-failed-requests.js';
@@ -16,8 +17,8 @@ describe('apps: server-everything as local commands', () => {
   it('upgrades 2026.1.26 → 2026.8.31 (additive surface) under load, promotes, rolls back: 0 failed requests', async () => {
     const rig = await startAppRig({ runtime: 'local', baseline: EVERYTHING.a });
     defer(() => rig.close());
-    const traffic = await startToolTraffic(rig.proxy.url, 8);
-    defer(() => traffic.stop());
+    const load = await startLoad({ url: rig.proxy.url, sessions: 8, intervalMs: 20, maxDurationMs: 280_000, calls: EVERYTHING_CALLS });
+    defer(() => load.stop());
 
     const up = await rig.wvo(['upgrade', '--app', 'everything', '--candidate', EVERYTHING.b, '--suite', EVERYTHING_SUITE, '--promote', '--observe', '1s', '--interval', '500ms', '--keep-warm', '1s']);
     expect(up.exitCode, up.stderr.slice(-3000) + up.stdout.slice(-3000)).toBe(0);
@@ -37,9 +38,10 @@ describe('apps: server-everything as local commands', () => {
     expect(back.exitCode, back.stderr.slice(-2000) + back.stdout.slice(-2000)).toBe(0);
     expect((await rig.admin.lanes()).active).toBe('blue');
 
-    await traffic.stop();
+    const traffic = await load.stop();
     console.log(`[apps local] requests sent ${traffic.sent}, failed ${traffic.failed}`);
     expect(traffic.sent).toBeGreaterThan(50);
+    expect(traffic.sessionsAlive).toBe(8);
     expectNoFailedRequests(traffic);
   }, 180_000);
 });

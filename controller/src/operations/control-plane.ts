@@ -47,6 +47,7 @@ export function wireDeploy(input: DeployWiring): { runner: LiveEffectRunner; ope
     apps: (name) => resolveUpgradeApp(input.config, input.projectRoot, name).lane,
   });
   const operations = new DeployOperations({
+    apps: (name) => resolveUpgradeApp(input.config, input.projectRoot, name).lane,
     store: input.store,
     runner,
     proxy: input.proxy,
