@@ -13,6 +13,9 @@ import Docker from 'dockerode';
 import type { HostConfig } from '../controller/src/config/schema.js';
 import { connectHosts, pingHost } from '../controller/src/runtime/docker/engine.js';
 import { startEngineB, type EngineB } from '../test/helpers/runtime-engine-b.js';
+import { usageOnHelp } from './usage.js';
+
+usageOnHelp(import.meta.url);
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(values.runs);

@@ -14,6 +14,9 @@ import { DockerRuntime, LocalRuntime, localImageStore } from '../controller/src/
 import { seedState } from '../worker/src/index.js';
 import { makeTempWorkspace } from '../test/helpers/workspace.js';
 import { STEP_NAMES } from '../controller/src/harness/steps.js';
+import { usageOnHelp } from './usage.js';
+
+usageOnHelp(import.meta.url);
 
 function flag(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);

@@ -17,6 +17,9 @@ import type { LaneRuntime } from '../controller/src/runtime/lane-runtime.js';
 import { LocalRuntime } from '../controller/src/runtime/local/local-runtime.js';
 import { startEngineB } from '../test/helpers/runtime-engine-b.js';
 import { REPO_ROOT, cleanupProject, copyTree, seedState, testId } from '../test/helpers/runtime-fixtures.js';
+import { usageOnHelp } from './usage.js';
+
+usageOnHelp(import.meta.url);
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, 'skip-remote': { type: 'boolean', default: false } } });
 const runs = Number(values.runs);

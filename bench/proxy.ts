@@ -20,6 +20,9 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { ProxyAdminClient } from '../controller/src/proxy/index.js';
+import { usageOnHelp } from './usage.js';
+
+usageOnHelp(import.meta.url);
 
 const ROOT = join(import.meta.dirname, '..');
 const { values: args } = parseArgs({

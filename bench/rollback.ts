@@ -14,6 +14,9 @@ import { DockerRuntime } from '../controller/src/runtime/docker/docker-runtime.j
 import { buildRepoWorkerImage, chownTree, startDeployRig, timedRollback, type DeployRig } from '../test/helpers/deploy-rig.js';
 import { startTraffic, type Traffic } from '../test/helpers/mcp-traffic.js';
 import { cleanupProject, removeImageTag } from '../test/helpers/runtime-fixtures.js';
+import { usageOnHelp } from './usage.js';
+
+usageOnHelp(import.meta.url);
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, runtimes: { type: 'string', default: 'local,docker' } } });
 const rounds = Number(values.rounds);

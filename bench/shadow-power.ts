@@ -24,6 +24,9 @@ import { seedState } from '../worker/src/index.js';
 import { makeTempWorkspace } from '../test/helpers/workspace.js';
 import { classify, describeExpectation, findingsOf, isFalseAlarm, type Classification, type Finding } from './shadow-power-classify.js';
 import { applyEdits, COMMENT_EDITS, MUTATIONS, type Mutation, type SourceEdit } from './shadow-power-mutations.js';
+import { usageOnHelp } from './usage.js';
+
+usageOnHelp(import.meta.url);
 
 function flag(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);

@@ -19,6 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { copySqliteConsistent, takeSnapshot, type SnapshotMethod } from '../controller/src/state/index.js';
+import { usageOnHelp } from './usage.js';
+
+usageOnHelp(import.meta.url);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

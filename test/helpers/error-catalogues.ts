@@ -13,6 +13,7 @@ export const CATALOGUE_MODULES = [
   'common/src/common-errors.ts',
   'controller/src/api/errors.ts',
   'controller/src/config/errors.ts',
+  'controller/src/fleet/errors.ts',
   'controller/src/harness/errors.ts',
   'controller/src/operations/errors.ts',
   'controller/src/promotion/errors.ts',

@@ -100,3 +100,39 @@ export async function startWorkerProcess(stateRoot: string, env: Record<string, 
     },
   };
 }
+
+/**
+ * Worker processes, their state roots and MCP clients for one describe block, all released by
+ * `release()` (call it in afterEach): tests that start several workers (live, forks) share this.
+ */
+export function workerRig(token: string) {
+  const cleanups: Array<() => void> = [];
+  const processes: WorkerProcess[] = [];
+  const clients: Client[] = [];
+  return {
+    dir(): string {
+      const made = tempStateRoot();
+      cleanups.push(made.cleanup);
+      return made.dir;
+    },
+    async start(stateRoot: string, env: Record<string, string> = {}): Promise<WorkerProcess> {
+      const worker = await startWorkerProcess(stateRoot, { WVO_ADMIN_TOKEN: token, ...env });
+      processes.push(worker);
+      return worker;
+    },
+    async client(url: string, name?: string): Promise<Client> {
+      const made = await connect(url, name);
+      clients.push(made);
+      return made;
+    },
+    /** Close every client and stop every worker (state roots stay, to be read). */
+    async stopAll(): Promise<void> {
+      await Promise.all(clients.splice(0).map((client) => client.close()));
+      await Promise.all(processes.splice(0).map((worker) => worker.stop()));
+    },
+    async release(): Promise<void> {
+      await this.stopAll();
+      cleanups.splice(0).forEach((cleanup) => cleanup());
+    },
+  };
+}

@@ -1,8 +1,7 @@
 import Database from 'better-sqlite3';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dbPathFor, seedState } from '../../worker/src/index.js';
-import { call, connect, startWorkerProcess, tempStateRoot, type WorkerProcess } from './worker-helpers.js';
+import { call, workerRig } from './worker-helpers.js';
 
 const TOKEN = 'journal-test-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -30,32 +29,11 @@ async function readJournal(url: string, after = 0): Promise<any[]> {
 }
 
 describe('the live call journal (issue 11): same transaction, gap-free, read API, retention', () => {
-  const cleanups: Array<() => void> = [];
-  const processes: WorkerProcess[] = [];
-  const clients: Client[] = [];
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.close()));
-    await Promise.all(processes.splice(0).map((worker) => worker.stop()));
-    cleanups.splice(0).forEach((cleanup) => cleanup());
-  });
-
-  function dir(): string {
-    const made = tempStateRoot();
-    cleanups.push(made.cleanup);
-    return made.dir;
-  }
-
-  async function live(stateRoot: string, env: Record<string, string> = {}): Promise<WorkerProcess> {
-    const worker = await startWorkerProcess(stateRoot, { WVO_ADMIN_TOKEN: TOKEN, ...env });
-    processes.push(worker);
-    return worker;
-  }
-
-  async function client(url: string): Promise<Client> {
-    const made = await connect(url);
-    clients.push(made);
-    return made;
-  }
+  const rig = workerRig(TOKEN);
+  afterEach(() => rig.release());
+  const dir = rig.dir;
+  const live = rig.start;
+  const client = rig.client;
 
   it('journals write calls (answers, coded errors, times, ids, runs) and nothing else; a call that rolls back leaves no entry and no gap', async () => {
     const stateRoot = dir();
@@ -98,8 +76,7 @@ describe('the live call journal (issue 11): same transaction, gap-free, read API
     expect(report.ids).toEqual({ reports: [reported.body.report_id], events: [expect.any(Number)] });
 
     // The journal row and the call's writes are one transaction: the row's ids are the rows written.
-    await worker.stop();
-    processes.splice(0);
+    await rig.stopAll();
     const check = new Database(dbPathFor(stateRoot), { readonly: true });
     try {
       const events = check.prepare('SELECT id, kind FROM events WHERE id IN (?, ?, ?) ORDER BY id').all(...dispatch.ids.events, ...report.ids.events);

@@ -3,7 +3,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compareDatabases } from '../../controller/src/state/index.js';
 import { dbPathFor, seedState } from '../../worker/src/index.js';
-import { call, connect, startWorkerProcess, tempStateRoot, type WorkerProcess } from './worker-helpers.js';
+import { call, workerRig } from './worker-helpers.js';
 
 const TOKEN = 'replay-test-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -43,32 +43,11 @@ async function agentLoop(client: Client, name: string, rounds: number): Promise<
 }
 
 describe('deterministic replay (issue 11): a sandbox fork replaying the live journal reproduces every answer and the state', () => {
-  const cleanups: Array<() => void> = [];
-  const processes: WorkerProcess[] = [];
-  const clients: Client[] = [];
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.close()));
-    await Promise.all(processes.splice(0).map((worker) => worker.stop()));
-    cleanups.splice(0).forEach((cleanup) => cleanup());
-  });
-
-  function dir(): string {
-    const made = tempStateRoot();
-    cleanups.push(made.cleanup);
-    return made.dir;
-  }
-
-  async function start(stateRoot: string, env: Record<string, string> = {}): Promise<WorkerProcess> {
-    const worker = await startWorkerProcess(stateRoot, { WVO_ADMIN_TOKEN: TOKEN, ...env });
-    processes.push(worker);
-    return worker;
-  }
-
-  async function client(url: string, name: string): Promise<Client> {
-    const made = await connect(url, name);
-    clients.push(made);
-    return made;
-  }
+  const rig = workerRig(TOKEN);
+  afterEach(() => rig.release());
+  const dir = rig.dir;
+  const start = rig.start;
+  const client = rig.client;
 
   it('3 concurrent clients on live; the fork replays every entry with wvo/replay: digests equal N/N, databases equal', async () => {
     const liveRoot = dir();
@@ -89,9 +68,7 @@ describe('deterministic replay (issue 11): a sandbox fork replaying the live jou
     expect(entries.map((entry) => entry.seq)).toEqual(Array.from({ length: entries.length }, (_, i) => headAtFork + i + 1));
     expect(entries).toHaveLength(writes.reduce((sum, n) => sum + n, 0) + 1);
     expect(new Set(entries.map((entry) => entry.tool))).toEqual(new Set(['dispatch', 'verify', 'report', 'admin.set_flag']));
-    await Promise.all(clients.splice(0).map((agent) => agent.close()));
-    await live.stop();
-    processes.splice(processes.indexOf(live), 1);
+    await rig.stopAll();
 
     const sandbox = await start(forkRoot, { WVO_SANDBOX: '1' });
     const replayer = await client(sandbox.url, 'soak');
@@ -125,9 +102,7 @@ describe('deterministic replay (issue 11): a sandbox fork replaying the live jou
     const again = await replayer.callTool({ name: first.tool, arguments: first.args, _meta: { 'wvo/replay': first } });
     expect(again.isError).toBe(true);
     expect(JSON.parse((again.content as Array<{ text: string }>)[0]!.text)).toMatchObject({ code: 'WVO_REPLAY_OUT_OF_ORDER', details: { expected: forkHead.head + 1 } });
-    await Promise.all(clients.splice(0).map((agent) => agent.close()));
-    await sandbox.stop();
-    processes.splice(0);
+    await rig.stopAll();
 
     const parity = compareDatabases(dbPathFor(liveRoot), dbPathFor(forkRoot), { ignore: LANE_TABLES });
     const differing = parity.tables.filter((table) => !table.equal).map((table) => ({ table: table.name, rows: table.differing_rows, first: table.differences[0] }));
@@ -161,9 +136,7 @@ describe('deterministic replay (issue 11): a sandbox fork replaying the live jou
     expect(flagOnLive.status).toBe(409);
     expect(((await flagOnLive.json()) as any).error.code).toBe('WVO_REPLAY_NOT_SANDBOX');
     expect(((await (await fetch(`${live.url}/journal/head`, { headers: auth })).json()) as any).last_seq).toBe(0);
-    await Promise.all(clients.splice(0).map((agent) => agent.close()));
-    await live.stop();
-    processes.splice(0);
+    await rig.stopAll();
 
     const sandbox = await start(stateRoot, { WVO_SANDBOX: '1' });
     const replayer = await client(sandbox.url, 'soak');

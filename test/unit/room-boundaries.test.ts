@@ -112,6 +112,12 @@ describe('room boundaries', () => {
     expect(roomCycles(all)).toEqual([]);
   });
 
+  it('fleet/ drives promotions through operations/ and promotion/ indexes; only the adapters (cli, api) use it', () => {
+    const fleetUses = new Set(all.filter((edge) => edge.fromRoom === 'controller/fleet').map((edge) => edge.toRoom));
+    expect(fleetUses.has('controller/operations')).toBe(true);
+    expect(all.filter((edge) => edge.toRoom === 'controller/fleet').map((edge) => edge.fromRoom).filter((room) => !['controller/cli', 'controller/api'].includes(room))).toEqual([]);
+  });
+
   it('the check itself sees a bypass and a cycle', () => {
     const a = join(CONTROLLER, 'alpha', 'x.ts');
     const b = join(CONTROLLER, 'beta', 'y.ts');

@@ -60,6 +60,19 @@ describe('grouped differences', () => {
     expect(result.groups[1]!.example).toMatchObject({ path: 'isError', baseline: false, candidate: true, reason: 'the candidate fails where the baseline succeeds' });
   });
 
+  it('keeps a new error code with its message and details: one error_code group per call path', () => {
+    const was = { code: 'WVO_TASK_NOT_FOUND', message: 'no task T-9', details: { task: 'T-9' } };
+    const now = { code: 'WVO_TASK_GONE', message: 'task T-9 was removed', details: { task: 'T-9', at: 'archive' } };
+    const result = compare({ calls: [{ tool: 'dispatch' }, { tool: 'verify' }] }, [
+      [ok(was, true), ok(was, true), ok(now, true)],
+      [ok({ n: 1 }, true), ok({ n: 1 }, true), ok({ n: 2 }, true)],
+    ]);
+    expect(result.groups.map((g) => `${g.tool} ${g.path} ${g.kind} ${g.count}`)).toEqual([
+      'dispatch $.code error_code 3',
+      'verify $.n changed_value 1',
+    ]);
+  });
+
   it('generalises array indices and id-keyed members, not field names', () => {
     expect(groupPath(['tasks', 3, 'rank'])).toBe('$.tasks[*].rank');
     expect(groupPath(['by_id', 'T-01', 'status'])).toBe('$.by_id[*].status');

@@ -177,7 +177,12 @@ describe('suite files', () => {
     const taskRef = (args: Record<string, unknown>) => JSON.stringify(args.task_id ?? null);
     const reported = new Set(suite.calls.filter((call) => call.tool === 'report').map((call) => taskRef(call.arguments)));
     const kept = suite.calls.filter((call) => call.tool === 'dispatch' && call.arguments.agent === 'wvo-shadow' && !reported.has(taskRef(call.arguments)));
-    expect(kept.map((call) => call.name)).toEqual(['dispatch fourth as shadow agent, left claimed']);
+    expect(kept.map((call) => call.name)).toContain('dispatch fourth as shadow agent, left claimed');
+    // verify's success path needs a dispatched task, and a failing check needs a task that has one:
+    // the suite dispatches then verifies a run of planned tasks, each verify after its dispatch.
+    const verified = suite.calls.flatMap((call, index) => (call.tool === 'verify' ? [{ index, ref: taskRef(call.arguments) }] : []));
+    const swept = verified.filter(({ index, ref }) => suite.calls.slice(0, index).some((call) => call.tool === 'dispatch' && taskRef(call.arguments) === ref));
+    expect(swept.length).toBeGreaterThanOrEqual(8);
     suite.calls[0]!.arguments.mutated = true;
     expect(defaultSuite().calls[0]!.arguments).not.toHaveProperty('mutated');
   });

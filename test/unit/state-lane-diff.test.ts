@@ -110,6 +110,33 @@ describe('diffLaneStates', () => {
     ]);
   });
 
+  it('reports one missing event row as one row, although every later AUTOINCREMENT id shifted', () => {
+    const stamp = '2026-11-28 20:00:00';
+    const later = (db: Database.Database) => {
+      const insert = db.prepare("INSERT INTO events (kind, task_id, at) VALUES ('verified', ?, ?)");
+      for (let i = 3; i <= 9; i++) insert.run(`T-0${i}`, stamp);
+    };
+    const files = {
+      baseline: laneDb('baseline', stamp, later),
+      replicas: [laneDb('replica', stamp, later)],
+      candidate: laneDb('candidate', stamp, (db) => {
+        // This candidate's dispatch of T-01 writes no event: T-02's event and all later ones move up one id.
+        db.exec("DELETE FROM events; DELETE FROM sqlite_sequence WHERE name = 'events'");
+        db.prepare("INSERT INTO events (kind, task_id, at) VALUES ('dispatched', 'T-02', ?)").run(stamp);
+        later(db);
+        db.prepare('UPDATE audit SET nonce = ?').run('nonce-baseline');
+      }),
+    };
+    const diff = diffLaneStates(files);
+    const events = diff.groups.filter((g) => g.table === 'events' && g.reported);
+    expect(events.map((g) => `${g.kind} ${g.rows}`)).toEqual(['only_in_baseline 1']);
+    expect(events[0]!.examples[0]).toMatchObject({ key: { kind: 'dispatched', task_id: 'T-01' } });
+    // The AUTOINCREMENT counter itself is one changed row of sqlite_sequence.
+    expect(diff.groups.filter((g) => g.reported && g.table !== 'events').map((g) => `${g.table}.${g.column ?? '*'} ${g.rows}`)).toEqual([
+      'sqlite_sequence.seq 1',
+    ]);
+  });
+
   it('lists schema additions separately and counts only removals and changes', () => {
     const stamp = '2026-11-28 20:00:00';
     const files = {

@@ -15,6 +15,8 @@ import { bearerChecker } from './auth.js';
 import { errorBody, httpStatusFor, notFound, unauthorized } from './http-errors.js';
 import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from './serve-options.js';
 import { SseHub } from './sse.js';
+import type { FleetControl } from '../fleet/index.js';
+import { registerFleetRoutes } from './fleet-routes.js';
 import { apiErrors } from './errors.js';
 
 /** Routes that answer without a token (container healthchecks). */
@@ -25,6 +27,8 @@ export interface ControllerApiDeps {
   bus: EventBus;
   metrics: ControllerMetrics;
   logger?: Logger;
+  /** The fleet (config `fleet`), opened on first use; without it the /fleets routes answer WVO_FLEET_EMPTY. */
+  fleet?: () => FleetControl;
 }
 
 /** fastify's own client errors (bad JSON, body too large, wrong content type) → coded answers. */
@@ -109,6 +113,8 @@ export function buildControllerApi(options: ServeOptions, deps: ControllerApiDep
 
   app.get('/events', (request, reply) => sse.attach(request, reply));
 
+  registerFleetRoutes(app, deps.fleet);
+
   return { app, sse };
 }
 
@@ -125,12 +131,12 @@ export interface RunningController {
 }
 
 /** `wvo serve`: open the controller (controller.db, operations, loops), serve its API, and listen. */
-export async function startController(input: ServeOptionsInput, context: ControllerContext): Promise<RunningController> {
+export async function startController(input: ServeOptionsInput, context: ControllerContext, extras: { fleet?: () => FleetControl } = {}): Promise<RunningController> {
   const options = parseServeOptions(input);
   const logger = context.logger ?? silentLogger();
   const controller = openController(context, { deploymentPollMs: options.deploymentPollMs, reconcileMs: options.reconcileMs });
   const { operations, bus, metrics, store } = controller;
-  const { app } = buildControllerApi(options, { operations, bus, metrics, logger });
+  const { app } = buildControllerApi(options, { operations, bus, metrics, logger, ...(extras.fleet ? { fleet: extras.fleet } : {}) });
   try {
     controller.watch();
     await app.listen({ host: options.address.host, port: options.address.port });

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import { createLogger, type Logger } from '../../../common/src/logger.js';
 import { loadConfig, type LoadedConfig, type WvoConfig } from '../config/index.js';
-import { createRuntime, DockerRuntime, type ImageStore, type LaneRuntime, type RuntimeKind } from '../runtime/index.js';
+import { assertRuntimeKind, createRuntime, DockerRuntime, SwarmRuntime, type ImageStore, type LaneRuntime, type RuntimeChoice, type RuntimeKind } from '../runtime/index.js';
 
 /** Options every command that touches lanes accepts. */
 export interface RuntimeFlags {
   config?: string;
-  runtime?: 'auto' | 'docker' | 'local';
+  runtime?: RuntimeChoice;
 }
 
 export interface CliContext {
@@ -30,6 +30,7 @@ export async function openCliContext(
   /** Settings that win over the file (the demo runs in a project of its own). */
   overrides: Partial<Pick<WvoConfig, 'projectName' | 'stateRoot'>> = {},
 ): Promise<CliContext> {
+  if (flags.runtime) assertRuntimeKind(flags.runtime);
   const file = loadConfig(flags.config ? { file: flags.config } : {});
   const loaded = { ...file, config: { ...file.config, ...overrides, ...(flags.runtime ? { runtime: flags.runtime } : {}) } };
   const { config } = loaded;
@@ -37,6 +38,8 @@ export async function openCliContext(
   const projectRoot = loaded.baseDir;
   const selected = await createRuntime(config, { baseDir: projectRoot, logger });
   if (selected.kind === 'docker' && flags.runtime === 'docker') await (selected.runtime as DockerRuntime).ping();
+  // Named on the command line: a manager that is not one, or a label on no node, fails here, before any work.
+  if (selected.runtime instanceof SwarmRuntime && flags.runtime === 'swarm') await selected.runtime.checkSwarm();
   return {
     loaded,
     stateRoot: resolve(projectRoot, config.stateRoot),

@@ -109,6 +109,42 @@ export const proxySchema = z.strictObject({
   tokenFile: z.string().optional(),
 });
 
+/** What a fleet does with deployments already promoted when a later one fails. */
+export const FLEET_FAILURE_POLICIES = ['keep', 'rollback'] as const;
+
+/**
+ * A fleet (issue 14): orchestrators upgraded together in waves. Each deployment is one
+ * orchestrator with its own lanes (`app`, the lanes' project name), its own state root (live
+ * state and its own controller.db) and its own proxy. Shapes only: the fleet room checks
+ * wave sizes, shared state and host names with coded errors naming the field.
+ */
+export const fleetDeploymentSchema = z.strictObject({
+  name: nameSchema,
+  /** A Docker host (`hosts[].name` or "local") its lanes run on (runtime docker)… */
+  host: nameSchema.optional(),
+  /** …or a swarm node label (`swarm.nodes[].label`, runtime swarm). */
+  node: nameSchema.optional(),
+  /** The lanes' project name (container/service prefix, `wvo.project` label); default `<projectName>-<name>`. */
+  app: nameSchema.optional(),
+  /** Its state root (live state + its controller.db), relative to the config's directory. */
+  state: z.string().min(1),
+  proxy: proxySchema,
+});
+export const fleetSchema = z.strictObject({
+  deployments: z.array(fleetDeploymentSchema).default([]),
+  waves: z
+    .strictObject({
+      /** Deployments per wave. */
+      size: z.number().int().default(1),
+      /** Promotions starting at once inside a wave (Kamal's boot.limit); default the wave size. */
+      bootLimit: z.number().int().optional(),
+      /** Pause between waves (Kamal's boot.wait): `30s`, `2m` or milliseconds. */
+      pause: z.union([z.string(), z.number()]).default(0),
+    })
+    .prefault({}),
+  onFailure: z.enum(FLEET_FAILURE_POLICIES).default('keep'),
+});
+
 export const configSections = {
   runtime: z.enum(RUNTIME_CHOICES).default('auto'),
   /** Prefix of container names and the `wvo.project` label; one project per engine user. */
@@ -124,6 +160,7 @@ export const configSections = {
   local: localSchema.prefault({}),
   proxy: proxySchema.prefault({}),
   swarm: swarmSchema.optional(),
+  fleet: fleetSchema.optional(),
   /** MCP servers WVO upgrades besides our worker (the app `worker`, built in). */
   apps: appsSchema,
 };

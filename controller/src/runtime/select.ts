@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { INSTALL_ROOT } from './install-root.js';
 import type { Logger } from '../../../common/src/logger.js';
-import type { WvoConfig } from '../config/index.js';
+import { RUNTIME_CHOICES, type WvoConfig } from '../config/index.js';
+
+export type RuntimeChoice = (typeof RUNTIME_CHOICES)[number];
 import { DockerRuntime } from './docker/docker-runtime.js';
 import { LOCAL_HOST, connectHosts, pingHost } from './docker/engine.js';
 import { RuntimeError } from './errors.js';
@@ -61,7 +63,15 @@ export function localRuntimeFrom(config: WvoConfig, options: CreateRuntimeOption
 
 /** runtime "swarm": the manager and nodes from config `swarm` (its schema checked the host names). */
 export function swarmRuntimeFrom(config: WvoConfig, options: CreateRuntimeOptions = {}): SwarmRuntime {
-  const swarm = config.swarm ?? { manager: 'local', labelKey: 'wvo.node', nodes: [] };
+  const swarm = config.swarm;
+  // `--runtime swarm` over a config without a swarm section: the schema never saw it.
+  if (!swarm || swarm.nodes.length === 0) {
+    throw new RuntimeError('WVO_SWARM_NODE_UNKNOWN', 'runtime "swarm" needs swarm.nodes in wvo.config.json (a node label and the host of its engine each)', {
+      subject: 'swarm.nodes',
+      hint: 'Add "swarm": {"manager": "local", "nodes": [{"label": "a", "host": "local"}]} and label the node (docker node update --label-add wvo.node=a NODE).',
+      exitCode: 2,
+    });
+  }
   return new SwarmRuntime({
     project: config.projectName,
     hosts: config.hosts,
@@ -90,7 +100,7 @@ function selected(runtime: LaneRuntime, config: WvoConfig, options: CreateRuntim
   return { runtime, images: imageStoreFor(runtime, config, options), kind: runtime.kind, reason };
 }
 
-/** `runtime: auto | docker | local`; auto picks docker when the local engine answers, and says so. */
+/** `runtime: auto | docker | local | swarm`; auto picks docker when the local engine answers, and says so. */
 export async function createRuntime(config: WvoConfig, options: CreateRuntimeOptions = {}): Promise<SelectedRuntime> {
   if (config.runtime === 'local') return selected(localRuntimeFrom(config, options), config, options, 'runtime "local" in config');
   if (config.runtime === 'swarm') return selected(swarmRuntimeFrom(config, options), config, options, `runtime "swarm" in config (manager "${config.swarm?.manager ?? 'local'}")`);
@@ -111,8 +121,8 @@ export async function createRuntime(config: WvoConfig, options: CreateRuntimeOpt
 }
 
 /** For callers that need a runtime kind they name (e.g. a flag); unknown kinds are usage errors. */
-export function assertRuntimeKind(kind: string): asserts kind is 'auto' | 'docker' | 'local' {
-  if (!['auto', 'docker', 'local'].includes(kind)) {
-    throw new RuntimeError('WVO_RUNTIME_UNAVAILABLE', `unknown runtime "${kind}"`, { subject: kind, hint: 'One of auto, docker, local.', exitCode: 2 });
+export function assertRuntimeKind(kind: string): asserts kind is RuntimeChoice {
+  if (!(RUNTIME_CHOICES as readonly string[]).includes(kind)) {
+    throw new RuntimeError('WVO_RUNTIME_UNAVAILABLE', `unknown runtime "${kind}"`, { subject: '--runtime', hint: `One of ${RUNTIME_CHOICES.join(', ')}.`, exitCode: 2 });
   }
 }

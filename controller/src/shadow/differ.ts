@@ -1,3 +1,4 @@
+import { alignArrays } from './array-alignment.js';
 import { formatJsonPath, isPlainObject, type PathKey } from './json-path.js';
 
 export const DIFF_KINDS = ['added', 'removed', 'changed'] as const;
@@ -17,7 +18,8 @@ export interface Diff {
 
 /**
  * Structural diff of two JSON values by path. Objects are compared key by key (order does not
- * matter), arrays index by index (order does: a reordered queue is a real difference), and a
+ * matter), arrays index by index (order does: a reordered queue is a real difference) unless an
+ * alignment explains the difference with fewer elements (array-alignment.ts), and a
  * type change (object → array, number → string) is one `changed` at the path where it happens.
  */
 export function diffJson(before: unknown, after: unknown): Diff[] {
@@ -28,6 +30,17 @@ export function diffJson(before: unknown, after: unknown): Diff[] {
 
 function walk(before: unknown, after: unknown, keys: PathKey[], out: Diff[]): void {
   if (Array.isArray(before) && Array.isArray(after)) {
+    const aligned = alignArrays(before, after);
+    if (aligned !== undefined) {
+      // Matched and removed elements keep the baseline's index, so a replica (a copy of the
+      // baseline) is looked up at the same path; added ones take the candidate's.
+      for (const [i, j] of aligned) {
+        if (i !== undefined && j !== undefined) walk(before[i], after[j], [...keys, i], out);
+        else if (i !== undefined) out.push(entry('removed', [...keys, i], before[i], undefined));
+        else out.push(entry('added', [...keys, j!], undefined, after[j!]));
+      }
+      return;
+    }
     const shared = Math.min(before.length, after.length);
     for (let i = 0; i < shared; i++) walk(before[i], after[i], [...keys, i], out);
     for (let i = shared; i < before.length; i++) out.push(entry('removed', [...keys, i], before[i], undefined));

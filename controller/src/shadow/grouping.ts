@@ -62,19 +62,27 @@ export type ErrorAnswers = ReadonlyMap<number, boolean>;
  * Group raw diffs. Groups come out in the order their first diff appears, reported ones first;
  * a group's verdict is its diffs' (diffs with different verdicts never share a group). A call
  * whose isError flag flipped took another path: its reported body diffs (the success fields gone,
- * `code` and `message` added) are that one change, so they join its `error_code` group.
+ * `code` and `message` added) are that one change, so they join its `error_code` group. Likewise
+ * a call that failed on both sides with another code: its message and details follow the code.
  */
 export function groupDiffs(diffs: readonly GroupableDiff[], errorAnswers: ErrorAnswers = new Map()): ShadowGroup[] {
   const groups = new Map<string, ShadowGroup & { calls: { index: number; name: string }[] }>();
-  const flipped = new Map<number, string>();
-  for (const diff of diffs) {
-    if (diff.path === IS_ERROR_PATH && diff.reported) flipped.set(diff.call_index, groupId(diff, diff.path, 'error_code'));
-  }
-  for (const diff of diffs) {
+  const placed = diffs.map((diff) => {
     const keys = diff.path === IS_ERROR_PATH ? undefined : concreteKeys(diff.path);
     const kind = groupKind(diff, keys, errorAnswers.get(diff.call_index) ?? false);
     const path = keys === undefined ? diff.path : groupPath(keys);
-    const id = (diff.reported && flipped.get(diff.call_index)) || groupId(diff, path, kind);
+    return { diff, kind, path };
+  });
+  // The one change a call's reported body diffs belong to: a flipped isError first, else a new code.
+  const errorPath = new Map<number, string>();
+  for (const pass of [IS_ERROR_PATH, undefined]) {
+    for (const { diff, kind, path } of placed) {
+      if (!diff.reported || kind !== 'error_code' || errorPath.has(diff.call_index)) continue;
+      if (pass === undefined || diff.path === pass) errorPath.set(diff.call_index, groupId(diff, path, kind));
+    }
+  }
+  for (const { diff, kind, path } of placed) {
+    const id = (diff.reported && errorPath.get(diff.call_index)) || groupId(diff, path, kind);
     const group = groups.get(id);
     if (group) {
       group.count += 1;

@@ -29,7 +29,8 @@ export function diffLaneStates(files: LaneStateFiles, options: LaneStateDiffOpti
   const ignore = [...(options.ignore ?? [])];
   parseIgnoreRules(ignore); // a usage error before any file is opened
   const examples = options.examples ?? 3;
-  const parity = { ignore, maxDifferences: Math.max(examples, 1), columnDetail: true };
+  // Shifted AUTOINCREMENT ids after one missing row are one difference, not one per later row.
+  const parity = { ignore, maxDifferences: Math.max(examples, 1), columnDetail: true, alignSurrogateKeys: true };
   const opened: SqliteDatabase[] = [];
   const open = (path: string, role: string) => {
     const db = openReadOnly(path, role);

@@ -25,6 +25,13 @@ export interface ParityOptions {
    * one side: what a column-level noise model and a grouped report need. Off by default.
    */
   readonly columnDetail?: boolean;
+  /**
+   * A table keyed by an integer surrogate (`INTEGER PRIMARY KEY`, AUTOINCREMENT ids) where one
+   * side skipped or added a row has every later id shifted. When matching such a table by its
+   * other columns explains the difference with fewer rows, report that (`surrogate_key` names the
+   * column left out). Off by default: parity proper compares ids too.
+   */
+  readonly alignSurrogateKeys?: boolean;
 }
 
 /** One changed cell: the row's key and the column's value on each side. */
@@ -72,6 +79,8 @@ export interface TableParity {
   readonly column_differences?: Readonly<Record<string, ColumnDifference>>;
   /** With `columnDetail`: rows only in a / only in b (counted; examples are in `differences`). */
   readonly only_in?: { readonly a: number; readonly b: number };
+  /** With `alignSurrogateKeys`: the integer key column rows were matched without (ids shifted). */
+  readonly surrogate_key?: string;
 }
 
 export interface SchemaChange {
@@ -259,6 +268,29 @@ function primaryKey(columns: readonly ColumnInfo[]): string[] {
     .map((c) => c.name);
 }
 
+function compareTableAligned(
+  name: string,
+  dbA: SqliteDatabase,
+  dbB: SqliteDatabase,
+  rules: readonly IgnoreRule[],
+  maxDifferences: number,
+  options: ParityOptions,
+): TableParity {
+  const keyed = compareTable(name, dbA, dbB, rules, maxDifferences, options.columnDetail);
+  if (!options.alignSurrogateKeys || keyed.differing_rows < 2) return keyed;
+  const surrogate = surrogateKey(columnInfo(dbA, name), keyed.key);
+  if (surrogate === undefined) return keyed;
+  const byContent = compareTable(name, dbA, dbB, rules, maxDifferences, options.columnDetail, surrogate);
+  return byContent.differing_rows < keyed.differing_rows ? { ...byContent, surrogate_key: surrogate } : keyed;
+}
+
+/** The table's key when it is one INTEGER column (a rowid alias: ids handed out in order). */
+function surrogateKey(info: readonly ColumnInfo[], key: readonly string[]): string | undefined {
+  if (key.length !== 1) return undefined;
+  const column = info.find((c) => c.name === key[0]);
+  return column !== undefined && column.type.toUpperCase() === 'INTEGER' ? column.name : undefined;
+}
+
 function compareTable(
   name: string,
   dbA: SqliteDatabase,
@@ -266,13 +298,15 @@ function compareTable(
   rules: readonly IgnoreRule[],
   maxDifferences: number,
   columnDetail = false,
+  without?: string,
 ): TableParity {
   const infoA = columnInfo(dbA, name).filter((c) => c.hidden === 0 || c.hidden > 1);
   const infoB = columnInfo(dbB, name).filter((c) => c.hidden === 0 || c.hidden > 1);
   const namesB = new Set(infoB.map((c) => c.name));
-  const columns = infoA.map((c) => c.name).filter((c) => namesB.has(c) && !isIgnored(rules, name, c));
-  const pkA = primaryKey(infoA);
-  const pkB = primaryKey(infoB);
+  const columns = infoA.map((c) => c.name).filter((c) => namesB.has(c) && c !== without && !isIgnored(rules, name, c));
+  // sqlite_sequence declares no key, but holds one counter per table name.
+  const pkA = name === 'sqlite_sequence' ? ['name'] : primaryKey(infoA);
+  const pkB = name === 'sqlite_sequence' ? ['name'] : primaryKey(infoB);
   // Match rows by primary key when both sides declare the same one and none of it is ignored;
   // otherwise by whole content (rowids are not stable across VACUUM for keyless tables).
   const keyed = pkA.length > 0 && pkA.join('\0') === pkB.join('\0') && pkA.every((c) => columns.includes(c));
@@ -421,7 +455,7 @@ export function compareOpenDatabases(
       .map((obj) =>
         isTableIgnored(rules, obj.name)
           ? ignoredTable(obj.name)
-          : compareTable(obj.name, dbA, dbB, rules, maxDifferences, options.columnDetail),
+          : compareTableAligned(obj.name, dbA, dbB, rules, maxDifferences, options),
       );
     const userVersion = {
       a: dbA.pragma('user_version', { simple: true }) as number,

@@ -81,7 +81,7 @@ export function register(program: Command): void {
     .option('--dry-run', 'say what would be removed; remove nothing')
     .option('--host <name>', 'Docker host to prune (default: local, where staged images are built)')
     .option('--label <key=value>', 'docker: only staged images that also carry this label (repeatable; caches are then left alone)', (value: string, all: string[]) => [...all, value], [] as string[])
-    .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
+    .option('--runtime <kind>', 'auto | docker | local | swarm (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'config file (default ./wvo.config.json)')
     .option('--json', 'print the result as JSON')
     .addHelpText(

@@ -26,7 +26,7 @@ export async function openRuntime(options: RuntimeCliOptions): Promise<SelectedR
 function withRuntimeFlags(command: Command): Command {
   return command
     .option('--config <file>', 'config file (default ./wvo.config.json)')
-    .option('--runtime <kind>', 'auto | docker | local (default from config: auto)')
+    .option('--runtime <kind>', 'auto | docker | local | swarm (default from config: auto)')
     .option('--json', 'print the result as JSON');
 }
 

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { openDeploy, progressLogger, type DeployContext } from '../../operations/index.js';
 import type { DeploymentRecord } from '../../promotion/index.js';
 import { openCliContext, type CliContext, type RuntimeFlags } from '../context.js';
-import { action } from '../output.js';
+import { action, printResult } from '../output.js';
+import { openFleetControl, renderFleetRecord } from '../fleet-view.js';
 
 export interface DeployCliFlags extends RuntimeFlags {
   json?: boolean;
@@ -61,6 +62,11 @@ export function reportDeployment(flags: DeployCliFlags, deploy: DeployContext, r
 }
 
 interface PromoteFlags extends DeployCliFlags {
+  fleet?: boolean;
+  waveSize?: string;
+  bootLimit?: string;
+  pause?: string;
+  onFailure?: string;
   observe?: string;
   interval?: string;
   flags?: string;
@@ -88,6 +94,28 @@ export function promotionInputFromFlags(id: string | undefined, flags: PromoteFl
   };
 }
 
+const count = (value: string | undefined) => (value === undefined ? undefined : Number(value));
+
+/** `wvo promote --fleet`: every deployment's promotion gets the same promotion flags. */
+async function promoteFleet(id: string | undefined, flags: PromoteFlags): Promise<number> {
+  const { upgradeId, ...promotion } = promotionInputFromFlags(id, flags);
+  const fleet = openFleetControl(flags, 'promote');
+  try {
+    const record = await fleet.runner.promote({
+      ...(upgradeId ? { upgradeId } : {}),
+      ...(flags.waveSize !== undefined ? { waveSize: count(flags.waveSize) } : {}),
+      ...(flags.bootLimit !== undefined ? { bootLimit: count(flags.bootLimit) } : {}),
+      ...(flags.pause !== undefined ? { pause: flags.pause } : {}),
+      ...(flags.onFailure !== undefined ? { onFailure: flags.onFailure } : {}),
+      promotion,
+    });
+    printResult(flags, { ok: record.state === 'promoted', fleet: record }, () => renderFleetRecord(record));
+    return record.state === 'promoted' ? 0 : 1;
+  } finally {
+    fleet.close();
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('promote [id]')
@@ -101,7 +129,12 @@ export function register(program: Command): void {
     .option('--retention <duration>', 'how long the old lane is kept stopped for rollback', '24h')
     .option('--keep-warm <duration>', 'keep the old lane running (no traffic) this long after promotion: a rollback meanwhile is a switch, not a restart; the command waits it out (default: stop at once)')
     .option('--resume-observing <policy>', 'after a controller crash while observing: continue | rollback')
-    .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
+    .option('--fleet', 'promote every deployment of config fleet.deployments, in waves (each as above, with these options)')
+    .option('--wave-size <n>', 'with --fleet: deployments per wave (default fleet.waves.size)')
+    .option('--boot-limit <n>', 'with --fleet: promotions starting at once inside a wave (default: the wave size)')
+    .option('--pause <duration>', 'with --fleet: pause between waves (default fleet.waves.pause)')
+    .option('--on-failure <policy>', 'with --fleet: keep | rollback the deployments already promoted when one fails')
+    .option('--runtime <kind>', 'auto | docker | local | swarm (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'wvo.config.json to use')
     .option('--json', 'print the deployment, its transitions and switch times as JSON')
     .addHelpText(
@@ -112,7 +145,7 @@ export function register(program: Command): void {
     )
     .action(
       action(async (id: string | undefined, flags: PromoteFlags) =>
-        withDeploy(flags, 'promote', async (deploy) => {
+        flags.fleet ? promoteFleet(id, flags) : withDeploy(flags, 'promote', async (deploy) => {
           const record = await deploy.operations.promote(promotionInputFromFlags(id, flags));
           return reportDeployment(flags, deploy, record, 'promote');
         }),

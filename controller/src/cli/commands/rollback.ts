@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .command('rollback [id]')
     .description('roll a deployment back: flags reverted in reverse order, traffic back to the old lane, candidate stopped')
     .option('--reason <text>', 'why (recorded in promotion_plan.json)')
-    .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
+    .option('--runtime <kind>', 'auto | docker | local | swarm (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'wvo.config.json to use')
     .option('--json', 'print the deployment and its transitions as JSON')
     .addHelpText('after', '\n<id> defaults to the running deployment, else the newest promoted one (within its retention window).')

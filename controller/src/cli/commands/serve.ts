@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { FleetControl } from '../../fleet/index.js';
 import { parseServeOptions, readControllerToken, startController, type ServeOptionsInput } from '../../api/index.js';
 import { controllerContextFromConfig } from '../../operations/index.js';
 import { openCliContext, type RuntimeFlags } from '../context.js';
@@ -34,12 +35,13 @@ export function register(program: Command): void {
     .option('--insecure-no-token', 'run without a token (refused unless --listen is loopback)')
     .option('--body-limit <bytes>', 'largest request body accepted', String(256 * 1024))
     .option('--no-reconcile', 'do not, by itself, resume a deployment whose controller died or stop/remove old lanes whose keep-warm/retention window ended (default: every 5 s)')
-    .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
+    .option('--runtime <kind>', 'auto | docker | local | swarm (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'wvo.config.json to use')
     .addHelpText(
       'after',
       '\nRoutes: GET /healthz (no token) /metrics /status /lanes /upgrades/:id /deployments /deployments/:id /events (SSE);\n' +
-        '        POST /upgrades /deployments/:id/promote /deployments/:id/rollback.\n' +
+        '        POST /upgrades /deployments/:id/promote /deployments/:id/rollback;\n' +
+        '        fleet: GET /fleets /fleets/status /fleets/:id, POST /fleets (body: promote --fleet options) /fleets/:id/resume.\n' +
         'Prints {"event":"listening","url":...} on stdout when ready; SIGTERM/SIGINT stop it.',
     )
     .action(
@@ -57,8 +59,11 @@ export function register(program: Command): void {
           images: context.images,
           logger: context.logger,
         });
+        // The fleet (config `fleet`) is opened when a /fleets route is first called, and closed with the controller.
+        let fleet: FleetControl | undefined;
         try {
-          const controller = await startController(options, wiring.context);
+          const fleetOf = context.loaded.config.fleet ? () => (fleet ??= new FleetControl({ config: context.loaded.config, projectRoot: context.projectRoot, stateRoot: context.stateRoot, logger: context.logger })) : undefined;
+          const controller = await startController(options, wiring.context, fleetOf ? { fleet: fleetOf } : {});
           context.logger.info({ runtime: context.chosen }, context.reason);
           process.stdout.write(`${JSON.stringify({ event: 'listening', url: controller.url, runtime: context.chosen })}\n`);
           await new Promise<void>((resolve) => {
@@ -70,6 +75,7 @@ export function register(program: Command): void {
             process.once('SIGINT', () => stop('SIGINT'));
           });
         } finally {
+          fleet?.close();
           await wiring.close();
           await context.runtime.close();
         }

@@ -3,9 +3,11 @@ import { collectStatus } from '../../operations/index.js';
 import { openCliContext, type RuntimeFlags } from '../context.js';
 import { action, printResult } from '../output.js';
 import { renderStatus } from '../status-view.js';
+import { openFleetControl, renderFleetStatus } from '../fleet-view.js';
 
 interface StatusFlags extends RuntimeFlags {
   json?: boolean;
+  fleet?: boolean;
 }
 
 export function register(program: Command): void {
@@ -13,11 +15,22 @@ export function register(program: Command): void {
     .command('status')
     .description('lanes, the active lane and version, the running deployment and its step, the last shadow diff count')
     .option('--json', 'print the status as JSON')
-    .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
+    .option('--fleet', 'a table of the fleet\'s deployments: where, serving lane and version, state in the newest fleet promotion')
+    .option('--runtime <kind>', 'auto | docker | local | swarm (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'wvo.config.json to use')
     .addHelpText('after', '\nReads state files and the runtime directly: no running `wvo serve` needed (GET /status answers the same).')
     .action(
       action(async (flags: StatusFlags) => {
+        if (flags.fleet) {
+          const fleet = openFleetControl(flags, 'status');
+          try {
+            const status = await fleet.status();
+            printResult(flags, { ok: true, ...status }, () => renderFleetStatus(status));
+          } finally {
+            fleet.close();
+          }
+          return;
+        }
         const context = await openCliContext(flags, 'wvo-status');
         try {
           const status = await collectStatus({ stateRoot: context.stateRoot, runtime: context.runtime });

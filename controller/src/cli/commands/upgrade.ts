@@ -54,7 +54,7 @@ export function register(program: Command): void {
     .option('--keep-stage', 'keep tmp/wv-upgrade-<id>/ for inspection')
     .option('--strict-dry-run', 'shadow lanes in strict DRY_RUN (every call rolled back, copies verified unchanged) instead of sandboxes that commit to their copies; no state diff')
     .option('--test-command <cmd>', "the staged copy's test command (default: npm run test:unit)")
-    .option('--runtime <kind>', 'auto | docker | local (default: from wvo.config.json, else auto)')
+    .option('--runtime <kind>', 'auto | docker | local | swarm (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'wvo.config.json to use')
     .option('--json', 'print the result as JSON (no progress)')
     .addHelpText(

@@ -35,7 +35,7 @@ import {
   type LaneResources,
 } from './container-spec.js';
 import { LOCAL_HOST, connectHosts, isConflict, isNotFound, isTransportError, pingHost, unreachable, type DockerHost } from './engine.js';
-import { demuxDockerLogs } from './log-stream.js';
+import { readContainerLogs } from './container-logs.js';
 import { prepareRemoteState, removeRemoteState } from './remote-state.js';
 import { transferImage } from './transfer.js';
 
@@ -206,16 +206,6 @@ export class DockerRuntime implements LaneRuntime {
     return found;
   }
 
-  private async readLogs(host: DockerHost, id: string, tail = 100): Promise<string> {
-    try {
-      const buffer = (await host.docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false, tail })) as unknown as Buffer;
-      return demuxDockerLogs(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer))).combined;
-    } catch (error) {
-      if (isNotFound(error)) return '';
-      throw this.wrap(host, error);
-    }
-  }
-
   async startLane(input: LaneSpec, options: StartOptions = {}): Promise<LaneInfo> {
     const spec = validateLaneSpec(input);
     const host = await this.ping(spec.host);
@@ -301,14 +291,14 @@ export class DockerRuntime implements LaneRuntime {
         failure: async () => {
           const info = await container.inspect();
           if (info.State.Running) return undefined;
-          const logs = await this.readLogs(host, container.id, 30);
+          const logs = await readContainerLogs(host, container.id, 30);
           return new RuntimeError('WVO_LANE_EXITED', `lane ${spec.name} exited during startup (exit code ${info.State.ExitCode}${info.State.OOMKilled ? ', out of memory' : ''}); last log lines:\n${logExcerpt(logs)}`, {
             subject: spec.name,
             hint: 'Fix the cause shown in the log lines; the container was removed.',
             details: { exitCode: info.State.ExitCode, logTail: logs.trimEnd().split('\n').slice(-20) },
           });
         },
-        logs: () => this.readLogs(host, container.id, 30),
+        logs: () => readContainerLogs(host, container.id, 30),
       });
       this.logger.info({ lane: spec.name, host: host.name, url }, 'lane ready');
     } catch (error) {
@@ -423,7 +413,7 @@ export class DockerRuntime implements LaneRuntime {
 
   async logs(name: string, options: LogOptions = {}): Promise<string> {
     const { host, container } = await this.require(name);
-    return this.readLogs(host, container.Id, options.tail ?? 100);
+    return readContainerLogs(host, container.Id, options.tail ?? 100);
   }
 
   async listLanes(options: { host?: string } = {}): Promise<LaneInfo[]> {

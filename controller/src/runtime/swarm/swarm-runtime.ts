@@ -5,7 +5,7 @@ import type { HostConfig } from '../../config/index.js';
 import { IMAGE_USER, LABELS, type LaneResources } from '../docker/container-spec.js';
 import { DockerRuntime } from '../docker/docker-runtime.js';
 import { isNotFound, isTransportError, unreachable, type DockerHost } from '../docker/engine.js';
-import { demuxDockerLogs } from '../docker/log-stream.js';
+import { readContainerLogs } from '../docker/container-logs.js';
 import { prepareRemoteState, removeRemoteState } from '../docker/remote-state.js';
 import { RuntimeError, laneNotFound, logExcerpt } from '../errors.js';
 import type { EnsureImageResult, LaneHealth, LaneInfo, LaneRuntime, LaneSpec, LogOptions, Progress, StartOptions, StopOptions, TransferResult } from '../lane-runtime.js';
@@ -198,15 +198,7 @@ export class SwarmRuntime implements LaneRuntime {
 
   private async taskLogs(task: TaskView | undefined, node: NodeRef, tail = 100): Promise<string> {
     const id = task?.Status?.ContainerStatus?.ContainerID;
-    if (!id) return '';
-    const host = this.engines.host(node.host);
-    try {
-      const buffer = (await host.docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false, tail })) as unknown as Buffer;
-      return demuxDockerLogs(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer))).combined;
-    } catch (error) {
-      if (isNotFound(error)) return '';
-      throw this.wrap(host, error);
-    }
+    return id ? readContainerLogs(this.engines.host(node.host), id, tail) : '';
   }
 
   async startLane(input: LaneSpec, options: StartOptions = {}): Promise<LaneInfo> {

@@ -1,0 +1,142 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { systemClock } from '../../common/src/clock.js';
+import { parseConfig, type WvoConfig } from '../../controller/src/config/index.js';
+import { FleetControl, type FleetContextInput } from '../../controller/src/fleet/index.js';
+import { progressLogger } from '../../controller/src/operations/index.js';
+import { DeploymentStore } from '../../controller/src/promotion/index.js';
+import { ProxyAdminClient, startProxy, type RunningProxy } from '../../controller/src/proxy/index.js';
+import { DockerRuntime } from '../../controller/src/runtime/index.js';
+import { seedState } from '../../worker/src/index.js';
+import { chownTree, PROXY_TOKEN } from './deploy-rig.js';
+import type { EngineB } from './runtime-engine-b.js';
+import { cleanupProject } from './runtime-fixtures.js';
+
+/**
+ * A fleet of real orchestrators on two engines (the host engine and a namespace engine, ENGINE.md):
+ * each deployment has its own seeded live state, its own `blue` lane (DRY_RUN=0) on its own
+ * engine, its own proxy in front, and its own token file; the fleet controller's state root holds
+ * the staged (representative) upgrade. `configFile` is the same fleet for `wvo` processes.
+ */
+export interface FleetMemberRig {
+  name: string;
+  host: 'local' | 'hostb';
+  app: string;
+  state: string;
+  runtime: DockerRuntime;
+  proxy: RunningProxy;
+  admin: ProxyAdminClient;
+}
+
+export interface FleetRig {
+  root: string;
+  stateRoot: string;
+  config: WvoConfig;
+  configFile: string;
+  members: FleetMemberRig[];
+  /** Record the representative upgrade (tests, schema-compat ok) in the fleet controller's controller.db. */
+  stage(candidateImage: string): string;
+  control(overrides?: Partial<FleetContextInput>): FleetControl;
+  close(): Promise<void>;
+}
+
+/** Deployments alternate between the host engine and the namespace engine: `east` (local), `west` (hostb), then d3, d4… */
+export async function startFleetRig(options: { id: string; docker: Docker; engine: EngineB; image: string; waves?: Record<string, unknown>; deployments?: number; tasks?: number }): Promise<FleetRig> {
+  const root = mkdtempSync(join(tmpdir(), 'wvo-fleet-test-'));
+  const stateRoot = join(root, 'state');
+  const cleanups: Array<() => Promise<unknown> | unknown> = [() => rmSync(root, { recursive: true, force: true })];
+  const close = async () => {
+    for (const fn of cleanups.splice(0).reverse()) await Promise.resolve().then(fn).catch(() => undefined);
+  };
+  const hosts = [{ name: 'hostb', docker: options.engine.url, network: 'auto' as const, state: 'bind' as const }];
+  const lanes = { readyTimeoutMs: 60_000, stopTimeoutMs: 5_000 };
+  try {
+    const members = await Promise.all(
+      Array.from({ length: options.deployments ?? 2 }, (_, index) => index).map(async (index): Promise<FleetMemberRig> => {
+        const host = index % 2 === 0 ? ('local' as const) : ('hostb' as const);
+        const name = index === 0 ? 'east' : index === 1 ? 'west' : `d${index + 1}`;
+        const app = `${options.id}-${name}`;
+        const state = join(root, 'fleet', name);
+        await seedState({ stateRoot: state, tasks: options.tasks ?? 200, seed: 7 + index });
+        chownTree(state);
+        const runtime = new DockerRuntime({ project: app, hosts, defaultHost: host, ...lanes });
+        cleanups.push(() => runtime.close());
+        cleanups.push(() => cleanupProject(host === 'local' ? options.docker : options.engine.docker, app));
+        const blue = await runtime.startLane({ name: 'blue', image: options.image, stateDir: state, dryRun: false, role: 'live' });
+        const proxy = await startProxy({
+          listen: '127.0.0.1:0',
+          admin: '127.0.0.1:0',
+          token: PROXY_TOKEN,
+          statePath: join(root, `${name}-routes.json`),
+          lanes: [{ name: 'blue', url: blue.url! }],
+          active: 'blue',
+          healthIntervalMs: 100,
+          drainTimeoutMs: 500,
+        });
+        cleanups.push(() => proxy.close());
+        const admin = new ProxyAdminClient({ url: proxy.adminUrl, token: PROXY_TOKEN });
+        cleanups.push(() => admin.close());
+        writeFileSync(join(root, `${name}.token`), PROXY_TOKEN);
+        return { name, host, app, state, runtime, proxy, admin };
+      }),
+    );
+    const input = {
+      projectName: options.id,
+      runtime: 'docker',
+      stateRoot: './state',
+      hosts,
+      lanes,
+      fleet: {
+        deployments: members.map((m) => ({ name: m.name, host: m.host, app: m.app, state: `./fleet/${m.name}`, proxy: { admin: m.proxy.adminUrl, tokenFile: `./${m.name}.token` } })),
+        waves: options.waves ?? { size: 1 },
+      },
+    };
+    const configFile = join(root, 'wvo.config.json');
+    writeFileSync(configFile, JSON.stringify(input, null, 2));
+    const config = parseConfig(input);
+    mkdirSync(stateRoot, { recursive: true });
+    let n = 0;
+    return {
+      root,
+      stateRoot,
+      config,
+      configFile,
+      members,
+      stage(candidateImage) {
+        const store = DeploymentStore.open(stateRoot);
+        const id = `up-fleet-${++n}`;
+        store.recordUpgrade(
+          {
+            id,
+            outcome: 'passed',
+            steps: ['preflight', 'build', 'test', 'snapshot', 'shadow', 'schema-compat', 'summary'].map((step) => ({ name: step, status: 'ok' })),
+            baseline: { lane: 'blue', image: options.image },
+            candidate: { lane: 'green', image: candidateImage },
+          },
+          Date.now(),
+        );
+        store.close();
+        return id;
+      },
+      control(overrides = {}) {
+        const control = new FleetControl({
+          config,
+          projectRoot: root,
+          stateRoot,
+          clock: systemClock,
+          // FLEET_TEST_LOG=1 prints the runner's and each deployment's progress lines.
+          ...(process.env.FLEET_TEST_LOG ? { logger: progressLogger('[fleet]', (line) => console.error(`${new Date().toISOString().slice(11, 23)} ${line}`)) } : {}),
+          ...overrides,
+        });
+        cleanups.push(() => control.close());
+        return control;
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
