@@ -27,7 +27,7 @@ export interface DeployOperationsDeps {
   runner: EffectRunner;
   proxy: ProxyLanes;
   /** The candidate image must exist before a promotion begins. */
-  runtime: Pick<LaneRuntime, 'ensureImage' | 'getLane'>;
+  runtime: Pick<LaneRuntime, 'ensureImage'> & Partial<Pick<LaneRuntime, 'getLane'>>;
   /** An app by name (wvo.config.json `apps`): the candidate image is checked as the baseline lane's app runs it. */
   apps?: (name: string) => LaneApp | undefined;
   clock: Clock;
@@ -196,7 +196,7 @@ export class DeployOperations {
         },
       );
     }
-    const appName = (await this.deps.runtime.getLane(plan.baseline.lane).catch(() => undefined))?.app;
+    const appName = (await this.deps.runtime.getLane?.(plan.baseline.lane).catch(() => undefined))?.app;
     const app = appName ? this.deps.apps?.(appName) : undefined;
     await this.deps.runtime.ensureImage(plan.candidate.image, app ? { app } : {}); // WVO_IMAGE_NOT_FOUND (e.g. a removed local stage)
   }

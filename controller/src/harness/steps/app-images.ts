@@ -26,7 +26,6 @@ export const appImagesStep: UpgradeStep<AppImagesInput, LaneImages> = {
       throw harnessErrors.create('WVO_APP_BASELINE_MISSING', `app ${app.name}: no baseline image (--baseline, or apps.${app.name}.image)`, {
         subject: `apps.${app.name}.image`,
         hint: 'pass --baseline IMAGE or set the app\'s "image" in wvo.config.json',
-        exitCode: 2,
       });
     }
     const check = async (image: string, field: string) => {

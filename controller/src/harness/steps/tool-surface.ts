@@ -1,5 +1,5 @@
-import { isWvoError, WvoError } from '../../../../common/src/errors.js';
-import { compareSurfaces, type RawSurface, type SurfaceReport } from '../../shadow/index.js';
+import { isWvoError } from '../../../../common/src/errors.js';
+import { compareSurfaces, shadowErrors, type RawSurface, type SurfaceReport } from '../../shadow/index.js';
 import type { UpgradeStep } from './step.js';
 
 export interface ToolSurfaceInput {
@@ -25,14 +25,12 @@ export const toolSurfaceStep: UpgradeStep<ToolSurfaceInput, SurfaceReport> = {
       report = compareSurfaces(baseline, candidate);
     } catch (error) {
       // Same code (WVO_SHADOW_SCHEMA_INVALID, WVO_SHADOW_SURFACE_INVALID), with the app named.
-      if (app && isWvoError(error)) {
-        const { subject, hint, details, exitCode, status } = error;
-        throw new WvoError(error.code, `app ${app}: ${error.message}`, {
+      if (app && isWvoError(error) && (error.code === 'WVO_SHADOW_SCHEMA_INVALID' || error.code === 'WVO_SHADOW_SURFACE_INVALID')) {
+        const { subject, hint, details } = error;
+        throw shadowErrors.create(error.code, `app ${app}: ${error.message}`, {
           ...(subject === undefined ? {} : { subject }),
           ...(hint === undefined ? {} : { hint }),
           details: { ...details, app },
-          exitCode,
-          status,
           cause: error,
         });
       }
