@@ -10,7 +10,8 @@
  * This room never imports from api/; api/ imports from here.
  */
 export { ControlPlane, openDeploy, wireDeploy, WORKER_TOKEN_ENV, type ControlPlaneInput, type DeployContext, type DeployWiring } from './control-plane.js';
-export { upgrade, type UpgradeOutcome, type UpgradePlane, type UpgradeRequest } from './upgrade.js';
+export { assertSurfaceGate, upgrade, type UpgradeOutcome, type UpgradePlane, type UpgradeRequest } from './upgrade.js';
+export { resolveUpgradeApp } from './upgrade-app.js';
 export { recordHarnessRun } from './harness-record.js';
 export { shadowDiffStreak } from './shadow-streak.js';
 export { DeployOperations, type BegunDeployment, type DeployOperationsDeps, type DeployStatus, type ProxyLanes } from './deploy-operations.js';

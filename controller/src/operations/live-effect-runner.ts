@@ -2,7 +2,7 @@ import type { Clock } from '../../../common/src/clock.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
 import { artifactWriters, type DeploymentRecord, type Effect, type EffectRunner, type MetricsSnapshot, type ProbeResult } from '../promotion/index.js';
 import type { ProxyAdminClient, SwitchResult } from '../proxy/index.js';
-import type { LaneHealth, LaneInfo, LaneRuntime } from '../runtime/index.js';
+import type { LaneApp, LaneHealth, LaneInfo, LaneRuntime } from '../runtime/index.js';
 import { readOrchestratorStatus } from './lane-status.js';
 import { checkMcp } from './mcp-gate.js';
 import { runProbes } from './probe-runner.js';
@@ -36,6 +36,8 @@ export interface LiveEffectRunnerOptions {
   statusTimeoutMs?: number;
   /** Longest wait for a lane's MCP answers (initialize, ping, tools/list) before it takes traffic. */
   mcpGateTimeoutMs?: number;
+  /** An app by name (wvo.config.json `apps`): the candidate runs the app its baseline lane runs. */
+  apps?: (name: string) => LaneApp | undefined;
 }
 
 /** One switch the runner made (for `wvo promote --json` and the bench). */
@@ -94,7 +96,7 @@ export class LiveEffectRunner implements EffectRunner {
     else {
       const stateDir = existing?.stateDir ?? (await this.liveStateDir(deployment));
       if (existing) await this.o.runtime.removeLane(lane, { timeoutMs: this.stopTimeout });
-      info = await this.startLive(lane, image, deployment, stateDir);
+      info = await this.startLive(lane, image, deployment, stateDir, existing?.app);
     }
     await this.register(info);
   }
@@ -266,10 +268,23 @@ export class LiveEffectRunner implements EffectRunner {
     return { ...this.o.laneEnv, ...(this.o.workerToken ? { WVO_ADMIN_TOKEN: this.o.workerToken } : {}) };
   }
 
-  private async startLive(lane: string, image: string, deployment: DeploymentRecord, stateDir: string): Promise<LaneInfo> {
+  /**
+   * The app a lane of this deployment runs: `known` (the lane's own record before it was
+   * replaced), else what either lane of the plan runs (`wvo.app` label / record); none = our worker.
+   */
+  private async appOf(deployment: DeploymentRecord, known: string | undefined): Promise<LaneApp | undefined> {
+    let name = known;
+    for (const lane of [deployment.plan.baseline.lane, deployment.plan.candidate.lane]) {
+      name ??= (await this.o.runtime.getLane(lane).catch(() => undefined))?.app;
+    }
+    return name ? this.o.apps?.(name) : undefined;
+  }
+
+  private async startLive(lane: string, image: string, deployment: DeploymentRecord, stateDir: string, knownApp?: string): Promise<LaneInfo> {
     const started = this.o.clock.now();
+    const app = await this.appOf(deployment, knownApp);
     const info = await this.o.runtime.startLane(
-      { name: lane, image, stateDir, dryRun: false, role: 'live', deploymentId: deployment.id, env: this.laneEnv() },
+      { name: lane, image, stateDir, dryRun: false, role: 'live', deploymentId: deployment.id, env: this.laneEnv(), ...(app ? { app } : {}) },
       this.o.readyTimeoutMs ? { readyTimeoutMs: this.o.readyTimeoutMs } : {},
     );
     this.log.info({ lane, url: info.url, effect: 'start_lane' }, `${lane} ready (${image}, live state, DRY_RUN=0) in ${this.o.clock.now() - started} ms`);
@@ -296,7 +311,8 @@ export class LiveEffectRunner implements EffectRunner {
   private async register(info: LaneInfo): Promise<void> {
     const url = this.o.laneUrl?.(info) ?? info.url;
     if (!url) throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${info.name} has no URL (${info.status})`, { subject: info.name });
-    await this.o.proxy.registerLane({ name: info.name, url });
+    // A lane of another app than our worker is checked the way its app says (e.g. MCP-native).
+    await this.o.proxy.registerLane({ name: info.name, url, ...(info.health ? { health: info.health } : {}) });
     const healthy = await this.poll(async () => (await this.o.proxy.lanes()).lanes.find((l) => l.name === info.name)?.healthy === true);
     if (!healthy) {
       throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `the proxy does not see ${info.name} (${url}) healthy`, {

@@ -35,5 +35,6 @@ export function upgradeSummaryFromResult(result: UpgradeResult, lanes: { baselin
     baseline: { lane: lanes.baseline, image: result.baselineImage ?? '(not resolved)' },
     candidate: { lane: lanes.candidate, image: result.candidateImage ?? '(not built)' },
     shadowDiffs: result.shadow?.count ?? null,
+    ...(result.source === 'image' ? { source: 'image' as const } : {}),
   };
 }

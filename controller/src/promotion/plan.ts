@@ -161,6 +161,11 @@ export const upgradeSummarySchema = z.object({
   candidate: laneRefSchema,
   /** Shadow differences the run reported; null when its shadow step did not run. Absent in older records. */
   shadowDiffs: z.number().int().min(0).nullable().optional(),
+  /**
+   * `image`: an image-to-image run (`--app --candidate`): nothing was built here, so its test
+   * step is `skipped` by design (the image's publisher tests it), which promotion accepts.
+   */
+  source: z.enum(['workspace', 'image']).optional(),
 });
 export type UpgradeSummary = z.infer<typeof upgradeSummarySchema>;
 
@@ -278,7 +283,8 @@ function assertPromotable(upgrade: UpgradeSummary, options: PromotionOptions): v
     });
   }
   const test = step('test');
-  if (!test || test.status !== 'ok') {
+  const prebuilt = upgrade.source === 'image' && test?.status === 'skipped';
+  if (!test || (test.status !== 'ok' && !prebuilt)) {
     throw promotionErrors.create('WVO_TESTS_SKIPPED', `upgrade ${upgrade.id} was not tested (test step: ${test?.status ?? 'absent'})`, {
       subject,
       hint: 'rerun `wvo upgrade` without --skip-tests; promotion needs green tests',

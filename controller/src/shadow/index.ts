@@ -80,3 +80,8 @@ export {
   type Thresholds,
 } from './thresholds.js';
 export { parseToolResult } from '../../../common/src/mcp-client.js';
+export { compareSurfaces } from './tool-surface.js';
+export { shadowErrors } from './errors.js';
+export { fetchToolSurface, type FetchSurfaceOptions } from './tool-surface-fetch.js';
+export { CHANGE_CATEGORIES, SurfaceReportSchema, type RawSurface, type SurfaceChange, type SurfaceReport } from './tool-surface-types.js';
+export { defaultAppSuite, selectSafeCalls, SkippedCallSchema, type SkippedCall, type SafetyPolicy } from './safe-calls.js';
