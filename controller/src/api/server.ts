@@ -16,12 +16,13 @@ import { bearerChecker } from './auth.js';
 import { errorBody, httpStatusFor, notFound, unauthorized } from './http-errors.js';
 import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from './serve-options.js';
 import { SseHub } from './sse.js';
+import { STATUS_PAGE_ROUTES, registerStatusPage } from './status-page/routes.js';
 import type { FleetControl } from '../fleet/index.js';
 import { registerFleetRoutes } from './fleet-routes.js';
 import { apiErrors } from './errors.js';
 
-/** Routes that answer without a token (container healthchecks). */
-const OPEN_ROUTES = new Set(['/healthz']);
+/** Routes that answer without a token: container healthchecks and the read-only status page. */
+const OPEN_ROUTES = new Set<string>(['/healthz', ...STATUS_PAGE_ROUTES]);
 
 export interface ControllerApiDeps {
   operations: ControllerOperations;
@@ -116,6 +117,7 @@ export function buildControllerApi(options: ServeOptions, deps: ControllerApiDep
 
   app.get('/events', (request, reply) => sse.attach(request, reply));
 
+  registerStatusPage(app, operations, sse);
   registerFleetRoutes(app, deps.fleet);
 
   // `wvo soak start|status|stop` over HTTP; `:id` may be `current` (the running soak, else the newest).

@@ -1,5 +1,4 @@
 import { silentLogger } from '../../../common/src/logger.js';
-import { connectMcp, type McpSession } from '../../../common/src/mcp-client.js';
 import type { WvoConfig } from '../config/index.js';
 import { openSoak, WORKER_TOKEN_ENV } from '../operations/index.js';
 import type { LaneRuntime } from '../runtime/index.js';
@@ -11,10 +10,8 @@ export interface DemoSoakInput {
   readonly stateRoot: string;
   readonly runtime: LaneRuntime;
   readonly upgradeId: string;
-  /** Where the writer agents connect (the proxy: their calls land on the live lane). */
-  readonly agentsUrl: string;
-  /** How long the writer agents write while the soak replays. */
-  readonly writeMs: number;
+  /** How long the soak replays once its lanes are up (the demo's writer agents keep writing). */
+  readonly soakMs: number;
   readonly say: (line: string) => void;
 }
 
@@ -34,9 +31,9 @@ const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math
 
 /**
  * A short dual-write soak before promoting: the soak operations fork the live state, start a
- * baseline replica and the candidate in sandbox, and replay the live journal to both while a few
- * writer agents (plan_next → dispatch → verify → report) work through the proxy; once the agents
- * stop and the soak has caught up, it is stopped (one last checkpoint).
+ * baseline replica and the candidate in sandbox, and replay the live journal (the demo's writer
+ * agents' calls) to both for `soakMs`; once it has caught up with the journal head of that moment,
+ * it is stopped (one last checkpoint).
  */
 export async function demoSoak(input: DemoSoakInput): Promise<DemoSoakResult> {
   const lags: number[] = [];
@@ -59,8 +56,7 @@ export async function demoSoak(input: DemoSoakInput): Promise<DemoSoakResult> {
     const driving = soak.operations.drive(record.id);
     // The first progress is saved once both lanes answer (or the drive ends early: a failure, shown below).
     await Promise.race([up, driving]);
-    const writes = await writeFor(input.agentsUrl, 3, input.writeMs);
-    input.say(`agents wrote ${writes} calls in ${input.writeMs / 1000} s; waiting for the soak to replay them`);
+    await Promise.race([new Promise((resolve) => setTimeout(resolve, input.soakMs)), driving]);
     // Caught up: everything the live journal holds now has been replayed on both lanes.
     const { head } = await new JournalClient(record.live_url, process.env[WORKER_TOKEN_ENV]).head();
     const deadline = Date.now() + 60_000;
@@ -86,33 +82,4 @@ export async function demoSoak(input: DemoSoakInput): Promise<DemoSoakResult> {
   } finally {
     soak.close();
   }
-}
-
-/** `agents` MCP sessions doing an agent's rounds until `ms` has passed; the write calls they made. */
-async function writeFor(url: string, agents: number, ms: number): Promise<number> {
-  const sessions = await Promise.all(Array.from({ length: agents }, (_, i) => connectMcp(url, `demo-agent-${i}`)));
-  const until = Date.now() + ms;
-  try {
-    const counts = await Promise.all(sessions.map((session, i) => agentRounds(session, `demo-agent-${i}`, until)));
-    return counts.reduce((sum, n) => sum + n, 0);
-  } finally {
-    await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
-  }
-}
-
-async function agentRounds(session: McpSession, agent: string, until: number): Promise<number> {
-  let writes = 0;
-  for (let round = 0; Date.now() < until; round += 1) {
-    await session.call('plan_next', { limit: 3 });
-    const dispatched = await session.call('dispatch', { agent });
-    writes += 1;
-    const taskId = (dispatched.value as { task?: { id?: string } } | null)?.task?.id;
-    if (dispatched.isError || !taskId) continue;
-    const verified = await session.call('verify', { task_id: taskId });
-    writes += 1;
-    const passed = !verified.isError && (verified.value as { passed?: boolean } | null)?.passed === true;
-    await session.call('report', { task_id: taskId, outcome: round % 2 ? 'retry' : passed ? 'done' : 'failed', agent, notes: `demo round ${round}` });
-    writes += 1;
-  }
-  return writes;
 }

@@ -1,3 +1,4 @@
+import { shadowDiffStreak } from './shadow-streak.js';
 import { systemClock } from '../../../common/src/clock.js';
 import { toErrorJson } from '../../../common/src/errors.js';
 import { silentLogger } from '../../../common/src/logger.js';
@@ -70,6 +71,7 @@ export function openController(context: ControllerContext, loops: ControllerLoop
   const metrics = new ControllerMetrics(
     () => countByState(store),
     async () => (await readUpgradeShadowSummary(context.stateRoot).catch(() => undefined))?.count,
+    () => shadowDiffStreak(store.recentUpgrades(100)),
   );
   const upgrades = new UpgradeRunner({
     projectRoot: context.projectRoot,

@@ -14,7 +14,7 @@ import {
   type PromotionOptions,
 } from '../promotion/index.js';
 import type { ProxyAdminClient } from '../proxy/index.js';
-import type { LaneRuntime } from '../runtime/index.js';
+import type { LaneRuntime, LaneApp } from '../runtime/index.js';
 import { parseResumeOptions, parseRollbackOptions } from './deploy-options.js';
 import { DriverLease, newLeaseHolder, ttlOf, type DriverLeaseOptions } from './driver-lease.js';
 import type { PromotionFunctions } from './promotion-functions.js';
@@ -30,7 +30,9 @@ export interface DeployOperationsDeps {
   runner: EffectRunner;
   proxy: ProxyLanes;
   /** The candidate image must exist before a promotion begins. */
-  runtime: Pick<LaneRuntime, 'ensureImage'>;
+  runtime: Pick<LaneRuntime, 'ensureImage'> & Partial<Pick<LaneRuntime, 'getLane'>>;
+  /** An app by name (wvo.config.json `apps`): the candidate image is checked as the baseline lane's app runs it. */
+  apps?: (name: string) => LaneApp | undefined;
   clock: Clock;
   logger?: Logger;
   /** Deployment ids (default: time-based run ids). */
@@ -212,7 +214,9 @@ export class DeployOperations {
         },
       );
     }
-    await this.deps.runtime.ensureImage(plan.candidate.image); // WVO_IMAGE_NOT_FOUND (e.g. a removed local stage)
+    const appName = (await this.deps.runtime.getLane?.(plan.baseline.lane).catch(() => undefined))?.app;
+    const app = appName ? this.deps.apps?.(appName) : undefined;
+    await this.deps.runtime.ensureImage(plan.candidate.image, app ? { app } : {}); // WVO_IMAGE_NOT_FOUND (e.g. a removed local stage)
   }
 
   /**

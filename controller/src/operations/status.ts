@@ -56,13 +56,20 @@ export interface StatusSources {
 const RUNNING_STEP: Partial<Record<DeploymentState, (d: DeploymentRecord) => string>> = {
   shadowed: () => 'created, not started',
   canary_live: (d) => `canary: ${d.plan.steps[0]?.description ?? `start ${d.plan.candidate.lane}`}`,
-  switched: (d) => `switched: ${d.plan.steps[1]?.description ?? `proxy → ${d.plan.candidate.lane}`}`,
+  switched: (d) => `switched: ${d.plan.steps.find((s) => s.kind === 'switch')?.description ?? `proxy → ${d.plan.candidate.lane}`}`,
 };
 
 /** Pure: what a deployment is doing, in one line. */
 export function deploymentStep(d: DeploymentRecord): string {
   const fixed = RUNNING_STEP[d.state];
   if (fixed) return fixed(d);
+  if (d.state === 'weighted') {
+    const o = d.observation;
+    const steps = d.plan.canarySteps.length - 1;
+    const last = d.analyses.at(-1);
+    const score = last ? `; analysis ${last.verdict}${last.score === null ? '' : ` ${last.score}`}` : '';
+    return o ? `weighted step ${(o.step ?? 0) + 1}/${steps}: ${o.weight}% to ${d.plan.candidate.lane}: ${o.checks} checks, ${o.failed} failed${score}` : 'weighted';
+  }
   if (d.state === 'observing') {
     const o = d.observation;
     const phases = d.plan.flags.length + 1;

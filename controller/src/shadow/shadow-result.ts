@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { z } from 'zod';
+import { SkippedCallSchema } from './safe-calls.js';
+import { SurfaceReportSchema } from './tool-surface-types.js';
 import { WvoError } from '../../../common/src/errors.js';
 import { writeFileAtomic } from '../../../common/src/atomic-write.js';
 import { StateSectionSchema, type StateSection } from '../state/index.js';
@@ -121,6 +123,10 @@ export const ShadowResultSchema = z.strictObject({
   /** Diffy's grouped view of `diffs`: reported groups first. */
   groups: z.array(ShadowGroupSchema),
   coverage: CoverageSchema,
+  /** What baseline and candidate advertise, compared and classified (the tool-surface gate). */
+  tool_surface: SurfaceReportSchema.optional(),
+  /** Suite calls not run, and why (an app with no shadow mode runs only read-only or safe tools). */
+  skipped_calls: z.array(SkippedCallSchema).optional(),
   /** The lanes' databases compared after the suite (the harness adds it with `withStateDiff`). */
   state: StateSectionSchema.optional(),
   totals: z.strictObject({
