@@ -69,7 +69,8 @@ export class SoakRunner {
       let sinceCheckpoint = record.last_seq - record.checkpoint_seq;
       let restartsAt: { seq: number; count: number } = { seq: record.last_seq, count: 0 };
       let idleMs = 0;
-      let savedAt = this.deps.clock.now();
+      // The first loop saves (its 'progress' says the lanes are up); idle ones after it, every IDLE_SAVE_MS.
+      let savedAt = Number.NEGATIVE_INFINITY;
       for (;;) {
         if (signal?.aborted) return this.save(record);
         const now = this.deps.clock.now();
