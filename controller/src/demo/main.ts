@@ -191,7 +191,7 @@ async function main(): Promise<void> {
       soakMs: 5_000,
       say,
     });
-    say(`soak ${soak.state}: replayed ${soak.replayed} calls, lag p99 ${soak.lagP99Ms} ms, answer diffs ${soak.answerDiffs}, state diffs ${soak.stateDiffs} (${soak.checkpoints} checkpoints, clean ${soak.seconds.toFixed(1)} s)`);
+    say(`soak ${soak.state}: replayed ${soak.replayed} calls (${soak.backlog} made while its lanes started), lag p99 ${soak.lagP99Ms} ms after that, answer diffs ${soak.answerDiffs}, state diffs ${soak.stateDiffs} (${soak.checkpoints} checkpoints, clean ${soak.seconds.toFixed(1)} s)`);
 
     heading('Promote: canary live, 25 % then 50 % of new sessions (each analysed against blue), switch, observe 8 s with PROMPT_MODE flipped');
     say(`baseline ${summary.baseline.lane} (${summary.baseline.image}) → candidate ${summary.candidate.lane} (${summary.candidate.image})`);
@@ -251,7 +251,7 @@ async function main(): Promise<void> {
         ['shadow state differences', String(upgrade.shadow?.stateDifferences ?? 0)],
         ['shadow raw diffs (reported / noise)', `${upgrade.shadow?.reported ?? 0} / ${upgrade.shadow?.cancelled ?? 0}`],
         ['soak replayed calls', String(soak.replayed)],
-        ['soak lag p99', `${soak.lagP99Ms} ms`],
+        ['soak lag p99 (calls after its lanes were up)', `${soak.lagP99Ms} ms`],
         ['soak answer diffs', String(soak.answerDiffs)],
         ['soak state diffs', String(soak.stateDiffs)],
         ['rollback-safe schema', String(upgrade.schemaCompat?.safe ?? 'n/a')],
