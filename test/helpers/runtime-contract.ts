@@ -97,9 +97,11 @@ export function contract(name: string, describeFn: typeof describe, setup: () =>
       expect(await fx.leftovers()).toBe(0);
     });
 
+    // The failing lanes are live lanes of the same deployment as blue, on its live state: a project
+    // has ONE live state per volume-mode host (docker/live-state.ts), and a failed start must leave it as it was.
     it('a lane that exits during startup fails with its last log lines and leaves nothing', async () => {
       const error = await runtime
-        .startLane({ name: 'crash', image: fx.fake, stateDir: await seedState(state('crash')), env: { FAKE_EXIT_CODE: '3' } }, { readyTimeoutMs: fx.readyMs ?? READY_MS })
+        .startLane({ name: 'crash', image: fx.fake, stateDir: state('blue'), env: { FAKE_EXIT_CODE: '3' } }, { readyTimeoutMs: fx.readyMs ?? READY_MS })
         .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'WVO_LANE_EXITED', details: { exitCode: 3 } });
       expect((error as Error).message).toContain('refusing to start (FAKE_EXIT_CODE=3)');
@@ -109,7 +111,7 @@ export function contract(name: string, describeFn: typeof describe, setup: () =>
 
     it('a lane not ready by the deadline fails with WVO_LANE_NOT_READY and leaves nothing', async () => {
       const error = await runtime
-        .startLane({ name: 'slow', image: fx.fake, stateDir: await seedState(state('slow')), env: { FAKE_NEVER_READY: '1' } }, { readyTimeoutMs: 1500 })
+        .startLane({ name: 'slow', image: fx.fake, stateDir: state('blue'), env: { FAKE_NEVER_READY: '1' } }, { readyTimeoutMs: 1500 })
         .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'WVO_LANE_NOT_READY', subject: 'slow' });
       expect(await runtime.listLanes()).toEqual([]);
