@@ -16,6 +16,9 @@ import { startFleetRig, type FleetRig } from '../test/helpers/fleet-rig.js';
 import { startTraffic, type Traffic } from '../test/helpers/mcp-traffic.js';
 import { startEngineB, type EngineB } from '../test/helpers/runtime-engine-b.js';
 import { removeImageTag, testId } from '../test/helpers/runtime-fixtures.js';
+import { usageOnHelp } from './usage.js';
+
+usageOnHelp(import.meta.url);
 
 const { values } = parseArgs({
   options: {

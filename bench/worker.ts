@@ -26,6 +26,9 @@ import { dbPathFor, seedState, startWorker } from '../worker/src/index.js';
 import { recordOf } from '../worker/src/executor/run-journal.js';
 import { storeRunJournal } from '../worker/src/store/executor-runs.js';
 import { Store } from '../worker/src/store/store.js';
+import { usageOnHelp } from './usage.js';
+
+usageOnHelp(import.meta.url);
 
 const { values } = parseArgs({
   options: {

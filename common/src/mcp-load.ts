@@ -1,4 +1,5 @@
 import { connectMcp, type McpSession } from './mcp-client.js';
+import { writerCycle } from './writer-agent.js';
 
 export interface LoadOptions {
   /** Proxy or worker base URL. */
@@ -8,12 +9,23 @@ export interface LoadOptions {
   intervalMs: number;
   /** Hard bound: the load stops by itself after this long even if nobody stops it. */
   maxDurationMs: number;
-  /** Tools called in turn by every session (read-only by default). */
+  /** Tools called in turn by every reader session (read-only by default). */
   calls?: Array<{ tool: string; arguments: Record<string, unknown> }>;
+  /** The first `writers` sessions are writer agents (dispatch → verify → report), the rest readers. */
+  writers?: number;
+  /**
+   * Close and reopen each session after this many turns (agents come and go). Only new sessions
+   * follow a weighted canary split, so canary steps need this churn to see traffic.
+   */
+  renewEvery?: number;
 }
 
 export interface LoadReport {
   sessions: number;
+  /** Of those, writer agents. */
+  writers: number;
+  /** Tasks writers claimed (acknowledged dispatches: committed writes). */
+  dispatched: number;
   sent: number;
   failed: number;
   /** Sessions opened at the start that still answered their last call. */
@@ -48,14 +60,43 @@ export async function startLoad(options: LoadOptions): Promise<RunningLoad> {
   );
   let sent = 0;
   let failed = 0;
+  let dispatched = 0;
+  const writers = Math.min(options.writers ?? 0, sessions.length);
   const failures: string[] = [];
   const lastOk = new Array<boolean>(sessions.length).fill(true);
   let stopping = false;
   const deadline = started + options.maxDurationMs;
 
-  const loops = sessions.map(async (session, index) => {
+  const loops = sessions.map(async (first, index) => {
+    let session = first;
     let turn = index;
+    let turns = 0;
     while (!stopping && Date.now() < deadline) {
+      if (options.renewEvery && ++turns >= options.renewEvery) {
+        turns = 0;
+        sent++;
+        try {
+          await session.close();
+          session = await connectMcp(options.url, `wvo-load-${index}`);
+          sessions[index] = session;
+        } catch (error) {
+          failed++;
+          lastOk[index] = false;
+          if (failures.length < 20) failures.push(`renew session: ${(error as Error).message}`);
+        }
+      }
+      if (index < writers) {
+        const cycle = await writerCycle(session, `writer-${index}`, turn++);
+        // Renewal counts calls: a writer's session re-rolls its lane as often as a reader's.
+        turns += cycle.calls - 1;
+        sent += cycle.calls;
+        failed += cycle.failures.length;
+        if (cycle.dispatched) dispatched++;
+        lastOk[index] = cycle.failures.length === 0;
+        for (const f of cycle.failures) if (failures.length < 20) failures.push(f);
+        await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+        continue;
+      }
       const call = calls[turn++ % calls.length]!;
       sent++;
       try {
@@ -82,6 +123,8 @@ export async function startLoad(options: LoadOptions): Promise<RunningLoad> {
       await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
       return {
         sessions: sessions.length,
+        writers,
+        dispatched,
         sent,
         failed,
         sessionsAlive: lastOk.filter(Boolean).length,

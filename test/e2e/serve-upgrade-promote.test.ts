@@ -113,7 +113,7 @@ describe('wvo serve: upgrade → promote → rollback through the HTTP API alone
 
       const accepted = await http(url, 'POST', `/deployments/${upgradeId}/promote`, {
         token: TOKEN,
-        body: { observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20 },
+        body: { observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20, keepWarmMs: 0 },
       });
       expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
       expect(accepted.body.deployment).toMatchObject({ upgradeId, settling: true });
@@ -147,7 +147,7 @@ describe('wvo serve: upgrade → promote → rollback through the HTTP API alone
     const upgrade = r.stage();
     await serve(r); // reconcile loop every 5 s (the default)
     const traffic = await rigs.traffic(r.proxy.url, { sessions: 10, writers: 1, intervalMs: 25, maxMs: 90_000 });
-    const promote = spawnWvo(r, ['promote', upgrade.id, '--observe', '8s', '--interval', '500ms', '--max-failed-checks', '100']);
+    const promote = spawnWvo(r, ['promote', upgrade.id, '--observe', '8s', '--interval', '500ms', '--max-failed-checks', '100', '--keep-warm', '0']);
     const id = await waitForDeploymentId(r);
     await r.waitForState(id, ['observing'], 40_000);
     // At least one reconcile tick passes while the promote lives: the lease keeps the server away.

@@ -21,6 +21,7 @@ export const CATALOGUE_MODULES = [
   'controller/src/proxy/errors.ts',
   'controller/src/runtime/errors.ts',
   'controller/src/shadow/errors.ts',
+  'controller/src/soak/errors.ts',
   'controller/src/state/errors.ts',
   'worker/src/errors.ts',
 ];

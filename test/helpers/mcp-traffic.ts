@@ -1,4 +1,5 @@
 import { connectMcp, type McpSession } from '../../common/src/mcp-client.js';
+import { writerCycle } from '../../common/src/writer-agent.js';
 import { sleep } from './sleep.js';
 
 export interface Traffic {
@@ -17,9 +18,15 @@ export interface Traffic {
 
 /**
  * Steady MCP load through the proxy from real SDK sessions (bounded by `maxMs`): reads on every
- * session, `dispatch` (a committed write) on the first `writers` sessions.
+ * session; the first `writers` sessions are writer agents (dispatch → verify → report, the
+ * demo's and the bench's writers), whose acknowledged dispatches are committed writes. With
+ * `renewEvery`, each session is closed and opened again after that many turns (agents come and
+ * go): only new sessions follow a weighted split, so a canary step needs this churn to get traffic.
  */
-export async function startTraffic(url: string, options: { sessions: number; writers?: number; intervalMs?: number; maxMs?: number }): Promise<Traffic> {
+export async function startTraffic(
+  url: string,
+  options: { sessions: number; writers?: number; intervalMs?: number; maxMs?: number; renewEvery?: number },
+): Promise<Traffic> {
   const sessions = await Promise.all(Array.from({ length: options.sessions }, (_, i) => connectMcp(`${url}/mcp`, `deploy-load-${i}`)));
   const reads = [
     { tool: 'orchestrator_status', arguments: {} },
@@ -29,20 +36,42 @@ export async function startTraffic(url: string, options: { sessions: number; wri
   const t: Omit<Traffic, 'stop' | 'probeAll' | 'close'> = { sessions, sent: 0, failed: 0, failures: [], dispatched: [] };
   let stopping = false;
   const deadline = Date.now() + (options.maxMs ?? 60_000);
-  const loops = sessions.map(async (session, index) => {
+  const loops = sessions.map(async (first, index) => {
+    let session = first;
     let turn = index;
+    let turns = 0;
     const writer = index < (options.writers ?? 0);
     while (!stopping && Date.now() < deadline) {
-      const call = writer ? { tool: 'dispatch', arguments: { agent: `writer-${index}` } } : reads[turn++ % reads.length]!;
+      if (options.renewEvery && ++turns >= options.renewEvery) {
+        turns = 0;
+        t.sent++;
+        try {
+          await session.close();
+          session = await connectMcp(`${url}/mcp`, `deploy-load-${index}`);
+          sessions[index] = session;
+        } catch (error) {
+          t.failed++;
+          if (t.failures.length < 20) t.failures.push(`renew session: ${(error as Error).message.slice(0, 200)}`);
+        }
+      }
+      if (writer) {
+        const cycle = await writerCycle(session, `writer-${index}`, turn++);
+        // Renewal counts calls: a writer's session re-rolls its lane as often as a reader's.
+        turns += cycle.calls - 1;
+        t.sent += cycle.calls;
+        t.failed += cycle.failures.length;
+        for (const f of cycle.failures) if (t.failures.length < 20) t.failures.push(f);
+        if (cycle.dispatched) t.dispatched.push(cycle.dispatched);
+        await sleep(options.intervalMs ?? 20);
+        continue;
+      }
+      const call = reads[turn++ % reads.length]!;
       t.sent++;
       try {
         const result = await session.call(call.tool, call.arguments);
-        const code = (result.value as { code?: string } | null)?.code;
-        if (result.isError && !(writer && (code === 'WVO_QUEUE_EMPTY' || code === 'WVO_TASK_NOT_READY'))) {
+        if (result.isError) {
           t.failed++;
           if (t.failures.length < 20) t.failures.push(`${call.tool}: ${JSON.stringify(result.value).slice(0, 200)}`);
-        } else if (writer && !result.isError) {
-          t.dispatched.push((result.value as { task: { id: string } }).task.id);
         }
       } catch (error) {
         t.failed++;

@@ -28,7 +28,7 @@ afterEach(async () => {
   await rig?.close();
 });
 
-const FAST = { observeMs: '300ms', intervalMs: '100ms' };
+const FAST = { observeMs: '300ms', intervalMs: '100ms', keepWarmMs: 0 };
 
 describe('promote and rollback over HTTP', () => {
   it('promote answers 202 at once; SSE streams every transition to promoted; rollback after promotion', async () => {

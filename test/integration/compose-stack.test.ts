@@ -438,7 +438,7 @@ describeStack('compose stack (docker-compose up)', () => {
     // The harness wrote the summary the live worker reads (root-owned): keep it readable for uid 1000.
     for (const entry of ['analytics', 'analytics/upgrade_shadow.json']) chownSync(join(state, entry), 1000, 1000);
 
-    const promote = await controller('POST', `/deployments/${upgrade.id}/promote`, { observeMs: '2s', intervalMs: '500ms', maxFailedChecks: 20 });
+    const promote = await controller('POST', `/deployments/${upgrade.id}/promote`, { observeMs: '2s', intervalMs: '500ms', maxFailedChecks: 20, keepWarmMs: 0 });
     expect(promote.status, JSON.stringify(promote.body)).toBeLessThan(300);
     deploymentId = promote.body.deployment.id as string;
     const done = await waitDeployment(deploymentId, ['promoted']);

@@ -50,7 +50,7 @@ describe('deploy: the controller API promotes and rolls back through the same op
 
     const events = await openEvents(controller.url, TOKEN);
     const upgrade = r.stage();
-    const accepted = await post(`${controller.url}/deployments/${upgrade.id}/promote`, { observeMs: '1s', intervalMs: '500ms', flags: 'PROMPT_MODE', maxFailedChecks: 20 });
+    const accepted = await post(`${controller.url}/deployments/${upgrade.id}/promote`, { observeMs: '1s', intervalMs: '500ms', flags: 'PROMPT_MODE', maxFailedChecks: 20, keepWarmMs: 0 });
     expect(accepted.status, JSON.stringify(accepted.json)).toBe(202);
     expect(accepted.json.deployment.settling).toBe(true);
     const id = accepted.json.deployment.id as string;

@@ -12,18 +12,20 @@ describe('deploy: a candidate that fails half its calls rolls back by itself', (
     const rig = await rigs.rig({ drainTimeoutMs: 500 });
     // green = the real worker behind a front that fails every 2nd tool call once SANDBOX_MODE is on
     const upgrade = rig.stage({ candidate: { lane: 'green', image: makeFlakyTree(join(rig.root, 'flaky-tree')) } });
-    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 20, writers: 4, intervalMs: 20, maxMs: 45_000 });
+    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 20, writers: 4, intervalMs: 20, maxMs: 90_000 });
     await sleep(300);
 
     const record = await rig.deploy.operations.promote({
       upgradeId: upgrade.id,
-      observeMs: '1500ms',
+      // Long enough for two intervals per phase on a loaded machine (one interval — scrape and both
+      // lanes' status — was measured taking up to 4 s at load average 20): the faults start only
+      // in the last phase, and two failed checks there must be possible.
+      observeMs: '8s',
       intervalMs: '300ms',
       maxFailedChecks: 2,
       flags: 'PROMPT_MODE,SANDBOX_MODE',
-      // Only the error rate should decide here: writers raise token pressure and queue drift, and
-      // two busy cores can push p95 past 1 s now and then.
-      gates: { maxTokenPressure: 1, maxP95Ms: 30_000, maxQueueDrift: 1_000 },
+      // Default gates and analysis: writer load (claim, verify, report) on two busy cores must not
+      // trip them; only the candidate's injected faults do.
     });
     await sleep(700);
     await traffic.stop();

@@ -36,7 +36,7 @@ describe('deploy: kill -9 of the controller while observing; `wvo resume` finish
     const traffic = await rigs.traffic(rig.proxy.url, { sessions: 30, writers: 2, intervalMs: 20, maxMs: 60_000 });
 
     // Gates are not what this test is about: on two busy cores a p95 check may fail; allow it.
-    child = wvo(rig, ['promote', upgrade.id, '--observe', '3s', '--interval', '500ms', '--max-failed-checks', '20', '--resume-observing', policy]);
+    child = wvo(rig, ['promote', upgrade.id, '--observe', '3s', '--interval', '500ms', '--max-failed-checks', '20', '--resume-observing', policy, '--keep-warm', '0']);
     const deployment = await waitForDeployment(rig);
     await killWhen(rig, deployment.id, 'observing');
 
@@ -89,7 +89,7 @@ describe('deploy: kill -9 of the controller while it starts the canary; `wvo res
     const upgrade = rig.stage();
     const traffic = await rigs.traffic(rig.proxy.url, { sessions: 10, writers: 1, intervalMs: 20, maxMs: 60_000 });
 
-    child = wvo(rig, ['promote', upgrade.id, '--observe', '3s', '--interval', '500ms']);
+    child = wvo(rig, ['promote', upgrade.id, '--observe', '3s', '--interval', '500ms', '--keep-warm', '0']);
     const deployment = await waitForDeployment(rig);
     await killWhen(rig, deployment.id, 'canary_live', 150); // inside the canary's start: spawned, not yet ready
 
@@ -114,7 +114,7 @@ describe('deploy: `wvo resume` of a deployment whose controller is alive is refu
     const rig = await startCrashRig();
     const upgrade = rig.stage();
     // A long observe window: the promote is certainly alive while resume is tried.
-    child = wvo(rig, ['promote', upgrade.id, '--observe', '2m', '--interval', '500ms', '--max-failed-checks', '1000']);
+    child = wvo(rig, ['promote', upgrade.id, '--observe', '2m', '--interval', '500ms', '--max-failed-checks', '1000', '--keep-warm', '0']);
     const deployment = await waitForDeployment(rig);
     await rig.waitForState(deployment.id, ['observing'], 40_000);
 
@@ -151,7 +151,7 @@ describe('deploy: kill -9 of `wvo rollback` while it restarts the kept lane; `wv
     const rig = await startCrashRig();
     const upgrade = rig.stage();
     const traffic = await rigs.traffic(rig.proxy.url, { sessions: 10, writers: 1, intervalMs: 20, maxMs: 60_000 });
-    const promoted = await rig.deploy.operations.promote({ upgradeId: upgrade.id, observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20, retentionMs: '1h' });
+    const promoted = await rig.deploy.operations.promote({ upgradeId: upgrade.id, observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20, retentionMs: '1h', keepWarmMs: 0 });
     expect(promoted.state).toBe('promoted');
     expect((await rig.runtime.getLane('blue'))?.status).toBe('stopped');
 

@@ -37,7 +37,7 @@ describeDocker('deploy: the happy path on the docker runtime', () => {
     const traffic = await rigs.traffic(rig.proxy.url, { sessions: 50, writers: 2, intervalMs: 20, maxMs: 90_000 });
     await sleep(300);
 
-    const promoted = await rig.deploy.operations.promote({ upgradeId: upgrade.id, observeMs: '2s', intervalMs: '500ms', flags: 'PROMPT_MODE', maxFailedChecks: 20 });
+    const promoted = await rig.deploy.operations.promote({ upgradeId: upgrade.id, observeMs: '2s', intervalMs: '500ms', flags: 'PROMPT_MODE', maxFailedChecks: 20, keepWarmMs: 0 });
     expect(promoted.state, JSON.stringify(promoted.rollback)).toBe('promoted');
     expect((await rig.admin.lanes()).active).toBe('green');
     expect((await rig.runtime.getLane('green'))?.runtime).toBe('docker');

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/src/clock.js';
 import { isWvoError } from '../../common/src/errors.js';
@@ -26,6 +28,7 @@ function delegate(runner: LiveEffectRunner): EffectRunner {
     startCanary: (e, d) => runner.startCanary(e, d),
     startLane: (e, d) => runner.startLane(e, d),
     switchProxy: (e, d) => runner.switchProxy(e, d),
+    setWeights: (e, d) => runner.setWeights(e, d),
     flipFlag: (e, d) => runner.flipFlag(e, d),
     revertFlag: (e, d) => runner.revertFlag(e, d),
     stopLane: (e, d) => runner.stopLane(e, d),
@@ -58,8 +61,18 @@ describe('deploy: refusals change nothing', () => {
     const flags = rig.stage();
     const noToken = new DeployOperations({ store: rig.store, runner: rig.deploy.runner, proxy: rig.admin, runtime: rig.runtime, clock: systemClock });
     expect(await codeOf(noToken.promote({ upgradeId: flags.id, flags: 'PROMPT_MODE' }))).toBe('WVO_DEPLOY_WORKER_TOKEN_MISSING');
+    // Bad canary steps and probes: coded, naming the field, exit 2 from the CLI; nothing starts.
+    const steps = await runWvo(rig, ['promote', flags.id, '--steps', '50,10']);
+    expect(steps.exitCode, steps.stderr).toBe(2);
+    expect(JSON.parse(steps.stdout).error).toMatchObject({ code: 'WVO_PROMOTION_STEPS_INVALID', subject: 'steps[1]' });
+    const probes = join(rig.root, 'probes.json');
+    writeFileSync(probes, JSON.stringify([{ name: 'q', tool: 'orchestrator_status', expect: [{ path: 'queue' }] }]));
+    const badProbe = await runWvo(rig, ['promote', flags.id, '--probes', probes]);
+    expect(badProbe.exitCode, badProbe.stderr).toBe(2);
+    expect(JSON.parse(badProbe.stdout).error).toMatchObject({ code: 'WVO_PROBE_INVALID', subject: 'probes[0].expect[0].path' });
+    expect(await codeOf(rig.deploy.operations.promote({ upgradeId: flags.id, steps: [10, 150] }))).toBe('WVO_PROMOTION_STEPS_INVALID');
     expect(rig.store.list()).toEqual([]);
-    expect((await rig.admin.lanes()).active).toBe('blue');
+    expect((await rig.admin.lanes())).toMatchObject({ active: 'blue', canary: null });
   });
 
   it('two promotions at once: the second is WVO_PROMOTION_IN_PROGRESS and changes nothing', async () => {
@@ -107,7 +120,7 @@ describe('deploy: switch to an unhealthy lane', () => {
     const operations = new DeployOperations({ store: rig.store, runner, proxy: rig.admin, runtime, clock: systemClock, workerToken: WORKER_TOKEN });
     const traffic = await rigs.traffic(rig.proxy.url, { sessions: 10, intervalMs: 20, maxMs: 30_000 });
     const upgrade = rig.stage();
-    const record = await operations.promote({ upgradeId: upgrade.id, observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20 });
+    const record = await operations.promote({ upgradeId: upgrade.id, observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20, keepWarmMs: 0 });
     await resumed;
     await traffic.stop();
     expect(record.state, JSON.stringify(record.rollback)).toBe('promoted');
@@ -127,7 +140,7 @@ describe('deploy: switch to an unhealthy lane', () => {
     const operations = new DeployOperations({ store: rig.store, runner, proxy: rig.admin, runtime, clock: systemClock, workerToken: WORKER_TOKEN });
     const traffic = await rigs.traffic(rig.proxy.url, { sessions: 20, intervalMs: 20, maxMs: 30_000 });
     const upgrade = rig.stage();
-    const record = await operations.promote({ upgradeId: upgrade.id, observeMs: '2s', intervalMs: '500ms' });
+    const record = await operations.promote({ upgradeId: upgrade.id, observeMs: '2s', intervalMs: '500ms', keepWarmMs: 0 });
     await traffic.stop();
     expect(record.state).toBe('rolled_back');
     expect(record.rollback).toMatchObject({ from: 'switched' });

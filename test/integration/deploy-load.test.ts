@@ -58,7 +58,7 @@ describe('deploy: promote and roll back under load (real proxy, real lanes, 60 S
     const traffic = await rigs.traffic(rig.proxy.url, { sessions: 50, writers: 2, intervalMs: 20, maxMs: 45_000 });
     await sleep(300);
 
-    const promoted = await rig.deploy.operations.promote({ upgradeId: upgrade.id, observeMs: '1500ms', intervalMs: '500ms', retentionMs: '1h', ...LENIENT });
+    const promoted = await rig.deploy.operations.promote({ upgradeId: upgrade.id, observeMs: '1500ms', intervalMs: '500ms', retentionMs: '1h', keepWarmMs: 0, ...LENIENT });
     expect(promoted.state).toBe('promoted');
     expect((await rig.admin.lanes()).active).toBe('green');
     expect((await rig.runtime.getLane('blue'))?.status).toBe('stopped');

@@ -26,7 +26,8 @@ const candidate = `wvo-worker:${project}-v2`;
 let engine: EngineB | undefined;
 const defer = cleanupAfterEach();
 
-const promotion = { observeMs: '2s', intervalMs: '500ms', maxFailedChecks: 20 };
+// Keep-warm 0: these tests are about waves, and the default 30 s window would be waited out per deployment.
+const promotion = { observeMs: '2s', intervalMs: '500ms', maxFailedChecks: 20, keepWarmMs: '0' };
 
 async function rig(waves?: Record<string, unknown>): Promise<FleetRig> {
   const fleet = await startFleetRig({ id: `${project}-${Math.random().toString(16).slice(2, 6)}`, docker, engine: engine!, image, ...(waves ? { waves } : {}) });
@@ -106,7 +107,7 @@ describeDocker('fleet promotion across two engines', { timeout: 300_000 }, () =>
     expect(await fleet.members[0]!.runtime.getLane('green')).toBeUndefined();
 
     const traffic = await trafficOn(fleet);
-    const controller = execa(process.execPath, [WVO_MAIN, 'promote', upgradeId, '--fleet', '--observe', '2s', '--interval', '500ms', '--max-failed-checks', '20', '--json', '--config', fleet.configFile], {
+    const controller = execa(process.execPath, [WVO_MAIN, 'promote', upgradeId, '--fleet', '--observe', '2s', '--interval', '500ms', '--max-failed-checks', '20', '--keep-warm', '0', '--json', '--config', fleet.configFile], {
       cwd: fleet.root,
       env: { WVO_LOG_LEVEL: 'warn', WVO_LOG_PRETTY: '0' },
       reject: false,

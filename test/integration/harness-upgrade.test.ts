@@ -92,7 +92,7 @@ describe('wvo upgrade on the local runtime', () => {
     const result = await upgrade();
     const steps = stepsFileSchema.parse(JSON.parse(readFileSync(join(result.artifactsDir, 'steps.json'), 'utf8')));
     expect(steps.steps.map((s) => s.name)).toEqual([
-      'preflight', 'lock', 'stage', 'build', 'test', 'snapshot', 'shadow', 'schema-compat', 'summary',
+      'preflight', 'lock', 'stage', 'build', 'test', 'snapshot', 'shadow', 'schema-compat', 'tool-surface', 'summary',
     ]);
     expect(steps.steps.find((s) => s.name === 'test')?.status).toBe('skipped');
     expect((await readShadowJson(join(result.artifactsDir, 'shadow.json'))).calls.length).toBeGreaterThan(5);

@@ -39,7 +39,13 @@ describe('deploy: lanes', () => {
       steps: [{ name: 'build', status: 'failed' }],
       baseline: { lane: 'blue', image: '(not resolved)' },
       candidate: { lane: 'green', image: '(not built)' },
+      // Its shadow step never ran: no count (the shadow-diff streak passes over it).
+      shadowDiffs: null,
     });
+    // The seed's count (answer groups + state differences), not the raw answer diffs before grouping.
+    const shadow = { count: 3, answerGroups: 1, stateDifferences: 2, reported: 7, cancelled: 1, shadowJson: 's', reportHtml: 'r' };
+    const shadowed = { ...result, outcome: 'warnings', shadow } as unknown as UpgradeResult;
+    expect(upgradeSummaryFromResult(shadowed, { baseline: 'blue', candidate: 'green' }).shadowDiffs).toBe(3);
   });
 });
 

@@ -57,6 +57,29 @@ describe('interval judge', () => {
     for (let seed = 10; seed < 30; seed += 2) expect(judgeInterval({ candidate: lane(seed), baseline: lane(seed + 1) }).verdict).toBe('pass');
   });
 
+  it('a whole lane slower (shared cores, cold JIT: every tool alike) is taken out; one tool slower than its own lane still fails', () => {
+    // Every tool ×2.5 on the candidate: the lane's common factor, not a regression of any tool.
+    const wholeLane = judgeInterval(healthy(lane(1, { slow: { plan_next: 2.5, verify: 2.5, report: 2.5 } })));
+    expect(wholeLane.verdict).toBe('pass');
+    const latency = wholeLane.checks.filter((c) => c.metric === 'tool_latency');
+    expect(latency.every((c) => c.verdict === 'pass' && c.effect! < 1.5)).toBe(true);
+    expect(latency[0]!.reason).toMatch(/the candidate lane ran ×2\.\d\d slower on plan_next, report, verify, taken out/);
+    // On top of that lane-wide ×2.5, verify alone ×2 more: verify fails, with its own ratio.
+    const oneTool = judgeInterval(healthy(lane(1, { slow: { plan_next: 2.5, verify: 5, report: 2.5 } })));
+    expect(oneTool.verdict).toBe('fail');
+    expect(oneTool.reasons.join('\n')).toMatch(/tool verify is [12]\.\d× slower on the candidate/);
+    // A faster candidate lane is compared as it is (no factor below 1): its unchanged tool is not "slower".
+    const faster = judgeInterval(healthy(lane(1, { slow: { plan_next: 0.5, report: 0.5 } })));
+    expect(faster.verdict).toBe('pass');
+    // Two timed tools cannot tell a tool from its lane: latency is not judged (recorded, with why).
+    const two = (l: LaneSample): LaneSample => ({ ...l, tools: { plan_next: l.tools.plan_next!, verify: l.tools.verify! } });
+    const narrow = judgeInterval({ candidate: two(lane(1, { slow: { verify: 3 } })), baseline: two(lane(2)) });
+    const verify = narrow.checks.find((c) => c.metric === 'tool_latency' && c.subject === 'verify')!;
+    expect(verify.verdict).toBe('insufficient');
+    expect(verify.reason).toMatch(/fewer than 3 tools timed on both lanes/);
+    expect(verify.candidate! / verify.baseline!).toBeGreaterThan(2);
+  });
+
   it('a tool 2× slower on the candidate fails, and the reason names the tool', () => {
     const result = judgeInterval(healthy(lane(1, { slow: { verify: 2 } })));
     expect(result.verdict).toBe('fail');
@@ -80,6 +103,9 @@ describe('interval judge', () => {
     expect(result.verdict).toBe('insufficient');
     expect(result.checks.filter((c) => c.metric === 'tool_latency').every((c) => c.verdict === 'insufficient')).toBe(true);
     expect(result.reasons).toContain('tool verify latency: 5 candidate / 200 baseline timed calls, need 20 on each');
+    // Not judged, but its medians are recorded (charted by the status page): the candidate's twice the baseline's.
+    const verify = result.checks.find((c) => c.metric === 'tool_latency' && c.subject === 'verify')!;
+    expect(verify.candidate! / verify.baseline!).toBeGreaterThan(1.5);
     expect(result.checks.some((c) => c.verdict === 'fail')).toBe(false);
     // nothing at all → insufficient with a null score
     const empty = judgeInterval({ candidate: { tools: {} }, baseline: { tools: {} } });

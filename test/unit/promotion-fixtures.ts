@@ -43,7 +43,8 @@ export function upgradeSummary(overrides: Partial<UpgradeSummary> = {}): Upgrade
 export function plan(options: PromotionOptionsInput = {}) {
   return buildPromotionPlan(
     upgradeSummary(),
-    parsePromotionOptions({ observeMs: '1m', intervalMs: '10s', maxFailedChecks: 2, ...options }),
+    // keepWarmMs 0: most cases are about the baseline stopping at promotion (the default keeps it warm 30 s).
+    parsePromotionOptions({ observeMs: '1m', intervalMs: '10s', maxFailedChecks: 2, keepWarmMs: 0, ...options }),
   );
 }
 
@@ -51,6 +52,7 @@ export function plan(options: PromotionOptionsInput = {}) {
 const WALK: Record<DeploymentState, PromotionEvent[]> = {
   shadowed: [],
   canary_live: [{ type: 'start' }],
+  weighted: [{ type: 'start' }, { type: 'canary_ready' }],
   switched: [{ type: 'start' }, { type: 'canary_ready' }],
   observing: [{ type: 'start' }, { type: 'canary_ready' }, { type: 'switched' }],
   promoted: [{ type: 'start' }, { type: 'canary_ready' }, { type: 'switched' }, { type: 'observe_window_elapsed' }],
@@ -66,6 +68,8 @@ export function recordIn(state: DeploymentState, options: PromotionOptionsInput 
     now += 60_000;
     record = transition(record, event, now).record;
   }
+  // `weighted` is reached by a plan with canary steps: the fixture gives it one (10 %) unless told otherwise.
+  if (state === 'weighted' && record.plan.canarySteps.length === 1) return recordIn(state, { steps: '10', ...options });
   if (record.state !== state) throw new Error(`fixture walk ended in ${record.state}, not ${state}`);
   return record;
 }
@@ -89,6 +93,8 @@ export class InMemoryRunner implements EffectRunner {
   readonly calls: string[] = [];
   readonly lanes = new Map<string, LaneState>([['blue', 'running']]);
   active = 'blue';
+  /** The weighted canary, as the proxy would hold it (cleared by a switch). */
+  canary: { lane: string; weight: number } | null = null;
   readonly flags = new Map<FlagName, string>([
     ['PROMPT_MODE', 'off'],
     ['SANDBOX_MODE', 'off'],
@@ -149,6 +155,12 @@ export class InMemoryRunner implements EffectRunner {
     this.step('switch_proxy', d, `${e.from}->${e.to}`);
     if (this.lanes.get(e.to) !== 'running') throw new WvoError('WVO_TEST_EFFECT_FAILED', `${e.to} is not running`);
     this.active = e.to;
+    this.canary = null;
+  }
+  async setWeights(e: { lane: string; weight: number }, d: DeploymentRecord) {
+    this.step('set_weights', d, `${e.lane}=${e.weight}`);
+    if (this.lanes.get(e.lane) !== 'running') throw new WvoError('WVO_TEST_EFFECT_FAILED', `${e.lane} is not running`);
+    this.canary = { lane: e.lane, weight: e.weight };
   }
   async flipFlag(e: { flag: FlagName; value: string }, d: DeploymentRecord) {
     this.step('flip_flag', d, `${e.flag}=${e.value}`);
@@ -168,11 +180,15 @@ export class InMemoryRunner implements EffectRunner {
   }
   async readMetrics(d: DeploymentRecord): Promise<MetricsSnapshot> {
     this.step('read_metrics', d, '');
-    // 20 requests since the last scrape on the active lane, failing at its configured rate.
-    const failing = Math.round(20 * (this.errorRate.get(this.active) ?? 0));
-    for (let i = 0; i < 20; i++) {
-      this.requests.inc({ lane: this.active, code: i < failing ? '502' : '200' });
-      this.latency.observe({ lane: this.active }, 0.02);
+    // 20 requests since the last scrape on the active lane (split by the canary weight), failing at its configured rate.
+    const onCanary = this.canary ? Math.round((20 * this.canary.weight) / 100) : 0;
+    const shares: Array<[string, number]> = [[this.active, 20 - onCanary], ...(this.canary ? [[this.canary.lane, onCanary] as [string, number]] : [])];
+    for (const [lane, n] of shares) {
+      const failing = Math.round(n * (this.errorRate.get(lane) ?? 0));
+      for (let i = 0; i < n; i++) {
+        this.requests.inc({ lane, code: i < failing ? '502' : '200' });
+        this.latency.observe({ lane }, 0.02);
+      }
     }
     const status = { queue: { total: 5, by_status: { open: 5 } }, token_pressure: { ratio: 0.2 } };
     return { at: this.clock.now(), proxyText: await this.registry.metrics(), candidateStatus: status, baselineStatus: status };

@@ -120,12 +120,15 @@ describe('gates', () => {
     return [before, after];
   }
 
+  // The limits these checks were written against (the defaults are a looser safety net now).
+  const strict = gateThresholdsSchema.parse({ maxP95Ms: 1_000, maxQueueDrift: 5, maxCriticFailures: 0, maxTokenPressure: 0.9 });
+
   it('passes a healthy candidate, with per-lane figures', async () => {
     const [before, after] = await interval((serve) => {
       serve('green', 40, 0.03);
       serve('blue', 10, 0.03, 1);
     });
-    const result = evaluateGates(before, after, lanes);
+    const result = evaluateGates(before, after, lanes, strict);
     expect(result.pass).toBe(true);
     expect(result.reasons).toEqual([]);
     expect(result.checks.map((c) => c.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
@@ -140,7 +143,11 @@ describe('gates', () => {
     expect(r1.pass).toBe(false);
     expect(r1.reasons).toEqual(['error_rate: candidate error rate 0.5 > 0.05']);
     const [b2, a2] = await interval((serve) => serve('green', 40, 2));
-    expect(evaluateGates(b2, a2, lanes).reasons).toEqual(['p95_latency: candidate p95 ms 2425 > 1000']);
+    expect(evaluateGates(b2, a2, lanes, strict).reasons).toEqual(['p95_latency: candidate p95 ms 2425 > 1000']);
+    // The default safety net lets a busy-but-healthy 2.4 s p95 through…
+    expect(evaluateGates(b2, a2, lanes).pass).toBe(true);
+    // …and stops at 5 s (these test buckets end at 2.5 s, so the limit is checked by value).
+    expect(DEFAULT_GATE_THRESHOLDS.maxP95Ms).toBe(5_000);
   });
 
   it('skips traffic gates below minRequests and says why', async () => {
@@ -155,7 +162,7 @@ describe('gates', () => {
       candidateStatus: status({ pending: 9, running: 1 }, 4, 0.95),
       baselineStatus: status({ pending: 3, running: 1 }, 1, 0.1),
     });
-    const result = evaluateGates(before, after, lanes);
+    const result = evaluateGates(before, after, lanes, strict);
     expect(result.reasons).toEqual([
       'queue_parity: queue drift (by_status.pending) 6 > 5',
       'critic_failures: new critic failures 3 > 0',
@@ -163,6 +170,10 @@ describe('gates', () => {
     ]);
     const lenient = gateThresholdsSchema.parse({ maxQueueDrift: 6, maxCriticFailures: 3, maxTokenPressure: 0.99 });
     expect(evaluateGates(before, after, lanes, lenient).pass).toBe(true);
+    // Defaults: load-driven figures (drift 6, pressure 0.95, shared critic table) are not failures.
+    const byDefault = evaluateGates(before, after, lanes);
+    expect(byDefault.pass).toBe(true);
+    expect(byDefault.checks.find((c) => c.gate === 'critic_failures')).toMatchObject({ status: 'skipped' });
   });
 
   it('skips worker gates without status, and reads alternative status spellings', async () => {

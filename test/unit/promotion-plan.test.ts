@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isWvoError } from '../../common/src/errors.js';
 import {
+  DEFAULT_ANALYSIS_CONFIG,
   buildPromotionPlan,
   parsePromotionOptions,
   promotionPlanSchema,
@@ -19,9 +20,14 @@ describe('parsePromotionOptions', () => {
       flags: [],
       allowContract: false,
       retentionMs: 86_400_000,
-      keepWarmMs: 0,
+      // argo-rollouts' scaleDownDelaySeconds: the old lane stays warm 30 s for an instant rollback.
+      keepWarmMs: 30_000,
       resumeObserving: 'continue',
+      // One step: the plain blue/green switch.
+      steps: [100],
+      probes: [],
     });
+    expect(o.analysis).toEqual(DEFAULT_ANALYSIS_CONFIG);
     expect(o.gates.maxErrorRate).toBe(0.05);
     expect(o.gates.metrics.requests).toBe('wvo_proxy_requests_total');
   });
@@ -46,7 +52,10 @@ describe('parsePromotionOptions', () => {
     expect(once.keepWarmMs).toBe(90_000);
     const { intervalMs, ...rest } = once;
     expect(parsePromotionOptions({ ...rest, intervalMs })).toEqual(once);
-    expect(parsePromotionOptions({ ...parsePromotionOptions({}), upgradeId: 'x' }).keepWarmMs).toBe(0);
+    expect(parsePromotionOptions({ ...parsePromotionOptions({}), upgradeId: 'x' }).keepWarmMs).toBe(30_000);
+    // The default never exceeds a shorter retention window; an explicit one longer than it is refused.
+    expect(parsePromotionOptions({ retentionMs: '10s' }).keepWarmMs).toBe(10_000);
+    expect(() => parsePromotionOptions({ retentionMs: '10s', keepWarmMs: '20s' })).toThrow(/keepWarmMs/);
   });
 
   it('interval defaults to the observe window when that is shorter', () => {

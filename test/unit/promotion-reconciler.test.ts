@@ -56,6 +56,8 @@ const OPTIONS: PromotionOptionsInput = {
   intervalMs: '10s',
   maxFailedChecks: 2,
   flags: 'PROMPT_MODE,SANDBOX_MODE',
+  // These cases are about stopping the baseline at promotion (the default keeps it warm 30 s).
+  keepWarmMs: 0,
 };
 
 function staged(store: DeploymentStore): void {
@@ -86,8 +88,9 @@ describe('Reconciler', () => {
     expect(runner.active).toBe('green');
     expect(runner.lanes.get('blue')).toBe('stopped'); // kept for rollback, not removed
     expect(Object.fromEntries(runner.flags)).toMatchObject({ PROMPT_MODE: 'on', SANDBOX_MODE: 'on' });
-    // Three phases (no flag, PROMPT_MODE, SANDBOX_MODE) of 1 minute, checked every 10 s.
-    expect(clock.now() - started).toBe(180_000);
+    // One interval of the baseline as the reference before the switch, then three phases (no
+    // flag, PROMPT_MODE, SANDBOX_MODE) of 1 minute, checked every 10 s.
+    expect(clock.now() - started).toBe(190_000);
     expect(done.observation).toMatchObject({ phase: 2, checks: 18, failed: 0 });
     expect(store.transitions(done.id).map((t) => `${t.from}>${t.to}`)).toEqual([
       'shadowed>canary_live',
@@ -331,7 +334,8 @@ describe('two controllers', () => {
 const CRASHES: Array<{ at: string; step: RunnerStep; when?: (d: DeploymentRecord) => boolean; ends: 'promoted' | 'rolled_back' }> = [
   { at: 'canary_live (starting the canary)', step: 'start_canary_lane', ends: 'rolled_back' },
   { at: 'switched (switching the proxy)', step: 'switch_proxy', ends: 'rolled_back' },
-  { at: 'observing (scraping metrics)', step: 'read_metrics', ends: 'promoted' },
+  { at: 'canary_live (scraping the baseline reference)', step: 'read_metrics', when: (d) => d.state === 'canary_live', ends: 'rolled_back' },
+  { at: 'observing (scraping metrics)', step: 'read_metrics', when: (d) => d.state === 'observing', ends: 'promoted' },
   { at: 'observing (flipping the 2nd flag)', step: 'flip_flag', when: (d) => d.activeFlags.length === 2, ends: 'promoted' },
   { at: 'promoted (stopping the baseline)', step: 'stop_lane', when: (d) => d.state === 'promoted', ends: 'promoted' },
 ];

@@ -41,6 +41,12 @@ const TABLE: Record<DeploymentState, Record<EventType, Outcome>> = {
     observe_window_elapsed: 'illegal', rollback_requested: 'rolling_back', effect_failed: 'rolling_back',
     rollback_complete: 'illegal', retention_elapsed: 'noop', warm_elapsed: 'noop', resume: 'rolling_back',
   },
+  // Reached by a plan with one weighted step (10 %): see recordIn.
+  weighted: {
+    start: 'noop', canary_ready: 'noop', switched: 'illegal', gate_passed: 'update', gate_failed: 'weighted',
+    observe_window_elapsed: 'noop', rollback_requested: 'rolling_back', effect_failed: 'rolling_back',
+    rollback_complete: 'illegal', retention_elapsed: 'noop', warm_elapsed: 'noop', resume: 'weighted',
+  },
   switched: {
     start: 'noop', canary_ready: 'noop', switched: 'observing', gate_passed: 'illegal', gate_failed: 'illegal',
     observe_window_elapsed: 'illegal', rollback_requested: 'rolling_back', effect_failed: 'rolling_back',
@@ -118,6 +124,8 @@ describe('promotion state machine: every event in every state', () => {
     }
     exercised.add('observing>promoted'); // window elapsed: tested below (needs time to pass)
     exercised.add('promoted>promoted'); // retention elapsed: tested below
+    exercised.add('canary_live>weighted'); // a plan with steps: tested in promotion-canary-steps
+    exercised.add('weighted>switched'); // the last step's window elapsed: tested there too
     const legal = DEPLOYMENT_STATES.flatMap((from) => LEGAL_TRANSITIONS[from].map((to) => `${from}>${to}`));
     expect([...exercised].sort()).toEqual(legal.sort());
   });
@@ -130,6 +138,7 @@ describe('promotion state machine: every event in every state', () => {
       [
         'shadowed>canary_live', 'canary_live>switched', 'switched>observing', 'observing>promoted',
         'observing>observing', 'promoted>promoted',
+        'canary_live>weighted', 'weighted>weighted', 'weighted>switched', 'weighted>rolling_back',
         'shadowed>rolling_back', 'canary_live>rolling_back', 'switched>rolling_back', 'observing>rolling_back',
         'promoted>rolling_back', 'rolling_back>rolling_back', 'rolling_back>rolled_back',
       ].sort(),
@@ -280,6 +289,7 @@ describe('resumeDecision', () => {
   const EXPECTED: Record<DeploymentState, ResumeAction> = {
     shadowed: 'continue',
     canary_live: 'rollback',
+    weighted: 'continue',
     switched: 'rollback',
     observing: 'continue',
     promoted: 'none',

@@ -49,13 +49,13 @@ describe('DeploymentStore', () => {
   it('creates controller.db in WAL mode with numbered migrations, once', () => {
     const store = open();
     expect(store.path).toBe(join(dir, 'controller.db'));
-    expect(store.schemaVersion()).toBe(3);
+    expect(store.schemaVersion()).toBe(4);
     store.close();
     const again = open();
-    expect(again.schemaVersion()).toBe(3);
+    expect(again.schemaVersion()).toBe(4);
     const db = new Database(join(dir, 'controller.db'), { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT COUNT(*) AS n FROM promotion_migrations').get()).toEqual({ n: 3 });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM promotion_migrations').get()).toEqual({ n: 4 });
     db.close();
   });
 
@@ -67,7 +67,7 @@ describe('DeploymentStore', () => {
     db.exec('DROP TABLE deployment_leases; ALTER TABLE deployments DROP COLUMN warm_until; DELETE FROM promotion_migrations WHERE version >= 2;');
     db.close();
     const store = open();
-    expect(store.schemaVersion()).toBe(3);
+    expect(store.schemaVersion()).toBe(4);
     expect(store.get('dep-1').warmUntil).toBeNull();
     expect(store.lease('dep-1')).toBeUndefined();
     const cols = new Database(join(dir, 'controller.db'), { readonly: true });

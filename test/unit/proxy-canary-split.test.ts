@@ -83,6 +83,41 @@ describe('canary split rules', () => {
     expect(chooseLane(state('blue', { lane: 'green', weight: 100 }), () => 0.999999, () => true)).toBe('green');
   });
 
+  it('a new session goes where the pinned shares are below the weight; the draw decides only within one session of it', () => {
+    const s = state('blue', { lane: 'green', weight: 50 });
+    const never = () => 0.999999;
+    const always = () => 0;
+    // All 24 on blue (the step just began): the candidate takes new sessions whatever the draw.
+    expect(chooseLane(s, never, () => true, { candidate: 0, active: 24 })).toBe('green');
+    // Candidate ahead of its share: blue, whatever the draw.
+    expect(chooseLane(s, always, () => true, { candidate: 13, active: 11 })).toBe('blue');
+    // Balanced (12/12): this session is the one the draw places (deficit 0.5 → 50 %).
+    expect(chooseLane(s, () => 0.49, () => true, { candidate: 12, active: 12 })).toBe('green');
+    expect(chooseLane(s, () => 0.5, () => true, { candidate: 12, active: 12 })).toBe('blue');
+    // 10 %: one session in ten; an unhealthy candidate still gets none.
+    const ten = state('blue', { lane: 'green', weight: 10 });
+    expect(chooseLane(ten, never, () => true, { candidate: 0, active: 10 })).toBe('green');
+    expect(chooseLane(ten, always, () => true, { candidate: 1, active: 8 })).toBe('blue');
+    expect(chooseLane(ten, always, () => false, { candidate: 0, active: 30 })).toBe('blue');
+  });
+
+  it('renewing sessions keep the pinned counts at the weight (coin flips alone wander)', () => {
+    for (const weight of [10, 50]) {
+      const s = state('blue', { lane: 'green', weight });
+      const random = seededRandom(3);
+      const lanes: string[] = Array.from({ length: 24 }, () => 'blue');
+      let worst = 0;
+      for (let turn = 0; turn < 2_000; turn++) {
+        const i = Math.floor(random() * lanes.length); // a random session ends and a new one starts
+        lanes.splice(i, 1);
+        const pinned = { candidate: lanes.filter((l) => l === 'green').length, active: lanes.filter((l) => l === 'blue').length };
+        lanes.push(chooseLane(s, random, () => true, pinned)!);
+        if (turn > 100) worst = Math.max(worst, Math.abs(lanes.filter((l) => l === 'green').length - (weight / 100) * 24));
+      }
+      expect(worst, `weight ${weight}`).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('seededRandom is reproducible and roughly uniform', () => {
     const a = seededRandom(7);
     const b = seededRandom(7);

@@ -63,6 +63,8 @@ describe('message helpers', () => {
   it('reads the first JSON-RPC message from SSE or JSON bodies', () => {
     expect(firstJsonRpcMessage('text/event-stream', 'event: message\ndata: {"id":0,"result":{}}\n\n')).toEqual({ id: 0, result: {} });
     expect(firstJsonRpcMessage('application/json', '{"id":0,"error":{}}')).toEqual({ id: 0, error: {} });
+    // An SDK server with an event store (server-everything) primes the stream with an empty data line.
+    expect(firstJsonRpcMessage('text/event-stream', 'id: a1\ndata: \n\nevent: message\nid: a2\ndata: {"id":0,"result":{}}\n\n')).toEqual({ id: 0, result: {} });
   });
 
   it('forwards Host/Origin/protocol headers, drops hop-by-hop, rewrites the session id', () => {

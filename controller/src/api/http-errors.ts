@@ -23,6 +23,6 @@ export function unauthorized(): WvoError {
 export function notFound(method: string, url: string): WvoError {
   return apiErrors.create('WVO_API_NOT_FOUND', `no route ${method} ${url.split('?')[0]}`, {
     subject: url.split('?')[0],
-    hint: 'routes: /healthz /metrics /status /lanes /upgrades /upgrades/:id /deployments /deployments/:id[/promote|/rollback] /events',
+    hint: 'routes: /healthz /metrics /status /lanes /upgrades /upgrades/:id /deployments /deployments/:id[/promote|/rollback] /events; the status page /ui',
   });
 }

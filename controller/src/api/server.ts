@@ -9,6 +9,7 @@ import {
   type ControllerContext,
   type ControllerOperations,
   type EventBus,
+  type SoakDriver,
 } from '../operations/index.js';
 import type { DeploymentStore } from '../promotion/index.js';
 import type { ControllerMetrics } from '../telemetry/index.js';
@@ -16,17 +17,20 @@ import { bearerChecker } from './auth.js';
 import { errorBody, httpStatusFor, notFound, unauthorized } from './http-errors.js';
 import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from './serve-options.js';
 import { SseHub } from './sse.js';
+import { STATUS_PAGE_ROUTES, registerStatusPage } from './status-page/routes.js';
 import { FleetReconcileLoop, type FleetControl } from '../fleet/index.js';
 import { registerFleetRoutes } from './fleet-routes.js';
 import { apiErrors } from './errors.js';
 
-/** Routes that answer without a token (container healthchecks). */
-const OPEN_ROUTES = new Set(['/healthz']);
+/** Routes that answer without a token: container healthchecks and the read-only status page. */
+const OPEN_ROUTES = new Set<string>(['/healthz', ...STATUS_PAGE_ROUTES]);
 
 export interface ControllerApiDeps {
   operations: ControllerOperations;
   bus: EventBus;
   metrics: ControllerMetrics;
+  /** The soak routes (`wvo serve` always has them). */
+  soaks?: SoakDriver;
   logger?: Logger;
   /** The fleet (config `fleet`), opened on first use; without it the /fleets routes answer WVO_FLEET_EMPTY. */
   fleet?: () => FleetControl;
@@ -114,7 +118,19 @@ export function buildControllerApi(options: ServeOptions, deps: ControllerApiDep
 
   app.get('/events', (request, reply) => sse.attach(request, reply));
 
+  registerStatusPage(app, operations, sse);
   registerFleetRoutes(app, deps.fleet);
+
+  // `wvo soak start|status|stop` over HTTP; `:id` may be `current` (the running soak, else the newest).
+  const soaks = deps.soaks;
+  if (soaks) {
+    app.post('/soaks', async (request, reply) => {
+      const started = await soaks.start(request.body ?? {});
+      return reply.code(202).header('location', `/soaks/${started.soak.id}`).send({ ok: true, ...started });
+    });
+    app.get<{ Params: { id: string } }>('/soaks/:id', async (request) => ({ ok: true, ...soaks.status(request.params.id) }));
+    app.post<{ Params: { id: string } }>('/soaks/:id/stop', async (request) => ({ ok: true, soak: await soaks.stop(request.params.id) }));
+  }
 
   return { app, sse };
 }
@@ -136,8 +152,8 @@ export async function startController(input: ServeOptionsInput, context: Control
   const options = parseServeOptions(input);
   const logger = context.logger ?? silentLogger();
   const controller = openController(context, { deploymentPollMs: options.deploymentPollMs, reconcileMs: options.reconcileMs });
-  const { operations, bus, metrics, store } = controller;
-  const { app } = buildControllerApi(options, { operations, bus, metrics, logger, ...(extras.fleet ? { fleet: extras.fleet } : {}) });
+  const { operations, bus, metrics, store, soaks } = controller;
+  const { app } = buildControllerApi(options, { operations, bus, metrics, soaks, logger, ...(extras.fleet ? { fleet: extras.fleet } : {}) });
   // A fleet promotion whose controller died is resumed like a deployment (config `fleet`; off with --no-reconcile).
   const fleet = extras.fleet;
   const fleetLoop = fleet

@@ -34,6 +34,7 @@ export function renderStatus(s: ControllerStatus): string {
   );
   if (s.deployment?.driver) lines.push(`driver    pid ${s.deployment.driver.pid} on ${s.deployment.driver.host} (lease until ${s.deployment.driver.expires_at})`);
   lines.push(s.shadow ? `shadow    ${s.shadow.count} diff(s) at ${s.shadow.recorded_at}  ${s.shadow.path}` : 'shadow    (no upgrade run yet)');
+  if (s.soak) lines.push(`soak      ${s.soak.line}`);
   lines.push(`lock      ${s.upgrade_lock.state}${s.upgrade_lock.id ? ` (upgrade ${s.upgrade_lock.id})` : ''}`);
   for (const w of s.warnings) lines.push(`warning   ${w.source}: ${w.code}: ${w.message}`);
   return lines.join('\n');

@@ -56,6 +56,15 @@ export function parseConfig(raw: unknown, source = CONFIG_FILE, overridden: Map<
   });
   const first = issues[0]!;
   const from = first.env ? `env ${first.env}` : source;
+  const app = /^apps\.([^.[]+)\.?(.*)$/.exec(first.path);
+  if (app) {
+    // An app's own code names the app and the field (`port`, `mcpPath`, `health`…).
+    throw configErrors.create('WVO_APP_INVALID', `${from}: app ${app[1]}: ${app[2] || '(the app)'}: ${first.message}`, {
+      subject: first.path,
+      hint: `Fix ${first.path} in ${source} (an app needs port, mcpPath, and an image, workspace or command).`,
+      details: { app: app[1], field: app[2], issues },
+    });
+  }
   throw configErrors.create('WVO_CONFIG_INVALID', `${from}: ${first.path}: ${first.message}`, {
     subject: first.path,
     hint: `Fix ${first.path} in ${first.env ? `the environment variable ${first.env}` : source}.`,

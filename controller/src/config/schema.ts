@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { appsSchema } from './app-schema.js';
 
 /**
  * wvo.config.json, declared once. Each top-level key is a section; other rooms add theirs to
@@ -160,6 +161,8 @@ export const configSections = {
   proxy: proxySchema.prefault({}),
   swarm: swarmSchema.optional(),
   fleet: fleetSchema.optional(),
+  /** MCP servers WVO upgrades besides our worker (the app `worker`, built in). */
+  apps: appsSchema,
 };
 
 export const configSchema = z

@@ -146,8 +146,9 @@ async function main(): Promise<void> {
     cleanups.push(() => proxy.close());
     say(`proxy ${proxy.url}/mcp → ${BLUE}`);
 
-    heading('Load: 40 MCP sessions calling tools steadily through the proxy');
-    const load = await startLoad({ url: proxy.url, sessions: 40, intervalMs: 150, maxDurationMs: 15 * 60_000 });
+    heading('Load: 40 MCP sessions through the proxy: 32 readers, 8 writer agents (dispatch → verify → report)');
+    // Sessions renew every 20 turns (agents come and go): a weighted step splits new sessions.
+    const load = await startLoad({ url: proxy.url, sessions: 40, writers: 8, intervalMs: 150, maxDurationMs: 15 * 60_000, renewEvery: 20 });
     cleanups.push(() => load.stop());
     say(`${load.snapshot().sent} calls so far`);
 
@@ -179,23 +180,31 @@ async function main(): Promise<void> {
     const kept = join(PROJECT_ROOT, 'experiments', 'mcp', 'upgrade', upgrade.id);
     say(`report: ${relative(process.cwd(), join(kept, 'report.html'))}`);
 
-    heading('Promote: canary live on the live state, switch, observe 8 s with PROMPT_MODE flipped; blue kept warm after');
+    heading('Promote: canary live, 25 % then 50 % of new sessions (each analysed against blue), switch, observe 8 s with PROMPT_MODE flipped');
     say(`baseline ${summary.baseline.lane} (${summary.baseline.image}) → candidate ${summary.candidate.lane} (${summary.candidate.image})`);
     let lastState = '';
+    let analysed = 0;
     const watch = setInterval(() => {
       const running = plane.store.running();
-      if (running && running.state !== lastState) say(`  state: ${(lastState = running.state)}`);
+      if (!running) return;
+      const step = running.state === 'weighted' ? ` (${running.observation?.weight ?? '?'}% of new sessions on ${summary.candidate.lane})` : '';
+      if (`${running.state}${step}` !== lastState) say(`  state: ${(lastState = `${running.state}${step}`)}`);
+      for (const a of running.analyses.slice(analysed)) {
+        say(`    interval @${a.weight}% vs ${a.comparison === 'live' ? 'blue, same traffic' : a.comparison === 'pre_switch' ? 'blue before the switch' : 'nothing'}: ${a.verdict}${a.score === null ? '' : ` (score ${a.score})`}, gates ${a.gates}`);
+      }
+      analysed = running.analyses.length;
     }, 100);
     const promoteStarted = Date.now();
-    // --keep-warm: blue keeps running (no traffic) for 2 minutes after promotion, so the rollback
+    // Default keep-warm (30 s): blue keeps running (no traffic) after promotion, so the rollback
     // below is a proxy switch rather than a restart; `done` settles when the window ends or a rollback takes over.
     const { deployment, done: promotionDone } = await plane.operations.begin({
       upgradeId: upgrade.id,
+      steps: '25,50',
       observeMs: '8s',
       intervalMs: '2s',
       flags: ['PROMPT_MODE'],
       maxFailedChecks: 3,
-      keepWarmMs: '2m',
+      probes: [{ name: 'queue-total', tool: 'orchestrator_status', expect: [{ path: '$.queue.total', type: 'integer' }] }],
     });
     const promoted = await untilSettled(plane, deployment.id, promotionDone).finally(() => clearInterval(watch));
     say(`  state: ${promoted.state} after ${((Date.now() - promoteStarted) / 1000).toFixed(1)} s`);
@@ -218,7 +227,7 @@ async function main(): Promise<void> {
     say(
       table([
         ['runtime', context.chosen],
-        ['MCP sessions', String(report.sessions)],
+        ['MCP sessions (writer agents)', `${report.sessions} (${report.writers}: ${report.dispatched} tasks claimed, verified, reported)`],
         ['requests sent', String(report.sent)],
         ['requests failed', String(report.failed)],
         ['sessions still answering', `${report.sessionsAlive}/${report.sessions}`],
@@ -227,7 +236,8 @@ async function main(): Promise<void> {
         ['shadow state differences', String(upgrade.shadow?.stateDifferences ?? 0)],
         ['shadow raw diffs (reported / noise)', `${upgrade.shadow?.reported ?? 0} / ${upgrade.shadow?.cancelled ?? 0}`],
         ['rollback-safe schema', String(upgrade.schemaCompat?.safe ?? 'n/a')],
-        ['promotion', `${promoted.state} (8 s observed per step, PROMPT_MODE flipped)`],
+        ['promotion', `${promoted.state} (25 % → 50 % → switch, 8 s observed per step, PROMPT_MODE flipped)`],
+        ['analysis (intervals: verdicts, lowest score)', analysisSummary(promoted)],
         ['switch (admin call → new lane)', switchMs === undefined ? 'n/a' : `${Math.round(switchMs)} ms`],
         ['rollback (command → traffic on blue; blue kept warm)', trafficBackMs === undefined ? 'n/a' : `${trafficBackMs} ms`],
         ['rollback (whole command, green stopped)', `${rollbackMs} ms`],
@@ -249,6 +259,15 @@ main().catch((error: unknown) => {
   process.stderr.write(`${formatError(error)}\n`);
   process.exitCode = 1;
 });
+
+/** `7: 5 pass, 2 insufficient; lowest 92.3` */
+function analysisSummary(record: DeploymentRecord): string {
+  const counts = new Map<string, number>();
+  for (const a of record.analyses) counts.set(a.verdict, (counts.get(a.verdict) ?? 0) + 1);
+  const scores = record.analyses.map((a) => a.score).filter((s): s is number => s !== null);
+  const verdicts = [...counts].map(([v, n]) => `${n} ${v}`).join(', ');
+  return `${record.analyses.length}: ${verdicts || 'none'}${scores.length ? `; lowest score ${Math.min(...scores)}` : ''}`;
+}
 
 /** The deployment once promoted or rolled back (with keep-warm, `done` settles later than that). */
 async function untilSettled(plane: ControlPlane, id: string, done: Promise<unknown>): Promise<DeploymentRecord> {

@@ -16,4 +16,8 @@ export const harnessErrors = defineErrors('harness', {
   WVO_LOCK_STALE: { message: 'The upgrade lock is stale', status: 409 },
   // Shadow integrity: a strict DRY_RUN lane changed its copy.
   WVO_DRY_RUN_WROTE: { message: 'A strict DRY_RUN shadow lane changed its snapshot copy' },
+  // Image-to-image upgrades of an app (--app NAME --candidate IMAGE).
+  WVO_APP_IMAGE_NOT_FOUND: { message: "An app's baseline or candidate image is not on the chosen host", exitCode: 1 },
+  WVO_APP_BASELINE_MISSING: { message: 'An image-to-image upgrade has no baseline (no --baseline, no apps.NAME.image)', exitCode: 2 },
+  WVO_APP_NOT_READY: { message: "An app's lane never passed its health check (wrong port, path or health spec, or not an MCP server)" },
 });

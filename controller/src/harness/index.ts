@@ -9,3 +9,5 @@ export * from './staged-prune.js';
 export * from './steps.js';
 export * from './upgrade.js';
 export * from './workspace-copy.js';
+export { reportedMode } from './shadow-lanes.js';
+export { SNAPSHOT_EXCLUDE } from './steps/snapshot.js';

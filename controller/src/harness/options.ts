@@ -28,6 +28,12 @@ export const upgradeOptionsSchema = z.strictObject({
   /** Per-lane readiness deadline. */
   readyTimeoutMs: z.number().int().positive().default(60_000),
   minFreeMb: z.number().int().nonnegative().default(256),
+  /** The app to upgrade (wvo.config.json `apps`); default our worker. */
+  app: z.string().min(1).default('worker'),
+  /** Image-to-image: the candidate image (docker) or command image (local); skips stage, build and test. */
+  candidate: z.string().min(1).optional(),
+  /** Promote although the tool-surface gate found a breaking change. */
+  allowBreaking: z.boolean().default(false),
 });
 export type UpgradeOptions = z.output<typeof upgradeOptionsSchema>;
 export type UpgradeOptionsInput = z.input<typeof upgradeOptionsSchema>;

@@ -12,6 +12,7 @@ export const STEP_NAMES = [
   'snapshot',
   'shadow',
   'schema-compat',
+  'tool-surface',
   'summary',
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];

@@ -1,6 +1,8 @@
 import type { Clock } from '../../../common/src/clock.js';
 import type { Logger } from '../../../common/src/logger.js';
-import type { LaneRuntime } from '../runtime/index.js';
+import type { AppConfig } from '../config/index.js';
+import type { LaneApp, LaneRuntime } from '../runtime/index.js';
+import type { SurfaceReport } from '../shadow/index.js';
 import type { StepName, StepRecord } from './steps.js';
 
 /**
@@ -19,7 +21,17 @@ export interface LaneImageBuilder {
   exists(ref: string): Promise<boolean>;
 }
 
+/** The app a run upgrades, resolved from config by the caller (default: our worker). */
+export interface UpgradeApp {
+  name: string;
+  config: AppConfig;
+  /** How the runtime runs it. */
+  lane: LaneApp;
+}
+
 export interface UpgradeContext {
+  /** Default: our worker (`worker`). */
+  app?: UpgradeApp;
   /** Where tmp/ (stages, caches) and experiments/ live. */
   projectRoot: string;
   /** The live state directory (state/): snapshotted, never written except analytics/. */
@@ -78,6 +90,12 @@ export interface UpgradeResult {
   candidateImage?: string;
   baselineImage?: string;
   schemaCompat?: { safe: boolean; reason?: string };
+  /** The tool-surface gate's classified changes (a breaking one blocks --promote unless --allow-breaking). */
+  toolSurface?: Pick<SurfaceReport, 'breaking' | 'additive' | 'informational'>;
+  /** The app the run upgraded. */
+  app?: string;
+  /** `image`: image to image (nothing built or tested here). */
+  source?: 'workspace' | 'image';
   testsSkipped: boolean;
   error?: Record<string, unknown>;
   prune?: StagedPruneSummary;

@@ -18,9 +18,13 @@ import { snapshotStep } from './steps/snapshot.js';
 import { stageStep } from './steps/stage.js';
 import { summaryStep } from './steps/summary.js';
 import { testStep } from './steps/test.js';
+import { toolSurfaceStep } from './steps/tool-surface.js';
+import { runImageUpgrade } from './image-upgrade.js';
+import { WORKER_APP_CONFIG } from '../config/index.js';
+import { WORKER_APP } from '../runtime/index.js';
 import type { UpgradeContext, UpgradeResult } from './upgrade-context.js';
 
-export type { LaneImageBuilder, StagedPruneSummary, UpgradeContext, UpgradeEvent, UpgradeResult } from './upgrade-context.js';
+export type { LaneImageBuilder, StagedPruneSummary, UpgradeApp, UpgradeContext, UpgradeEvent, UpgradeResult } from './upgrade-context.js';
 
 /**
  * `wvo upgrade` (DESIGN §4): preflight → lock → stage → build → test → snapshot → shadow →
@@ -49,9 +53,12 @@ export async function runUpgrade(options: UpgradeOptions, context: UpgradeContex
     artifactsDir: layout.artifactsDir,
     steps: recorder.steps,
     testsSkipped: options.skipTests,
+    app: context.app?.name ?? options.app,
+    source: options.candidate ? 'image' : 'workspace',
   };
 
-  try {
+  /** Our worker from its workspace: stage → build → test → snapshot → shadow → schema-compat → tool-surface → summary. */
+  const workerSteps = async () => {
     const { suite, suiteSource } = await runner.run(preflightStep, { options, runtime, tmpRoot: layout.tmpRoot });
     await runner.run(lockStep, { id, stateRoot, projectRoot, clock, hold: (lock) => held.holdLock(lock) });
     const { candidate, baseline } = await runner.run(stageStep, { options, layout, projectRoot, runtime, images, logger });
@@ -60,7 +67,7 @@ export async function runUpgrade(options: UpgradeOptions, context: UpgradeContex
     result.baselineImage = built.baselineImage;
     await runner.run(testStep, { options, candidate });
     const { copies, manifest } = await runner.run(snapshotStep, { stateRoot, copies: layout.snapshots, logger, clock });
-    const { result: shadow, mode } = await runner.run(shadowStep, {
+    const { result: shadow, mode, surfaces } = await runner.run(shadowStep, {
       id,
       suite,
       suiteSource,
@@ -87,20 +94,33 @@ export async function runUpgrade(options: UpgradeOptions, context: UpgradeContex
       shadow,
       mode,
     });
+    const toolSurface = await runner.run(toolSurfaceStep, { ...surfaces, allowBreaking: options.allowBreaking });
+    result.toolSurface = { breaking: toolSurface.breaking, additive: toolSurface.additive, informational: toolSurface.informational };
     result.shadow = await runner.run(summaryStep, {
       id,
       artifactsDir: layout.artifactsDir,
       stateRoot,
       projectRoot,
-      shadow,
+      shadow: { ...shadow, tool_surface: toolSurface },
       steps: recorder.steps,
       clock,
     });
+    return built;
+  };
 
-    result.outcome = recorder.outcome();
-    if (result.outcome !== 'failed' && context.pruneStaged && !signal?.aborted) {
-      const say = (message: string) => emit({ type: 'message', name: 'summary', message: `prune: ${message}` });
-      result.prune = await pruneAfterRun({ prune: context.pruneStaged, images: built, logger, say });
+  try {
+    if (options.candidate) {
+      // Image to image (--app NAME --candidate IMAGE): no stage, build or test (image-upgrade.ts).
+      const app = context.app ?? { name: options.app, config: WORKER_APP_CONFIG, lane: WORKER_APP };
+      await runImageUpgrade({ options, app, runtime, runner, recorder, held, layout, id, stateRoot, projectRoot, clock, logger, result, ...(signal ? { signal } : {}) });
+      result.outcome = recorder.outcome();
+    } else {
+      const built = await workerSteps();
+      result.outcome = recorder.outcome();
+      if (result.outcome !== 'failed' && context.pruneStaged && !signal?.aborted) {
+        const say = (message: string) => emit({ type: 'message', name: 'summary', message: `prune: ${message}` });
+        result.prune = await pruneAfterRun({ prune: context.pruneStaged, images: built, logger, say });
+      }
     }
   } catch (error) {
     result.outcome = 'failed';

@@ -10,7 +10,9 @@ import type { LaneRuntime } from '../runtime/index.js';
 import { DeployOperations } from './deploy-operations.js';
 import { LiveEffectRunner } from './live-effect-runner.js';
 import { connectProxyAdmin } from './proxy-connection.js';
+import { resolveUpgradeApp } from './upgrade-app.js';
 import { commonErrors } from '../../../common/src/common-errors.js';
+import { SoakStore } from '../soak/index.js';
 
 export const WORKER_TOKEN_ENV = 'WVO_ADMIN_TOKEN';
 
@@ -43,9 +45,13 @@ export function wireDeploy(input: DeployWiring): { runner: LiveEffectRunner; ope
     ...(workerToken ? { workerToken } : {}),
     readyTimeoutMs: input.config.lanes.readyTimeoutMs,
     stopTimeoutMs: input.config.lanes.stopTimeoutMs,
+    apps: (name) => resolveUpgradeApp(input.config, input.projectRoot, name).lane,
   });
+  let soaks: SoakStore | undefined;
   const operations = new DeployOperations({
+    apps: (name) => resolveUpgradeApp(input.config, input.projectRoot, name).lane,
     store: input.store,
+    soaks: () => (soaks ??= SoakStore.open(input.stateRoot)),
     runner,
     proxy: input.proxy,
     runtime: input.runtime,

@@ -10,7 +10,9 @@ import {
 } from '../promotion/index.js';
 import type { LaneInfo, LaneRuntime, RuntimeKind } from '../runtime/index.js';
 import { unavailablePromotion, type PromotionFunctions } from './promotion-functions.js';
+import { readUpgradeShadowSummary } from '../shadow/index.js';
 import { collectStatus, deploymentStep, type ControllerStatus } from './status.js';
+import { collectStatusPage, shadowReportFile, type StatusPageData } from './status-page-data.js';
 import type { UpgradeRunner } from './upgrade-runner.js';
 import { operationsErrors } from './errors.js';
 
@@ -55,6 +57,10 @@ export interface ControllerOperations {
   promote(id: string, input: unknown): Promise<{ deployment: DeploymentView; background: boolean }>;
   rollback(id: string, input: unknown): Promise<{ deployment: DeploymentView; background: boolean }>;
   status(): Promise<ControllerStatus>;
+  /** What the live status page shows (read-only). */
+  statusPage(): Promise<StatusPageData>;
+  /** The last upgrade's report.html (the file upgrade_shadow.json points next to); undefined when none. */
+  lastShadowReport(): Promise<string | undefined>;
 }
 
 export interface OperationsDeps {
@@ -182,6 +188,15 @@ export function createControllerOperations(deps: OperationsDeps): ControllerOper
 
     status() {
       return collectStatus({ stateRoot: deps.stateRoot, runtime: deps.runtime, store });
+    },
+
+    statusPage() {
+      return collectStatusPage({ projectRoot: deps.projectRoot, stateRoot: deps.stateRoot, runtime: deps.runtime, store });
+    },
+
+    async lastShadowReport() {
+      const summary = await readUpgradeShadowSummary(deps.stateRoot);
+      return summary ? shadowReportFile(deps.projectRoot, summary.path) : undefined;
     },
   };
 }

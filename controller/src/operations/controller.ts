@@ -1,3 +1,4 @@
+import { shadowDiffStreak } from './shadow-streak.js';
 import { systemClock } from '../../../common/src/clock.js';
 import { toErrorJson } from '../../../common/src/errors.js';
 import { silentLogger } from '../../../common/src/logger.js';
@@ -12,6 +13,8 @@ import { EventBus } from './event-bus.js';
 import type { PromotionFunctions } from './promotion-functions.js';
 import { ReconcileLoop } from './reconcile-loop.js';
 import { UpgradeRunner } from './upgrade-runner.js';
+import { registerSoakMetrics } from '../soak/index.js';
+import { SoakDriver } from './soak-driver.js';
 
 /** What the controller (`wvo serve`) runs its operations with: what `openCliContext` gives the CLI. */
 export interface ControllerContext extends Pick<UpgradeContext, 'projectRoot' | 'stateRoot' | 'runtime' | 'images' | 'logger' | 'clock'> {
@@ -40,6 +43,8 @@ export interface Controller {
   bus: EventBus;
   metrics: ControllerMetrics;
   store: DeploymentStore;
+  /** Soaks started through the API (and orphans resumed at start). */
+  soaks: SoakDriver;
   /** Publish deployment transitions (before the API listens). */
   watch(): void;
   /** Start reconciling (once the API listens). */
@@ -66,6 +71,7 @@ export function openController(context: ControllerContext, loops: ControllerLoop
   const metrics = new ControllerMetrics(
     () => countByState(store),
     async () => (await readUpgradeShadowSummary(context.stateRoot).catch(() => undefined))?.count,
+    () => shadowDiffStreak(store.recentUpgrades(100)),
   );
   const upgrades = new UpgradeRunner({
     projectRoot: context.projectRoot,
@@ -94,6 +100,8 @@ export function openController(context: ControllerContext, loops: ControllerLoop
     },
     onPromotionSettled: (id, state) => bus.publish({ type: 'deployment-settled', id, state }),
   });
+  const soaks = new SoakDriver({ projectRoot: context.projectRoot, stateRoot: context.stateRoot, runtime: context.runtime, logger, clock }, logger);
+  registerSoakMetrics(metrics.registry, () => soaks.current());
   const watcher = new DeploymentWatcher(store, bus, loops.deploymentPollMs, logger);
   const reconcile = promotion?.resume
     ? new ReconcileLoop({
@@ -111,14 +119,19 @@ export function openController(context: ControllerContext, loops: ControllerLoop
     bus,
     metrics,
     store,
+    soaks,
     watch: () => watcher.start(),
-    reconcile: () => reconcile?.start(),
+    reconcile: () => {
+      reconcile?.start();
+      void soaks.resumeOrphan();
+    },
     stopLoops() {
       watcher.stop();
       reconcile?.stop();
     },
     async close() {
       await upgrades.idle();
+      await soaks.close();
       store.close();
     },
   };

@@ -6,6 +6,7 @@ import {
   buildPromotionPlan,
   isSettled,
   judgeLease,
+  parseDuration,
   parsePromotionOptions,
   type DeploymentRecord,
   type DeploymentStore,
@@ -13,11 +14,13 @@ import {
   type PromotionOptions,
 } from '../promotion/index.js';
 import type { ProxyAdminClient } from '../proxy/index.js';
-import type { LaneRuntime } from '../runtime/index.js';
+import type { LaneRuntime, LaneApp } from '../runtime/index.js';
 import { parseResumeOptions, parseRollbackOptions } from './deploy-options.js';
 import { DriverLease, newLeaseHolder, ttlOf, type DriverLeaseOptions } from './driver-lease.js';
 import type { PromotionFunctions } from './promotion-functions.js';
 import { operationsErrors } from './errors.js';
+import { commonErrors } from '../../../common/src/common-errors.js';
+import { requireCleanSoak, type SoakStore } from '../soak/index.js';
 
 /** What a promotion asks the proxy before it begins (the active lane) and for `status`. */
 export type ProxyLanes = Pick<ProxyAdminClient, 'lanes'>;
@@ -27,7 +30,9 @@ export interface DeployOperationsDeps {
   runner: EffectRunner;
   proxy: ProxyLanes;
   /** The candidate image must exist before a promotion begins. */
-  runtime: Pick<LaneRuntime, 'ensureImage'>;
+  runtime: Pick<LaneRuntime, 'ensureImage'> & Partial<Pick<LaneRuntime, 'getLane'>>;
+  /** An app by name (wvo.config.json `apps`): the candidate image is checked as the baseline lane's app runs it. */
+  apps?: (name: string) => LaneApp | undefined;
   clock: Clock;
   logger?: Logger;
   /** Deployment ids (default: time-based run ids). */
@@ -38,6 +43,8 @@ export interface DeployOperationsDeps {
   rollbackRetryMs?: number;
   /** The drivers' lease on a deployment (default 15 s, renewed every third of it). */
   leaseTtlMs?: number;
+  /** The soaks of controller.db (`--require-soak`): opened on first use. */
+  soaks?: () => SoakStore;
   signal?: AbortSignal;
 }
 
@@ -90,9 +97,14 @@ export class DeployOperations {
 
   /** Validate and persist a deployment, then drive it in the background. */
   async begin(input: unknown): Promise<BegunDeployment> {
-    const options = parsePromotionOptions(input);
+    // `requireSoak` is checked here, before the plan: the promotion options themselves do not carry it.
+    const { requireSoak, ...rest } = (input ?? {}) as Record<string, unknown>;
+    const options = parsePromotionOptions(rest);
     await this.housekeeping();
-    if (!this.deps.store.running()) await this.precheck(options);
+    if (!this.deps.store.running()) {
+      if (requireSoak !== undefined) this.requireSoak(options.upgradeId, requireSoak);
+      await this.precheck(options);
+    }
     const holder = newLeaseHolder();
     // WVO_PROMOTION_IN_PROGRESS by the store's unique index; the lease is written with the record.
     const deployment = this.reconciler.start(options, { holder, ttlMs: ttlOf(this.leaseOptions()) });
@@ -173,6 +185,14 @@ export class DeployOperations {
     };
   }
 
+  /** `--require-soak D`: refused with WVO_SOAK_REQUIRED unless this upgrade soaked clean for D. */
+  private requireSoak(upgradeId: string | undefined, value: unknown): void {
+    const ms = parseDuration(value as string | number, 'requireSoak');
+    const upgrade = this.deps.store.getUpgrade(upgradeId);
+    if (!this.deps.soaks) throw commonErrors.create('WVO_INTERNAL', 'this control plane was opened without the soak store', { subject: 'soaks' });
+    requireCleanSoak(this.deps.soaks(), upgrade.id, ms);
+  }
+
   private async precheck(options: PromotionOptions): Promise<void> {
     const upgrade = this.deps.store.getUpgrade(options.upgradeId);
     const plan = buildPromotionPlan(upgrade, options); // the plan's own refusals, before any I/O
@@ -194,7 +214,9 @@ export class DeployOperations {
         },
       );
     }
-    await this.deps.runtime.ensureImage(plan.candidate.image); // WVO_IMAGE_NOT_FOUND (e.g. a removed local stage)
+    const appName = (await this.deps.runtime.getLane?.(plan.baseline.lane).catch(() => undefined))?.app;
+    const app = appName ? this.deps.apps?.(appName) : undefined;
+    await this.deps.runtime.ensureImage(plan.candidate.image, app ? { app } : {}); // WVO_IMAGE_NOT_FOUND (e.g. a removed local stage)
   }
 
   /**

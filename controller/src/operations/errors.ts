@@ -16,4 +16,5 @@ export const operationsErrors = defineErrors('operations', {
   WVO_DEPLOY_BASELINE_NOT_ACTIVE: { message: "The upgrade's baseline is not the active lane" },
   WVO_DEPLOY_OPTION_INVALID: { message: 'A rollback/resume option is invalid', exitCode: 2 },
   WVO_DEPLOY_PROXY_TOKEN_MISSING: { message: 'No proxy admin token', exitCode: 2 },
+  WVO_SURFACE_BREAKING: { message: 'The tool-surface gate found a breaking change; --promote refused (--allow-breaking overrides)', status: 409 },
 });

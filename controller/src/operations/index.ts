@@ -10,8 +10,10 @@
  * This room never imports from api/; api/ imports from here.
  */
 export { ControlPlane, openDeploy, wireDeploy, WORKER_TOKEN_ENV, type ControlPlaneInput, type DeployContext, type DeployWiring } from './control-plane.js';
-export { upgrade, type UpgradeOutcome, type UpgradePlane, type UpgradeRequest } from './upgrade.js';
+export { assertSurfaceGate, upgrade, type UpgradeOutcome, type UpgradePlane, type UpgradeRequest } from './upgrade.js';
+export { resolveUpgradeApp } from './upgrade-app.js';
 export { recordHarnessRun } from './harness-record.js';
+export { shadowDiffStreak } from './shadow-streak.js';
 export { DeployOperations, type BegunDeployment, type DeployOperationsDeps, type DeployStatus, type ProxyLanes } from './deploy-operations.js';
 export { LiveEffectRunner, type LiveEffectRunnerOptions, type SwitchRecord } from './live-effect-runner.js';
 export { connectProxyAdmin, adminUrl, PROXY_TOKEN_ENV } from './proxy-connection.js';
@@ -28,6 +30,7 @@ export { progressLine, progressLogger } from './progress-logger.js';
 export { putWorkerFlag, type FlagWriteResult } from './worker-flags-client.js';
 export { readOrchestratorStatus } from './lane-status.js';
 export { collectStatus, deploymentStep, type ControllerStatus, type StatusSources } from './status.js';
+export { PAGE_INTERVALS, collectStatusPage, deploymentPageView, shadowReportFile, type StatusPageData, type StatusPageSources } from './status-page-data.js';
 export { unavailablePromotion, type PromotionAccepted, type PromotionFunctions } from './promotion-functions.js';
 export { openController, type Controller, type ControllerContext, type ControllerLoopOptions } from './controller.js';
 export { controllerContextFromConfig } from './controller-context.js';
@@ -44,3 +47,5 @@ export { UpgradeRunner, type RunningUpgrade, type UpgradeRunnerDeps } from './up
 export { ReconcileLoop, type ReconcileLoopOptions } from './reconcile-loop.js';
 export { DeploymentWatcher } from './deployment-watcher.js';
 export { operationsErrors } from './errors.js';
+export { openSoak, type SoakWiringInput } from './soak-wiring.js';
+export { SoakDriver } from './soak-driver.js';

@@ -1,10 +1,11 @@
 import type { Clock } from '../../../common/src/clock.js';
-import { WvoError } from '../../../common/src/errors.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
-import { artifactWriters, type DeploymentRecord, type Effect, type EffectRunner, type MetricsSnapshot } from '../promotion/index.js';
+import { artifactWriters, type DeploymentRecord, type Effect, type EffectRunner, type MetricsSnapshot, type ProbeResult } from '../promotion/index.js';
 import type { ProxyAdminClient, SwitchResult } from '../proxy/index.js';
-import type { LaneHealth, LaneInfo, LaneRuntime } from '../runtime/index.js';
+import type { LaneApp, LaneHealth, LaneInfo, LaneRuntime } from '../runtime/index.js';
 import { readOrchestratorStatus } from './lane-status.js';
+import { checkMcp } from './mcp-gate.js';
+import { runProbes } from './probe-runner.js';
 import { putWorkerFlag } from './worker-flags-client.js';
 import { operationsErrors } from './errors.js';
 
@@ -33,6 +34,10 @@ export interface LiveEffectRunnerOptions {
   /** The URL the proxy reaches a lane at (default: the runtime's, right when proxy and controller share a host). */
   laneUrl?: (lane: LaneInfo) => string;
   statusTimeoutMs?: number;
+  /** Longest wait for a lane's MCP answers (initialize, ping, tools/list) before it takes traffic. */
+  mcpGateTimeoutMs?: number;
+  /** An app by name (wvo.config.json `apps`): the candidate runs the app its baseline lane runs. */
+  apps?: (name: string) => LaneApp | undefined;
 }
 
 /** One switch the runner made (for `wvo promote --json` and the bench). */
@@ -91,24 +96,61 @@ export class LiveEffectRunner implements EffectRunner {
     else {
       const stateDir = existing?.stateDir ?? (await this.liveStateDir(deployment));
       if (existing) await this.o.runtime.removeLane(lane, { timeoutMs: this.stopTimeout });
-      info = await this.startLive(lane, image, deployment, stateDir);
+      info = await this.startLive(lane, image, deployment, stateDir, existing?.app);
     }
     await this.register(info);
   }
 
+  /**
+   * Before a lane takes traffic (the switch, a canary weight): the proxy trusts its last health
+   * check (up to an interval old), so ask the lane itself — /readyz, then MCP (initialize, ping,
+   * tools/list). A lane that fails either is refused (→ rollback; traffic stays where it was).
+   */
+  private async gateTraffic(lane: string, what: string): Promise<void> {
+    const health = await this.confirmReady(lane);
+    if (health && !health.ready) {
+      throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${lane} is not ready (${health.detail ?? health.status}); ${what} refused`, {
+        subject: lane,
+        hint: '`wvo lane logs ' + lane + '`; the deployment rolls back, traffic stays where it was',
+        details: { status: health.status, ...(health.httpStatus ? { http_status: health.httpStatus } : {}) },
+      });
+    }
+    const url = (await this.o.runtime.getLane(lane).catch(() => undefined))?.url;
+    if (!url) return; // the runtime cannot say where it is: the proxy's own health check guards it
+    const mcp = await this.confirmMcp(lane, url);
+    if (!mcp.ok) {
+      throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${lane} does not answer MCP (${mcp.detail}); ${what} refused`, {
+        subject: lane,
+        hint: '`wvo lane logs ' + lane + '`: /readyz passed but initialize, ping or tools/list did not; the deployment rolls back',
+        details: { gate: 'mcp', detail: mcp.detail },
+      });
+    }
+    this.log.info({ lane, gate: 'mcp', tools: mcp.tools }, `${lane} answers MCP (initialize, ping, tools/list: ${mcp.tools} tools)`);
+  }
+
+  /** Like confirmReady: a busy lane gets up to SWITCH_READY_ATTEMPTS tries. */
+  private async confirmMcp(lane: string, url: string): Promise<Awaited<ReturnType<typeof checkMcp>>> {
+    let last = await checkMcp(url, this.o.mcpGateTimeoutMs ?? 5_000);
+    for (let attempt = 2; !last.ok && attempt <= SWITCH_READY_ATTEMPTS; attempt++) {
+      this.log.warn({ lane, attempt, detail: last.detail }, `lane ${lane} did not answer MCP before taking traffic (try ${attempt - 1} of ${SWITCH_READY_ATTEMPTS})`);
+      await this.o.clock.sleep(250);
+      last = await checkMcp(url, this.o.mcpGateTimeoutMs ?? 5_000);
+    }
+    return last;
+  }
+
+  private async doSetWeights(effect: Of<'set_weights'>, deployment: DeploymentRecord): Promise<void> {
+    await this.gateTraffic(effect.lane, `weight ${effect.weight}%`);
+    const result = await this.o.proxy.setWeights(effect.lane, effect.weight);
+    this.log.info(
+      { effect: 'set_weights', deployment: deployment.id, lane: effect.lane, weight: effect.weight, noop: result.noop },
+      result.noop ? `proxy already sends ${effect.weight}% to ${effect.lane}` : `proxy sends ${effect.weight}% of new sessions to ${effect.lane}`,
+    );
+  }
+
   private async doSwitchProxy(effect: Of<'switch_proxy'>, deployment: DeploymentRecord): Promise<void> {
     const rollback = deployment.state === 'rolling_back';
-    if (!rollback) {
-      // The proxy trusts its last health check (up to an interval old): ask the lane itself too.
-      const health = await this.confirmReady(effect.to);
-      if (health && !health.ready) {
-        throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${effect.to} is not ready (${health.detail ?? health.status}); switch refused`, {
-          subject: effect.to,
-          hint: '`wvo lane logs ' + effect.to + '`; the deployment rolls back, traffic stays where it was',
-          details: { status: health.status, ...(health.httpStatus ? { http_status: health.httpStatus } : {}) },
-        });
-      }
-    }
+    if (!rollback) await this.gateTraffic(effect.to, 'switch');
     // Rollback moves the candidate's sessions at once: nobody should wait on a lane being abandoned.
     const result: SwitchResult = await this.o.proxy.switchTo(effect.to, rollback ? { rollback: true } : {});
     const record: SwitchRecord = {
@@ -148,6 +190,7 @@ export class LiveEffectRunner implements EffectRunner {
   startCanary: EffectRunner['startCanary'] = (effect, deployment) => this.serial(() => this.doStartCanary(effect, deployment));
   startLane: EffectRunner['startLane'] = (effect, deployment) => this.serial(() => this.doStartLane(effect, deployment));
   switchProxy: EffectRunner['switchProxy'] = (effect, deployment) => this.serial(() => this.doSwitchProxy(effect, deployment));
+  setWeights: EffectRunner['setWeights'] = (effect, deployment) => this.serial(() => this.doSetWeights(effect, deployment));
   flipFlag: EffectRunner['flipFlag'] = (effect, deployment) =>
     this.serial(() => this.setFlag(effect.lane, effect.flag, effect.value, deployment, 'flip_flag'));
   revertFlag: EffectRunner['revertFlag'] = (effect, deployment) =>
@@ -192,6 +235,17 @@ export class LiveEffectRunner implements EffectRunner {
     };
   }
 
+  /** The plan's probes against both lanes (their own URLs, not through the proxy). */
+  async runProbes(deployment: DeploymentRecord): Promise<ProbeResult[]> {
+    const { candidate, baseline } = deployment.plan;
+    const url = async (lane: string) => {
+      const info = await this.o.runtime.getLane(lane).catch(() => undefined);
+      return info?.url && RUNNING.has(info.status) ? info.url : undefined;
+    };
+    const [c, b] = await Promise.all([url(candidate.lane), url(baseline.lane)]);
+    return runProbes(deployment.plan.probes, { candidate: c, baseline: b });
+  }
+
   writePlan: EffectRunner['writePlan'] = (deployment, transitions) => this.writers.writePlan(deployment, transitions);
   writeWorkerManager: EffectRunner['writeWorkerManager'] = (deployment, transitions) =>
     this.writers.writeWorkerManager(deployment, transitions);
@@ -214,10 +268,23 @@ export class LiveEffectRunner implements EffectRunner {
     return { ...this.o.laneEnv, ...(this.o.workerToken ? { WVO_ADMIN_TOKEN: this.o.workerToken } : {}) };
   }
 
-  private async startLive(lane: string, image: string, deployment: DeploymentRecord, stateDir: string): Promise<LaneInfo> {
+  /**
+   * The app a lane of this deployment runs: `known` (the lane's own record before it was
+   * replaced), else what either lane of the plan runs (`wvo.app` label / record); none = our worker.
+   */
+  private async appOf(deployment: DeploymentRecord, known: string | undefined): Promise<LaneApp | undefined> {
+    let name = known;
+    for (const lane of [deployment.plan.baseline.lane, deployment.plan.candidate.lane]) {
+      name ??= (await this.o.runtime.getLane(lane).catch(() => undefined))?.app;
+    }
+    return name ? this.o.apps?.(name) : undefined;
+  }
+
+  private async startLive(lane: string, image: string, deployment: DeploymentRecord, stateDir: string, knownApp?: string): Promise<LaneInfo> {
     const started = this.o.clock.now();
+    const app = await this.appOf(deployment, knownApp);
     const info = await this.o.runtime.startLane(
-      { name: lane, image, stateDir, dryRun: false, role: 'live', deploymentId: deployment.id, env: this.laneEnv() },
+      { name: lane, image, stateDir, dryRun: false, role: 'live', deploymentId: deployment.id, env: this.laneEnv(), ...(app ? { app } : {}) },
       this.o.readyTimeoutMs ? { readyTimeoutMs: this.o.readyTimeoutMs } : {},
     );
     this.log.info({ lane, url: info.url, effect: 'start_lane' }, `${lane} ready (${image}, live state, DRY_RUN=0) in ${this.o.clock.now() - started} ms`);
@@ -244,7 +311,8 @@ export class LiveEffectRunner implements EffectRunner {
   private async register(info: LaneInfo): Promise<void> {
     const url = this.o.laneUrl?.(info) ?? info.url;
     if (!url) throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${info.name} has no URL (${info.status})`, { subject: info.name });
-    await this.o.proxy.registerLane({ name: info.name, url });
+    // A lane of another app than our worker is checked the way its app says (e.g. MCP-native).
+    await this.o.proxy.registerLane({ name: info.name, url, ...(info.health ? { health: info.health } : {}) });
     const healthy = await this.poll(async () => (await this.o.proxy.lanes()).lanes.find((l) => l.name === info.name)?.healthy === true);
     if (!healthy) {
       throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `the proxy does not see ${info.name} (${url}) healthy`, {
@@ -284,12 +352,17 @@ export class LiveEffectRunner implements EffectRunner {
     let last: unknown;
     for (const name of order) {
       const info = await this.o.runtime.getLane(name).catch(() => undefined);
-      if (!info?.url || info.status !== 'ready') continue;
+      // `unhealthy` may be one slow /readyz on busy cores: a running lane is asked, its answer decides.
+      if (!info?.url || !RUNNING.has(info.status)) {
+        this.log.warn({ lane: name, flag, status: info?.status ?? 'absent', effect }, `${flag}: ${name} is ${info?.status ?? 'absent'}, not asked`);
+        continue;
+      }
       try {
         const result = await putWorkerFlag(info.url, flag, value, { token });
         this.log.info({ lane: name, flag, value: result.value, previous: result.previous, effect }, `${flag}=${result.value} (was ${result.previous ?? 'unset'}) via ${name}`);
         return;
       } catch (error) {
+        this.log.warn({ lane: name, flag, effect }, `${flag} via ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
         last = error;
       }
     }
@@ -302,7 +375,7 @@ export class LiveEffectRunner implements EffectRunner {
 
   private async statusOf(lane: string): Promise<unknown> {
     const info = await this.o.runtime.getLane(lane).catch(() => undefined);
-    if (!info?.url || info.status !== 'ready') return undefined;
+    if (!info?.url || !RUNNING.has(info.status)) return undefined;
     return readOrchestratorStatus(info.url, this.o.statusTimeoutMs);
   }
 

@@ -6,6 +6,7 @@ import { CONTROLLER_DB_FILE, DeploymentStore, formatDuration, type DeploymentRec
 import type { LaneRuntime, LaneStatus, RuntimeKind } from '../runtime/index.js';
 import { readUpgradeShadowSummary } from '../shadow/index.js';
 import { readWorkerManagerFile } from '../promotion/index.js';
+import { cleanSoakMs, SoakStore, soakSummaryLine, type SoakRecord } from '../soak/index.js';
 
 /** `wvo status` and `GET /status`: one shape for both (snake_case, like the other persisted files). */
 export interface ControllerStatus {
@@ -28,6 +29,19 @@ export interface ControllerStatus {
   /** state/analytics/upgrade_shadow.json: reported diffs of the last upgrade. */
   shadow: { count: number; path: string; recorded_at: string } | null;
   upgrade_lock: { state: 'free' | 'held' | 'stale'; id?: string };
+  /** The running soak, else the newest; null when none was ever started. `line` is what `wvo status` prints. */
+  soak: {
+    id: string;
+    upgrade_id: string;
+    state: SoakRecord['state'];
+    replayed: number;
+    lag_calls: number;
+    lag_ms: number;
+    answer_diffs: number;
+    state_diffs: number;
+    clean_ms: number;
+    line: string;
+  } | null;
   /** A source that could not be read; the rest of the status is still shown. */
   warnings: Array<{ source: string; code: string; message: string }>;
 }
@@ -42,13 +56,20 @@ export interface StatusSources {
 const RUNNING_STEP: Partial<Record<DeploymentState, (d: DeploymentRecord) => string>> = {
   shadowed: () => 'created, not started',
   canary_live: (d) => `canary: ${d.plan.steps[0]?.description ?? `start ${d.plan.candidate.lane}`}`,
-  switched: (d) => `switched: ${d.plan.steps[1]?.description ?? `proxy → ${d.plan.candidate.lane}`}`,
+  switched: (d) => `switched: ${d.plan.steps.find((s) => s.kind === 'switch')?.description ?? `proxy → ${d.plan.candidate.lane}`}`,
 };
 
 /** Pure: what a deployment is doing, in one line. */
 export function deploymentStep(d: DeploymentRecord): string {
   const fixed = RUNNING_STEP[d.state];
   if (fixed) return fixed(d);
+  if (d.state === 'weighted') {
+    const o = d.observation;
+    const steps = d.plan.canarySteps.length - 1;
+    const last = d.analyses.at(-1);
+    const score = last ? `; analysis ${last.verdict}${last.score === null ? '' : ` ${last.score}`}` : '';
+    return o ? `weighted step ${(o.step ?? 0) + 1}/${steps}: ${o.weight}% to ${d.plan.candidate.lane}: ${o.checks} checks, ${o.failed} failed${score}` : 'weighted';
+  }
   if (d.state === 'observing') {
     const o = d.observation;
     const phases = d.plan.flags.length + 1;
@@ -133,12 +154,26 @@ export async function collectStatus(sources: StatusSources): Promise<ControllerS
     warnings.push({ source: 'upgrade_shadow.json', code: String(json.code), message: String(json.message) });
   }
 
+  let soak: ControllerStatus['soak'] = null;
+  if (dbExists) {
+    const soaks = attempt(warnings, 'soaks', () => SoakStore.open(stateRoot));
+    try {
+      const record = soaks ? attempt(warnings, 'soaks', () => soaks.running() ?? soaks.list(1)[0]) : undefined;
+      if (record) {
+        const { id, upgrade_id, state, replayed, lag_calls, lag_ms, answer_diffs, state_diffs } = record;
+        soak = { id, upgrade_id, state, replayed, lag_calls, lag_ms, answer_diffs, state_diffs, clean_ms: cleanSoakMs(record), line: soakSummaryLine(record) };
+      }
+    } finally {
+      soaks?.close();
+    }
+  }
+
   const lock = attempt(warnings, 'upgrade.lock', () => inspectLock(stateRoot));
   const upgrade_lock: ControllerStatus['upgrade_lock'] = lock
     ? { state: lock.state, ...('owner' in lock && lock.owner ? { id: lock.owner.id } : {}) }
     : { state: 'free' };
 
-  return { runtime: runtime.kind, state_root: stateRoot, lanes, active, deployment, shadow, upgrade_lock, warnings };
+  return { runtime: runtime.kind, state_root: stateRoot, lanes, active, deployment, shadow, upgrade_lock, soak, warnings };
 }
 
 function driverOf(lease: Lease | undefined): NonNullable<ControllerStatus['deployment']>['driver'] {

@@ -34,5 +34,7 @@ export function upgradeSummaryFromResult(result: UpgradeResult, lanes: { baselin
     steps: result.steps.map((s) => ({ name: s.name, status: s.status })),
     baseline: { lane: lanes.baseline, image: result.baselineImage ?? '(not resolved)' },
     candidate: { lane: lanes.candidate, image: result.candidateImage ?? '(not built)' },
+    shadowDiffs: result.shadow?.count ?? null,
+    ...(result.source === 'image' ? { source: 'image' as const } : {}),
   };
 }

@@ -18,11 +18,18 @@ export interface TransitionRow extends TransitionEntry {
 
 const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
 
+/** The deployments columns as of migration 3 (copied by the rebuild of migration 4). */
+const V3_COLUMNS = [
+  'seq', 'id', 'upgrade_id', 'state', 'plan', 'baseline_lane', 'baseline_image', 'candidate_lane', 'candidate_image',
+  'active_flags', 'observation', 'rollback', 'created_at', 'updated_at', 'switched_at', 'promoted_at',
+  'retention_ends_at', 'finished_at', 'baseline_removed', 'version', 'warm_until',
+].join(', ');
+
 /**
  * Numbered migrations, applied in order inside a transaction. Versions are tracked in this
  * room's own table so other rooms can keep tables in controller.db without clashing.
  */
-const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string; rebuild?: boolean }> = [
   {
     version: 1,
     name: 'upgrades, deployments, transitions',
@@ -90,6 +97,44 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
       );
     `,
   },
+  {
+    version: 4,
+    name: 'deployments: state weighted (canary steps), analyses (interval verdicts)',
+    // SQLite cannot change a CHECK: rebuild the table (its 12-step recipe, foreign keys off meanwhile).
+    rebuild: true,
+    sql: `
+      CREATE TABLE deployments_v4 (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        upgrade_id TEXT NOT NULL REFERENCES upgrades(id),
+        state TEXT NOT NULL CHECK (state IN (${list(DEPLOYMENT_STATES)})),
+        plan TEXT NOT NULL,
+        baseline_lane TEXT NOT NULL,
+        baseline_image TEXT NOT NULL,
+        candidate_lane TEXT NOT NULL,
+        candidate_image TEXT NOT NULL,
+        active_flags TEXT NOT NULL,
+        observation TEXT,
+        rollback TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        switched_at INTEGER,
+        promoted_at INTEGER,
+        retention_ends_at INTEGER,
+        finished_at INTEGER,
+        baseline_removed INTEGER NOT NULL DEFAULT 0,
+        version INTEGER NOT NULL,
+        warm_until INTEGER,
+        analyses TEXT NOT NULL DEFAULT '[]'
+      );
+      INSERT INTO deployments_v4 (${V3_COLUMNS})
+        SELECT ${V3_COLUMNS} FROM deployments;
+      DROP TABLE deployments;
+      ALTER TABLE deployments_v4 RENAME TO deployments;
+      CREATE UNIQUE INDEX deployments_one_running ON deployments((1))
+        WHERE state IN (${list(RUNNING_STATES)});
+    `,
+  },
 ];
 
 interface DeploymentRow {
@@ -106,6 +151,7 @@ interface DeploymentRow {
   promoted_at: number | null;
   retention_ends_at: number | null;
   warm_until: number | null;
+  analyses: string | null;
   finished_at: number | null;
   baseline_removed: number;
   version: number;
@@ -128,6 +174,7 @@ function toRecord(row: DeploymentRow): DeploymentRecord {
     warmUntil: row.warm_until,
     finishedAt: row.finished_at,
     baselineRemoved: row.baseline_removed === 1,
+    analyses: row.analyses === null ? [] : JSON.parse(row.analyses),
     version: row.version,
   });
 }
@@ -153,6 +200,7 @@ function toParams(r: DeploymentRecord): Record<string, unknown> {
     warm_until: r.warmUntil,
     finished_at: r.finishedAt,
     baseline_removed: r.baselineRemoved ? 1 : 0,
+    analyses: JSON.stringify(r.analyses),
     version: r.version,
   };
 }
@@ -160,7 +208,7 @@ function toParams(r: DeploymentRecord): Record<string, unknown> {
 const COLUMNS = [
   'id', 'upgrade_id', 'state', 'plan', 'baseline_lane', 'baseline_image', 'candidate_lane', 'candidate_image',
   'active_flags', 'observation', 'rollback', 'created_at', 'updated_at', 'switched_at', 'promoted_at',
-  'retention_ends_at', 'warm_until', 'finished_at', 'baseline_removed', 'version',
+  'retention_ends_at', 'warm_until', 'finished_at', 'baseline_removed', 'analyses', 'version',
 ] as const;
 
 export const CONTROLLER_DB_FILE = 'controller.db';
@@ -211,10 +259,20 @@ export class DeploymentStore {
       });
     }
     for (const m of MIGRATIONS.filter((m) => m.version > current)) {
-      this.db.transaction(() => {
-        this.db.exec(m.sql);
-        this.db.prepare('INSERT INTO promotion_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-      }).immediate();
+      // A table rebuild drops a table others reference: foreign keys off (not changeable inside a transaction), checked before commit.
+      if (m.rebuild) this.db.pragma('foreign_keys = OFF');
+      try {
+        this.db.transaction(() => {
+          this.db.exec(m.sql);
+          if (m.rebuild) {
+            const broken = this.db.pragma('foreign_key_check') as unknown[];
+            if (broken.length > 0) throw new Error(`migration ${m.version} broke ${broken.length} foreign key(s)`);
+          }
+          this.db.prepare('INSERT INTO promotion_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        }).immediate();
+      } finally {
+        if (m.rebuild) this.db.pragma('foreign_keys = ON');
+      }
     }
   }
 
@@ -232,6 +290,12 @@ export class DeploymentStore {
   findUpgrade(id: string): UpgradeSummary | undefined {
     const row = this.db.prepare('SELECT summary FROM upgrades WHERE id = ?').get(id) as { summary: string } | undefined;
     return row ? upgradeSummarySchema.parse(JSON.parse(row.summary)) : undefined;
+  }
+
+  /** Recorded harness runs (CLI and API alike), newest first. */
+  recentUpgrades(limit = 100): UpgradeSummary[] {
+    const rows = this.db.prepare('SELECT summary FROM upgrades ORDER BY recorded_at DESC, rowid DESC LIMIT ?').all(limit) as Array<{ summary: string }>;
+    return rows.map((row) => upgradeSummarySchema.parse(JSON.parse(row.summary)));
   }
 
   /** The upgrade to promote: `id`, or the most recently recorded one. */

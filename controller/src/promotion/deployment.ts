@@ -1,10 +1,17 @@
 import { z } from 'zod';
+import { intervalRecordSchema } from './interval-record.js';
 import { DEPLOYMENT_STATES } from './states.js';
 import { flagChangeSchema, promotionPlanSchema, type PromotionPlan } from './plan.js';
 
-/** The current observation phase: phase k observes after k flags were flipped. */
+/**
+ * The current observation phase: phase k observes after k flags were flipped. In a weighted step
+ * (state `weighted`) `step` is the index into the plan's weighted steps and `weight` the share set.
+ */
 export const observationSchema = z.object({
   phase: z.number().int().min(0),
+  step: z.number().int().min(0).nullable().default(null),
+  /** The candidate's share of new sessions in this phase, percent (100 after the switch). */
+  weight: z.number().min(0).max(100).default(100),
   phaseStartedAt: z.number(),
   phaseEndsAt: z.number(),
   checks: z.number().int().min(0),
@@ -36,6 +43,8 @@ export const deploymentRecordSchema = z.object({
   finishedAt: z.number().nullable(),
   /** The old lane was removed after the retention window: rollback is no longer possible. */
   baselineRemoved: z.boolean(),
+  /** Analysed intervals, oldest first (bounded: MAX_INTERVAL_RECORDS). */
+  analyses: z.array(intervalRecordSchema).default([]),
   /** Optimistic-concurrency counter, bumped by the store on every write. */
   version: z.number().int().min(0),
 });
@@ -58,6 +67,7 @@ export function newDeploymentRecord(id: string, plan: PromotionPlan, now: number
     warmUntil: null,
     finishedAt: null,
     baselineRemoved: false,
+    analyses: [],
     version: 0,
   };
 }

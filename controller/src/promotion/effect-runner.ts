@@ -2,6 +2,7 @@ import type { DeploymentRecord } from './deployment.js';
 import type { TransitionRow } from './deployment-store.js';
 import type { Effect } from './effects.js';
 import type { MetricsSnapshot } from './gates.js';
+import type { ProbeResult } from './analysis/samples.js';
 
 type Of<K extends Effect['kind']> = Extract<Effect, { kind: K }>;
 
@@ -17,12 +18,16 @@ export interface EffectRunner {
   /** Start a kept lane again (rollback after promotion); resolve once it is ready. */
   startLane(effect: Of<'start_lane'>, deployment: DeploymentRecord): Promise<void>;
   switchProxy(effect: Of<'switch_proxy'>, deployment: DeploymentRecord): Promise<void>;
+  /** Set the candidate's share of new sessions (a weighted canary step); gated like a switch. */
+  setWeights(effect: Of<'set_weights'>, deployment: DeploymentRecord): Promise<void>;
   flipFlag(effect: Of<'flip_flag'>, deployment: DeploymentRecord): Promise<void>;
   revertFlag(effect: Of<'revert_flag'>, deployment: DeploymentRecord): Promise<void>;
   stopLane(effect: Of<'stop_lane'>, deployment: DeploymentRecord): Promise<void>;
   removeLane(effect: Of<'remove_lane'>, deployment: DeploymentRecord): Promise<void>;
   /** One scrape: the proxy's metrics text and both workers' orchestrator_status. */
   readMetrics(deployment: DeploymentRecord): Promise<MetricsSnapshot>;
+  /** The plan's semantic probes against both lanes (none configured: []). A probe that cannot run is a failed result, not a throw. */
+  runProbes?(deployment: DeploymentRecord): Promise<ProbeResult[]>;
   writePlan(deployment: DeploymentRecord, transitions: readonly TransitionRow[]): Promise<void>;
   writeWorkerManager(deployment: DeploymentRecord, transitions: readonly TransitionRow[]): Promise<void>;
 }
@@ -41,6 +46,8 @@ export async function performEffect(
       return runner.startLane(effect, deployment);
     case 'switch_proxy':
       return runner.switchProxy(effect, deployment);
+    case 'set_weights':
+      return runner.setWeights(effect, deployment);
     case 'flip_flag':
       return runner.flipFlag(effect, deployment);
     case 'revert_flag':

@@ -10,6 +10,7 @@ export const EFFECT_KINDS = [
   'start_canary_lane',
   'start_lane',
   'switch_proxy',
+  'set_weights',
   'flip_flag',
   'revert_flag',
   'stop_lane',
@@ -26,6 +27,8 @@ export type Effect =
   | { readonly kind: 'start_lane'; readonly lane: string; readonly image: string }
   /** Make `to` the proxy's active lane; `from` drains. */
   | { readonly kind: 'switch_proxy'; readonly to: string; readonly from: string }
+  /** Send `weight` % of new sessions (and session-less calls) to `lane`; the active lane takes the rest. */
+  | { readonly kind: 'set_weights'; readonly lane: string; readonly weight: number }
   | { readonly kind: 'flip_flag'; readonly lane: string; readonly flag: FlagName; readonly value: string }
   | { readonly kind: 'revert_flag'; readonly lane: string; readonly flag: FlagName; readonly value: string }
   /** Stop, do not remove: a stopped lane is what makes rollback cheap. */
@@ -43,6 +46,8 @@ export function describeEffect(effect: Effect): string {
       return `${effect.kind} ${effect.lane} (${effect.image})`;
     case 'switch_proxy':
       return `switch_proxy ${effect.from} → ${effect.to}`;
+    case 'set_weights':
+      return `set_weights ${effect.lane}=${effect.weight}%`;
     case 'flip_flag':
     case 'revert_flag':
       return `${effect.kind} ${effect.flag}=${effect.value}`;

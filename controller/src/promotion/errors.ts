@@ -24,4 +24,6 @@ export const promotionErrors = defineErrors('promotion', {
   WVO_ROLLBACK_STUCK: { message: "A rollback's effects kept failing" },
   WVO_CONTROLLER_DB_NEWER: { message: 'controller.db was migrated by a newer wvo' },
   WVO_PROMOTION_PLAN_INVALID: { message: 'promotion_plan.json cannot be read' },
+  WVO_PROMOTION_STEPS_INVALID: { message: 'The canary steps of a promotion are invalid', status: 400, exitCode: 2 },
+  WVO_PROBE_INVALID: { message: 'A semantic probe of a promotion is invalid', status: 400, exitCode: 2 },
 });

@@ -1,4 +1,5 @@
 import type { EffectKind } from './effects.js';
+import type { IntervalRecord } from './interval-record.js';
 
 /** What can happen to a deployment: operator requests, effect outcomes, clock and gate results. */
 export const EVENT_TYPES = [
@@ -21,8 +22,9 @@ export type PromotionEvent =
   | { readonly type: 'start' }
   | { readonly type: 'canary_ready' }
   | { readonly type: 'switched' }
-  | { readonly type: 'gate_passed'; readonly reasons?: readonly string[] }
-  | { readonly type: 'gate_failed'; readonly reasons: readonly string[] }
+  /** `analysis`: the interval's comparison, appended to the record (a `fail` verdict comes as gate_failed). */
+  | { readonly type: 'gate_passed'; readonly reasons?: readonly string[]; readonly analysis?: IntervalRecord }
+  | { readonly type: 'gate_failed'; readonly reasons: readonly string[]; readonly analysis?: IntervalRecord }
   | { readonly type: 'observe_window_elapsed' }
   | { readonly type: 'rollback_requested'; readonly reason: string }
   | { readonly type: 'effect_failed'; readonly effect: EffectKind; readonly message: string }

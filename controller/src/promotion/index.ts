@@ -3,9 +3,11 @@ export {
   DEPLOYMENT_STATES,
   FORWARD_PATH,
   LEGAL_TRANSITIONS,
+  OBSERVED_STATES,
   RUNNING_STATES,
   SETTLED_STATES,
   isLegalTransition,
+  isObserved,
   isRunning,
   isSettled,
   type DeploymentState,
@@ -15,6 +17,7 @@ export { LEASE_TTL_MS, judgeLease, leaseOwnedError, type Lease, type LeaseHolder
 export { EFFECT_KINDS, describeEffect, type Effect, type EffectKind } from './effects.js';
 export { EVENT_TYPES, type EventType, type PromotionEvent } from './events.js';
 export {
+  DEFAULT_KEEP_WARM_MS,
   FLAG_NAMES,
   PLAN_STEP_KINDS,
   RESUME_OBSERVING,
@@ -115,4 +118,10 @@ export { PROBE_LANES, type IntervalInput, type LaneSample, type ProbeLane, type 
 export { CHECK_VERDICTS, type CheckVerdict, type MetricCheck } from './analysis/checks.js';
 export { ANALYSIS_VERDICTS, judgeInterval, type AnalysisVerdict, type IntervalAnalysis } from './analysis/judge.js';
 export { PROXY_SERIES, laneSampleFromScrapes, type ProxySeriesNames } from './analysis/prom-input.js';
+// Weighted canary steps, semantic probes and the per-interval judgement (issue 12).
+export { promotionErrors } from './errors.js';
+export { FULL_WEIGHT, parseCanarySteps, weightedSteps } from './canary-steps.js';
+export { JSON_TYPES, judgeProbe, parseProbes, probeExpectationSchema, probeSchema, type Probe, type ProbeAnswer, type ProbeExpectation } from './probes.js';
+export { COMPARISONS, MAX_INTERVAL_RECORDS, intervalRecordSchema, type Comparison, type IntervalRecord } from './interval-record.js';
+export { judgeObservedInterval, type BaselineReference, type IntervalJudgement, type ObservedInterval } from './interval-judge.js';
 export { LANE_STATUS, workerManagerFileSchema, workerManagerPath, writeWorkerManagerFile, readWorkerManagerFile, type LaneStatus, type WorkerManagerFile } from './worker-manager-file.js';

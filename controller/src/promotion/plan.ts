@@ -1,7 +1,12 @@
 import { z } from 'zod';
+import { isWvoError } from '../../../common/src/errors.js';
+import { ANALYSIS_ERRORS } from './analysis/errors.js';
+import { analysisConfigSchema, parseAnalysisConfig, type AnalysisConfig } from './analysis/config.js';
+import { parseCanarySteps, weightedSteps } from './canary-steps.js';
 import { formatDuration, parseDuration } from './duration.js';
-import { FAILURE_MODES, gateThresholdsSchema } from './gates.js';
 import { promotionErrors } from './errors.js';
+import { FAILURE_MODES, gateThresholdsSchema } from './gates.js';
+import { parseProbes, probeSchema, type Probe } from './probes.js';
 
 /** Feature flags a plan may flip (worker settings table, DESIGN §3). */
 export const FLAG_NAMES = ['PROMPT_MODE', 'SANDBOX_MODE', 'SELECTIVE_TESTS'] as const;
@@ -47,6 +52,9 @@ function durationOption(options: { zero: boolean }) {
 const durationInput = durationOption({ zero: false });
 const optionalDurationInput = durationOption({ zero: true });
 
+/** argo-rollouts' scaleDownDelaySeconds default: the old lane stays warm 30 s after promotion. */
+export const DEFAULT_KEEP_WARM_MS = 30_000;
+
 /**
  * The one options type of `wvo promote` and `POST /deployments/:id/promote` (STYLE habit 3).
  * Durations accept `10m`/`30s`/`500ms` or milliseconds; flags accept a comma list, names,
@@ -69,14 +77,25 @@ export const promotionOptionsSchema = z
     /**
      * After promotion the old lane keeps running (drained, no traffic) this long before it is
      * stopped: a rollback inside the window is a proxy switch, not a restart (argo-rollouts'
-     * scaleDownDelaySeconds). 0 (default): stopped at once.
+     * scaleDownDelaySeconds, whose default 30 s this copies). 0: stopped at once.
      */
-    keepWarmMs: optionalDurationInput.default(0),
+    keepWarmMs: optionalDurationInput.optional(),
+    /** Canary weights in percent (`10,50,100`); validated by parseCanarySteps. Default: the plain switch. */
+    steps: z.unknown().optional(),
+    /** Semantic probes; validated by parseProbes. */
+    probes: z.unknown().optional(),
+    /** Candidate-vs-baseline analysis config; validated by parseAnalysisConfig. */
+    analysis: z.unknown().optional(),
     resumeObserving: z.enum(RESUME_OBSERVING).default('continue'),
     gates: gateThresholdsSchema.prefault({}),
   })
   .strict()
-  .transform((o) => ({ ...o, intervalMs: o.intervalMs ?? Math.min(15_000, o.observeMs) }))
+  .transform((o) => ({
+    ...o,
+    intervalMs: o.intervalMs ?? Math.min(15_000, o.observeMs),
+    // The default never exceeds a (short) retention window the caller chose.
+    keepWarmMs: o.keepWarmMs ?? Math.min(DEFAULT_KEEP_WARM_MS, o.retentionMs),
+  }))
   .superRefine((o, ctx) => {
     if (o.intervalMs > o.observeMs) {
       ctx.addIssue({ code: 'custom', path: ['intervalMs'], message: 'must not exceed observeMs' });
@@ -88,13 +107,27 @@ export const promotionOptionsSchema = z
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup) ctx.addIssue({ code: 'custom', path: ['flags'], message: `flag ${dup} listed twice` });
   });
-export type PromotionOptions = z.output<typeof promotionOptionsSchema>;
+type ParsedOptions = z.output<typeof promotionOptionsSchema>;
+export type PromotionOptions = Omit<ParsedOptions, 'steps' | 'probes' | 'analysis'> & {
+  /** Canary weights, ending at 100 (the switch); `[100]`: the plain blue/green switch. */
+  steps: number[];
+  probes: Probe[];
+  analysis: AnalysisConfig;
+};
 export type PromotionOptionsInput = z.input<typeof promotionOptionsSchema>;
 
-/** Validate options from the CLI or the API; errors name the option (its JSON path). */
+/**
+ * Validate options from the CLI or the API; errors name the option (its JSON path). Steps,
+ * probes and the analysis config have codes of their own (WVO_PROMOTION_STEPS_INVALID,
+ * WVO_PROBE_INVALID, WVO_ANALYSIS_CONFIG_INVALID), subjects `steps[1]`, `probes[0].expect[0].path`,
+ * `analysis.metrics.x`.
+ */
 export function parsePromotionOptions(input: unknown): PromotionOptions {
   const parsed = promotionOptionsSchema.safeParse(input ?? {});
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const { steps, probes, analysis, ...rest } = parsed.data;
+    return { ...rest, steps: parseCanarySteps(steps), probes: parseProbes(probes), analysis: parseAnalysisSection(analysis) };
+  }
   const issue = parsed.error.issues[0]!;
   const path = issue.path.join('.') || '(options)';
   throw promotionErrors.create('WVO_INVALID_PROMOTION_OPTION', `invalid promotion option ${path}: ${issue.message}`, {
@@ -102,6 +135,18 @@ export function parsePromotionOptions(input: unknown): PromotionOptions {
     hint: 'see `wvo promote --help`',
     details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
   });
+}
+
+function parseAnalysisSection(input: unknown): AnalysisConfig {
+  try {
+    return parseAnalysisConfig(input ?? {});
+  } catch (error) {
+    // The same code, its subject prefixed so it names the field of the promotion options.
+    if (isWvoError(error) && error.code === 'WVO_ANALYSIS_CONFIG_INVALID' && error.subject !== undefined) {
+      throw ANALYSIS_ERRORS.create('WVO_ANALYSIS_CONFIG_INVALID', error.message, { subject: `analysis.${error.subject}`, hint: error.hint, details: error.details, cause: error });
+    }
+    throw error;
+  }
 }
 
 export const laneRefSchema = z.object({ lane: z.string().min(1), image: z.string().min(1) });
@@ -114,10 +159,17 @@ export const upgradeSummarySchema = z.object({
   steps: z.array(z.object({ name: z.string(), status: z.string() }).loose()),
   baseline: laneRefSchema,
   candidate: laneRefSchema,
+  /** Shadow differences the run reported; null when its shadow step did not run. Absent in older records. */
+  shadowDiffs: z.number().int().min(0).nullable().optional(),
+  /**
+   * `image`: an image-to-image run (`--app --candidate`): nothing was built here, so its test
+   * step is `skipped` by design (the image's publisher tests it), which promotion accepts.
+   */
+  source: z.enum(['workspace', 'image']).optional(),
 });
 export type UpgradeSummary = z.infer<typeof upgradeSummarySchema>;
 
-export const PLAN_STEP_KINDS = ['start_canary', 'switch', 'observe', 'flip_flag', 'promote'] as const;
+export const PLAN_STEP_KINDS = ['start_canary', 'set_weight', 'switch', 'observe', 'flip_flag', 'promote'] as const;
 export type PlanStepKind = (typeof PLAN_STEP_KINDS)[number];
 
 export const planStepSchema = z.object({
@@ -125,6 +177,8 @@ export const planStepSchema = z.object({
   description: z.string(),
   flag: z.enum(FLAG_NAMES).optional(),
   durationMs: z.number().optional(),
+  /** set_weight: the candidate's share of new sessions, percent. */
+  weight: z.number().optional(),
 });
 export type PlanStep = z.infer<typeof planStepSchema>;
 
@@ -144,6 +198,12 @@ export const promotionPlanSchema = z.object({
   keepWarmMs: z.number().int().min(0).default(0),
   resumeObserving: z.enum(RESUME_OBSERVING),
   gates: gateThresholdsSchema,
+  /** Canary weights ending at 100; absent in plans written before weighted steps: the plain switch. */
+  canarySteps: z.array(z.number().int().min(1).max(100)).min(1).default([100]),
+  /** Semantic probes run against both lanes every interval. */
+  probes: z.array(probeSchema).default([]),
+  /** Candidate-vs-baseline analysis config (Kayenta-like judge); absent in old plans: the defaults. */
+  analysis: analysisConfigSchema.prefault({}),
   /** Human-readable order of work; derived from the fields above. */
   steps: z.array(planStepSchema),
 });
@@ -157,11 +217,17 @@ export function buildPromotionPlan(upgrade: UpgradeSummary, options: PromotionOp
   assertPromotable(upgrade, options);
   const { baseline, candidate } = upgrade;
   const observe = formatDuration(options.observeMs);
-  const steps: PlanStep[] = [
-    { kind: 'start_canary', description: `start ${candidate.lane} (${candidate.image}) live, DRY_RUN=0` },
+  const steps: PlanStep[] = [{ kind: 'start_canary', description: `start ${candidate.lane} (${candidate.image}) live, DRY_RUN=0` }];
+  for (const weight of weightedSteps(options.steps)) {
+    steps.push(
+      { kind: 'set_weight', weight, description: `proxy: ${weight}% of new sessions to ${candidate.lane}, the rest to ${baseline.lane}` },
+      { kind: 'observe', weight, description: `observe ${observe} at ${weight}%: ${candidate.lane} against ${baseline.lane} under the same traffic`, durationMs: options.observeMs },
+    );
+  }
+  steps.push(
     { kind: 'switch', description: `proxy: ${baseline.lane} → ${candidate.lane}; ${baseline.lane} drains` },
     { kind: 'observe', description: `observe ${observe} with no flag changes`, durationMs: options.observeMs },
-  ];
+  );
   for (const flag of options.flags) {
     steps.push(
       { kind: 'flip_flag', flag: flag.name, description: `set ${flag.name}=${flag.value}` },
@@ -188,6 +254,9 @@ export function buildPromotionPlan(upgrade: UpgradeSummary, options: PromotionOp
     keepWarmMs: options.keepWarmMs,
     resumeObserving: options.resumeObserving,
     gates: options.gates,
+    canarySteps: options.steps,
+    probes: options.probes,
+    analysis: options.analysis,
     steps,
   };
 }
@@ -214,7 +283,8 @@ function assertPromotable(upgrade: UpgradeSummary, options: PromotionOptions): v
     });
   }
   const test = step('test');
-  if (!test || test.status !== 'ok') {
+  const prebuilt = upgrade.source === 'image' && test?.status === 'skipped';
+  if (!test || (test.status !== 'ok' && !prebuilt)) {
     throw promotionErrors.create('WVO_TESTS_SKIPPED', `upgrade ${upgrade.id} was not tested (test step: ${test?.status ?? 'absent'})`, {
       subject,
       hint: 'rerun `wvo upgrade` without --skip-tests; promotion needs green tests',

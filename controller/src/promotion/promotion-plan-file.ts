@@ -5,6 +5,7 @@ import type { DeploymentRecord } from './deployment.js';
 import type { TransitionRow } from './deployment-store.js';
 import { describeEffect } from './effects.js';
 import { EVENT_TYPES } from './events.js';
+import { intervalRecordSchema } from './interval-record.js';
 import { flagChangeSchema, laneRefSchema, promotionPlanSchema } from './plan.js';
 import { DEPLOYMENT_STATES, type DeploymentState } from './states.js';
 import { promotionErrors } from './errors.js';
@@ -42,6 +43,10 @@ export const promotionPlanFileSchema = z.object({
   /** The old lane runs (no traffic) until then: --keep-warm. Absent in files written before it existed. */
   warm_until: iso.nullable().default(null),
   finished_at: iso.nullable(),
+  /** The candidate's share of new sessions now, percent: 0 before traffic moves, a step's weight, 100 after the switch. */
+  candidate_weight: z.number().min(0).max(100).default(0),
+  /** Every analysed interval (candidate vs baseline verdict, score, reasons, figures); absent in older files. */
+  analyses: z.array(intervalRecordSchema.extend({ at: iso })).default([]),
 });
 export type PromotionPlanFile = z.infer<typeof promotionPlanFileSchema>;
 
@@ -83,7 +88,22 @@ export function buildPromotionPlanFile(record: DeploymentRecord, transitions: re
     retention_ends_at: toIsoOrNull(record.retentionEndsAt),
     warm_until: toIsoOrNull(record.warmUntil),
     finished_at: toIsoOrNull(record.finishedAt),
+    candidate_weight: candidateWeight(record),
+    analyses: record.analyses.map((a) => ({ ...a, at: toIso(a.at) })),
   };
+}
+
+function candidateWeight(record: DeploymentRecord): number {
+  switch (record.state) {
+    case 'weighted':
+      return record.observation?.weight ?? 0;
+    case 'switched':
+    case 'observing':
+    case 'promoted':
+      return 100;
+    default:
+      return 0;
+  }
 }
 
 /** Write atomically (temp + rename): a reader never sees half a plan. Returns the path. */

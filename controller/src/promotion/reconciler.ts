@@ -8,10 +8,15 @@ import { performEffect, type EffectRunner } from './effect-runner.js';
 import { describeEffect, type Effect } from './effects.js';
 import type { PromotionEvent } from './events.js';
 import type { LeaseHolder } from './lease.js';
-import { evaluateGates, type MetricsSnapshot } from './gates.js';
+import type { ProbeResult } from './analysis/samples.js';
+import { laneSampleFromScrapes } from './analysis/prom-input.js';
+import { weightedSteps } from './canary-steps.js';
+import type { MetricsSnapshot } from './gates.js';
+import { judgeObservedInterval, type BaselineReference } from './interval-judge.js';
+import { parsePromText } from './parse-prom.js';
 import { buildPromotionPlan, type PromotionOptions } from './plan.js';
 import { transition } from './state-machine.js';
-import { isSettled } from './states.js';
+import { isObserved, isSettled } from './states.js';
 import { promotionErrors } from './errors.js';
 
 export interface ReconcilerOptions {
@@ -43,6 +48,12 @@ export class Reconciler {
   private readonly lastSample = new Map<string, MetricsSnapshot>();
   /** The version this reconciler last committed per deployment: anything else means another controller acted. */
   private readonly committed = new Map<string, number>();
+  /**
+   * The baseline's traffic in the last interval before the switch, per deployment: what the
+   * candidate is compared with once it takes all new sessions. Kept in memory: after a controller
+   * restart the analysis has no reference and the absolute gates (and probes) judge alone.
+   */
+  private readonly reference = new Map<string, BaselineReference>();
 
   constructor(private readonly o: ReconcilerOptions) {
     this.log = o.logger ?? silentLogger();
@@ -90,6 +101,7 @@ export class Reconciler {
       return undefined;
     }
     this.lastSample.delete(target);
+    this.reference.delete(target);
     await this.apply(target, { type: 'resume' });
     return this.drive(target);
   }
@@ -147,6 +159,10 @@ export class Reconciler {
     let event: PromotionEvent | null = first;
     let rollbackAttempt = 0;
     while (event) {
+      if (event.type === 'canary_ready' && record.state === 'canary_live' && weightedSteps(record.plan.canarySteps).length === 0) {
+        const fresh = await this.referenceWindow(record);
+        if (fresh.version !== record.version) return fresh; // changed meanwhile (a rollback): not ours to switch
+      }
       const result = transition(record, event, this.o.clock.now());
       if (result.noop !== null) {
         this.log.info({ deployment: id, event: event.type, state: record.state }, `skip: ${result.noop}`);
@@ -207,6 +223,7 @@ export class Reconciler {
       const record = this.o.store.get(id);
       if (isSettled(record.state)) {
         this.lastSample.delete(id);
+        this.reference.delete(id);
         return record;
       }
       const mine = this.committed.get(id);
@@ -215,7 +232,7 @@ export class Reconciler {
         return record;
       }
       try {
-        if (record.state === 'observing') await this.observeOnce(record);
+        if (isObserved(record.state)) await this.observeOnce(record);
         else if (record.state === 'shadowed') await this.apply(id, { type: 'start' });
         // canary_live / switched / rolling_back here mean a chain was cut short: resume decides.
         else await this.apply(id, { type: 'resume' });
@@ -241,17 +258,24 @@ export class Reconciler {
     if (wait > 0) await this.o.clock.sleep(wait, this.o.signal);
 
     const current = this.o.store.get(record.id);
-    if (current.state !== 'observing' || current.version !== record.version) return; // changed meanwhile
+    if (current.state !== record.state || current.version !== record.version) return; // changed meanwhile
 
     const before = this.lastSample.get(record.id);
-    const after = await this.scrape(record);
+    const [after, probes] = await Promise.all([this.scrape(record), this.probe(record)]);
     let event: PromotionEvent;
     if (!after) event = { type: 'gate_failed', reasons: ['metrics: scrape failed'] };
     else if (!before) event = { type: 'gate_passed', reasons: ['first scrape of the phase: nothing to compare yet'] };
     else {
       try {
-        const verdict = evaluateGates(before, after, { candidate: plan.candidate.lane, baseline: plan.baseline.lane }, plan.gates);
-        event = verdict.pass ? { type: 'gate_passed' } : { type: 'gate_failed', reasons: verdict.reasons };
+        const reference = this.reference.get(record.id);
+        const judged = judgeObservedInterval(current, { before, after, probes, ...(reference ? { reference } : {}) }, this.o.clock.now());
+        event = judged.event;
+        if (current.state === 'weighted') this.reference.set(record.id, judged.baselineTraffic);
+        const a = judged.analysis;
+        this.log.info(
+          { deployment: record.id, state: current.state, weight: current.observation?.weight, verdict: a.verdict, score: a.score, gates: judged.gates.pass },
+          `interval: analysis ${a.verdict}${a.score === null ? '' : ` (score ${a.score})`}${a.verdict === 'pass' ? '' : `: ${a.reasons.slice(0, 3).join('; ')}`}`,
+        );
       } catch (error) {
         if (!isWvoError(error)) throw error;
         event = { type: 'gate_failed', reasons: [`metrics: ${error.message}`] };
@@ -259,8 +283,36 @@ export class Reconciler {
     }
     if (after) this.lastSample.set(record.id, after);
     const judged = await this.apply(record.id, event);
-    if (judged.state === 'observing' && this.o.clock.now() >= (judged.observation?.phaseEndsAt ?? Infinity)) {
+    if (isObserved(judged.state) && this.o.clock.now() >= (judged.observation?.phaseEndsAt ?? Infinity)) {
       await this.apply(record.id, { type: 'observe_window_elapsed' });
+    }
+  }
+
+  /**
+   * A one-step plan's reference: with the candidate started and idle, one interval of the
+   * baseline taking all traffic, right before the switch. Returns the record as it stands after.
+   */
+  private async referenceWindow(record: DeploymentRecord): Promise<DeploymentRecord> {
+    const first = await this.scrape(record);
+    await this.o.clock.sleep(record.plan.intervalMs, this.o.signal);
+    const second = first ? await this.scrape(record) : undefined;
+    if (first && second) {
+      const sample = laneSampleFromScrapes(parsePromText(first.proxyText), parsePromText(second.proxyText), record.plan.baseline.lane);
+      this.reference.set(record.id, sample);
+      this.lastSample.set(record.id, second);
+    }
+    return this.o.store.get(record.id);
+  }
+
+  /** The plan's semantic probes against both lanes; a runner without probes runs none. */
+  private async probe(record: DeploymentRecord): Promise<ProbeResult[]> {
+    if (record.plan.probes.length === 0 || !this.o.runner.runProbes) return [];
+    try {
+      return await this.o.runner.runProbes(record);
+    } catch (error) {
+      if (!this.isEffectFailure(error)) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      return record.plan.probes.map((p) => ({ name: p.name, lane: 'candidate' as const, ok: false, reason }));
     }
   }
 

@@ -3,7 +3,9 @@ import type { DeploymentRecord, Observation } from './deployment.js';
 import { formatDuration } from './duration.js';
 import type { Effect } from './effects.js';
 import type { EventType, PromotionEvent } from './events.js';
+import { weightedSteps } from './canary-steps.js';
 import { failureDecision } from './gates.js';
+import { MAX_INTERVAL_RECORDS } from './interval-record.js';
 import { FORWARD_PATH, forwardIndex, isLegalTransition, type DeploymentState } from './states.js';
 import { promotionErrors } from './errors.js';
 
@@ -56,6 +58,10 @@ export function resumeDecision(record: DeploymentRecord): ResumeDecision {
         action: 'rollback',
         reason: 'controller stopped during the switch: proxy state unknown, baseline still running, switch back',
       };
+    case 'weighted':
+      return record.plan.resumeObserving === 'continue'
+        ? { action: 'continue', reason: 'controller stopped during a weighted step: re-assert the weight, restart this step' }
+        : { action: 'rollback', reason: 'controller stopped during a weighted step: policy resumeObserving=rollback' };
     case 'observing':
       return record.plan.resumeObserving === 'continue'
         ? { action: 'continue', reason: 'controller stopped while observing: re-assert switch and flags, restart this phase' }
@@ -84,7 +90,15 @@ export function transition(record: DeploymentRecord, event: PromotionEvent, now:
           WRITE_PLAN,
         ], { type: 'canary_ready' }),
       );
-    case 'canary_ready':
+    case 'canary_ready': {
+      const first = weightedSteps(record.plan.canarySteps)[0];
+      if (first !== undefined) {
+        return forward(record, event, 'weighted', () =>
+          move(record, event, 'weighted', now, `${record.plan.candidate.lane} is ready; ${first}% of new sessions to it, observe ${formatDuration(record.plan.observeMs)}`, {
+            observation: freshObservation(record, 0, now, undefined, { step: 0, weight: first }),
+          }, [setWeights(record, first), WRITE_WORKER_MANAGER, WRITE_PLAN]),
+        );
+      }
       return forward(record, event, 'switched', () =>
         move(record, event, 'switched', now, `${record.plan.candidate.lane} is ready; switching traffic`, { switchedAt: now }, [
           switchTo(record, 'candidate'),
@@ -92,10 +106,12 @@ export function transition(record: DeploymentRecord, event: PromotionEvent, now:
           WRITE_PLAN,
         ], { type: 'switched' }),
       );
+    }
     case 'switched':
       return forward(record, event, 'observing', () =>
         move(record, event, 'observing', now, `observe ${formatDuration(record.plan.observeMs)} with no flag changes`, {
-          observation: freshObservation(record, 0, now),
+          // Checks counted during weighted steps carry over: one observation, one failure budget.
+          observation: freshObservation(record, 0, now, record.observation ?? undefined),
         }, [WRITE_PLAN]),
       );
     case 'gate_passed':
@@ -143,9 +159,21 @@ function switchTo(record: DeploymentRecord, side: 'candidate' | 'baseline'): Eff
     : { kind: 'switch_proxy', to: baseline.lane, from: candidate.lane };
 }
 
-function freshObservation(record: DeploymentRecord, phase: number, now: number, prior?: Observation): Observation {
+function setWeights(record: DeploymentRecord, weight: number): Effect {
+  return { kind: 'set_weights', lane: record.plan.candidate.lane, weight };
+}
+
+function freshObservation(
+  record: DeploymentRecord,
+  phase: number,
+  now: number,
+  prior?: Observation,
+  at: { step: number | null; weight: number } = { step: null, weight: 100 },
+): Observation {
   return {
     phase,
+    step: at.step,
+    weight: at.weight,
     phaseStartedAt: now,
     phaseEndsAt: now + record.plan.observeMs,
     checks: prior?.checks ?? 0,
@@ -187,22 +215,28 @@ function move(
   };
 }
 
-/** A step along the forward path: done once; repeating it (or arriving late) is a no-op. */
+/**
+ * A step along the forward path: done once; repeating it (or arriving late) is a no-op. A plan
+ * without weighted steps has no `weighted` on its path.
+ */
 function forward(
   record: DeploymentRecord,
   event: PromotionEvent,
   target: (typeof FORWARD_PATH)[number],
   apply: () => TransitionResult,
 ): TransitionResult {
-  const here = forwardIndex(record.state);
-  const there = forwardIndex(target);
+  const weighted = weightedSteps(record.plan.canarySteps).length > 0;
+  const path: readonly DeploymentState[] = weighted ? FORWARD_PATH : FORWARD_PATH.filter((s) => s !== 'weighted');
+  if (forwardIndex(record.state) < 0) throw illegal(record.state, target, event.type);
+  const here = path.indexOf(record.state);
+  const there = path.indexOf(target);
   if (here >= there) return noop(record, `${event.type}: already ${record.state} (at or past ${target})`);
   if (here === there - 1) return apply();
   throw illegal(record.state, target, event.type);
 }
 
 function requireObserving(record: DeploymentRecord, event: PromotionEvent): Observation | TransitionResult {
-  if (record.state === 'observing' && record.observation) return record.observation;
+  if ((record.state === 'observing' || record.state === 'weighted') && record.observation) return record.observation;
   if (forwardIndex(record.state) < forwardIndex('observing') && forwardIndex(record.state) >= 0) {
     throw illegal(record.state, 'observing', event.type);
   }
@@ -216,9 +250,10 @@ function gateResult(
 ): TransitionResult {
   const obs = requireObserving(record, event);
   if ('noop' in obs) return obs;
+  const analyses = event.analysis ? [...record.analyses, event.analysis].slice(-MAX_INTERVAL_RECORDS) : record.analyses;
   if (event.type === 'gate_passed') {
     const observation = { ...obs, checks: obs.checks + 1, consecutiveFailed: 0, lastReasons: [] };
-    return { record: { ...record, observation, updatedAt: now }, effects: [], transition: null, onSuccess: null, noop: null };
+    return { record: { ...record, observation, analyses, updatedAt: now }, effects: [], transition: null, onSuccess: null, noop: null };
   }
   const observation: Observation = {
     ...obs,
@@ -229,9 +264,9 @@ function gateResult(
   };
   const decision = failureDecision(observation, record.plan.maxFailedChecks, record.plan.failureMode);
   const reasons = event.reasons.join('; ');
-  const updated = { ...record, observation };
+  const updated = { ...record, observation, analyses };
   if (decision.rollback) return enterRollback(updated, event, now, `gates failed (${decision.reason}): ${reasons}`);
-  return move(updated, event, 'observing', now, `gate failed (${decision.reason}): ${reasons}`, {}, []);
+  return move(updated, event, record.state, now, `gate failed (${decision.reason}): ${reasons}`, {}, []);
 }
 
 function windowElapsed(record: DeploymentRecord, event: PromotionEvent, now: number): TransitionResult {
@@ -240,6 +275,7 @@ function windowElapsed(record: DeploymentRecord, event: PromotionEvent, now: num
   if (now < obs.phaseEndsAt) {
     return noop(record, `observe window of phase ${obs.phase} ends in ${formatDuration(obs.phaseEndsAt - now)}`);
   }
+  if (record.state === 'weighted') return stepElapsed(record, event, now, obs);
   const next = record.plan.flags[obs.phase];
   if (next) {
     return move(record, event, 'observing', now, `phase ${obs.phase} observed clean; set ${next.name}=${next.value} and observe`, {
@@ -260,6 +296,25 @@ function windowElapsed(record: DeploymentRecord, event: PromotionEvent, now: num
     promotedAt: now,
     retentionEndsAt: now + record.plan.retentionMs,
   }, [{ kind: 'stop_lane', lane: baseline.lane }, WRITE_WORKER_MANAGER, WRITE_PLAN]);
+}
+
+/** A weighted step observed to its end: the next weight, or (after the last) the switch. */
+function stepElapsed(record: DeploymentRecord, event: PromotionEvent, now: number, obs: Observation): TransitionResult {
+  const steps = weightedSteps(record.plan.canarySteps);
+  const index = obs.step ?? 0;
+  const { candidate } = record.plan;
+  const done = `step ${index + 1}/${steps.length} (${obs.weight}%) observed (${obs.failed} failed checks of ${obs.checks})`;
+  const next = steps[index + 1];
+  if (next !== undefined) {
+    return move(record, event, 'weighted', now, `${done}; ${next}% of new sessions to ${candidate.lane}`, {
+      observation: freshObservation(record, 0, now, obs, { step: index + 1, weight: next }),
+    }, [setWeights(record, next), WRITE_WORKER_MANAGER, WRITE_PLAN]);
+  }
+  return move(record, event, 'switched', now, `${done}; switching all traffic to ${candidate.lane}`, { switchedAt: now }, [
+    switchTo(record, 'candidate'),
+    WRITE_WORKER_MANAGER,
+    WRITE_PLAN,
+  ], { type: 'switched' });
 }
 
 function rollbackRequested(record: DeploymentRecord, event: PromotionEvent, now: number, reason: string): TransitionResult {
@@ -359,8 +414,19 @@ function resume(record: DeploymentRecord, event: Extract<PromotionEvent, { type:
   }
 }
 
-/** Re-assert the switch and every active flag (idempotent), then restart the current phase. */
+/**
+ * Re-assert the switch and every active flag (idempotent), then restart the current phase; in a
+ * weighted step, re-assert its weight and restart the step.
+ */
 function resumeObserving(record: DeploymentRecord, event: PromotionEvent, now: number, reason: string): TransitionResult {
+  if (record.state === 'weighted') {
+    const steps = weightedSteps(record.plan.canarySteps);
+    const step = Math.min(record.observation?.step ?? 0, steps.length - 1);
+    const weight = steps[step]!;
+    return move(record, event, 'weighted', now, reason, {
+      observation: freshObservation(record, 0, now, record.observation ?? undefined, { step, weight }),
+    }, [setWeights(record, weight), WRITE_PLAN]);
+  }
   const obs = record.observation ?? freshObservation(record, record.activeFlags.length, now);
   const effects: Effect[] = [switchTo(record, 'candidate')];
   for (const flag of record.activeFlags) {

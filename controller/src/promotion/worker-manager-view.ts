@@ -38,6 +38,7 @@ function laneStatuses(record: DeploymentRecord): [LaneStatus, LaneStatus, 'basel
     case 'shadowed':
       return ['active', 'stopped', 'baseline'];
     case 'canary_live':
+    case 'weighted':
       return ['active', 'canary', 'baseline'];
     case 'switched':
     case 'observing':

@@ -169,8 +169,10 @@ export class Router {
         }
       });
     }
-    const target = this.service.newSessionTarget();
-    if (req.method === 'POST' && isInitializeRequest(body)) {
+    const initialize = req.method === 'POST' && isInitializeRequest(body);
+    // Only a session that will be pinned counts against the lanes' shares; during a split only.
+    const target = this.service.newSessionTarget(initialize && this.service.canary ? this.sessions.countByLane() : undefined);
+    if (initialize) {
       return this.forwardNew(req, res, body, started, undefined, target, (target, status, sessionId) => {
         if (status === 200 && sessionId !== undefined) {
           this.sessions.create(
@@ -194,6 +196,8 @@ export class Router {
       session.initialized = body;
       this.sessions.notify();
     }
+    const behind = req.method === 'POST' ? this.answersLeftBehind(session, body) : undefined;
+    if (behind) return this.forwardSession(req, res, body, session, started, tool, true, behind);
     const role = this.service.role(session.lane, now);
     const decision = routeSession(role, this.options.sessionPolicy, session.initialize !== undefined);
     if (decision === 'forward') {
@@ -211,6 +215,20 @@ export class Router {
     }
     if (!this.service.activeTarget()) return writeProxyError(res, 503, 'WVO_PROXY_NO_ACTIVE_LANE', 'no active lane');
     this.moveThen(res, session, () => this.forwardSession(req, res, body, session, started, tool));
+  }
+
+  /**
+   * A client POST answering requests that a lane asked before a forced move took the session
+   * away: it goes back to that lane's upstream session (where the tool call waits for it), while
+   * that lane still serves. Undefined for anything else.
+   */
+  private answersLeftBehind(session: Session, body: Buffer | null): { lane: string; upstreamId: string } | undefined {
+    if (session.leftBehind.size === 0) return undefined;
+    const keys = clientAnswers(body);
+    const first = keys.length > 0 ? session.leftBehind.get(keys[0]!) : undefined;
+    if (!first || !keys.every((key) => session.leftBehind.get(key)?.lane === first.lane)) return undefined;
+    for (const key of keys) session.leftBehind.delete(key);
+    return this.service.target(first.lane) ? first : undefined;
   }
 
   /** Re-initialize `session` on the active lane (or its own, when none), then run `next`. */
@@ -238,10 +256,14 @@ export class Router {
     started: number,
     tool: string | undefined,
     retried = false,
+    /** Another lane and upstream session than the session's own (answers left behind by a forced move). */
+    via?: { lane: string; upstreamId: string },
   ): void {
-    const target = this.service.target(session.lane);
-    if (!target) return writeProxyError(res, 503, 'WVO_PROXY_NO_ACTIVE_LANE', `lane ${session.lane} is gone`);
-    const moved = session.upstreamId !== session.clientId;
+    const lane = via?.lane ?? session.lane;
+    const target = this.service.target(lane);
+    if (!target) return writeProxyError(res, 503, 'WVO_PROXY_NO_ACTIVE_LANE', `lane ${lane} is gone`);
+    const upstreamId = via?.upstreamId ?? session.upstreamId;
+    const moved = upstreamId !== session.clientId;
     const sentUpstreamId = session.upstreamId;
     const isStream = req.method === 'GET';
     const isDelete = req.method === 'DELETE';
@@ -258,7 +280,7 @@ export class Router {
       target,
       method: req.method ?? 'GET',
       path: req.url ?? '/',
-      headers: upstreamHeaders(req.rawHeaders, moved ? session.upstreamId : undefined, isStream && session.streamLane !== undefined && session.streamLane !== session.lane),
+      headers: upstreamHeaders(req.rawHeaders, moved ? upstreamId : undefined, isStream && session.streamLane !== undefined && session.streamLane !== session.lane),
       body,
       headersTimeout: this.options.headersTimeoutMs,
       bodyTimeout: isStream ? this.options.streamIdleTimeoutMs : this.options.bodyTimeoutMs,

@@ -116,9 +116,14 @@ export class Service {
     return split ? { candidate: split.lane, weight: split.weight, active: this.state.active } : null;
   }
 
-  /** The lane for a new session or a session-less call: the active lane, or the candidate by weight. */
-  newSessionTarget(): Target | undefined {
-    const lane = chooseLane(this.state, this.options.random, (name) => this.targets.get(name)?.healthy ?? false);
+  /**
+   * The lane for a new session or a session-less call: the active lane, or the candidate by
+   * weight. `pinned` (sessions per lane) is given for a new session, to keep the lanes' shares.
+   */
+  newSessionTarget(pinned?: ReadonlyMap<string, number>): Target | undefined {
+    const split = this.state.canary;
+    const counts = pinned && split && this.state.active ? { candidate: pinned.get(split.lane) ?? 0, active: pinned.get(this.state.active) ?? 0 } : undefined;
+    const lane = chooseLane(this.state, this.options.random, (name) => this.targets.get(name)?.healthy ?? false, counts);
     return lane === null ? undefined : this.targets.get(lane);
   }
 

@@ -14,11 +14,13 @@ export interface MoverOptions {
   metrics: ProxyMetrics;
 }
 
-/** The JSON-RPC message in a JSON body or in the first `data:` line of an SSE body. */
+/** The JSON-RPC message in a JSON body or in the first non-empty `data:` line of an SSE body. */
 export function firstJsonRpcMessage(contentType: string | undefined, text: string): unknown {
   if (contentType?.startsWith('text/event-stream')) {
     for (const line of text.split(/\r?\n/)) {
-      if (line.startsWith('data:')) return JSON.parse(line.slice(5).trim());
+      // An SDK server with an event store opens the stream with a priming event whose data is empty.
+      const data = line.startsWith('data:') ? line.slice(5).trim() : '';
+      if (data) return JSON.parse(data);
     }
     return undefined;
   }
@@ -93,8 +95,11 @@ export class SessionMover {
         { session: session.clientId, from: fromLane, to: to.name, ms: Math.round(performance.now() - started) },
         'session moved',
       );
-      // Best effort: free the session on the lane it left (that lane may already be gone).
-      if (from && from !== to) void this.closeUpstream(from, session, oldUpstreamId);
+      // Best effort: free the session on the lane it left (that lane may already be gone) — unless
+      // that lane still waits for the client's answers (a forced move): those go there, and the
+      // upstream session ends with its call (or with the lane).
+      const owed = [...session.leftBehind.values()].some((left) => left.upstreamId === oldUpstreamId);
+      if (from && from !== to && !owed) void this.closeUpstream(from, session, oldUpstreamId);
     } catch (error) {
       this.options.metrics.sessionMoves.labels(fromLane, to.name, 'failed').inc();
       this.options.logger.warn({ session: session.clientId, from: fromLane, to: to.name, err: error }, 'session move failed');

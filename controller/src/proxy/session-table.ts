@@ -39,6 +39,11 @@ export interface Session {
   readonly notices: Set<string>;
   /** Set while the session is due to leave its lane (its lane stopped serving it); cleared by a move. */
   due: DueMove | undefined;
+  /**
+   * Requests a lane asked the client before a forced move took the session away: their answers
+   * go back to that lane and upstream session (its tool call is still waiting for them there).
+   */
+  readonly leftBehind: Map<string, { lane: string; upstreamId: string }>;
 }
 
 /** A session due to move, held back while work is in flight, up to the move grace. */
@@ -113,6 +118,7 @@ export class SessionTable {
       flight: newInFlight(),
       notices: new Set(),
       due: undefined,
+      leftBehind: new Map(),
     };
     this.sessions.set(init.clientId, session);
     this.onChange?.();
@@ -121,12 +127,13 @@ export class SessionTable {
 
   /** Point a session at a new lane and upstream id (after re-initializing it there). */
   rebind(session: Session, lane: string, upstreamId: string): void {
+    // Requests the old lane asked belong to the upstream session left behind: their answers go there.
+    for (const key of session.flight.asked.keys()) session.leftBehind.set(key, { lane: session.lane, upstreamId: session.upstreamId });
+    session.flight.asked.clear();
     session.lane = lane;
     session.upstreamId = upstreamId;
     session.moves += 1;
     session.due = undefined;
-    // Requests the old lane asked belong to the upstream session left behind.
-    session.flight.asked.clear();
     this.onChange?.();
   }
 

@@ -1,5 +1,7 @@
 /** The runtime room's public surface: other rooms import from here only. */
 export * from './lane-runtime.js';
+export { appCommand, appEnv, laneAppFrom, WORKER_APP, type LaneApp } from './lane-app.js';
+export { mcpHealthPath, probeMcpReady } from './mcp-ready.js';
 export type { ImageStore, ImageHost, ImageHolder, StagedImage } from './image-store.js';
 export { RuntimeError, RUNTIME_ERROR_CODES } from './errors.js';
 export type { RuntimeErrorCode } from './errors.js';
@@ -24,6 +26,7 @@ export type { LocalRuntimeOptions } from './local/local-runtime.js';
 export { buildImages, buildImage, resolveNodeImage, packageVersion } from './images/image-build.js';
 export type { BuiltImage, BuildImagesOptions } from './images/image-build.js';
 export { ensureBaseImage } from './images/base-image.js';
+export { buildNpmAppImage, npmAppDockerfile, type NpmAppImageOptions } from './images/npm-app-image.js';
 export { IMAGE_KINDS } from './images/build-context.js';
 export type { ImageKind } from './images/build-context.js';
 export * from './docker/engine.js';

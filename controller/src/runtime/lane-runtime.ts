@@ -4,6 +4,8 @@
  * processes. Both honour the same contract (test/integration/runtime-contract.test.ts).
  */
 
+import type { LaneApp } from './lane-app.js';
+
 /**
  * What a lane is for (DESIGN §4–§5); stored as the `wvo.role` label. `schema-probe` is the
  * harness's schema-compat check: it writes (migrates) a private snapshot copy, never live state.
@@ -48,6 +50,8 @@ export interface LaneSpec {
   host?: string;
   /** Extra environment for the worker (WVO_* contract variables are set by the runtime). */
   env?: Record<string, string>;
+  /** What the lane runs (port, MCP path, health, env names, local command); default our worker. */
+  app?: LaneApp;
 }
 
 export const LANE_STATUSES = ['starting', 'ready', 'unhealthy', 'stopped', 'exited'] as const;
@@ -74,6 +78,10 @@ export interface LaneInfo {
   /** Container id or process id. */
   id: string;
   startedAt?: string;
+  /** The app the lane runs (absent: our worker), its health spec and MCP path. */
+  app?: string;
+  health?: string;
+  mcpPath?: string;
 }
 
 export interface LaneHealth {
@@ -126,7 +134,7 @@ export interface EnsureImageResult {
 export interface LaneRuntime {
   readonly kind: RuntimeKind;
   /** Make `image` available on `host` (transfer from the local engine if missing); throws WVO_IMAGE_NOT_FOUND. */
-  ensureImage(image: string, options?: { host?: string; onProgress?: Progress }): Promise<EnsureImageResult>;
+  ensureImage(image: string, options?: { host?: string; onProgress?: Progress; app?: LaneApp }): Promise<EnsureImageResult>;
   /** Start a lane and wait until /readyz answers 200. A failed start leaves nothing behind. */
   startLane(spec: LaneSpec, options?: StartOptions): Promise<LaneInfo>;
   /** SIGTERM, wait, then kill. The lane stays listed (stopped) until removed. */

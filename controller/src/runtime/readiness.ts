@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../../../common/src/clock.js';
 import { RuntimeError, logExcerpt } from './errors.js';
+import { httpHealthPath, mcpHealthPath, probeMcpReady } from './mcp-ready.js';
 
 export interface ReadyProbeResult {
   ready: boolean;
@@ -7,14 +8,19 @@ export interface ReadyProbeResult {
   detail?: string;
 }
 
-/** One GET /readyz with a short timeout; network errors are "not ready", never thrown. */
-export async function probeReady(baseUrl: string, timeoutMs = 1000): Promise<ReadyProbeResult> {
+/**
+ * One readiness check with a short timeout: GET the health path (default `/readyz`), or MCP
+ * (`mcp`, `mcp:/path`) for any MCP server. Network errors are "not ready", never thrown.
+ */
+export async function probeReady(baseUrl: string, timeoutMs = 1000, health = '/readyz', mcpPath = '/mcp'): Promise<ReadyProbeResult> {
+  const mcp = mcpHealthPath(health, mcpPath);
+  if (mcp) return probeMcpReady(baseUrl, mcp, Math.max(timeoutMs, 1000));
   // A referenced timer, not AbortSignal.timeout(): a connection accepted by docker-proxy before the
   // worker listens can hang with no referenced handle left, and the process would just exit.
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   try {
-    const response = await fetch(`${baseUrl}/readyz`, { signal: controller.signal });
+    const response = await fetch(`${baseUrl}${httpHealthPath(health)}`, { signal: controller.signal });
     const body = await response.text();
     return { ready: response.status === 200, httpStatus: response.status, detail: body.slice(0, 300) };
   } catch (error) {
@@ -33,6 +39,9 @@ export interface WaitReadyOptions {
   intervalMs?: number;
   probeTimeoutMs?: number;
   clock?: Clock;
+  /** The app's health spec (default `/readyz`) and MCP path. */
+  health?: string;
+  mcpPath?: string;
   /** Checked every round: an Error when the lane died (stop waiting and throw it). */
   failure?: () => Promise<Error | undefined>;
   /** Log excerpt for the deadline error. */
@@ -50,12 +59,12 @@ export async function waitReady(options: WaitReadyOptions): Promise<string> {
     const url = await options.url();
     if (url) {
       // Short probes: before the worker listens, docker-proxy accepts and then hangs the request.
-      last = await probeReady(url, options.probeTimeoutMs ?? 250);
+      last = await probeReady(url, options.probeTimeoutMs ?? 250, options.health, options.mcpPath);
       if (last.ready) return url;
     }
     if (clock.now() >= deadline) {
       const logs = options.logs ? await options.logs().catch(() => '') : '';
-      const why = last ? ` (last /readyz: ${last.httpStatus ?? last.detail ?? 'no answer'})` : ' (it never printed where it listens)';
+      const why = last ? ` (last ${options.health ?? '/readyz'}: ${last.detail && !last.ready && options.health?.startsWith('mcp') ? last.detail : (last.httpStatus ?? last.detail ?? 'no answer')})` : ' (it never printed where it listens)';
       throw new RuntimeError('WVO_LANE_NOT_READY', `lane ${options.lane} was not ready within ${options.timeoutMs} ms${why}; it was removed. Last log lines:\n${logExcerpt(logs)}`, {
         subject: options.lane,
         hint: 'Read the lane logs (`wvo lane logs NAME`); raise lanes.readyTimeoutMs if the worker is merely slow.',

@@ -7,7 +7,7 @@ export { runShadow, appendFreshPass, compareSuiteRun, extraReplicaNames, FRESH_P
 export { COVERAGE_OUTCOMES, CoverageSchema, EXECUTOR_NOT_RECORDED, coverageOf, errorCode, type Coverage, type CoverageCall } from './coverage.js';
 export { defaultSuite, DEFAULT_SUITE_SOURCE } from './default-suite.js';
 export { diffJson, jsonEqual, DIFF_KINDS, type Diff, type DiffKind } from './differ.js';
-export { formatJsonPath, parseJsonPath, type PathKey } from './json-path.js';
+export { formatJsonPath, parseJsonPath, selectPaths, type PathKey, type PathSegment } from './json-path.js';
 export { GROUP_KINDS, ShadowGroupSchema, groupDiffs, groupPath, type GroupKind, type GroupableDiff, type ShadowGroup } from './grouping.js';
 export {
   classify,
@@ -80,3 +80,8 @@ export {
   type Thresholds,
 } from './thresholds.js';
 export { parseToolResult } from '../../../common/src/mcp-client.js';
+export { compareSurfaces } from './tool-surface.js';
+export { shadowErrors } from './errors.js';
+export { fetchToolSurface, type FetchSurfaceOptions } from './tool-surface-fetch.js';
+export { CHANGE_CATEGORIES, SurfaceReportSchema, type RawSurface, type SurfaceChange, type SurfaceReport } from './tool-surface-types.js';
+export { defaultAppSuite, selectSafeCalls, SkippedCallSchema, type SkippedCall, type SafetyPolicy } from './safe-calls.js';

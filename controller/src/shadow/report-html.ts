@@ -70,6 +70,8 @@ ${cancelled.length === 0 ? '<p>None.</p>' : groupsByTool(cancelled, true)}
 </details>
 <h2>State differences</h2>
 ${stateSection(result)}
+${toolSurfaceSection(result)}
+${skippedSection(result)}
 <h2>Coverage</h2>
 ${coverageSection(result)}
 ${options.steps && options.steps.length > 0 ? stepsTable(options.steps) : ''}
@@ -135,6 +137,29 @@ ${withReplica ? `<td>${valueHtml(g.example, 'replica')}</td>` : ''}
 <tbody>${rows}</tbody></table>`;
     })
     .join('\n');
+}
+
+/** The tool-surface gate: every classified change, breaking first. */
+function toolSurfaceSection(result: ShadowResult): string {
+  const surface = result.tool_surface;
+  if (!surface) return '';
+  const order = { breaking: 0, additive: 1, informational: 2 } as const;
+  const rows = [...surface.changes]
+    .sort((a, b) => order[a.category] - order[b.category])
+    .map((c) => `<tr class="surface-${esc(c.category)}"><td>${esc(c.category)}</td><td>${esc(c.kind)}</td><td><code>${esc(c.path)}</code></td><td><code>${esc(JSON.stringify(c.before))}</code></td><td><code>${esc(JSON.stringify(c.after))}</code></td><td class="reason">${esc(c.reason)}</td></tr>`)
+    .join('\n');
+  return `<h2 id="tool-surface">Tool surface</h2>
+<p>${surface.breaking} breaking, ${surface.additive} additive, ${surface.informational} informational change(s).${surface.breaking > 0 ? ' A breaking change blocks --promote unless --allow-breaking.' : ''}</p>
+${rows ? `<table class="diffs"><thead><tr><th>category</th><th>kind</th><th>path</th><th>baseline</th><th>candidate</th><th>why</th></tr></thead><tbody>${rows}</tbody></table>` : '<p>Baseline and candidate advertise the same surface.</p>'}`;
+}
+
+/** Suite calls not run on an app without a shadow mode, and why. */
+function skippedSection(result: ShadowResult): string {
+  const skipped = result.skipped_calls;
+  if (!skipped || skipped.length === 0) return '';
+  const rows = skipped.map((s) => `<tr><td>${esc(s.tool)}</td><td>${esc(s.call)}</td><td class="reason">${esc(s.reason)}</td></tr>`).join('\n');
+  return `<h2 id="skipped-calls">Skipped calls (${skipped.length})</h2>
+<table class="diffs"><thead><tr><th>tool</th><th>call</th><th>why</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function stateSection(result: ShadowResult): string {

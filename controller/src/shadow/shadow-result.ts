@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { z } from 'zod';
+import { SkippedCallSchema } from './safe-calls.js';
+import { SurfaceReportSchema } from './tool-surface-types.js';
 import { WvoError } from '../../../common/src/errors.js';
 import { writeFileAtomic } from '../../../common/src/atomic-write.js';
 import { StateSectionSchema, type StateSection } from '../state/index.js';
@@ -121,6 +123,10 @@ export const ShadowResultSchema = z.strictObject({
   /** Diffy's grouped view of `diffs`: reported groups first. */
   groups: z.array(ShadowGroupSchema),
   coverage: CoverageSchema,
+  /** What baseline and candidate advertise, compared and classified (the tool-surface gate). */
+  tool_surface: SurfaceReportSchema.optional(),
+  /** Suite calls not run, and why (an app with no shadow mode runs only read-only or safe tools). */
+  skipped_calls: z.array(SkippedCallSchema).optional(),
   /** The lanes' databases compared after the suite (the harness adds it with `withStateDiff`). */
   state: StateSectionSchema.optional(),
   totals: z.strictObject({
@@ -215,6 +221,11 @@ export const UpgradeShadowSummarySchema = z.strictObject({
   answer_groups: z.number().int().min(0).optional(),
   /** The part of `count` from the lanes' databases (reported state differences); absent in older files. */
   state_differences: z.number().int().min(0).optional(),
+  /**
+   * The part of `count` from a dual-write soak of this upgrade (reported answer groups + the last
+   * checkpoint's reported state differences); absent until a soak of this run checkpoints.
+   */
+  soak_differences: z.number().int().min(0).optional(),
   /** shadow.json, relative to the workspace root, with `/` separators. */
   path: z.string().min(1).refine((path) => !isAbsolute(path) && !path.includes('\\'), 'must be a relative POSIX path'),
   recorded_at: IsoTimestamp,
@@ -231,6 +242,7 @@ export interface WriteUpgradeShadowOptions {
   /** The split of `count`, when known (see UpgradeShadowSummarySchema). */
   readonly answerGroups?: number;
   readonly stateDifferences?: number;
+  readonly soakDifferences?: number;
   /** Where shadow.json is; stored relative to `relativeTo`. */
   readonly shadowJsonPath: string;
   /** The workspace root the path is relative to. */
@@ -245,6 +257,7 @@ export async function writeUpgradeShadowSummary(options: WriteUpgradeShadowOptio
     count: options.count,
     ...(options.answerGroups === undefined ? {} : { answer_groups: options.answerGroups }),
     ...(options.stateDifferences === undefined ? {} : { state_differences: options.stateDifferences }),
+    ...(options.soakDifferences === undefined ? {} : { soak_differences: options.soakDifferences }),
     path,
     recorded_at: options.recordedAt.toISOString(),
   });

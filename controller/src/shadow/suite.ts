@@ -26,6 +26,11 @@ export const SuiteCallSchema = z.strictObject({
    * the repeats as extra noise samples (`read_only_repeats` times, right after the call).
    */
   read_only: z.boolean().optional(),
+  /**
+   * The suite's author vouches that this call changes nothing anyone else sees: it may run on an
+   * app with no shadow mode although its tool is not annotated `readOnlyHint: true`.
+   */
+  safe: z.boolean().optional(),
 });
 
 export const SuiteSchema = z

@@ -7,6 +7,9 @@ export type DeploymentCounts = () => Partial<Record<DeploymentState, number>>;
 /** The last harness run's reported diff count (state/analytics/upgrade_shadow.json), if any. */
 export type ShadowDiffCount = () => Promise<number | undefined>;
 
+/** Recorded upgrade runs in a row (newest first) that ended with shadow differences. */
+export type ShadowDiffStreak = () => number;
+
 /**
  * The controller's own registry (never prom-client's global one, so tests and several servers in
  * one process do not collide): upgrades by outcome, deployments by state, API requests, SSE clients.
@@ -19,7 +22,11 @@ export class ControllerMetrics {
   readonly requestDuration: Histogram<'route'>;
   readonly sseClients: Gauge;
 
-  constructor(deploymentCounts: DeploymentCounts = () => ({}), shadowDiffCount: ShadowDiffCount = async () => undefined) {
+  constructor(
+    deploymentCounts: DeploymentCounts = () => ({}),
+    shadowDiffCount: ShadowDiffCount = async () => undefined,
+    shadowDiffStreak: ShadowDiffStreak = () => 0,
+  ) {
     const registers = [this.registry];
     this.upgrades = new Counter({
       name: 'wvo_controller_upgrades_total',
@@ -48,6 +55,14 @@ export class ControllerMetrics {
       registers,
       async collect() {
         this.set((await shadowDiffCount()) ?? -1);
+      },
+    });
+    new Gauge({
+      name: 'wvo_shadow_diff_consecutive_runs',
+      help: 'Recorded upgrade runs in a row (newest first; CLI and API alike, from controller.db) that ended with shadow differences',
+      registers,
+      collect() {
+        this.set(shadowDiffStreak());
       },
     });
     this.requests = new Counter({

@@ -17,6 +17,7 @@ const registrations: Array<() => Promise<{ register: (program: Command) => void 
   () => import('./promote.js'),
   () => import('./rollback.js'),
   () => import('./resume.js'),
+  () => import('./soak.js'),
 ];
 
 export async function registerAll(program: Command): Promise<void> {

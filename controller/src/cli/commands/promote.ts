@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { openDeploy, progressLogger, type DeployContext } from '../../operations/index.js';
-import type { DeploymentRecord } from '../../promotion/index.js';
+import { ANALYSIS_ERRORS, promotionErrors, type DeploymentRecord } from '../../promotion/index.js';
 import { openCliContext, type CliContext, type RuntimeFlags } from '../context.js';
 import { action, printResult } from '../output.js';
 import { openFleetControl, renderFleetRecord } from '../fleet-view.js';
@@ -76,6 +77,21 @@ interface PromoteFlags extends DeployCliFlags {
   retention?: string;
   keepWarm?: string;
   resumeObserving?: string;
+  requireSoak?: string;
+  steps?: string;
+  probes?: string;
+  analysis?: string;
+}
+
+/** `--probes FILE` / `--analysis FILE`: JSON, read here (the options parser validates the content). */
+function jsonFile(path: string, flag: '--probes' | '--analysis'): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch (error) {
+    const why = `${flag} ${path}: ${error instanceof Error ? error.message : String(error)}`;
+    const options = { subject: flag, hint: `${flag} takes a JSON file`, cause: error };
+    throw flag === '--probes' ? promotionErrors.create('WVO_PROBE_INVALID', why, options) : ANALYSIS_ERRORS.create('WVO_ANALYSIS_CONFIG_INVALID', why, options);
+  }
 }
 
 /** Flags → the promotion options input (`parsePromotionOptions` validates it, as for the API). */
@@ -91,7 +107,19 @@ export function promotionInputFromFlags(id: string | undefined, flags: PromoteFl
     ...(flags.retention ? { retentionMs: flags.retention } : {}),
     ...(flags.keepWarm ? { keepWarmMs: flags.keepWarm } : {}),
     ...(flags.resumeObserving ? { resumeObserving: flags.resumeObserving } : {}),
+    ...(flags.requireSoak ? { requireSoak: flags.requireSoak } : {}),
+    ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
+    ...(flags.probes ? { probes: jsonFile(flags.probes, '--probes') } : {}),
+    ...(flags.analysis ? { analysis: jsonFile(flags.analysis, '--analysis') } : {}),
   };
+}
+
+/** The weighted-canary, probe and analysis flags, shared by `wvo promote` and `wvo upgrade --promote`. */
+export function canaryOptions(command: Command, prefix = ''): Command {
+  return command
+    .option('--steps <list>', `${prefix}canary weights in percent, each observed and analysed before the next: 10,50,100 (default 100: the plain switch)`)
+    .option('--probes <file>', `${prefix}semantic probes (JSON list of {name, tool, arguments?, expect?: [{path, equals|exists|matches|type}], schema?}) run against both lanes every interval`)
+    .option('--analysis <file>', `${prefix}candidate-vs-baseline analysis config (JSON: thresholds, metrics.*)`);
 }
 
 const count = (value: string | undefined) => (value === undefined ? undefined : Number(value));
@@ -119,7 +147,7 @@ async function promoteFleet(id: string | undefined, flags: PromoteFlags): Promis
 export function register(program: Command): void {
   program
     .command('promote [id]')
-    .description('promote a staged upgrade: canary live → switch the proxy → observe (flags one at a time) → promoted, or roll back')
+    .description('promote a staged upgrade: canary live → weighted steps (--steps) → switch the proxy → observe (flags one at a time) → promoted, or roll back; every interval compares candidate and baseline')
     .option('--observe <duration>', 'observe window per phase (10m, 30s, 500ms)', '10m')
     .option('--interval <duration>', 'gate check interval (default: min(15s, observe))')
     .option('--flags <list>', 'flags to flip one at a time, each observed: PROMPT_MODE,SANDBOX_MODE=strict,...')
@@ -127,8 +155,10 @@ export function register(program: Command): void {
     .option('--max-failed-checks <n>', 'failed gate checks before an automatic rollback', '3')
     .option('--failure-mode <mode>', 'total | consecutive')
     .option('--retention <duration>', 'how long the old lane is kept stopped for rollback', '24h')
-    .option('--keep-warm <duration>', 'keep the old lane running (no traffic) this long after promotion: a rollback meanwhile is a switch, not a restart; the command waits it out (default: stop at once)')
+    .option('--keep-warm <duration>', 'keep the old lane running (no traffic) this long after promotion: a rollback meanwhile is a switch, not a restart; the command waits it out (default 30s; 0: stop at once)')
     .option('--resume-observing <policy>', 'after a controller crash while observing: continue | rollback')
+    .option('--require-soak <duration>', 'refuse (WVO_SOAK_REQUIRED) unless this upgrade soaked clean for at least this long (`wvo soak start`)');
+  canaryOptions(program.commands.at(-1)!)
     .option('--fleet', 'promote every deployment of config fleet.deployments, in waves (each as above, with these options)')
     .option('--wave-size <n>', 'with --fleet: deployments per wave (default fleet.waves.size)')
     .option('--boot-limit <n>', 'with --fleet: promotions starting at once inside a wave (default: the wave size)')

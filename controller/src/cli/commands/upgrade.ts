@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { ControlPlane, progressLogger, upgrade } from '../../operations/index.js';
+import { ControlPlane, progressLogger, resolveUpgradeApp, upgrade } from '../../operations/index.js';
 import { parseUpgradeOptions } from '../../harness/index.js';
 import { listrReporter, plainReporter } from '../../harness/index.js';
 import { formatBytes } from '../../harness/index.js';
@@ -8,7 +8,7 @@ import type { UpgradeResult } from '../../harness/index.js';
 import { parsePromotionOptions } from '../../promotion/index.js';
 import { openCliContext, type RuntimeFlags } from '../context.js';
 import { action } from '../output.js';
-import { promotionInputFromFlags, reportDeployment } from './promote.js';
+import { canaryOptions, promotionInputFromFlags, reportDeployment } from './promote.js';
 
 interface UpgradeFlags extends RuntimeFlags {
   workspace?: string;
@@ -27,6 +27,12 @@ interface UpgradeFlags extends RuntimeFlags {
   interval?: string;
   retention?: string;
   keepWarm?: string;
+  steps?: string;
+  probes?: string;
+  analysis?: string;
+  app?: string;
+  candidate?: string;
+  allowBreaking?: boolean;
 }
 
 export function register(program: Command): void {
@@ -38,12 +44,16 @@ export function register(program: Command): void {
     .option('--skip-tests', "skip the staged copy's tests (promotion then refuses this run)")
     .option('--suite <file>', 'shadow suite (JSON or YAML); default: the built-in suite over the seed tools')
     .option('--baseline <image|ref>', "what to compare against: an image, a built tree, or a git ref (default: the live lane's image, else HEAD)")
+    .option('--app <name>', 'the app to upgrade (wvo.config.json apps; default: worker, ours)')
+    .option('--candidate <image>', 'image to image: the candidate image (a command image on the local runtime); skips stage, build and test')
+    .option('--allow-breaking', 'promote although the tool-surface gate found a breaking change')
     .option('--promote', 'promote when the run passes (needs tests run and a rollback-safe schema)')
     .option('--allow-contract', 'allow promotion although the schema-compat gate warned')
     .option('--observe <duration>', 'with --promote: observe window (default 10m)')
     .option('--interval <duration>', 'with --promote: gate check interval')
     .option('--retention <duration>', 'with --promote: how long the old lane is kept stopped for rollback (default 24h)')
-    .option('--keep-warm <duration>', 'with --promote: keep the old lane running this long after promotion (instant rollback)')
+    .option('--keep-warm <duration>', 'with --promote: keep the old lane running this long after promotion (instant rollback; default 30s, 0: stop at once)');
+  canaryOptions(program.commands.at(-1)!, 'with --promote: ')
     .option('--ci', 'nightly mode: shadow differences only warn (exit 0); failures exit 1')
     .option('--keep-stage', 'keep tmp/wv-upgrade-<id>/ for inspection')
     .option('--strict-dry-run', 'shadow lanes in strict DRY_RUN (every call rolled back, copies verified unchanged) instead of sandboxes that commit to their copies; no state diff')
@@ -71,6 +81,9 @@ export function register(program: Command): void {
             keepStage: Boolean(flags.keepStage),
             strictDryRun: Boolean(flags.strictDryRun),
             ...(flags.testCommand ? { testCommand: flags.testCommand.split(' ').filter(Boolean) } : {}),
+            ...(flags.app ? { app: flags.app } : {}),
+            ...(flags.candidate ? { candidate: flags.candidate } : {}),
+            allowBreaking: Boolean(flags.allowBreaking),
           },
           'wvo upgrade',
         );
@@ -91,6 +104,7 @@ export function register(program: Command): void {
         const reporter = flags.json ? undefined : process.stderr.isTTY ? listrReporter() : plainReporter(write);
         if (!flags.json) write(`[upgrade] ${context.reason}`);
         try {
+          const app = resolveUpgradeApp(context.loaded.config, context.loaded.baseDir, options.app);
           const say = (line: string) => !flags.json && write(line);
           // One proxy admin client and one controller.db for the whole command; with --promote the
           // proxy token is required before the (long) harness run.
@@ -106,6 +120,7 @@ export function register(program: Command): void {
           try {
             const { result, deployment } = await upgrade(plane, {
               options,
+              app,
               ...(promotion ? { promotion } : {}),
               logger: context.logger,
               signal: interrupt.signal,

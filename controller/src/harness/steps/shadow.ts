@@ -1,6 +1,6 @@
 import type { Clock } from '../../../../common/src/clock.js';
 import type { LaneRole } from '../../runtime/index.js';
-import { runShadow, runSuite, withStateDiff, type ShadowResult, type Suite } from '../../shadow/index.js';
+import { fetchToolSurface, runShadow, runSuite, withStateDiff, type RawSurface, type ShadowResult, type Suite } from '../../shadow/index.js';
 import type { SnapshotManifest } from '../../state/index.js';
 import { checkDryRunCopies, type DryRunCopy } from '../dry-run-integrity.js';
 import { startShadowLanes, type ShadowLanePlan, type ShadowMode, type StartedLanes } from '../shadow-lanes.js';
@@ -38,6 +38,8 @@ export interface ShadowOutput {
   result: ShadowResult;
   /** How the compared lanes ran: schema-compat replays the suite the same way. */
   mode: ShadowMode;
+  /** What baseline and candidate advertised (the tool-surface gate compares them). */
+  surfaces: { baseline: RawSurface; candidate: RawSurface };
 }
 
 /** Pure: every lane of the shadow, the directory it gets and what restores it. */
@@ -83,6 +85,7 @@ export const shadowStep: UpgradeStep<ShadowInput, ShadowOutput> = {
     let mode: ShadowMode;
     let reason: string | undefined;
     let dryRunCheck: { calls: number; errors: number };
+    let surfaces: ShadowOutput['surfaces'];
     // Where the step's time goes (lanes start in parallel; more lanes cost most at start and stop).
     const timings: Record<string, number> = {};
     let mark = input.clock.now();
@@ -133,6 +136,9 @@ export const shadowStep: UpgradeStep<ShadowInput, ShadowOutput> = {
         }),
       ]);
       lap('suite');
+      // Read while the lanes run (after the suite: listing changes nothing a diff would see).
+      const [baselineSurface, candidateSurface] = await Promise.all([fetchToolSurface(url('baseline')), fetchToolSurface(url('candidate'))]);
+      surfaces = { baseline: baselineSurface, candidate: candidateSurface };
       result = shadow;
       dryRunCheck = { calls: dryRun.calls.length, errors: dryRun.calls.filter((call) => call.outcomes.dryrun.isError).length };
     } finally {
@@ -178,7 +184,7 @@ export const shadowStep: UpgradeStep<ShadowInput, ShadowOutput> = {
         dry_run_check: { ...dryRunCheck!, copies_verified: integrity.checked.length },
         timings_ms: timings,
       },
-      output: { result, mode },
+      output: { result, mode, surfaces: surfaces! },
     };
   },
 };

@@ -1,5 +1,6 @@
 import type { AnalysisConfig, Criticality, MetricName } from './config.js';
 import { quantile, sampleSize } from './distribution.js';
+import { MIN_SHIFT_TOOLS, scaleDistribution, type LaneShift } from './lane-shift.js';
 import { mannWhitneyU } from './mann-whitney.js';
 import { compareProportions } from './proportions.js';
 import type { LaneSample, ProbeResult, ToolSample } from './samples.js';
@@ -34,7 +35,20 @@ function check(metric: MetricName, config: { criticality: Criticality; weight: n
   return { metric, criticality: config.criticality, weight: config.weight, ...rest };
 }
 
-export function toolLatencyCheck(tool: string, candidate: ToolSample | undefined, baseline: ToolSample | undefined, config: Metrics['tool_latency']): MetricCheck {
+/**
+ * One tool's latency, candidate vs baseline. With `shift` (the candidate lane's common slowdown,
+ * laneShift), the candidate's timings are divided by it first: the tool fails only when it is
+ * slower than the rest of its own lane is. Only slowdowns are taken out (factor ≥ 1): a lane that
+ * ran faster is compared as it is. Without a shift (fewer than MIN_SHIFT_TOOLS timed tools) the
+ * tool is not judged.
+ */
+export function toolLatencyCheck(
+  tool: string,
+  candidate: ToolSample | undefined,
+  baseline: ToolSample | undefined,
+  config: Metrics['tool_latency'],
+  shift?: LaneShift,
+): MetricCheck {
   const c = candidate?.latency;
   const b = baseline?.latency;
   const nc = c ? sampleSize(c) : 0;
@@ -44,15 +58,31 @@ export function toolLatencyCheck(tool: string, candidate: ToolSample | undefined
       subject: tool,
       verdict: 'insufficient',
       reason: `tool ${tool} latency: ${nc} candidate / ${nb} baseline timed calls, need ${config.minSamples} on each`,
+      // Not judged, but the medians are still shown (the status page charts them).
+      ...(c && nc > 0 ? { candidate: quantile(c, 0.5)! } : {}),
+      ...(b && nb > 0 ? { baseline: quantile(b, 0.5)! } : {}),
     });
   }
-  const test = mannWhitneyU(c, b, 'greater')!;
+  if (!shift) {
+    // One tool cannot be told from its lane: a busy core or a cold JIT would read as a regression.
+    return check('tool_latency', config, {
+      subject: tool,
+      verdict: 'insufficient',
+      reason: `tool ${tool} latency not judged: fewer than ${MIN_SHIFT_TOOLS} tools timed on both lanes, so a slowdown of this tool cannot be told from one of the whole lane`,
+      candidate: quantile(c, 0.5)!,
+      baseline: quantile(b, 0.5)!,
+    });
+  }
+  const factor = shift.factor > 1 ? shift.factor : 1;
+  const adjusted = factor > 1 ? scaleDistribution(c, factor) : c;
+  const test = mannWhitneyU(adjusted, b, 'greater')!;
   const medianC = quantile(c, 0.5)!;
   const medianB = quantile(b, 0.5)!;
-  const ratio = medianB > 0 ? medianC / medianB : medianC > 0 ? Infinity : 1;
-  const deltaMs = (medianC - medianB) * 1000;
+  const ratio = medianB > 0 ? medianC / medianB / factor : medianC > 0 ? Infinity : 1;
+  const deltaMs = (medianC / factor - medianB) * 1000;
   const slower = test.pValue < config.alpha && ratio > config.maxRatio && deltaMs > config.minDeltaMs;
-  const figures = `median ${ms(medianC)} vs ${ms(medianB)}, p=${p(test.pValue)}, rank-biserial ${test.rankBiserial.toFixed(2)}, n=${nc}/${nb}`;
+  const lane = factor > 1 ? `; the candidate lane ran ×${factor.toFixed(2)} slower on ${shift.tools.join(', ')}, taken out` : '';
+  const figures = `median ${ms(medianC)} vs ${ms(medianB)}, p=${p(test.pValue)}, rank-biserial ${test.rankBiserial.toFixed(2)}, n=${nc}/${nb}${lane}`;
   return check('tool_latency', config, {
     subject: tool,
     verdict: slower ? 'fail' : 'pass',

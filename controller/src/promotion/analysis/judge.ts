@@ -9,6 +9,7 @@ import {
   transportErrorsCheck,
   type MetricCheck,
 } from './checks.js';
+import { laneShift } from './lane-shift.js';
 import type { IntervalInput } from './samples.js';
 
 /**
@@ -41,8 +42,9 @@ export function judgeInterval(input: IntervalInput, config: AnalysisConfig = DEF
   const m = config.metrics;
   const { candidate, baseline } = input;
   const tools = [...new Set([...Object.keys(candidate.tools), ...Object.keys(baseline.tools)])].sort();
+  const shift = laneShift(candidate.tools, baseline.tools);
   const checks: MetricCheck[] = [
-    ...tools.map((tool) => toolLatencyCheck(tool, candidate.tools[tool], baseline.tools[tool], m.tool_latency)),
+    ...tools.map((tool) => toolLatencyCheck(tool, candidate.tools[tool], baseline.tools[tool], m.tool_latency, shift)),
     ...tools.map((tool) => toolErrorsCheck(tool, candidate.tools[tool], baseline.tools[tool], m.tool_errors)),
     transportErrorsCheck(candidate, baseline, m.transport_errors),
     tokenPressureCheck(candidate, baseline, m.token_pressure),

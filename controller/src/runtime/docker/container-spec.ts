@@ -1,4 +1,5 @@
 import type { ContainerCreateOptions, ContainerInfo, NetworkCreateOptions } from 'dockerode';
+import { appEnv, WORKER_APP } from '../lane-app.js';
 import { listedLaneMode, type LaneInfo, type LaneRole, type LaneSpec, type LaneStatus } from '../lane-runtime.js';
 
 /**
@@ -26,7 +27,17 @@ export const LABELS = {
   image: 'wvo.image',
   /** Set when the state lives in a volume on the lane's host (remote-state.ts), not a bind mount. */
   stateVolume: 'wvo.state-volume',
+  /** A lane running another app than our worker: its name, container port, health spec and MCP path. */
+  app: 'wvo.app',
+  appPort: 'wvo.app-port',
+  health: 'wvo.health',
+  mcpPath: 'wvo.mcp-path',
 } as const;
+
+/** The port the lane's server listens on inside its container. */
+export function appPort(spec: LaneSpec): number {
+  return spec.app?.port ?? WORKER_PORT;
+}
 
 /** `published`: a host port on `publishIp`; `network`: `http://<container name>:8080` on the project network. */
 export type LaneAddressMode = 'published' | 'network';
@@ -79,28 +90,23 @@ export function laneLabels(spec: LaneSpec, ctx: ContainerSpecContext): Record<st
     [LABELS.image]: spec.image,
     ...(ctx.networkMode === 'host' && ctx.port !== undefined ? { [LABELS.port]: String(ctx.port) } : {}),
     ...(ctx.stateVolume ? { [LABELS.stateVolume]: ctx.stateVolume } : {}),
+    ...(spec.app ? { [LABELS.app]: spec.app.name, [LABELS.appPort]: String(spec.app.port), [LABELS.health]: spec.app.health, [LABELS.mcpPath]: spec.app.mcpPath } : {}),
   };
 }
 
 /** The worker's environment: the contract variables always win over `spec.env`. */
 export function laneEnv(spec: LaneSpec, ctx: Pick<ContainerSpecContext, 'networkMode' | 'port'>): string[] {
-  const port = ctx.networkMode === 'host' ? ctx.port : WORKER_PORT;
+  const port = ctx.networkMode === 'host' ? ctx.port : appPort(spec);
   if (port === undefined) throw new Error('host network mode needs a port');
-  const env: Record<string, string> = {
-    ...spec.env,
-    WVO_DRY_RUN: spec.dryRun ? '1' : '0',
-    WVO_SANDBOX: spec.mode === 'sandbox' ? '1' : '0',
-    WVO_STATE_ROOT: STATE_MOUNT,
-    WVO_HOST: '0.0.0.0',
-    WVO_PORT: String(port),
-  };
+  const app = spec.app ?? WORKER_APP;
+  const env = appEnv(app, { port, host: '0.0.0.0', stateRoot: app.stateMount, dryRun: spec.dryRun ?? false, sandbox: spec.mode === 'sandbox' }, spec.env);
   return Object.entries(env).map(([key, value]) => `${key}=${value}`);
 }
 
 export function containerCreateOptions(spec: LaneSpec, ctx: ContainerSpecContext): ContainerCreateOptions {
   const bridge = ctx.networkMode === 'bridge';
   const publish = bridge && ctx.address !== 'network';
-  const portKey = `${WORKER_PORT}/tcp`;
+  const portKey = `${appPort(spec)}/tcp`;
   return {
     name: containerName(ctx.project, spec.name),
     Image: spec.image,
@@ -111,7 +117,7 @@ export function containerCreateOptions(spec: LaneSpec, ctx: ContainerSpecContext
     StopTimeout: ctx.stopTimeoutSeconds,
     ...(bridge ? { ExposedPorts: { [portKey]: {} } } : {}),
     HostConfig: {
-      Binds: [`${ctx.stateVolume ?? ctx.stateDir}:${STATE_MOUNT}:rw`],
+      Binds: [`${ctx.stateVolume ?? ctx.stateDir}:${spec.app?.stateMount ?? STATE_MOUNT}:rw`],
       NetworkMode: bridge ? ctx.network : 'host',
       // Ephemeral host port on loopback (local engine) only: the proxy and the controller reach lanes there.
       // `network` addressing publishes nothing: the proxy and controller share the project network.
@@ -168,10 +174,11 @@ export function laneInfoFromContainer(container: ContainerInfo, address: string,
   const labels = container.Labels ?? {};
   const health = /\((healthy|unhealthy|health: starting)\)/.exec(container.Status ?? '')?.[1];
   const status = statusFromState(container.State, health === 'health: starting' ? 'starting' : health);
-  const published = container.Ports?.find((p) => p.PrivatePort === WORKER_PORT && p.PublicPort)?.PublicPort;
+  const innerPort = labels[LABELS.appPort] ? Number(labels[LABELS.appPort]) : WORKER_PORT;
+  const published = container.Ports?.find((p) => p.PrivatePort === innerPort && p.PublicPort)?.PublicPort;
   const hostNetwork = Boolean(labels[LABELS.port]);
   const byName = addressing === 'network' && !hostNetwork;
-  const port = hostNetwork ? Number(labels[LABELS.port]) : byName ? WORKER_PORT : published;
+  const port = hostNetwork ? Number(labels[LABELS.port]) : byName ? innerPort : published;
   const urlHost = byName ? containerDnsName(container) : address;
   const running = container.State === 'running';
   const deploymentId = labels[LABELS.deployment];
@@ -190,6 +197,7 @@ export function laneInfoFromContainer(container: ContainerInfo, address: string,
     ...(running && port ? { url: `http://${urlHost}:${port}`, port } : {}),
     id: container.Id,
     startedAt: new Date(container.Created * 1000).toISOString(),
+    ...(labels[LABELS.app] ? { app: labels[LABELS.app], health: labels[LABELS.health] ?? '/readyz', mcpPath: labels[LABELS.mcpPath] ?? '/mcp' } : {}),
   };
 }
 

@@ -25,6 +25,7 @@ import {
   IMAGE_USER,
   LABELS,
   WORKER_PORT,
+  appPort,
   choosePort,
   containerCreateOptions,
   laneFilters,
@@ -289,13 +290,14 @@ export class DockerRuntime implements LaneRuntime {
       await container.start();
       const url = await waitReady({
         lane: spec.name,
+        ...(spec.app ? { health: spec.app.health, mcpPath: spec.app.mcpPath } : {}),
         timeoutMs: options.readyTimeoutMs ?? this.options.readyTimeoutMs ?? 30_000,
         clock: this.clock,
         url: async () => {
           if (mode === 'host') return `http://${host.address}:${port}`;
-          if (this.laneAddress === 'network') return `http://${create.name}:${WORKER_PORT}`;
+          if (this.laneAddress === 'network') return `http://${create.name}:${appPort(spec)}`;
           const info = await container.inspect();
-          const hostPort = info.NetworkSettings.Ports?.[`${WORKER_PORT}/tcp`]?.[0]?.HostPort;
+          const hostPort = info.NetworkSettings.Ports?.[`${appPort(spec)}/tcp`]?.[0]?.HostPort;
           return hostPort ? `http://${host.address}:${hostPort}` : undefined;
         },
         failure: async () => {
@@ -431,7 +433,7 @@ export class DockerRuntime implements LaneRuntime {
     const lane = await this.getLane(name);
     if (!lane) throw laneNotFound(name, this.project);
     if (!lane.url) return { name, ready: false, status: lane.status, detail: 'not running' };
-    const probe = await probeReady(lane.url);
+    const probe = await probeReady(lane.url, 1000, lane.health, lane.mcpPath);
     return { name, ready: probe.ready, status: probe.ready ? 'ready' : lane.status === 'ready' ? 'unhealthy' : lane.status, ...(probe.httpStatus ? { httpStatus: probe.httpStatus } : {}), ...(probe.detail ? { detail: probe.detail } : {}) };
   }
 
@@ -449,7 +451,7 @@ export class DockerRuntime implements LaneRuntime {
       for (const container of await this.containers(host)) {
         const lane = laneInfoFromContainer(container, host.address, this.laneAddress);
         // The engine's healthcheck lags a fresh start by up to its interval: ask the lane itself.
-        if (lane.status === 'starting' && lane.url && (await probeReady(lane.url, 500)).ready) lane.status = 'ready';
+        if (lane.status === 'starting' && lane.url && (await probeReady(lane.url, 500, lane.health, lane.mcpPath)).ready) lane.status = 'ready';
         lanes.push(lane);
       }
     }
@@ -460,7 +462,7 @@ export class DockerRuntime implements LaneRuntime {
     const found = await this.find(name);
     if (!found) return undefined;
     const lane = laneInfoFromContainer(found.container, found.host.address, this.laneAddress);
-    if (lane.status === 'starting' && lane.url && (await probeReady(lane.url, 500)).ready) lane.status = 'ready';
+    if (lane.status === 'starting' && lane.url && (await probeReady(lane.url, 500, lane.health, lane.mcpPath)).ready) lane.status = 'ready';
     return lane;
   }
 

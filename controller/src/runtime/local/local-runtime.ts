@@ -16,6 +16,8 @@ import type {
   TransferResult,
 } from '../lane-runtime.js';
 import { validateLaneSpec } from '../lane-spec.js';
+import { appCommand, appEnv, WORKER_APP, type LaneApp } from '../lane-app.js';
+import { freePort } from './free-port.js';
 import { listedLaneMode } from '../lane-runtime.js';
 import { probeReady, waitReady } from '../readiness.js';
 import { checkStateDir } from '../state-dir.js';
@@ -66,8 +68,25 @@ export class LocalRuntime implements LaneRuntime {
     }
   }
 
-  async ensureImage(image: string, options: { host?: string } = {}): Promise<EnsureImageResult> {
+  /** A command app's "image" is what `{image}` becomes in its argv: its script must exist. */
+  private async ensureCommand(image: string, app: LaneApp): Promise<EnsureImageResult> {
+    const argv = appCommand(app, image)!;
+    const cwd = resolve(app.cwd ?? '.');
+    const script = commandScript(argv);
+    try {
+      await fs.access(resolve(cwd, script));
+    } catch {
+      throw new RuntimeError('WVO_IMAGE_NOT_FOUND', `app ${app.name}: image ${image} has no ${script} (command ${argv.join(' ')})`, {
+        subject: image,
+        hint: `Install or build that version, or name another image (app ${app.name}, field command).`,
+      });
+    }
+    return { image, imageId: resolve(cwd, script), host: LOCAL_HOST_NAME, transferred: false };
+  }
+
+  async ensureImage(image: string, options: { host?: string; app?: LaneApp } = {}): Promise<EnsureImageResult> {
     this.checkHost(options.host);
+    if (options.app?.command) return this.ensureCommand(image, options.app);
     const tree = this.treeFor(image);
     const main = tree ? join(tree, WORKER_MAIN) : undefined;
     try {
@@ -100,17 +119,25 @@ export class LocalRuntime implements LaneRuntime {
         exitCode: 2,
       });
     }
-    const { imageId: tree } = await this.ensureImage(spec.image);
-    const main = join(tree, WORKER_MAIN);
+    const app = spec.app ?? WORKER_APP;
+    const { imageId: tree } = await this.ensureImage(spec.image, { app });
+    const argv = appCommand(app, spec.image);
+    // A command app is told its port (it prints nothing we could read it from); our worker picks one.
+    const fixedPort = argv ? await freePort() : undefined;
+    // What the process's command line must contain to be this lane (pid-reuse guard).
+    const main = argv ? commandScript(argv) : join(tree, WORKER_MAIN);
+    const [program, ...args] = argv ?? [process.execPath, main, 'serve'];
+    const cwd = argv ? resolve(app.cwd ?? '.') : tree;
     await this.reapUntracked(spec.name);
     await fs.mkdir(this.table.runDir, { recursive: true });
     const logPath = this.table.logPath(spec.name);
     const logFd = openSync(logPath, 'w');
     options.onProgress?.({ phase: 'start', message: `starting lane ${spec.name} (local)` });
     // Detached, output to a file: the lane outlives the command that started it.
-    const child = execa(process.execPath, [main, 'serve'], {
-      cwd: tree,
-      env: { ...spec.env, WVO_PORT: '0', WVO_HOST: '127.0.0.1', WVO_STATE_ROOT: stateDir, WVO_DRY_RUN: spec.dryRun ? '1' : '0', WVO_SANDBOX: spec.mode === 'sandbox' ? '1' : '0', [LANE_KEY_ENV]: this.table.laneKey(spec.name) },
+    const env = appEnv(app, { port: fixedPort ?? 0, host: '127.0.0.1', stateRoot: stateDir, dryRun: spec.dryRun, sandbox: spec.mode === 'sandbox' }, spec.env);
+    const child = execa(program === 'node' ? process.execPath : program!, args, {
+      cwd,
+      env: { ...env, [LANE_KEY_ENV]: this.table.laneKey(spec.name) },
       extendEnv: true,
       stdin: 'ignore',
       // execa takes a file descriptor at run time; its typings accept only literal numbers.
@@ -140,6 +167,7 @@ export class LocalRuntime implements LaneRuntime {
       mode: spec.mode,
       role: spec.role,
       ...(spec.deploymentId ? { deploymentId: spec.deploymentId } : {}),
+      ...(spec.app ? { app: app.name, health: app.health, mcpPath: app.mcpPath } : {}),
       ...(ready ? {} : { starting: true }),
       startedAt: new Date(this.clock.now()).toISOString(),
     });
@@ -150,9 +178,14 @@ export class LocalRuntime implements LaneRuntime {
       if (pid === undefined) throw new RuntimeError('WVO_LANE_EXITED', `lane ${spec.name} could not be spawned`, { subject: main });
       const url = await waitReady({
         lane: spec.name,
+        ...(spec.app ? { health: app.health, mcpPath: app.mcpPath } : {}),
         timeoutMs: options.readyTimeoutMs ?? this.options.readyTimeoutMs ?? 30_000,
         clock: this.clock,
         url: async () => {
+          if (fixedPort) {
+            port = fixedPort;
+            return `http://127.0.0.1:${fixedPort}`;
+          }
           const listening = findListening(await readLog());
           port = listening?.port;
           return port ? `http://127.0.0.1:${port}` : undefined;
@@ -213,6 +246,7 @@ export class LocalRuntime implements LaneRuntime {
       ...(record.deploymentId ? { deploymentId: record.deploymentId } : {}),
       status,
       ...(running && !record.starting ? { url: record.url, port: record.port } : {}),
+      ...(record.app ? { app: record.app, health: record.health ?? '/readyz', mcpPath: record.mcpPath ?? '/mcp' } : {}),
       id: String(record.pid),
       startedAt: record.startedAt,
     };
@@ -221,7 +255,7 @@ export class LocalRuntime implements LaneRuntime {
   private async status(record: LocalLaneRecord): Promise<LaneInfo['status']> {
     if (record.stoppedAt || !isAlive(record.pid, record.main)) return 'stopped';
     if (record.starting) return 'starting';
-    return (await probeReady(record.url, 500)).ready ? 'ready' : 'unhealthy';
+    return (await probeReady(record.url, 500, record.health, record.mcpPath)).ready ? 'ready' : 'unhealthy';
   }
 
   private async require(name: string): Promise<LocalLaneRecord> {
@@ -259,7 +293,7 @@ export class LocalRuntime implements LaneRuntime {
     const record = await this.require(name);
     if (record.stoppedAt || !isAlive(record.pid, record.main)) return { name, ready: false, status: 'stopped', detail: 'not running' };
     if (record.starting) return { name, ready: false, status: 'starting', detail: 'never reported ready (its starter stopped waiting)' };
-    const probe = await probeReady(record.url);
+    const probe = await probeReady(record.url, 1000, record.health, record.mcpPath);
     return { name, ready: probe.ready, status: probe.ready ? 'ready' : 'unhealthy', ...(probe.httpStatus ? { httpStatus: probe.httpStatus } : {}), ...(probe.detail ? { detail: probe.detail } : {}) };
   }
 
@@ -285,6 +319,11 @@ export class LocalRuntime implements LaneRuntime {
   async close(): Promise<void> {
     /* lanes are detached on purpose: they keep running */
   }
+}
+
+/** The script a command app runs (its first `.js` argument, else the program). */
+function commandScript(argv: readonly string[]): string {
+  return argv.slice(1).find((arg) => /\.(c|m)?js$/.test(arg)) ?? argv[0]!;
 }
 
 /** Signal the lane's process group (it was spawned detached, so it leads one), falling back to the pid. */

@@ -22,6 +22,10 @@ export const localLaneRecordSchema = z.object({
   mode: z.enum(LANE_MODES).optional(),
   role: z.enum(LANE_ROLES),
   deploymentId: z.string().optional(),
+  /** Another app than our worker: its name, health spec and MCP path. */
+  app: z.string().optional(),
+  health: z.string().optional(),
+  mcpPath: z.string().optional(),
   /** Spawned, not yet ready: port and url are unknown (0, ''). */
   starting: z.boolean().optional(),
   startedAt: z.string(),

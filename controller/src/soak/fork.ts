@@ -1,0 +1,116 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../../../common/src/clock.js';
+import type { Logger } from '../../../common/src/logger.js';
+import { SNAPSHOT_EXCLUDE } from '../harness/index.js';
+import { openReadOnly, snapshotCopies, type SnapshotManifest } from '../state/index.js';
+import { soakErrors } from './errors.js';
+import type { JournalClient, LiveEntry } from './journal-client.js';
+import { entryIdentity } from './journal-order.js';
+
+export interface Fork {
+  /** The journal seq the fork holds: every entry up to it, none after. */
+  readonly seq: number;
+  /** The identity of entry `seq` as the fork holds it (null for an empty journal). */
+  readonly entry: { seq: number; sha256: string } | null;
+  /** The database file (relative) that holds the journal. */
+  readonly database: string;
+  readonly manifest: SnapshotManifest;
+}
+
+/** What a fork's own journal says (read from the copy, never from the live lane). */
+export interface ForkJournal {
+  readonly database: string;
+  readonly last_seq: number;
+  readonly open: readonly number[];
+  readonly last: LiveEntry | undefined;
+}
+
+/** Reads the journal of a snapshot copy: which database holds it, its last seq, entries still open. */
+export function readForkJournal(root: string, manifest: Pick<SnapshotManifest, 'files'>): ForkJournal | undefined {
+  for (const file of manifest.files.filter((f) => f.kind === 'sqlite')) {
+    const db = openReadOnly(join(root, file.path), 'fork database');
+    try {
+      const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'journal'").get();
+      if (!table) continue;
+      const last_seq = (db.prepare('SELECT COALESCE(MAX(seq), 0) AS n FROM journal').get() as { n: number }).n;
+      const open = (db.prepare("SELECT seq FROM journal WHERE status = 'open' ORDER BY seq").all() as Array<{ seq: number }>).map((row) => row.seq);
+      const row = db.prepare('SELECT * FROM journal WHERE seq = ?').get(last_seq) as Record<string, string | number | null> | undefined;
+      const last = row
+        ? ({ ...row, args: JSON.parse(String(row.args)), times: JSON.parse(String(row.times)), ids: JSON.parse(String(row.ids)), runs: JSON.parse(String(row.runs)) } as unknown as LiveEntry)
+        : undefined;
+      return { database: file.path, last_seq, open, last };
+    } finally {
+      db.close();
+    }
+  }
+  return undefined;
+}
+
+export interface ForkInput {
+  readonly liveStateDir: string;
+  readonly journal: JournalClient;
+  /** One directory per lane; all receive the same moment. */
+  readonly dests: readonly string[];
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Snapshots taken while a live call was between its transactions are retried this often. */
+  readonly attempts?: number;
+}
+
+/**
+ * Fork the live state at a journal seq: a consistent snapshot (the state room's copies), then the
+ * proof that it corresponds to a seq: the copy's own journal has no open entry (a call half
+ * inside the fork would be replayed twice), and the live journal holds the copy's last entry,
+ * identical. The floor is set first so retention cannot prune what the soak is about to replay.
+ */
+export async function forkLive(input: ForkInput): Promise<Fork> {
+  const before = await input.journal.head(); // WVO_SOAK_NO_JOURNAL for an older worker, before any copying
+  await input.journal.setFloor(before.head + 1);
+  const attempts = input.attempts ?? 5;
+  let open: readonly number[] = [];
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    const snap = await snapshotCopies({ sourceRoot: input.liveStateDir, destRoots: input.dests, exclude: SNAPSHOT_EXCLUDE, logger: input.logger, clock: input.clock });
+    const journal = readForkJournal(input.dests[0]!, snap.manifest);
+    if (!journal) {
+      await removeAll(input.dests);
+      throw soakErrors.create('WVO_SOAK_NO_JOURNAL', `no database under ${input.liveStateDir} has a journal table`, {
+        subject: input.liveStateDir,
+        hint: 'The live state was written by a worker older than the call journal (migration 005): upgrade the live worker first.',
+      });
+    }
+    if (journal.open.length === 0) {
+      await verifyAgainstLive(input.journal, journal, input.dests);
+      const entry = journal.last ? entryIdentity(journal.last) : null;
+      return { seq: journal.last_seq, entry, database: journal.database, manifest: snap.manifest };
+    }
+    open = journal.open;
+    await removeAll(input.dests);
+    await input.clock.sleep(20 * attempt);
+  }
+  throw soakErrors.create('WVO_SOAK_FORK_OPEN', `every fork (${attempts}) caught a live call between its transactions (open entries ${open.join(', ')})`, {
+    subject: 'fork',
+    details: { open },
+    hint: 'A call (dispatch runs its command between two transactions) was in flight each time: retry when the live lane is less busy.',
+  });
+}
+
+async function verifyAgainstLive(client: JournalClient, journal: ForkJournal, dests: readonly string[]): Promise<void> {
+  if (journal.last_seq === 0) return;
+  const page = await client.page(journal.last_seq - 1, 1);
+  const live = page.entries[0];
+  const mine = journal.last ? entryIdentity(journal.last) : undefined;
+  const theirs = live ? entryIdentity(live) : undefined;
+  if (!live || live.seq !== journal.last_seq || mine?.sha256 !== theirs?.sha256) {
+    await removeAll(dests);
+    throw soakErrors.create('WVO_SOAK_FORK_MISMATCH', `the fork's journal ends at ${journal.last_seq}, but the live journal's entry there is ${live ? `another (seq ${live.seq})` : 'missing'}`, {
+      subject: 'fork',
+      details: { fork: mine ?? null, live: theirs ?? null },
+      hint: 'The state directory is not the live lane\'s (or it was replaced): check `wvo lanes` and fork again.',
+    });
+  }
+}
+
+async function removeAll(dirs: readonly string[]): Promise<void> {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+}

@@ -1,0 +1,247 @@
+import { readdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Clock } from '../../../common/src/clock.js';
+import { isWvoError } from '../../../common/src/errors.js';
+import type { Logger } from '../../../common/src/logger.js';
+import type { GroupableDiff } from '../shadow/index.js';
+import type { LaneRuntime } from '../runtime/index.js';
+import { compareEntry } from './answer-compare.js';
+import { checkpointParity, restoreLaneDir, saveCheckpointCopies } from './checkpoint.js';
+import { soakErrors } from './errors.js';
+import { JournalClient, type LiveEntry } from './journal-client.js';
+import { entryIdentity, newEntries, pullAfter } from './journal-order.js';
+import { LaneDown, ReplayLane } from './replay-lane.js';
+import { laneDirs, laneHead, SOAK_LANE_KEYS, startSoakLane, type SoakLaneKey } from './soak-lanes.js';
+import type { SoakAnswerDiff, SoakCheckpoint, SoakRecord, SoakState } from './soak-record.js';
+import type { SoakStore } from './soak-store.js';
+
+export interface SoakRunnerDeps {
+  readonly store: SoakStore;
+  readonly runtime: LaneRuntime;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The workers' admin token (journal reads on live, flag replays and heads on the soak lanes). */
+  readonly token?: string;
+  readonly readyTimeoutMs: number;
+  /** Lane restarts without progress before the soak fails with WVO_SOAK_LANE_CRASHED. */
+  readonly maxRestarts?: number;
+  /** Called after every save (progress, checkpoints): the API's events, the CLI's lines. */
+  readonly onProgress?: (record: SoakRecord, what: 'progress' | 'checkpoint' | 'restart' | 'end') => void;
+  /** Each entry once both lanes answered: its lag (live write → replayed) and how long the replay took (bench/soak.ts). */
+  readonly onReplayed?: (seq: number, lagMs: number, replayMs: number) => void;
+}
+
+/**
+ * Drives one soak: keeps the two sandbox lanes up, pulls the live journal after the last replayed
+ * seq, replays each entry to both lanes in order, compares answers, checks parity at checkpoints,
+ * and persists every step in controller.db. Reads only: the live lane is never waited on or locked.
+ */
+export class SoakRunner {
+  private readonly lanes = new Map<SoakLaneKey, ReplayLane>();
+  private readonly journal: (url: string) => JournalClient;
+
+  constructor(private readonly deps: SoakRunnerDeps) {
+    this.journal = (url) => new JournalClient(url, deps.token);
+  }
+
+  private owner() {
+    return { pid: process.pid, host: hostname(), heartbeat_at: this.deps.clock.now() };
+  }
+
+  private save(record: SoakRecord, extra: { diffs?: SoakAnswerDiff[]; checkpoint?: SoakCheckpoint } = {}): SoakRecord {
+    const now = this.deps.clock.now();
+    const saved = this.deps.store.saveWith({ ...record, owner: record.state === 'running' ? this.owner() : null, updated_at: now }, extra);
+    // Answer diffs are counted from the rows: a call compared again after a restart counts once.
+    const answerDiffs = this.deps.store.reportedAnswerDiffs(record.id);
+    return answerDiffs === saved.answer_diffs ? saved : this.deps.store.save({ ...saved, answer_diffs: answerDiffs });
+  }
+
+  /** Until the soak stops, finishes or fails; `signal` (Ctrl-C, server close) leaves it running for a later resume. */
+  async drive(id: string, signal?: AbortSignal): Promise<SoakRecord> {
+    let record = this.deps.store.find(id)!;
+    const journal = this.journal(record.live_url);
+    try {
+      record = await this.ensureLanes(record);
+      let sinceCheckpoint = record.last_seq - record.checkpoint_seq;
+      let restartsAt: { seq: number; count: number } = { seq: record.last_seq, count: 0 };
+      for (;;) {
+        if (signal?.aborted) return this.save(record);
+        const now = this.deps.clock.now();
+        if (this.deps.store.stopRequested(id)) return await this.end(journal, await this.checkpoint(record, sinceCheckpoint > 0), 'stopped');
+        if (record.ends_at !== null && now >= record.ends_at) return await this.end(journal, await this.checkpoint(record, true), 'finished');
+        const page = await journal.page(pullAfter(record), record.settings.pageSize);
+        const fresh = newEntries(record, page.entries);
+        record = { ...record, lag_calls: Math.max(0, page.head - record.last_seq), lag_ms: lagMs(fresh[0], now) };
+        if (record.lag_calls > record.settings.maxLagCalls) {
+          throw soakErrors.create('WVO_SOAK_LAGGING', `the soak is ${record.lag_calls} calls behind the live journal (limit ${record.settings.maxLagCalls})`, {
+            subject: 'maxLagCalls',
+            details: { lag_calls: record.lag_calls, lag_ms: record.lag_ms },
+            hint: 'The candidate or the replica replays slower than live writes: start the soak again with a higher --max-lag, or on a faster host.',
+          });
+        }
+        const diffs: SoakAnswerDiff[] = [];
+        for (const entry of fresh) {
+          let outcomes;
+          const replayStart = this.deps.clock.now();
+          try {
+            outcomes = await this.replayBoth(entry);
+          } catch (error) {
+            if (!(error instanceof LaneDown)) throw error;
+            restartsAt = restartsAt.seq === record.last_seq ? { seq: restartsAt.seq, count: restartsAt.count + 1 } : { seq: record.last_seq, count: 1 };
+            if (restartsAt.count > (this.deps.maxRestarts ?? 3)) {
+              throw soakErrors.create('WVO_SOAK_LANE_CRASHED', `${error.message}; restarted ${restartsAt.count - 1} time(s) without getting past entry ${record.last_seq + 1}`, {
+                subject: error.lane,
+                hint: `Read the lane's log (\`wvo lane logs ${error.lane}\`): entry ${record.last_seq + 1} crashes it every time.`,
+              });
+            }
+            this.deps.logger.warn({ lane: error.lane, seq: entry.seq }, 'soak lane down: restarting both lanes from the last checkpoint');
+            record = this.save(record, { diffs: diffs.splice(0) });
+            record = await this.restoreFromCheckpoint({ ...record, lane_restarts: record.lane_restarts + 1 });
+            this.deps.onProgress?.(record, 'restart');
+            sinceCheckpoint = 0;
+            break;
+          }
+          const replayedAt = this.deps.clock.now();
+          this.deps.onReplayed?.(entry.seq, lagMs(entry, replayedAt), replayedAt - replayStart);
+          const compared = compareEntry(entry, outcomes.replica, outcomes.candidate);
+          if (compared.diffs.length > 0) diffs.push(answerDiff(record.id, entry, compared.diffs, compared.reported, this.deps.clock.now()));
+          record = {
+            ...record,
+            last_seq: entry.seq,
+            last_entry: entryIdentity(entry),
+            replayed: entry.seq - record.fork_seq,
+            lag_calls: Math.max(0, page.head - entry.seq),
+            lag_ms: lagMs(entry, this.deps.clock.now()),
+            first_diff_at: record.first_diff_at ?? (compared.reported > 0 ? this.deps.clock.now() : null),
+          };
+          sinceCheckpoint += 1;
+          if (sinceCheckpoint >= record.settings.checkpointCalls) {
+            record = this.save(record, { diffs: diffs.splice(0) });
+            record = await this.checkpoint(record, true);
+            sinceCheckpoint = 0;
+          }
+        }
+        record = this.save(record, { diffs: diffs.splice(0) });
+        this.deps.onProgress?.(record, 'progress');
+        if (this.deps.clock.now() - record.checkpoint_at >= record.settings.checkpointMs) {
+          record = await this.checkpoint(record, true);
+          sinceCheckpoint = 0;
+        }
+        if (fresh.length === 0) await this.deps.clock.sleep(record.settings.pollMs, signal).catch(() => undefined);
+      }
+    } catch (error) {
+      if (!isWvoError(error)) throw error;
+      this.deps.logger.error({ code: error.code, soak: id }, `soak failed: ${error.message}`);
+      return await this.end(journal, record, 'failed', { code: error.code, message: error.message, ...(error.subject ? { subject: error.subject } : {}) });
+    } finally {
+      await Promise.all([...this.lanes.values()].map((lane) => lane.close()));
+      this.lanes.clear();
+    }
+  }
+
+  private async replayBoth(entry: LiveEntry) {
+    const [replica, candidate] = await Promise.all([this.lanes.get('replica')!.replay(entry), this.lanes.get('candidate')!.replay(entry)]);
+    return { replica, candidate };
+  }
+
+  /**
+   * Lanes that are up and agree on their journal head go on from it (a controller that died
+   * between replaying and recording loses nothing); anything else restarts both from the last
+   * checkpoint.
+   */
+  private async ensureLanes(record: SoakRecord): Promise<SoakRecord> {
+    const urls = new Map<SoakLaneKey, string>();
+    for (const key of SOAK_LANE_KEYS) {
+      const info = await this.deps.runtime.getLane(record.lanes[key]).catch(() => undefined);
+      if (info?.status === 'ready' && info.url) urls.set(key, info.url);
+    }
+    if (urls.size === 2) {
+      const heads = await Promise.all(SOAK_LANE_KEYS.map((key) => laneHead(urls.get(key)!, this.deps.token)));
+      const [a, b] = heads;
+      if (a !== null && a !== undefined && a === b && a >= record.last_seq) {
+        for (const key of SOAK_LANE_KEYS) this.lanes.set(key, new ReplayLane(record.lanes[key], urls.get(key)!, this.deps.token));
+        if (a === record.last_seq) return record;
+        // Replayed but not recorded: go on after it; the entry at `a` is not re-checked for a rewrite.
+        this.deps.logger.info({ soak: record.id, from: record.last_seq, to: a }, 'soak lanes are ahead of the record: resuming from their head');
+        return this.save({ ...record, last_seq: a, last_entry: null, replayed: a - record.fork_seq });
+      }
+    }
+    return this.restoreFromCheckpoint(record);
+  }
+
+  /** Both lanes removed, their directories restored from the newest checkpoint, started again. */
+  private async restoreFromCheckpoint(record: SoakRecord): Promise<SoakRecord> {
+    await Promise.all([...this.lanes.values()].map((lane) => lane.close()));
+    this.lanes.clear();
+    const checkpoint = this.deps.store.checkpoints(record.id).at(-1);
+    if (!checkpoint) throw soakErrors.create('WVO_SOAK_LANE_CRASHED', `soak ${record.id} has no checkpoint to restart its lanes from`, { subject: record.id });
+    await Promise.all(SOAK_LANE_KEYS.map((key) => this.deps.runtime.removeLane(record.lanes[key], { timeoutMs: 5_000 }).catch(() => undefined)));
+    const dirs = laneDirs(record.dir);
+    for (const key of SOAK_LANE_KEYS) await restoreLaneDir(join(checkpoint.dir, key), dirs[key]);
+    for (const key of SOAK_LANE_KEYS) {
+      const url = await startSoakLane(this.deps.runtime, record, key, { ...(this.deps.token ? { token: this.deps.token } : {}), readyTimeoutMs: this.deps.readyTimeoutMs });
+      this.lanes.set(key, new ReplayLane(record.lanes[key], url, this.deps.token));
+    }
+    return this.save({ ...record, last_seq: checkpoint.seq, last_entry: checkpoint.entry, replayed: checkpoint.seq - record.fork_seq });
+  }
+
+  /** Parity of the two databases, copies to restart from, the live floor moved up to it. */
+  private async checkpoint(record: SoakRecord, due: boolean): Promise<SoakRecord> {
+    if (!due) return record;
+    const now = this.deps.clock.now();
+    const dirs = laneDirs(record.dir);
+    const section = checkpointParity(dirs, record.database);
+    const dest = join(record.dir, 'checkpoints', `${record.last_seq}-${now}`);
+    await saveCheckpointCopies(dirs, dest, this.deps.logger);
+    const checkpoint: SoakCheckpoint = { soak_id: record.id, seq: record.last_seq, entry: record.last_entry, at: now, reported: section.reported, state: section, dir: dest };
+    const next = this.save(
+      {
+        ...record,
+        state_diffs: section.reported,
+        first_diff_at: record.first_diff_at ?? (section.reported > 0 ? now : null),
+        checkpoints: record.checkpoints + 1,
+        checkpoint_seq: record.last_seq,
+        checkpoint_at: now,
+      },
+      { checkpoint },
+    );
+    await this.pruneCheckpoints(record.dir, dest);
+    await this.journal(record.live_url).setFloor(record.last_seq + 1).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not move the live journal floor'));
+    this.deps.onProgress?.(next, 'checkpoint');
+    return next;
+  }
+
+  private async pruneCheckpoints(dir: string, keep: string): Promise<void> {
+    const root = join(dir, 'checkpoints');
+    const names = await readdir(root).catch(() => [] as string[]);
+    await Promise.all(names.map((name) => join(root, name)).filter((path) => path !== keep).map((path) => rm(path, { recursive: true, force: true })));
+  }
+
+  /** The soak's end: lanes removed, the live floor cleared, forks deleted; the record (and its diffs) kept. */
+  async end(journal: JournalClient, record: SoakRecord, state: Exclude<SoakState, 'running'>, error?: SoakRecord['error']): Promise<SoakRecord> {
+    await Promise.all([...this.lanes.values()].map((lane) => lane.close()));
+    this.lanes.clear();
+    await Promise.all(SOAK_LANE_KEYS.map((key) => this.deps.runtime.removeLane(record.lanes[key], { timeoutMs: 5_000 }).catch(() => undefined)));
+    await journal.setFloor(null).catch(() => undefined);
+    await rm(record.dir, { recursive: true, force: true });
+    const ended = this.save({ ...record, state, error: error ?? null, finished_at: this.deps.clock.now() });
+    this.deps.onProgress?.(ended, 'end');
+    return ended;
+  }
+}
+
+/**
+ * Replication lag: from the entry's last clock reading on live (when its answer was built, just
+ * before it committed) to now. Not from the call's start: a dispatch runs its command between its
+ * transactions, and no replay can start before the live call has finished.
+ */
+function lagMs(entry: LiveEntry | undefined, now: number): number {
+  if (!entry) return 0;
+  const at = Date.parse(entry.times.at(-1) ?? entry.at);
+  return Number.isFinite(at) ? Math.max(0, Math.round(now - at)) : 0;
+}
+
+function answerDiff(soakId: string, entry: LiveEntry, diffs: GroupableDiff[], reported: number, at: number): SoakAnswerDiff {
+  return { soak_id: soakId, seq: entry.seq, tool: entry.tool, args: entry.args, reported, diffs, at };
+}
