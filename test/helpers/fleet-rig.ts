@@ -8,24 +8,26 @@ import { FleetControl, type FleetContextInput } from '../../controller/src/fleet
 import { progressLogger } from '../../controller/src/operations/index.js';
 import { DeploymentStore } from '../../controller/src/promotion/index.js';
 import { ProxyAdminClient, startProxy, type RunningProxy } from '../../controller/src/proxy/index.js';
-import { DockerRuntime } from '../../controller/src/runtime/index.js';
+import { DockerRuntime, SwarmRuntime, type LaneRuntime } from '../../controller/src/runtime/index.js';
 import { seedState } from '../../worker/src/index.js';
 import { chownTree, PROXY_TOKEN } from './deploy-rig.js';
-import type { EngineB } from './runtime-engine-b.js';
+import type { EngineB, SwarmPair } from './runtime-engine-b.js';
 import { cleanupProject } from './runtime-fixtures.js';
 
 /**
- * A fleet of real orchestrators on two engines (the host engine and a namespace engine, ENGINE.md):
+ * A fleet of real orchestrators on two engines (the host engine and a namespace engine, ENGINE.md)
+ * or on the two nodes of a real swarm (`swarmPlacement`):
  * each deployment has its own seeded live state, its own `blue` lane (DRY_RUN=0) on its own
  * engine, its own proxy in front, and its own token file; the fleet controller's state root holds
  * the staged (representative) upgrade. `configFile` is the same fleet for `wvo` processes.
  */
 export interface FleetMemberRig {
   name: string;
-  host: 'local' | 'hostb';
+  /** Its host (runtime docker) or node label (runtime swarm). */
+  host: string;
   app: string;
   state: string;
-  runtime: DockerRuntime;
+  runtime: LaneRuntime;
   proxy: RunningProxy;
   admin: ProxyAdminClient;
 }
@@ -42,28 +44,80 @@ export interface FleetRig {
   close(): Promise<void>;
 }
 
+/**
+ * Where a fleet's deployments run: the config fragment (runtime, hosts, swarm), each deployment's
+ * place (`host` or `node`), its lanes' runtime, and how to remove everything it left there.
+ */
+export interface FleetPlacement {
+  config: Record<string, unknown>;
+  place(index: number): { field: 'host' | 'node'; where: string };
+  runtime(app: string, where: string): LaneRuntime;
+  cleanup(app: string, where: string, runtime: LaneRuntime): Promise<void>;
+}
+
+const LANES = { readyTimeoutMs: 60_000, stopTimeoutMs: 5_000 };
+
 /** Deployments alternate between the host engine and the namespace engine: `east` (local), `west` (hostb), then d3, d4… */
-export async function startFleetRig(options: { id: string; docker: Docker; engine: EngineB; image: string; waves?: Record<string, unknown>; deployments?: number; tasks?: number }): Promise<FleetRig> {
+export function enginesPlacement(docker: Docker, engine: EngineB): FleetPlacement {
+  const hosts = [{ name: 'hostb', docker: engine.url, network: 'auto' as const, state: 'bind' as const }];
+  return {
+    config: { runtime: 'docker', hosts },
+    place: (index) => ({ field: 'host', where: index % 2 === 0 ? 'local' : 'hostb' }),
+    runtime: (app, where) => new DockerRuntime({ project: app, hosts, defaultHost: where, ...LANES }),
+    cleanup: (app, where) => cleanupProject(where === 'local' ? docker : engine.docker, app),
+  };
+}
+
+/**
+ * Deployments on a real two-node swarm (runtime-engine-b.ts): `east` on the manager node, `west` on
+ * the worker node, placed by node label; each keeps its live state in `<app>-live-state` on its node.
+ */
+export function swarmPlacement(pair: SwarmPair): FleetPlacement {
+  const hosts = [
+    { name: 'mgr', docker: pair.manager.url, network: 'auto' as const },
+    { name: 'wkr', docker: pair.worker.url, network: 'auto' as const },
+  ];
+  const nodes = [
+    { label: pair.labels.manager, host: 'mgr', engine: pair.manager },
+    { label: pair.labels.worker, host: 'wkr', engine: pair.worker },
+  ];
+  const swarm = { manager: 'mgr', nodes: nodes.map(({ label, host }) => ({ label, host })) };
+  return {
+    config: { runtime: 'swarm', hosts, swarm },
+    place: (index) => ({ field: 'node', where: nodes[index % 2]!.label }),
+    runtime: (app, where) => new SwarmRuntime({ project: app, hosts, ...swarm, defaultNode: where, ...LANES }),
+    async cleanup(app, where, runtime) {
+      for (const lane of await runtime.listLanes().catch(() => [])) await runtime.removeLane(lane.name).catch(() => undefined);
+      const engine = nodes.find((n) => n.label === where)!.engine;
+      await cleanupProject(engine.docker, app);
+      for (const v of (await engine.docker.listVolumes({ filters: { label: [`wvo.project=${app}`] } }).catch(() => ({ Volumes: [] }))).Volumes ?? []) {
+        await engine.docker.getVolume(v.Name).remove().catch(() => undefined);
+      }
+    },
+  };
+}
+
+export async function startFleetRig(options: { id: string; docker: Docker; engine?: EngineB; placement?: FleetPlacement; image: string; waves?: Record<string, unknown>; deployments?: number; tasks?: number }): Promise<FleetRig> {
+  const placement = options.placement ?? enginesPlacement(options.docker, options.engine!);
   const root = mkdtempSync(join(tmpdir(), 'wvo-fleet-test-'));
   const stateRoot = join(root, 'state');
   const cleanups: Array<() => Promise<unknown> | unknown> = [() => rmSync(root, { recursive: true, force: true })];
   const close = async () => {
     for (const fn of cleanups.splice(0).reverse()) await Promise.resolve().then(fn).catch(() => undefined);
   };
-  const hosts = [{ name: 'hostb', docker: options.engine.url, network: 'auto' as const, state: 'bind' as const }];
-  const lanes = { readyTimeoutMs: 60_000, stopTimeoutMs: 5_000 };
+  const lanes = LANES;
   try {
     const members = await Promise.all(
       Array.from({ length: options.deployments ?? 2 }, (_, index) => index).map(async (index): Promise<FleetMemberRig> => {
-        const host = index % 2 === 0 ? ('local' as const) : ('hostb' as const);
+        const host = placement.place(index).where;
         const name = index === 0 ? 'east' : index === 1 ? 'west' : `d${index + 1}`;
         const app = `${options.id}-${name}`;
         const state = join(root, 'fleet', name);
         await seedState({ stateRoot: state, tasks: options.tasks ?? 200, seed: 7 + index });
         chownTree(state);
-        const runtime = new DockerRuntime({ project: app, hosts, defaultHost: host, ...lanes });
+        const runtime = placement.runtime(app, host);
         cleanups.push(() => runtime.close());
-        cleanups.push(() => cleanupProject(host === 'local' ? options.docker : options.engine.docker, app));
+        cleanups.push(() => placement.cleanup(app, host, runtime));
         const blue = await runtime.startLane({ name: 'blue', image: options.image, stateDir: state, dryRun: false, role: 'live' });
         const proxy = await startProxy({
           listen: '127.0.0.1:0',
@@ -84,12 +138,11 @@ export async function startFleetRig(options: { id: string; docker: Docker; engin
     );
     const input = {
       projectName: options.id,
-      runtime: 'docker',
+      ...placement.config,
       stateRoot: './state',
-      hosts,
       lanes,
       fleet: {
-        deployments: members.map((m) => ({ name: m.name, host: m.host, app: m.app, state: `./fleet/${m.name}`, proxy: { admin: m.proxy.adminUrl, tokenFile: `./${m.name}.token` } })),
+        deployments: members.map((m, index) => ({ name: m.name, [placement.place(index).field]: m.host, app: m.app, state: `./fleet/${m.name}`, proxy: { admin: m.proxy.adminUrl, tokenFile: `./${m.name}.token` } })),
         waves: options.waves ?? { size: 1 },
       },
     };

@@ -10,6 +10,7 @@ import { DockerRuntime } from '../../controller/src/runtime/docker/docker-runtim
 import { fetchRemoteStateFile } from '../../controller/src/runtime/docker/remote-state.js';
 import { takeSnapshot } from '../../controller/src/state/index.js';
 import { describeDocker } from '../helpers/docker.js';
+import { queueByStatus, taken } from '../helpers/live-state-probe.js';
 import { startEngineB, type EngineB } from '../helpers/runtime-engine-b.js';
 import { REPO_ROOT, buildTestImages, cleanupProject, hashTree, seedState, testId, type TestImages } from '../helpers/runtime-fixtures.js';
 
@@ -19,7 +20,8 @@ import { REPO_ROOT, buildTestImages, cleanupProject, hashTree, seedState, testId
  * key; sessions reach the engine by `docker system dial-stdio`). Lanes start, list and stop over
  * each; bad credentials and unreachable endpoints are coded errors naming the host. Lane state on
  * such a host is a volume THERE (remote-state.ts): copied through the archive endpoint, hashed
- * there against the source or its snapshot manifest, removed with the lane (kept for a live one),
+ * there against the source or its snapshot manifest, removed with the lane (a live lane's is the
+ * project's live state, `<project>-live-state`: kept, and mounted by the next live lane),
  * and `wvo parity host:HOST:VOLUME/FILE` compares it with a local copy.
  */
 const docker = new Docker();
@@ -107,7 +109,7 @@ describeDocker('engines over ssh and TLS (namespace engine with sshd and --tlsve
     expect(await remoteContainers(`${id}-tls`)).toBe(0);
   });
 
-  it('over ssh: a live lane writes its copy on that host; wvo parity host:… differs from the local source; the volume outlives the lane', async () => {
+  it('over ssh: a live lane writes the live state volume on that host; wvo parity host:… differs from the local source; the volume outlives the lane and the next live lane mounts it', async () => {
     const s = engine!.ssh!;
     const host = sshHost('sshb', { identityFile: s.identityFile, knownHostsFile: s.knownHostsFile });
     const project = `${id}-ssh`;
@@ -117,6 +119,7 @@ describeDocker('engines over ssh and TLS (namespace engine with sshd and --tlsve
     const lane = await runtime.startLane({ name: 'over-ssh', image: images!.worker, stateDir: source, host: host.name });
     console.log(`[engines] lane over ssh ready in ${Date.now() - started} ms (state copy + start)`);
     expect(lane).toMatchObject({ host: host.name, status: 'ready', role: 'live' });
+    const takenBefore = taken(await queueByStatus(lane.url!));
     const mcp = await connectMcp(lane.url!, 'engines-test');
     try {
       for (let i = 0; i < 2; i++) expect((await mcp.call('dispatch', { agent: 'remote' })).isError).toBe(false);
@@ -125,16 +128,20 @@ describeDocker('engines over ssh and TLS (namespace engine with sshd and --tlsve
     }
     expect((await runtime.listLanes()).map((l) => [l.name, l.host, l.status])).toEqual([['over-ssh', host.name, 'ready']]);
     expect((await runtime.stopLane('over-ssh')).status).toBe('stopped');
-    const volume = `${project}-state-over-ssh`;
+    const volume = `${project}-live-state`;
     // The copy there has the dispatches; the local source does not (fetched over ssh by the CLI).
     writeFileSync(join(work, 'wvo.config.json'), JSON.stringify({ projectName: project, runtime: 'docker', hosts: [{ ...host, network: undefined }] }));
     const parity = await cli('parity', `host:sshb:${volume}/orchestrator.db`, join(source, 'orchestrator.db'));
     expect(parity.exitCode, parity.stdout).toBe(1);
     expect(JSON.parse(parity.stdout)).toMatchObject({ equal: false, a: `host:sshb:${volume}/orchestrator.db` });
-    // A live lane's state is never deleted with it; the name stays blocked until someone removes it there.
+    // A live lane's state is never deleted with it: the next live lane of the project mounts it as it is.
     await runtime.removeLane('over-ssh');
     expect(await remoteVolumes(project)).toEqual([volume]);
-    await expect(runtime.startLane({ name: 'over-ssh', image: images!.worker, stateDir: source, host: host.name })).rejects.toMatchObject({
+    const next = await runtime.startLane({ name: 'over-ssh', image: images!.worker, stateDir: source, host: host.name });
+    expect(taken(await queueByStatus(next.url!))).toBe(takenBefore + 2);
+    await runtime.removeLane('over-ssh');
+    // Another state root of the same project is not that live state: refused, never mounted.
+    await expect(runtime.startLane({ name: 'over-ssh', image: images!.worker, stateDir: await seedState(join(work, 'ssh-other')), host: host.name })).rejects.toMatchObject({
       code: 'WVO_STATE_REMOTE_EXISTS',
       subject: volume,
       details: { host: host.name },

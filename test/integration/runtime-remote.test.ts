@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectMcp } from '../../common/src/mcp-client.js';
 import { DockerRuntime } from '../../controller/src/runtime/docker/docker-runtime.js';
 import { describeDocker } from '../helpers/docker.js';
+import { dispatchThrough, queueByStatus, taken } from '../helpers/live-state-probe.js';
 import { startEngineB, type EngineB } from '../helpers/runtime-engine-b.js';
 import { REPO_ROOT, buildTestImages, cleanupProject, seedState, testId, type TestImages } from '../helpers/runtime-fixtures.js';
 
@@ -58,6 +59,47 @@ describeDocker('docker runtime on a second engine (network namespace)', () => {
     expect(await runtime.transferImage(images!.worker, 'hostb')).toMatchObject({ transferred: false, bytes: 0 });
     await runtime.removeLane('remote');
     expect(await runtime.listLanes({ host: 'hostb' })).toEqual([]);
+  });
+
+  it('blue and green share the live state volume on a volume-mode host: a write through blue is seen by green after the switch', async () => {
+    // A project of its own: its live state volume is this test's alone.
+    const app = `${project}-live`;
+    const shared = new DockerRuntime({ project: app, hosts: [{ name: 'hostb', docker: engine!.url, network: 'auto' }], readyTimeoutMs: 30_000, stopTimeoutMs: 5000 });
+    const volumes = async () => (await engine!.docker.listVolumes({ filters: { label: [`wvo.project=${app}`] } })).Volumes.map((v) => v.Name).sort();
+    try {
+      const state = await seedState(join(work, 'live'));
+      const blue = await shared.startLane({ name: 'blue', image: images!.worker, stateDir: state, host: 'hostb' });
+      const before = taken(await queueByStatus(blue.url!));
+      await dispatchThrough(blue.url!, 2);
+      // No --host: the default is this machine, but the live state is on hostb, so green goes there.
+      const green = await shared.startLane({ name: 'green', image: images!.worker, stateDir: state });
+      expect(green).toMatchObject({ host: 'hostb', status: 'ready', role: 'live' });
+      // A write blue takes after green started (what a per-lane copy would lose).
+      await dispatchThrough(blue.url!, 1);
+      const mounts = async (lane: string) => (await engine!.docker.listContainers({ filters: { label: [`wvo.project=${app}`, `wvo.lane=${lane}`] } }))[0]!.Mounts.map((m) => m.Name);
+      expect([await mounts('blue'), await mounts('green')]).toEqual([[`${app}-live-state`], [`${app}-live-state`]]);
+      // The switch: blue stops, green serves; it has all three writes.
+      await shared.stopLane('blue');
+      expect(taken(await queueByStatus(green.url!))).toBe(before + 3);
+      await dispatchThrough(green.url!, 1);
+      // Rolled back the way promotions restart a lane (remove, start): blue reuses the volume and sees green's write.
+      await shared.removeLane('blue');
+      const again = await shared.startLane({ name: 'blue', image: images!.worker, stateDir: state });
+      expect(taken(await queueByStatus(again.url!))).toBe(before + 4);
+      // One volume, made once; the local source never saw a write.
+      expect(await volumes()).toEqual([`${app}-live-state`]);
+      const local = await shared.startLane({ name: 'local', image: images!.worker, stateDir: state, host: 'local' }).catch((e: unknown) => e);
+      expect(local).toMatchObject({ code: 'WVO_STATE_LIVE_ELSEWHERE', subject: 'host', details: { holder: 'hostb' } });
+      // Another state root in the same project on that host: refused, never mounted.
+      const other = await shared.startLane({ name: 'other', image: images!.worker, stateDir: await seedState(join(work, 'live-other')), host: 'hostb' }).catch((e: unknown) => e);
+      expect(other).toMatchObject({ code: 'WVO_STATE_REMOTE_EXISTS', subject: `${app}-live-state`, details: { source: state } });
+      expect((await shared.listLanes()).map((l) => l.name)).toEqual(['blue', 'green']);
+    } finally {
+      for (const lane of await shared.listLanes().catch(() => [])) await shared.removeLane(lane.name).catch(() => undefined);
+      await engine!.docker.getVolume(`${app}-live-state`).remove().catch(() => undefined);
+      await shared.close();
+    }
+    expect(await volumes()).toEqual([]);
   });
 
   it('a remote host without an image the local engine lacks too: WVO_IMAGE_NOT_FOUND, nothing started', async () => {

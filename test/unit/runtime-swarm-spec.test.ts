@@ -19,7 +19,7 @@ describe('swarm service spec', () => {
   const spec = serviceCreateSpec({ name: 'blue', image: 'wvo-worker:1', stateDir: '/srv/state/blue', role: 'shadow-replica', dryRun: true, deploymentId: 'd1' }, ctx) as {
     Name: string;
     Labels: Record<string, string>;
-    TaskTemplate: { ContainerSpec: { Env: string[]; Mounts: Array<{ Type: string; Source?: string; Target: string }>; User: string; StopGracePeriod: number; Labels: Record<string, string> }; Placement: { Constraints: string[] }; RestartPolicy: { Condition: string }; Resources: { Limits: Record<string, number> } };
+    TaskTemplate: { ContainerSpec: { Env: string[]; Healthcheck: Record<string, number>; Mounts: Array<{ Type: string; Source?: string; Target: string }>; User: string; StopGracePeriod: number; Labels: Record<string, string> }; Placement: { Constraints: string[] }; RestartPolicy: { Condition: string }; Resources: { Limits: Record<string, number> } };
     EndpointSpec: { Mode: string; Ports: Array<Record<string, unknown>> };
     Mode: unknown;
   };
@@ -34,6 +34,11 @@ describe('swarm service spec', () => {
     expect(spec.TaskTemplate.ContainerSpec.StopGracePeriod).toBe(7e9);
     expect(spec.TaskTemplate.Resources.Limits).toEqual({ MemoryBytes: 256 * 1024 * 1024, NanoCPUs: 5e8, Pids: 128 });
     expect(spec.TaskTemplate.ContainerSpec.Env).toEqual(expect.arrayContaining(['WVO_DRY_RUN=1', 'WVO_PORT=8080', 'WVO_STATE_ROOT=/state']));
+  });
+
+  it('probes health every second for readiness, but Swarm shuts a lane down only after ~30 s of failing or hung probes', () => {
+    // Swarm stops an unhealthy task (a plain container is only marked): the image's 3 × 3 s killed live lanes under load.
+    expect(spec.TaskTemplate.ContainerSpec.Healthcheck).toEqual({ Interval: 1e9, Timeout: 10e9, Retries: 30 });
   });
 
   it('publishes 8080 in host mode on an engine-chosen port, no VIP (no routing mesh)', () => {

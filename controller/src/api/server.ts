@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { WvoError, isWvoError } from '../../../common/src/errors.js';
+import { systemClock } from '../../../common/src/clock.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
 import {
   openController,
@@ -17,7 +18,7 @@ import { errorBody, httpStatusFor, notFound, unauthorized } from './http-errors.
 import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from './serve-options.js';
 import { SseHub } from './sse.js';
 import { STATUS_PAGE_ROUTES, registerStatusPage } from './status-page/routes.js';
-import type { FleetControl } from '../fleet/index.js';
+import { FleetReconcileLoop, type FleetControl } from '../fleet/index.js';
 import { registerFleetRoutes } from './fleet-routes.js';
 import { apiErrors } from './errors.js';
 
@@ -153,11 +154,18 @@ export async function startController(input: ServeOptionsInput, context: Control
   const controller = openController(context, { deploymentPollMs: options.deploymentPollMs, reconcileMs: options.reconcileMs });
   const { operations, bus, metrics, store, soaks } = controller;
   const { app } = buildControllerApi(options, { operations, bus, metrics, soaks, logger, ...(extras.fleet ? { fleet: extras.fleet } : {}) });
+  // A fleet promotion whose controller died is resumed like a deployment (config `fleet`; off with --no-reconcile).
+  const fleet = extras.fleet;
+  const fleetLoop = fleet
+    ? new FleetReconcileLoop({ running: () => fleet().store.running(), resume: (id) => fleet().runner.resume(id), clock: context.clock ?? systemClock, logger, intervalMs: options.reconcileMs })
+    : undefined;
   try {
     controller.watch();
     await app.listen({ host: options.address.host, port: options.address.port });
     controller.reconcile();
+    fleetLoop?.start();
   } catch (error) {
+    fleetLoop?.stop();
     controller.stopLoops();
     await app.close().catch(() => undefined);
     await controller.close();
@@ -177,6 +185,7 @@ export async function startController(input: ServeOptionsInput, context: Control
     store,
     close() {
       closing ??= (async () => {
+        fleetLoop?.stop();
         controller.stopLoops();
         await app.close();
         await controller.close();

@@ -12,3 +12,4 @@ export { FleetStore } from './fleet-store.js';
 export { FleetRunner, memberUpgrade, type BegunFleet, type FleetRunnerDeps } from './fleet-runner.js';
 export { memberConfig, openMemberPlane, type MemberPlane, type MemberPlaneContext } from './member-plane.js';
 export { FleetControl, type FleetContextInput, type FleetStatus, type FleetStatusRow } from './fleet-control.js';
+export { FleetReconcileLoop, type FleetReconcileOptions } from './fleet-reconcile.js';

@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .option('--token-file <file>', 'file holding the bearer token (else env WVO_CONTROLLER_TOKEN)')
     .option('--insecure-no-token', 'run without a token (refused unless --listen is loopback)')
     .option('--body-limit <bytes>', 'largest request body accepted', String(256 * 1024))
-    .option('--no-reconcile', 'do not, by itself, resume a deployment whose controller died or stop/remove old lanes whose keep-warm/retention window ended (default: every 5 s)')
+    .option('--no-reconcile', 'do not, by itself, resume a deployment or fleet promotion whose controller died, or stop/remove old lanes whose keep-warm/retention window ended (default: every 5 s)')
     .option('--runtime <kind>', 'auto | docker | local | swarm (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'wvo.config.json to use')
     .addHelpText(

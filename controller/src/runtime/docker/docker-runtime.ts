@@ -36,7 +36,9 @@ import {
 } from './container-spec.js';
 import { LOCAL_HOST, connectHosts, isConflict, isNotFound, isTransportError, pingHost, unreachable, type DockerHost } from './engine.js';
 import { readContainerLogs } from './container-logs.js';
+import { ensureLiveState, liveStateHolders, liveStateVolumeName } from './live-state.js';
 import { prepareRemoteState, removeRemoteState } from './remote-state.js';
+import { placeLiveLane } from '../live-placement.js';
 import { transferImage } from './transfer.js';
 
 export interface DockerRuntimeOptions {
@@ -208,7 +210,7 @@ export class DockerRuntime implements LaneRuntime {
 
   async startLane(input: LaneSpec, options: StartOptions = {}): Promise<LaneInfo> {
     const spec = validateLaneSpec(input);
-    const host = await this.ping(spec.host);
+    const host = await this.ping(spec.role === 'live' ? await this.liveHost(spec.host) : spec.host);
     const stateDir = await checkStateDir(spec.stateDir);
     const existing = await this.find(spec.name);
     if (existing) {
@@ -232,12 +234,22 @@ export class DockerRuntime implements LaneRuntime {
       this.logger.info({ lane: spec.name, stateDir }, 'adopted state dir for the lane user');
     }
     let stateVolume: string | undefined;
+    // The volume this start made (removed again if the lane fails); a reused live state is never removed.
+    let madeVolume: string | undefined;
     if (host.state === 'volume') {
-      options.onProgress?.({ phase: 'state', message: `copying ${stateDir} to host ${host.name}` });
+      options.onProgress?.({ phase: 'state', message: `${spec.role === 'live' ? 'live state' : `copying ${stateDir}`} on host ${host.name}` });
       try {
-        const prepared = await prepareRemoteState(host, { project: this.project, lane: spec.name, image: spec.image, sourceDir: stateDir, user: IMAGE_USER });
-        stateVolume = prepared.volume;
-        this.logger.info({ lane: spec.name, ...prepared }, 'state prepared on the lane host');
+        const state = { project: this.project, lane: spec.name, image: spec.image, sourceDir: stateDir, user: IMAGE_USER };
+        if (spec.role === 'live') {
+          const live = await ensureLiveState(host, state);
+          stateVolume = live.volume;
+          if (live.created) madeVolume = live.volume;
+          this.logger.info({ lane: spec.name, volume: live.volume, created: live.created, ...live.prepared }, live.created ? 'live state prepared on the lane host' : 'live state on the lane host reused');
+        } else {
+          const prepared = await prepareRemoteState(host, state);
+          stateVolume = madeVolume = prepared.volume;
+          this.logger.info({ lane: spec.name, ...prepared }, 'state prepared on the lane host');
+        }
       } catch (error) {
         throw this.wrap(host, error);
       }
@@ -268,7 +280,7 @@ export class DockerRuntime implements LaneRuntime {
           exitCode: 2,
         });
       }
-      if (stateVolume) await removeRemoteState(host, stateVolume).catch(() => undefined);
+      if (madeVolume) await removeRemoteState(host, madeVolume).catch(() => undefined);
       if (isNotFound(error)) {
         throw new RuntimeError('WVO_IMAGE_NOT_FOUND', `image ${spec.image} is not on host "${host.name}"`, { subject: spec.image, hint: 'Build or transfer it first.' });
       }
@@ -304,12 +316,26 @@ export class DockerRuntime implements LaneRuntime {
     } catch (error) {
       // Nothing half-started: a lane that did not become ready is removed, with its state copy.
       await container.remove({ force: true }).catch(() => undefined);
-      if (stateVolume) await removeRemoteState(host, stateVolume).catch(() => undefined);
+      if (madeVolume) await removeRemoteState(host, madeVolume).catch(() => undefined);
       throw this.wrap(host, error);
     }
     const [info] = await this.containers(host, spec.name);
     if (!info) throw new RuntimeError('WVO_LANE_EXITED', `lane ${spec.name} vanished right after it became ready`, { subject: spec.name });
     return { ...laneInfoFromContainer(info, host.address, this.laneAddress), status: 'ready', imageId: image.imageId };
+  }
+
+  /**
+   * The host a live lane runs on: where its project's live state volume is, when a volume-mode host
+   * holds one (blue and green mount the same database, live-state.ts); else the asked or default host.
+   */
+  private async liveHost(asked: string | undefined): Promise<string> {
+    const requested = asked ?? this.defaultHost;
+    const volumeHosts = [...this.hosts.values()].filter((h) => h.state === 'volume');
+    if (volumeHosts.length === 0) return requested;
+    const holders = await liveStateHolders(volumeHosts, this.project, (host, error) => {
+      this.logger.warn({ host: host.name, err: (error as Error).message }, 'live state lookup skipped a host');
+    });
+    return placeLiveLane({ requested, explicit: asked !== undefined, holders, volume: liveStateVolumeName(this.project) });
   }
 
   /** Which user a lane runs as so it can write its bind-mounted state dir (state-dir.ts). */

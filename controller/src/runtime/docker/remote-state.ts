@@ -138,23 +138,31 @@ async function readHelperOutput(container: { logs(o: object): Promise<unknown> }
   return demuxDockerLogs(raw).stdout;
 }
 
+/** A volume's labels on `host`, or undefined when there is none by that name. */
+export async function inspectStateVolume(host: DockerHost, volume: string): Promise<{ Labels?: Record<string, string> } | undefined> {
+  return (await host.docker
+    .getVolume(volume)
+    .inspect()
+    .catch((error: unknown) => {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    })) as { Labels?: Record<string, string> } | undefined;
+}
+
 /**
  * Copy `sourceDir` into a new volume on `host`, verify it there, and return it. Anything that
  * fails removes what it made. A volume that already exists is refused (it may hold a live lane's
  * state): WVO_STATE_REMOTE_EXISTS.
  */
 export async function prepareRemoteState(host: DockerHost, options: PrepareStateOptions): Promise<PreparedState> {
+  return copyStateToVolume(host, options, stateVolumeName(options.project, options.lane), { [LABELS.lane]: options.lane });
+}
+
+/** The copy itself, into `volume` (which must not exist yet); `labels` add to project, image and source. */
+export async function copyStateToVolume(host: DockerHost, options: PrepareStateOptions, volume: string, labels: Record<string, string>): Promise<PreparedState> {
   const started = Date.now();
-  const volume = stateVolumeName(options.project, options.lane);
   const expected = await expectedDigests(options.sourceDir);
-  const existing = await host.docker
-    .getVolume(volume)
-    .inspect()
-    .catch((error: unknown) => {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    });
-  if (existing) {
+  if (await inspectStateVolume(host, volume)) {
     throw new RuntimeError('WVO_STATE_REMOTE_EXISTS', `state volume ${volume} already exists on host "${host.name}"`, {
       subject: volume,
       hint: `It may hold a live lane's state: compare it (wvo parity host:${host.name}:${volume}/FILE …), then remove it on that host (docker volume rm ${volume}) or pick another lane name.`,
@@ -164,7 +172,7 @@ export async function prepareRemoteState(host: DockerHost, options: PrepareState
   await host.docker.createVolume({
     Name: volume,
     // Not `wvo.managed`: a helper must never be listed as a lane.
-    Labels: { [LABELS.project]: options.project, [LABELS.lane]: options.lane, [LABELS.image]: options.image, [LABELS.state]: options.sourceDir },
+    Labels: { [LABELS.project]: options.project, ...labels, [LABELS.image]: options.image, [LABELS.state]: options.sourceDir },
   });
   const context = { project: options.project, lane: options.lane, image: options.image, volume };
   let helper: Awaited<ReturnType<typeof host.docker.createContainer>> | undefined;

@@ -22,6 +22,11 @@ export interface ServiceSpecContext {
   stopTimeoutSeconds: number;
 }
 
+/** A failing health probe counts after this long (the image says 3 s). */
+export const HEALTH_TIMEOUT_NS = 10e9;
+/** Consecutive failed probes before Swarm shuts the task down (the image says 3). */
+export const HEALTH_RETRIES = 30;
+
 /** Swarm task states that will not turn into a running lane any more. */
 export const TERMINAL_TASK_STATES = ['complete', 'shutdown', 'failed', 'rejected', 'remove', 'orphaned'] as const;
 
@@ -78,7 +83,11 @@ export function serviceCreateSpec(spec: LaneSpec, ctx: ServiceSpecContext): Reco
         StopGracePeriod: ctx.stopTimeoutSeconds * 1e9,
         CapabilityDrop: ['ALL'],
         // The image's healthcheck, probed every second: the task turns `running` when healthy.
-        Healthcheck: { Interval: 1e9 },
+        // Unlike a plain container, Swarm SHUTS DOWN a task that turns unhealthy (and, with no
+        // restart, the lane is gone): the image's 3 s timeout × 3 retries killed both live lanes of
+        // a fleet under SDK load on a busy 2-core machine (fleet-swarm.test.ts). Readiness keeps the
+        // fast probe; only ~30 s of failing or hung checks count as dead.
+        Healthcheck: { Interval: 1e9, Timeout: HEALTH_TIMEOUT_NS, Retries: HEALTH_RETRIES },
       },
       Resources: { Limits: { MemoryBytes: ctx.resources.memoryMb * 1024 * 1024, NanoCPUs: Math.round(ctx.resources.cpus * 1e9), Pids: ctx.resources.pidsLimit } },
       RestartPolicy: { Condition: 'none', MaxAttempts: 0 },

@@ -6,7 +6,9 @@ import { IMAGE_USER, LABELS, type LaneResources } from '../docker/container-spec
 import { DockerRuntime } from '../docker/docker-runtime.js';
 import { isNotFound, isTransportError, unreachable, type DockerHost } from '../docker/engine.js';
 import { readContainerLogs } from '../docker/container-logs.js';
+import { ensureLiveState, liveStateHolders, liveStateVolumeName } from '../docker/live-state.js';
 import { prepareRemoteState, removeRemoteState } from '../docker/remote-state.js';
+import { placeLiveLane } from '../live-placement.js';
 import { RuntimeError, laneNotFound, logExcerpt } from '../errors.js';
 import type { EnsureImageResult, LaneHealth, LaneInfo, LaneRuntime, LaneSpec, LogOptions, Progress, StartOptions, StopOptions, TransferResult } from '../lane-runtime.js';
 import { validateLaneSpec } from '../lane-spec.js';
@@ -49,7 +51,8 @@ const ACTIVE_TASK = (task: TaskView) => !(TERMINAL_TASK_STATES as readonly strin
 
 /**
  * Lanes as Swarm services (runtime "swarm"): one replica each, placed by a node label on the node
- * that holds its state (a volume there, remote-state.ts), port 8080 published in host mode and
+ * that holds its state (live lanes: the project's one live state volume, live-state.ts; the rest a
+ * private copy, remote-state.ts), port 8080 published in host mode and
  * read back from the task list (node address + PublishedPort); ready when the task is `running`
  * (its healthcheck passed) and /readyz answers. No routing mesh and no VIP: the proxy routes to
  * the node address. Images are loaded on the target node's own engine first (save → load).
@@ -203,8 +206,8 @@ export class SwarmRuntime implements LaneRuntime {
 
   async startLane(input: LaneSpec, options: StartOptions = {}): Promise<LaneInfo> {
     const spec = validateLaneSpec(input);
-    const node = this.node(spec.host);
     await this.checkSwarm();
+    const node = spec.role === 'live' ? await this.liveNode(spec.host) : this.node(spec.host);
     const stateDir = await checkStateDir(spec.stateDir);
     const [existing] = await this.services(spec.name);
     if (existing) {
@@ -216,10 +219,15 @@ export class SwarmRuntime implements LaneRuntime {
     }
     const image = await this.ensureImage(spec.image, { host: node.label, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
     const nodeHost = this.engines.host(node.host);
-    options.onProgress?.({ phase: 'state', message: `copying ${stateDir} to node ${node.label} (${nodeHost.name})` });
-    const state = await prepareRemoteState(nodeHost, { project: this.project, lane: spec.name, image: spec.image, sourceDir: stateDir, user: IMAGE_USER }).catch((error: unknown) =>
-      Promise.reject(this.wrap(nodeHost, error)),
-    );
+    options.onProgress?.({ phase: 'state', message: `${spec.role === 'live' ? 'live state' : `copying ${stateDir}`} on node ${node.label} (${nodeHost.name})` });
+    const source = { project: this.project, lane: spec.name, image: spec.image, sourceDir: stateDir, user: IMAGE_USER };
+    // Live lanes share the project's live state volume on the node (live-state.ts); the rest get a private copy.
+    const state = await (spec.role === 'live'
+      ? ensureLiveState(nodeHost, source).then((live) => ({ volume: live.volume, made: live.created }))
+      : prepareRemoteState(nodeHost, source).then((copy) => ({ volume: copy.volume, made: true }))
+    ).catch((error: unknown) => Promise.reject(this.wrap(nodeHost, error)));
+    // The volume this start made goes if the lane fails; a reused live state never does.
+    const madeVolume = state.made ? state.volume : undefined;
     const create = serviceCreateSpec(spec, {
       project: this.project,
       node: node.label,
@@ -236,7 +244,7 @@ export class SwarmRuntime implements LaneRuntime {
     try {
       service = await manager.docker.createService(create as unknown as Docker.CreateServiceOptions);
     } catch (error) {
-      await removeRemoteState(nodeHost, state.volume).catch(() => undefined);
+      if (madeVolume) await removeRemoteState(nodeHost, madeVolume).catch(() => undefined);
       throw this.wrap(manager, error);
     }
     try {
@@ -268,12 +276,28 @@ export class SwarmRuntime implements LaneRuntime {
       this.logger.info({ lane: spec.name, node: node.label, url }, 'lane ready');
     } catch (error) {
       // Nothing half-started: the service, its containers and the state copy go.
-      await this.teardown(service.id, spec.name, node, state.volume).catch(() => undefined);
+      await this.teardown(service.id, spec.name, node, madeVolume).catch(() => undefined);
       throw this.wrap(manager, error);
     }
     const [after] = await this.services(spec.name);
     if (!after) throw new RuntimeError('WVO_LANE_EXITED', `lane ${spec.name} vanished right after it became ready`, { subject: spec.name });
     return { ...(await this.info(after)), status: 'ready', imageId: image.imageId };
+  }
+
+  /**
+   * The node a live lane runs on: the one holding its project's live state volume, when one does
+   * (blue and green mount the same database); else the asked or default node.
+   */
+  private async liveNode(asked: string | undefined): Promise<NodeRef> {
+    const requested = this.node(asked);
+    const byHost = new Map(this.nodes.map((n) => [n.host, n]));
+    const holders = await liveStateHolders(
+      [...byHost.keys()].map((name) => this.engines.host(name)),
+      this.project,
+      (host, error) => this.logger.warn({ host: host.name, err: (error as Error).message }, 'live state lookup skipped a node'),
+    );
+    const labels = holders.map((host) => byHost.get(host)!.label);
+    return this.node(placeLiveLane({ requested: requested.label, explicit: asked !== undefined, holders: labels, volume: liveStateVolumeName(this.project) }));
   }
 
   /** Remove a service, wait until its containers are gone from the node, then (optionally) its state volume. */
