@@ -87,7 +87,9 @@ export class SoakOperations {
     const options = parseSoakStart(input);
     const upgrade = this.deps.resolveUpgrade(options.upgradeId);
     const live = await this.deps.runtime.getLane(upgrade.baseline.lane).catch(() => undefined);
-    if (!live || live.status !== 'ready' || !live.url) {
+    // A running lane whose health probe lags under load (`starting`, `unhealthy`) still serves its
+    // journal; one that cannot is refused by the fork's first journal read, with its own code.
+    if (!live || live.status === 'stopped' || live.status === 'exited' || !live.url) {
       throw soakErrors.create('WVO_SOAK_LIVE_LANE_MISSING', `lane ${upgrade.baseline.lane} (the live lane of upgrade ${upgrade.id}) is ${live?.status ?? 'not running'}`, {
         subject: upgrade.baseline.lane,
         hint: 'A soak replays the live lane\'s journal: start it (`wvo lanes` lists lanes).',
