@@ -8,6 +8,8 @@ import {
   entryIdentity,
   JournalClient,
   newEntries,
+  nextIdleWait,
+  PagePuller,
   parseSoakStart,
   pullAfter,
   withSoakSection,
@@ -75,6 +77,16 @@ describe('answer comparison (pure)', () => {
     const out = compareEntry(entry(1), replica, { ...replica, result: { at: 2 } });
     expect(out).toMatchObject({ reported: 0, baselineNoisy: true });
     expect(out.diffs[0]!.verdict).toBe('noise');
+  });
+});
+
+describe('idle pull wait (pure)', () => {
+  it('starts at an eighth of the poll interval and doubles up to it', () => {
+    const waits = [nextIdleWait(0, 200)];
+    for (let i = 0; i < 4; i++) waits.push(nextIdleWait(waits.at(-1)!, 200));
+    expect(waits).toEqual([25, 50, 100, 200, 200]);
+    expect(nextIdleWait(0, 40)).toBe(10);
+    expect(nextIdleWait(0, 5)).toBe(5);
   });
 });
 
@@ -153,5 +165,30 @@ describe('journal client against real HTTP servers', () => {
     const noToken = await serve(404, { ok: false, error: { code: 'WVO_ADMIN_DISABLED', message: 'no admin token configured' } });
     expect(await code(new JournalClient(noToken, undefined).head())).toBe('WVO_SOAK_JOURNAL_UNREACHABLE');
     expect(await code(new JournalClient('http://127.0.0.1:1', 't').head())).toBe('WVO_SOAK_JOURNAL_UNREACHABLE');
+  });
+
+  it('a prefetched page is used only from the cursor it was asked from; anything else is pulled again', async () => {
+    const asked: string[] = [];
+    const server = createServer((request, response) => {
+      asked.push(request.url ?? '');
+      const after = Number(new URL(request.url ?? '', 'http://x').searchParams.get('after'));
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ head: 9, last_seq: 9, entries: [entry(after + 1)] }));
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const puller = new PagePuller(new JournalClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 't'));
+    puller.prefetch(4, 10);
+    expect((await puller.take(4, 10)).entries[0]?.seq).toBe(5);
+    expect(asked).toEqual(['/journal?after=4&limit=10']);
+    // A lane restart moved the cursor back: the early page is dropped.
+    puller.prefetch(6, 10);
+    expect((await puller.take(2, 10)).entries[0]?.seq).toBe(3);
+    await puller.settle();
+    expect(asked.slice(1).sort()).toEqual(['/journal?after=2&limit=10', '/journal?after=6&limit=10']);
+    // A prefetch that failed surfaces when taken, not before.
+    const down = new PagePuller(new JournalClient('http://127.0.0.1:1', 't'));
+    down.prefetch(0, 10);
+    expect(await code(down.take(0, 10))).toBe('WVO_SOAK_JOURNAL_UNREACHABLE');
   });
 });

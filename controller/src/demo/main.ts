@@ -23,6 +23,7 @@ import { ControlPlane, upgrade as upgradeAndRecord, WORKER_TOKEN_ENV } from '../
 import type { DeploymentRecord } from '../promotion/index.js';
 import { ProxyAdminClient, startProxy, type RunningProxy } from '../proxy/index.js';
 import { seedState } from '../../../worker/src/index.js';
+import { demoSoak } from './demo-soak.js';
 
 const PROJECT_ROOT = join(import.meta.dirname, '..', '..', '..', '..');
 const BLUE = 'demo-blue';
@@ -180,6 +181,18 @@ async function main(): Promise<void> {
     const kept = join(PROJECT_ROOT, 'experiments', 'mcp', 'upgrade', upgrade.id);
     say(`report: ${relative(process.cwd(), join(kept, 'report.html'))}`);
 
+    heading('Soak: replay blue\'s journal (the writer agents\' calls) to the candidate and a baseline replica on sandbox forks for 5 s');
+    const soak = await demoSoak({
+      config: context.loaded.config,
+      projectRoot: ws.dir,
+      stateRoot,
+      runtime: context.runtime,
+      upgradeId: upgrade.id,
+      soakMs: 5_000,
+      say,
+    });
+    say(`soak ${soak.state}: replayed ${soak.replayed} calls (${soak.backlog} made while its lanes started), lag p99 ${soak.lagP99Ms} ms after that, answer diffs ${soak.answerDiffs}, state diffs ${soak.stateDiffs} (${soak.checkpoints} checkpoints, clean ${soak.seconds.toFixed(1)} s)`);
+
     heading('Promote: canary live, 25 % then 50 % of new sessions (each analysed against blue), switch, observe 8 s with PROMPT_MODE flipped');
     say(`baseline ${summary.baseline.lane} (${summary.baseline.image}) → candidate ${summary.candidate.lane} (${summary.candidate.image})`);
     let lastState = '';
@@ -205,6 +218,8 @@ async function main(): Promise<void> {
       flags: ['PROMPT_MODE'],
       maxFailedChecks: 3,
       probes: [{ name: 'queue-total', tool: 'orchestrator_status', expect: [{ path: '$.queue.total', type: 'integer' }] }],
+      // Refused (WVO_SOAK_REQUIRED) unless the soak above stayed clean this long.
+      requireSoak: '3s',
     });
     const promoted = await untilSettled(plane, deployment.id, promotionDone).finally(() => clearInterval(watch));
     say(`  state: ${promoted.state} after ${((Date.now() - promoteStarted) / 1000).toFixed(1)} s`);
@@ -235,6 +250,10 @@ async function main(): Promise<void> {
         ['shadow answer groups', String(upgrade.shadow?.answerGroups ?? 0)],
         ['shadow state differences', String(upgrade.shadow?.stateDifferences ?? 0)],
         ['shadow raw diffs (reported / noise)', `${upgrade.shadow?.reported ?? 0} / ${upgrade.shadow?.cancelled ?? 0}`],
+        ['soak replayed calls', String(soak.replayed)],
+        ['soak lag p99 (calls after its lanes were up)', `${soak.lagP99Ms} ms`],
+        ['soak answer diffs', String(soak.answerDiffs)],
+        ['soak state diffs', String(soak.stateDiffs)],
         ['rollback-safe schema', String(upgrade.schemaCompat?.safe ?? 'n/a')],
         ['promotion', `${promoted.state} (25 % → 50 % → switch, 8 s observed per step, PROMPT_MODE flipped)`],
         ['analysis (intervals: verdicts, lowest score)', analysisSummary(promoted)],

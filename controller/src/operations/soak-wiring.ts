@@ -16,6 +16,8 @@ export interface SoakWiringInput {
   readonly clock?: Clock;
   readonly env?: NodeJS.ProcessEnv;
   readonly onProgress?: (record: SoakRecord, what: 'progress' | 'checkpoint' | 'restart' | 'end') => void;
+  /** Each entry once both lanes answered: its lag and replay time (the demo's lag p99). */
+  readonly onReplayed?: (seq: number, lagMs: number, replayMs: number) => void;
 }
 
 /** The soak operations over controller.db (soaks and staged upgrades) and the runtime: the CLI, the API and the demo use this. */
@@ -34,6 +36,7 @@ export function openSoak(input: SoakWiringInput): { operations: SoakOperations; 
     stateRoot: input.stateRoot,
     resolveUpgrade: (id) => (deployments ??= DeploymentStore.open(input.stateRoot)).getUpgrade(id),
     ...(input.onProgress ? { onProgress: input.onProgress } : {}),
+    ...(input.onReplayed ? { onReplayed: input.onReplayed } : {}),
   });
   return {
     operations,

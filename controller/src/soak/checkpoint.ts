@@ -21,10 +21,10 @@ export interface LaneDirs {
 }
 
 /**
- * Parity at a checkpoint: both lanes stand at the same seq and are idle (the loop replays one
- * entry at a time), so their databases are read as they are, table by table, candidate against
- * the baseline replica. The replica reproduces live byte for byte, so there are no noise samples:
- * every difference is reported, with its rows.
+ * Parity at a checkpoint, on the copies both lanes left at the same seq (the runner copies them
+ * while idle, then replays on while this reads), table by table, candidate against the baseline
+ * replica. The replica reproduces live byte for byte, so there are no noise samples: every
+ * difference is reported, with its rows.
  */
 export function checkpointParity(dirs: LaneDirs, database: string): StateSection {
   const diff = diffLaneStates(

@@ -11,6 +11,7 @@ import { checkpointParity, restoreLaneDir, saveCheckpointCopies } from './checkp
 import { soakErrors } from './errors.js';
 import { JournalClient, type LiveEntry } from './journal-client.js';
 import { entryIdentity, newEntries, pullAfter } from './journal-order.js';
+import { IDLE_SAVE_MS, nextIdleWait, PagePuller } from './page-puller.js';
 import { LaneDown, ReplayLane } from './replay-lane.js';
 import { laneDirs, laneHead, SOAK_LANE_KEYS, startSoakLane, type SoakLaneKey } from './soak-lanes.js';
 import type { SoakAnswerDiff, SoakCheckpoint, SoakRecord, SoakState } from './soak-record.js';
@@ -40,6 +41,7 @@ export interface SoakRunnerDeps {
 export class SoakRunner {
   private readonly lanes = new Map<SoakLaneKey, ReplayLane>();
   private readonly journal: (url: string) => JournalClient;
+  private floor: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: SoakRunnerDeps) {
     this.journal = (url) => new JournalClient(url, deps.token);
@@ -61,17 +63,24 @@ export class SoakRunner {
   async drive(id: string, signal?: AbortSignal): Promise<SoakRecord> {
     let record = this.deps.store.find(id)!;
     const journal = this.journal(record.live_url);
+    const pull = new PagePuller(journal);
     try {
       record = await this.ensureLanes(record);
       let sinceCheckpoint = record.last_seq - record.checkpoint_seq;
       let restartsAt: { seq: number; count: number } = { seq: record.last_seq, count: 0 };
+      let idleMs = 0;
+      // The first loop saves (its 'progress' says the lanes are up); idle ones after it, every IDLE_SAVE_MS.
+      let savedAt = Number.NEGATIVE_INFINITY;
       for (;;) {
         if (signal?.aborted) return this.save(record);
         const now = this.deps.clock.now();
         if (this.deps.store.stopRequested(id)) return await this.end(journal, await this.checkpoint(record, sinceCheckpoint > 0), 'stopped');
         if (record.ends_at !== null && now >= record.ends_at) return await this.end(journal, await this.checkpoint(record, true), 'finished');
-        const page = await journal.page(pullAfter(record), record.settings.pageSize);
+        const page = await pull.take(pullAfter(record), record.settings.pageSize);
         const fresh = newEntries(record, page.entries);
+        // The next page is asked for now, while this one replays: a busy live lane answers the
+        // request after its queue, and that wait overlaps the replay (or a checkpoint's diff).
+        if (fresh.length > 0) pull.prefetch(pullAfter({ last_seq: fresh.at(-1)!.seq, last_entry: entryIdentity(fresh.at(-1)!) }), record.settings.pageSize);
         record = { ...record, lag_calls: Math.max(0, page.head - record.last_seq), lag_ms: lagMs(fresh[0], now) };
         if (record.lag_calls > record.settings.maxLagCalls) {
           throw soakErrors.create('WVO_SOAK_LAGGING', `the soak is ${record.lag_calls} calls behind the live journal (limit ${record.settings.maxLagCalls})`, {
@@ -122,19 +131,32 @@ export class SoakRunner {
             sinceCheckpoint = 0;
           }
         }
-        record = this.save(record, { diffs: diffs.splice(0) });
-        this.deps.onProgress?.(record, 'progress');
+        // An idle loop saves only as often as its heartbeat needs (each save is a synchronous=FULL
+        // write to controller.db); progress is saved as soon as there is some.
+        if (fresh.length > 0 || this.deps.clock.now() - savedAt >= IDLE_SAVE_MS) {
+          record = this.save(record, { diffs: diffs.splice(0) });
+          savedAt = this.deps.clock.now();
+          this.deps.onProgress?.(record, 'progress');
+        }
         if (this.deps.clock.now() - record.checkpoint_at >= record.settings.checkpointMs) {
           record = await this.checkpoint(record, true);
+          savedAt = this.deps.clock.now();
           sinceCheckpoint = 0;
         }
-        if (fresh.length === 0) await this.deps.clock.sleep(record.settings.pollMs, signal).catch(() => undefined);
+        // Entries keep coming: pull again at once. Idle: back off from a short wait up to pollMs,
+        // so a call after a quiet spell is seen soon without polling a quiet live lane hard.
+        if (fresh.length === 0) {
+          idleMs = nextIdleWait(idleMs, record.settings.pollMs);
+          await this.deps.clock.sleep(idleMs, signal).catch(() => undefined);
+        } else idleMs = 0;
       }
     } catch (error) {
       if (!isWvoError(error)) throw error;
       this.deps.logger.error({ code: error.code, soak: id }, `soak failed: ${error.message}`);
       return await this.end(journal, record, 'failed', { code: error.code, message: error.message, ...(error.subject ? { subject: error.subject } : {}) });
     } finally {
+      await pull.settle();
+      await this.floor;
       await Promise.all([...this.lanes.values()].map((lane) => lane.close()));
       this.lanes.clear();
     }
@@ -186,14 +208,18 @@ export class SoakRunner {
     return this.save({ ...record, last_seq: checkpoint.seq, last_entry: checkpoint.entry, replayed: checkpoint.seq - record.fork_seq });
   }
 
-  /** Parity of the two databases, copies to restart from, the live floor moved up to it. */
+  /**
+   * Copies of both lanes at `record.last_seq` (they are idle: the loop replays one entry at a
+   * time), then parity on those copies: the same seq on both sides, and exactly what a crashed
+   * lane would restart from. The live floor moves up in the background (a busy live lane answers
+   * late; the replay does not wait for it).
+   */
   private async checkpoint(record: SoakRecord, due: boolean): Promise<SoakRecord> {
     if (!due) return record;
     const now = this.deps.clock.now();
-    const dirs = laneDirs(record.dir);
-    const section = checkpointParity(dirs, record.database);
     const dest = join(record.dir, 'checkpoints', `${record.last_seq}-${now}`);
-    await saveCheckpointCopies(dirs, dest, this.deps.logger);
+    const copies = await saveCheckpointCopies(laneDirs(record.dir), dest, this.deps.logger);
+    const section = checkpointParity(copies, record.database);
     const checkpoint: SoakCheckpoint = { soak_id: record.id, seq: record.last_seq, entry: record.last_entry, at: now, reported: section.reported, state: section, dir: dest };
     const next = this.save(
       {
@@ -207,9 +233,22 @@ export class SoakRunner {
       { checkpoint },
     );
     await this.pruneCheckpoints(record.dir, dest);
-    await this.journal(record.live_url).setFloor(record.last_seq + 1).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not move the live journal floor'));
+    this.deps.logger.debug({ soak: record.id, seq: record.last_seq, took_ms: this.deps.clock.now() - now }, 'soak checkpoint');
+    this.setFloor(record.live_url, record.last_seq + 1);
     this.deps.onProgress?.(next, 'checkpoint');
     return next;
+  }
+
+  /** Floor writes in order, off the replay path; `end` waits for them before clearing the floor. */
+  private setFloor(url: string, seq: number | null): Promise<void> {
+    this.floor = this.floor.then(() =>
+      this.journal(url)
+        .setFloor(seq)
+        .catch((error: unknown) => {
+          if (seq !== null) this.deps.logger.warn({ err: error }, 'could not move the live journal floor');
+        }),
+    );
+    return this.floor;
   }
 
   private async pruneCheckpoints(dir: string, keep: string): Promise<void> {
@@ -223,7 +262,7 @@ export class SoakRunner {
     await Promise.all([...this.lanes.values()].map((lane) => lane.close()));
     this.lanes.clear();
     await Promise.all(SOAK_LANE_KEYS.map((key) => this.deps.runtime.removeLane(record.lanes[key], { timeoutMs: 5_000 }).catch(() => undefined)));
-    await journal.setFloor(null).catch(() => undefined);
+    await this.setFloor(journal.url, null);
     await rm(record.dir, { recursive: true, force: true });
     const ended = this.save({ ...record, state, error: error ?? null, finished_at: this.deps.clock.now() });
     this.deps.onProgress?.(ended, 'end');

@@ -55,7 +55,10 @@ async function findBaseline(
   { options, layout, runtime, images, logger }: Omit<StageInput, 'projectRoot'>,
   say: Say,
 ): Promise<{ baseline: BaselineSource; source: string }> {
-  const live = (await runtime.listLanes()).find((lane) => lane.role === 'live' && lane.status === 'ready');
+  // The baseline is what serves now, even while a busy lane's health probe lags (`starting`,
+  // `unhealthy`): falling back to HEAD then would shadow the candidate against itself.
+  const running = (await runtime.listLanes()).filter((lane) => lane.role === 'live' && lane.status !== 'stopped' && lane.status !== 'exited');
+  const live = running.find((lane) => lane.status === 'ready') ?? running[0];
   if (!options.baseline && live) return { baseline: { kind: 'image', image: live.image }, source: `live lane ${live.name}` };
   if (options.baseline && (await images.exists(options.baseline))) {
     return { baseline: { kind: 'image', image: options.baseline }, source: `--baseline ${options.baseline}` };
