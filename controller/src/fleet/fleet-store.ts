@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { CONTROLLER_DB_FILE, judgeLease, type LeaseHolder } from '../promotion/index.js';
+import type Database from 'better-sqlite3';
+import { CONTROLLER_DB_FILE, judgeLease, migrateRoom, openControllerDb, type LeaseHolder, type RoomMigration } from '../promotion/index.js';
 import { fleetErrors } from './errors.js';
 import { fleetRecordSchema, type FleetRecord } from './fleet-record.js';
 
@@ -10,7 +10,7 @@ import { fleetRecordSchema, type FleetRecord } from './fleet-record.js';
  * (own migrations table, so the rooms never clash). A record is written whole before the runner
  * acts on it (write-ahead, like a deployment), with a lease saying which controller drives it.
  */
-const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+const MIGRATIONS: readonly RoomMigration[] = [
   {
     version: 1,
     name: 'fleets, fleet_leases',
@@ -55,10 +55,7 @@ export class FleetStore {
   }
 
   constructor(readonly path: string) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openControllerDb(path);
     this.migrate();
   }
 
@@ -71,17 +68,10 @@ export class FleetStore {
   }
 
   private migrate(): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS fleet_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    const current = this.schemaVersion();
+    const current = migrateRoom(this.db, 'fleet_migrations', MIGRATIONS);
     const latest = MIGRATIONS.at(-1)!.version;
     if (current > latest) {
       throw fleetErrors.create('WVO_FLEET_DB_NEWER', `${this.path} has fleet schema ${current}; this wvo knows ${latest}`, { subject: this.path, hint: 'run the newer wvo that wrote this database' });
-    }
-    for (const m of MIGRATIONS.filter((m) => m.version > current)) {
-      this.db.transaction(() => {
-        this.db.exec(m.sql);
-        this.db.prepare('INSERT INTO fleet_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-      }).immediate();
     }
   }
 

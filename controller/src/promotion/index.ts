@@ -82,6 +82,7 @@ export {
   type PromSample,
 } from './parse-prom.js';
 export { CONTROLLER_DB_FILE, DeploymentStore, type TransitionRow } from './deployment-store.js';
+export { migrateRoom, openControllerDb, type RoomMigration } from './controller-db.js';
 export { performEffect, type EffectRunner } from './effect-runner.js';
 export { artifactWriters } from './artifact-writers.js';
 export { Reconciler, type ReconcilerOptions } from './reconciler.js';

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { CONTROLLER_DB_FILE } from '../promotion/index.js';
+import type Database from 'better-sqlite3';
+import { CONTROLLER_DB_FILE, migrateRoom, openControllerDb, type RoomMigration } from '../promotion/index.js';
 import { SoakRecordSchema, type SoakAnswerDiff, type SoakCheckpoint, type SoakRecord } from './soak-record.js';
 
 /** This room's tables in controller.db, versioned in its own ledger (as promotion's are). */
-const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+const MIGRATIONS: readonly RoomMigration[] = [
   {
     version: 1,
     name: 'soaks, soak_checkpoints, soak_answer_diffs',
@@ -63,26 +63,12 @@ export class SoakStore {
   }
 
   constructor(readonly path: string) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    this.db = openControllerDb(path);
+    migrateRoom(this.db, 'soak_migrations', MIGRATIONS);
   }
 
   close(): void {
     if (this.db.open) this.db.close();
-  }
-
-  private migrate(): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS soak_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    const current = (this.db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM soak_migrations').get() as { v: number }).v;
-    for (const m of MIGRATIONS.filter((m) => m.version > current)) {
-      this.db.transaction(() => {
-        this.db.exec(m.sql);
-        this.db.prepare('INSERT INTO soak_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-      })();
-    }
   }
 
   save(record: SoakRecord): SoakRecord {
