@@ -18,10 +18,23 @@ afterEach(async () => {
 });
 
 /** The lane each of `n` new sessions must land on, replaying the proxy's draws from the same seed. */
-function expectedLanes(seed: number, n: number, weight: number, skip = 0): string[] {
+/**
+ * Where the proxy puts n new sessions opened one at a time at this weight (proxy/canary-split.ts):
+ * a lane below its share of the pinned sessions takes the next one; only within one session of the
+ * target does the seeded draw (one per session) decide.
+ */
+function expectedLanes(seed: number, n: number, weight: number): string[] {
   const random = seededRandom(seed);
-  for (let i = 0; i < skip; i++) random();
-  return Array.from({ length: n }, () => (random() * 100 < weight ? 'green' : 'blue'));
+  let green = 0;
+  let blue = 0;
+  return Array.from({ length: n }, () => {
+    const draw = random() * 100;
+    const deficit = (weight / 100) * (green + blue + 1) - green;
+    const lane = deficit >= 1 ? 'green' : deficit <= 0 ? 'blue' : draw < deficit * 100 ? 'green' : 'blue';
+    if (lane === 'green') green += 1;
+    else blue += 1;
+    return lane;
+  });
 }
 
 async function laneOf(session: McpSession): Promise<string> {
