@@ -1,4 +1,5 @@
 import type { Clock } from '../../../common/src/clock.js';
+import { IntervalLoop } from '../../../common/src/interval-loop.js';
 import { isWvoError } from '../../../common/src/errors.js';
 import type { Logger } from '../../../common/src/logger.js';
 import type { FleetRecord } from './fleet-record.js';
@@ -22,31 +23,12 @@ export interface FleetReconcileOptions {
  * fleet store's lease decides (a live driver, this process's own included, keeps it:
  * WVO_FLEET_OWNED is the quiet "nothing to do"). One resume at a time.
  */
-export class FleetReconcileLoop {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private retryAt = 0;
-
-  constructor(private readonly o: FleetReconcileOptions) {}
-
-  start(): void {
-    if (this.timer || this.o.intervalMs <= 0) return;
-    this.timer = setInterval(() => this.tick(), this.o.intervalMs);
-    this.timer.unref();
-    this.tick();
+export class FleetReconcileLoop extends IntervalLoop {
+  constructor(private readonly o: FleetReconcileOptions) {
+    super(o.intervalMs);
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  /** The resume in flight, if any. */
-  idle(): Promise<unknown> {
-    return this.running ?? Promise.resolve();
-  }
-
-  private tick(): void {
+  protected tick(): void {
     if (this.running || this.o.clock.now() < this.retryAt) return;
     let record: FleetRecord | undefined;
     try {

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Clock } from '../../../common/src/clock.js';
+import { IntervalLoop } from '../../../common/src/interval-loop.js';
 import { isWvoError } from '../../../common/src/errors.js';
 import type { Logger } from '../../../common/src/logger.js';
 import { isPidAlive } from '../../../common/src/process-alive.js';
@@ -31,32 +32,14 @@ export interface ReconcileLoopOptions {
  *   waited on them stop or remove their old lanes (else only the next promote would).
  * One piece of work at a time.
  */
-export class ReconcileLoop {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private retryAt = 0;
+export class ReconcileLoop extends IntervalLoop {
   private readonly probe = { owner: `reconcile-loop:${hostname()}:${process.pid}`, pid: process.pid, host: hostname() };
 
-  constructor(private readonly o: ReconcileLoopOptions) {}
-
-  start(): void {
-    if (this.timer || this.o.intervalMs <= 0) return;
-    this.timer = setInterval(() => this.tick(), this.o.intervalMs);
-    this.timer.unref();
-    this.tick();
+  constructor(private readonly o: ReconcileLoopOptions) {
+    super(o.intervalMs);
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  /** The work in flight, if any (so a caller can wait for it). */
-  idle(): Promise<unknown> {
-    return this.running ?? Promise.resolve();
-  }
-
-  private tick(): void {
+  protected tick(): void {
     if (this.running || this.o.clock.now() < this.retryAt) return;
     let orphaned: { record: DeploymentRecord; reason: string } | undefined;
     try {
