@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { waitFor } from '../../common/src/clock.js';
 import { parseConfig } from '../../controller/src/config/index.js';
 import { ProxyAdminClient, startProxy, type RunningProxy } from '../../controller/src/proxy/index.js';
 import { dockerRuntimeFrom, laneAppFrom, LocalRuntime, type LaneRuntime } from '../../controller/src/runtime/index.js';
@@ -65,6 +66,16 @@ export async function startAppRig(options: { runtime: 'local' | 'docker'; baseli
     cleanups.push(() => proxy.close());
     const admin = new ProxyAdminClient({ url: proxy.adminUrl, token: PROXY_TOKEN });
     cleanups.push(() => admin.close());
+    // The proxy's first MCP probe (initialize, ping, tools/list) can take seconds on a loaded
+    // machine; an operator waits for a healthy live lane before upgrading, and so does the rig.
+    let last: unknown;
+    await waitFor(
+      async () => {
+        last = (await admin.lanes()).lanes.find((l) => l.name === 'blue');
+        return (last as { healthy?: boolean } | undefined)?.healthy ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, onTimeout: () => new Error(`app rig: lane blue never became healthy behind the proxy: ${JSON.stringify(last)}`) },
+    );
     const configFile = join(root, 'wvo.config.json');
     writeFileSync(configFile, JSON.stringify({ ...file, proxy: { admin: proxy.adminUrl } }));
     return {
