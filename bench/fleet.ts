@@ -1,5 +1,5 @@
 /**
- * Fleet promotion benchmark: `npx tsx bench/fleet.ts [--deployments 4] [--wave-size 2 | --waves 1,50%,rest] [--wave-observe 4s,2s] [--pause 1s] [--observe 2s]`
+ * Fleet promotion benchmark: `npx tsx bench/fleet.ts [--deployments 4] [--wave-size 2 | --waves 1,50%,rest] [--wave-observe 4s,2s] [--pause 1s] [--observe 2s] [--keep-warm 0]`
  * (root: it starts a namespace engine, test/helpers/runtime-engine-b.ts). Deployments alternate
  * between the host engine and the second engine, each a real orchestrator (seeded live state,
  * `blue` lane, its own proxy and controller.db), under MCP SDK load on every proxy while the
@@ -27,6 +27,8 @@ const { values } = parseArgs({
     /** Progressive sizes instead of --wave-size (`1,50%,rest`), and an observe window per wave. */
     waves: { type: 'string' },
     'wave-observe': { type: 'string' },
+    /** The old lane's keep-warm after each promotion (default: the promotion's, 30 s); 0 isolates the observe windows. */
+    'keep-warm': { type: 'string' },
     pause: { type: 'string', default: '1s' },
     observe: { type: 'string', default: '2s' },
   },
@@ -63,7 +65,7 @@ try {
     ...(values.waves ? { waves: values.waves } : { waveSize: Number(values['wave-size'] ?? '2') }),
     ...(values['wave-observe'] ? { waveObserve: values['wave-observe'] } : {}),
     pause: values.pause,
-    promotion: { observeMs: values.observe, intervalMs: '500ms', maxFailedChecks: 20 },
+    promotion: { observeMs: values.observe, intervalMs: '500ms', maxFailedChecks: 20, ...(values['keep-warm'] ? { keepWarmMs: values['keep-warm'] } : {}) },
   });
   const whole = Date.now() - started;
   await new Promise((r) => setTimeout(r, 500));
