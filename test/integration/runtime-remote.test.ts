@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -6,6 +7,11 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectMcp } from '../../common/src/mcp-client.js';
 import { DockerRuntime } from '../../controller/src/runtime/docker/docker-runtime.js';
+import { snapshotLiveVolume } from '../../controller/src/runtime/docker/live-snapshot.js';
+import { runLayout } from '../../controller/src/harness/steps/layout.js';
+import { snapshotStep } from '../../controller/src/harness/steps/snapshot.js';
+import { systemClock } from '../../common/src/clock.js';
+import { silentLogger } from '../../common/src/logger.js';
 import { describeDocker } from '../helpers/docker.js';
 import { dispatchThrough, queueByStatus, taken } from '../helpers/live-state-probe.js';
 import { startEngineB, type EngineB } from '../helpers/runtime-engine-b.js';
@@ -100,6 +106,80 @@ describeDocker('docker runtime on a second engine (network namespace)', () => {
       await shared.close();
     }
     expect(await volumes()).toEqual([]);
+  });
+
+  it('snapshots the live state volume on its host while blue writes: consistent, integrity ok, the rows blue answered; a missing volume is a coded error', async () => {
+    const app = `${project}-snap`;
+    const shared = new DockerRuntime({ project: app, hosts: [{ name: 'hostb', docker: engine!.url, network: 'auto' }], readyTimeoutMs: 30_000, stopTimeoutMs: 5000 });
+    const leftovers = async () => ({
+      volumes: (await engine!.docker.listVolumes({ filters: { label: [`wvo.project=${app}`] } })).Volumes.map((v) => v.Name).sort(),
+      helpers: (await engine!.docker.listContainers({ all: true, filters: { label: ['wvo.state-helper=1', `wvo.project=${app}`] } })).length,
+    });
+    const dispatchIds = (file: string) => {
+      const db = new Database(file, { readonly: true, fileMustExist: true });
+      try {
+        expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+        return new Set((db.prepare('SELECT id FROM dispatches').all() as Array<{ id: number }>).map((r) => r.id));
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      // No live state volume on hostb yet: the live state is this machine's state root.
+      expect(await shared.snapshotLiveState({ destDir: join(work, 'snap-none') })).toBeUndefined();
+      const state = await seedState(join(work, 'snap-live'), 400);
+      const seeded = dispatchIds(join(state, 'orchestrator.db'));
+      const blue = await shared.startLane({ name: 'blue', image: images!.worker, stateDir: state, host: 'hostb' });
+      // Blue writes the whole time the snapshot is taken; every dispatch it answered is recorded.
+      const answered: number[] = [];
+      let writing = true;
+      const mcp = await connectMcp(blue.url!, 'live-snapshot-writer');
+      const writer = (async () => {
+        while (writing) {
+          const result = await mcp.call('dispatch', { agent: 'live-snapshot-writer' });
+          if (result.isError) throw new Error(`dispatch failed: ${JSON.stringify(result.value)}`);
+          answered.push((result.value as { dispatch_id: number }).dispatch_id);
+        }
+      })();
+      let during: Awaited<ReturnType<DockerRuntime['snapshotLiveState']>>;
+      let before: number;
+      try {
+        while (answered.length < 5) await new Promise((r) => setTimeout(r, 50));
+        before = answered.length;
+        during = await shared.snapshotLiveState({ destDir: join(work, 'snap-during') });
+      } finally {
+        writing = false;
+        await writer.finally(() => mcp.close());
+      }
+      const after = answered.length;
+      expect(during).toMatchObject({ host: 'hostb', volume: `${app}-live-state`, image: images!.worker, root: join(work, 'snap-during') });
+      // It was taken while blue wrote (writes landed on both sides of it).
+      expect(after).toBeGreaterThan(before);
+      // One committed moment: every dispatch blue had answered before the snapshot started, and only dispatches blue answered.
+      const got = [...dispatchIds(join(work, 'snap-during', 'orchestrator.db'))].filter((id) => !seeded.has(id)).sort((a, b) => a - b);
+      expect(got).toEqual(answered.slice(0, got.length));
+      expect(got.length).toBeGreaterThanOrEqual(before);
+      const manifest = JSON.parse(readFileSync(join(work, 'snap-during', 'manifest.json'), 'utf8')) as { source_root: string; method: string; files: Array<{ path: string }> };
+      expect(manifest).toMatchObject({ source_root: `host:hostb:${app}-live-state`, method: 'backup' });
+      expect(manifest.files.map((f) => f.path)).toContain('orchestrator.db');
+      // Through the upgrade's snapshot step: the copies come from the volume (every answered row), and steps.json says so.
+      const layout = runLayout(join(work, 'snap-run'), 'r1');
+      const step = await snapshotStep.run({ stateRoot: state, copies: layout.snapshots, live: { runtime: shared, liveDir: layout.liveSnapshot }, logger: silentLogger(), clock: systemClock }, () => undefined);
+      expect(step.detail).toMatchObject({ source: { kind: 'live-volume', host: 'hostb', volume: `${app}-live-state` } });
+      const copied = [...dispatchIds(join(layout.snapshots.baseline, 'orchestrator.db'))].filter((id) => !seeded.has(id)).sort((a, b) => a - b);
+      expect(copied).toEqual(answered);
+      // The local state root never saw those writes (what the step read before).
+      expect(dispatchIds(join(state, 'orchestrator.db'))).toEqual(seeded);
+      // A host without the volume: coded, naming host and volume; nothing left behind.
+      const missing = await snapshotLiveVolume(await shared.ping('hostb'), { project: `${app}-gone`, destDir: join(work, 'snap-gone') }).catch((e: unknown) => e);
+      expect(missing).toMatchObject({ code: 'WVO_STATE_LIVE_SNAPSHOT_MISSING', subject: `${app}-gone-live-state`, details: { host: 'hostb', volume: `${app}-gone-live-state` } });
+      expect(await leftovers()).toEqual({ volumes: [`${app}-live-state`], helpers: 0 });
+    } finally {
+      for (const lane of await shared.listLanes().catch(() => [])) await shared.removeLane(lane.name).catch(() => undefined);
+      await engine!.docker.getVolume(`${app}-live-state`).remove().catch(() => undefined);
+      await shared.close();
+    }
+    expect(await leftovers()).toEqual({ volumes: [], helpers: 0 });
   });
 
   it('a remote host without an image the local engine lacks too: WVO_IMAGE_NOT_FOUND, nothing started', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { liveStateVolumeName } from '../../controller/src/runtime/docker/live-state.js';
 import { stateVolumeName } from '../../controller/src/runtime/docker/remote-state.js';
-import { placeLiveLane } from '../../controller/src/runtime/live-placement.js';
+import { liveSnapshotHost, placeLiveLane } from '../../controller/src/runtime/live-placement.js';
 
 describe('live state on volume-mode hosts: one volume per project, live lanes placed where it is', () => {
   const volume = liveStateVolumeName('team-west');
@@ -32,5 +32,15 @@ describe('live state on volume-mode hosts: one volume per project, live lanes pl
     for (const requested of ['a', 'b']) {
       expect(() => placeLiveLane({ requested, explicit: false, holders: ['a', 'b'], volume })).toThrow(expect.objectContaining({ code: 'WVO_STATE_LIVE_ELSEWHERE', subject: volume }));
     }
+  });
+
+  it('the live snapshot is taken on the one volume host its live lanes run on or its volume is on; none: the local state root; two: refused', () => {
+    expect(liveSnapshotHost({ liveLaneHosts: [], holders: [], volume })).toBeUndefined();
+    expect(liveSnapshotHost({ liveLaneHosts: ['b', 'b'], holders: [], volume })).toBe('b');
+    expect(liveSnapshotHost({ liveLaneHosts: [], holders: ['b'], volume })).toBe('b');
+    expect(liveSnapshotHost({ liveLaneHosts: ['b'], holders: ['b'], volume })).toBe('b');
+    expect(() => liveSnapshotHost({ liveLaneHosts: ['a'], holders: ['b'], volume })).toThrow(
+      expect.objectContaining({ code: 'WVO_STATE_LIVE_ELSEWHERE', subject: volume, details: { volume, holders: ['a', 'b'] } }),
+    );
   });
 });

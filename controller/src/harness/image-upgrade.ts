@@ -82,7 +82,7 @@ export async function runImageUpgrade(input: ImageUpgradeInput): Promise<void> {
   await runner.run(skippedStep('test', `image-to-image: the image ${candidate} is tested by whoever built it`), undefined);
   const stateful = app.config.state.kind !== 'none';
   const copies = stateful
-    ? (await runner.run(snapshotStep, { stateRoot, copies: layout.snapshots, logger, clock })).copies
+    ? (await runner.run(snapshotStep, { stateRoot, copies: layout.snapshots, live: { runtime, liveDir: layout.liveSnapshot }, logger, clock })).copies
     : (await runner.run(skippedStep('snapshot', `app ${app.name} keeps no state (state.kind none)`), undefined), undefined);
   const shadow = await runner.run(appShadowStep, {
     id,

@@ -66,7 +66,7 @@ export async function runUpgrade(options: UpgradeOptions, context: UpgradeContex
     result.candidateImage = built.candidateImage;
     result.baselineImage = built.baselineImage;
     await runner.run(testStep, { options, candidate });
-    const { copies, manifest } = await runner.run(snapshotStep, { stateRoot, copies: layout.snapshots, logger, clock });
+    const { copies, manifest } = await runner.run(snapshotStep, { stateRoot, copies: layout.snapshots, live: { runtime, liveDir: layout.liveSnapshot }, logger, clock });
     const { result: shadow, mode, surfaces } = await runner.run(shadowStep, {
       id,
       suite,

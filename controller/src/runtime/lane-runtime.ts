@@ -131,6 +131,19 @@ export interface EnsureImageResult {
   transferred: boolean;
 }
 
+/** The live state snapshotted where it lives (a volume on a lane host), fetched into a local dir with its manifest. */
+export interface LiveStateSnapshot {
+  host: string;
+  volume: string;
+  /** The image whose node ran the online backup on that host. */
+  image: string;
+  /** The local snapshot dir (manifest.json inside). */
+  root: string;
+  files: number;
+  bytes: number;
+  durationMs: number;
+}
+
 export interface LaneRuntime {
   readonly kind: RuntimeKind;
   /** Make `image` available on `host` (transfer from the local engine if missing); throws WVO_IMAGE_NOT_FOUND. */
@@ -148,5 +161,11 @@ export interface LaneRuntime {
   /** The lane table, rebuilt from what is running (labels / process records), not from memory. */
   listLanes(options?: { host?: string }): Promise<LaneInfo[]>;
   getLane(name: string): Promise<LaneInfo | undefined>;
+  /**
+   * When the project's live state is a volume on a lane host (state mode `volume`, swarm nodes):
+   * a consistent snapshot of it taken there, in `destDir`. Undefined when the live state is this
+   * machine's state root (local runtime, bind hosts), which the caller snapshots itself.
+   */
+  snapshotLiveState?(options: { destDir: string; exclude?: readonly string[] }): Promise<LiveStateSnapshot | undefined>;
   close(): Promise<void>;
 }

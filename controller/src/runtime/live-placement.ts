@@ -26,3 +26,14 @@ export function placeLiveLane(input: { requested: string; explicit: boolean; hol
   }
   return holder;
 }
+
+/**
+ * Where a deployment's live state must be snapshotted (pure): the one volume-mode host (or node)
+ * its live lanes run on or its live state volume is on. Undefined when there is none: the live
+ * state is then the local state root. Two → WVO_STATE_LIVE_ELSEWHERE (which one is live?).
+ */
+export function liveSnapshotHost(input: { liveLaneHosts: readonly string[]; holders: readonly string[]; volume: string }): string | undefined {
+  const hosts = [...new Set([...input.liveLaneHosts, ...input.holders])].sort();
+  if (hosts.length === 0) return undefined;
+  return placeLiveLane({ requested: hosts[0]!, explicit: false, holders: hosts, volume: input.volume });
+}

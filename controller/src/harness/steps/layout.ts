@@ -34,6 +34,8 @@ export interface RunLayout {
   depsCache: string;
   buildCache: string;
   snapshots: SnapshotCopies;
+  /** Where the live state is fetched to when it lives on a lane host (snapshot step), before the copies. */
+  liveSnapshot: string;
   fresh: FreshDirs;
   laneName(role: string): string;
 }
@@ -59,6 +61,7 @@ export function runLayout(projectRoot: string, id: string): RunLayout {
       compat: join(snapshotRoot, 'compat'),
       pristine: join(snapshotRoot, 'pristine'),
     },
+    liveSnapshot: join(stageRoot, 'live-snapshot'),
     fresh: {
       baseline: join(stageRoot, 'fresh', 'baseline'),
       replica: join(stageRoot, 'fresh', 'replica'),

@@ -12,6 +12,7 @@ import type {
   LaneInfo,
   LaneRuntime,
   LaneSpec,
+  LiveStateSnapshot,
   LogOptions,
   Progress,
   StartOptions,
@@ -38,7 +39,8 @@ import { LOCAL_HOST, connectHosts, isConflict, isNotFound, isTransportError, pin
 import { readContainerLogs } from './container-logs.js';
 import { ensureLiveState, liveStateHolders, liveStateVolumeName } from './live-state.js';
 import { prepareRemoteState, removeRemoteState } from './remote-state.js';
-import { placeLiveLane } from '../live-placement.js';
+import { liveSnapshotHost, placeLiveLane } from '../live-placement.js';
+import { snapshotLiveVolume } from './live-snapshot.js';
 import { transferImage } from './transfer.js';
 
 export interface DockerRuntimeOptions {
@@ -336,6 +338,25 @@ export class DockerRuntime implements LaneRuntime {
       this.logger.warn({ host: host.name, err: (error as Error).message }, 'live state lookup skipped a host');
     });
     return placeLiveLane({ requested, explicit: asked !== undefined, holders, volume: liveStateVolumeName(this.project) });
+  }
+
+  /** The live state volume on its volume-mode host, snapshotted there (live-snapshot.ts); undefined when no such host holds it. */
+  async snapshotLiveState(options: { destDir: string; exclude?: readonly string[] }): Promise<LiveStateSnapshot | undefined> {
+    const volumeHosts = [...this.hosts.values()].filter((h) => h.state === 'volume');
+    if (volumeHosts.length === 0) return undefined;
+    const names = new Set(volumeHosts.map((h) => h.name));
+    const liveLaneHosts = (await this.listLanes()).filter((l) => l.role === 'live' && names.has(l.host)).map((l) => l.host);
+    const holders = await liveStateHolders(volumeHosts, this.project, (host, error) => {
+      this.logger.warn({ host: host.name, err: (error as Error).message }, 'live state lookup skipped a host');
+    });
+    const where = liveSnapshotHost({ liveLaneHosts, holders, volume: liveStateVolumeName(this.project) });
+    if (where === undefined) return undefined;
+    const host = await this.ping(where);
+    try {
+      return await snapshotLiveVolume(host, { project: this.project, ...options });
+    } catch (error) {
+      throw this.wrap(host, error);
+    }
   }
 
   /** Which user a lane runs as so it can write its bind-mounted state dir (state-dir.ts). */

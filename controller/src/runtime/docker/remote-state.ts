@@ -17,7 +17,7 @@ import { extractTar } from './tar-read.js';
  * lane's own image (it has node, and it is on that host already): no other image to ship.
  */
 
-const HELPER_LABEL = 'wvo.state-helper';
+export const HELPER_LABEL = 'wvo.state-helper';
 
 export function stateVolumeName(project: string, lane: string): string {
   return `${project}-state-${lane}`;
@@ -114,7 +114,14 @@ export interface PreparedState {
   durationMs: number;
 }
 
-function helperOptions(host: DockerHost, options: { project: string; lane: string; image: string; volume: string }, cmd: string[], readOnly: boolean): ContainerCreateOptions {
+/** `binds` replaces the one state mount; `capAdd` adds to chown's (the live snapshot drops to the lane's user). */
+export function helperOptions(
+  host: DockerHost,
+  options: { project: string; lane: string; image: string; volume: string },
+  cmd: string[],
+  readOnly: boolean,
+  extra: { binds?: string[]; capAdd?: string[] } = {},
+): ContainerCreateOptions {
   return {
     Image: options.image,
     Entrypoint: ['node'],
@@ -124,18 +131,23 @@ function helperOptions(host: DockerHost, options: { project: string; lane: strin
     // Not `wvo.managed`: a helper must never be listed as a lane.
     Labels: { [LABELS.project]: options.project, [LABELS.lane]: options.lane, [HELPER_LABEL]: '1', [LABELS.host]: host.name },
     HostConfig: {
-      Binds: [`${options.volume}:${STATE_MOUNT}:${readOnly ? 'ro' : 'rw'}`],
+      Binds: extra.binds ?? [`${options.volume}:${STATE_MOUNT}:${readOnly ? 'ro' : 'rw'}`],
       NetworkMode: 'none',
       CapDrop: ['ALL'],
-      CapAdd: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER'],
+      CapAdd: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', ...(extra.capAdd ?? [])],
       SecurityOpt: ['no-new-privileges'],
     },
   };
 }
 
-async function readHelperOutput(container: { logs(o: object): Promise<unknown> }): Promise<string> {
-  const raw = (await container.logs({ stdout: true, stderr: false, follow: false })) as Buffer;
-  return demuxDockerLogs(raw).stdout;
+export async function readHelperOutput(container: { logs(o: object): Promise<unknown> }): Promise<string> {
+  return (await readHelperStreams(container)).stdout;
+}
+
+/** Both streams of a finished helper (stderr says why it failed). */
+export async function readHelperStreams(container: { logs(o: object): Promise<unknown> }): Promise<{ stdout: string; stderr: string }> {
+  const raw = (await container.logs({ stdout: true, stderr: true, follow: false })) as Buffer;
+  return demuxDockerLogs(raw);
 }
 
 /** A volume's labels on `host`, or undefined when there is none by that name. */

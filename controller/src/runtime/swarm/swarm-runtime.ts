@@ -8,9 +8,10 @@ import { isNotFound, isTransportError, unreachable, type DockerHost } from '../d
 import { readContainerLogs } from '../docker/container-logs.js';
 import { ensureLiveState, liveStateHolders, liveStateVolumeName } from '../docker/live-state.js';
 import { prepareRemoteState, removeRemoteState } from '../docker/remote-state.js';
-import { placeLiveLane } from '../live-placement.js';
+import { liveSnapshotHost, placeLiveLane } from '../live-placement.js';
+import { snapshotLiveVolume } from '../docker/live-snapshot.js';
 import { RuntimeError, laneNotFound, logExcerpt } from '../errors.js';
-import type { EnsureImageResult, LaneHealth, LaneInfo, LaneRuntime, LaneSpec, LogOptions, Progress, StartOptions, StopOptions, TransferResult } from '../lane-runtime.js';
+import type { EnsureImageResult, LaneHealth, LaneInfo, LaneRuntime, LiveStateSnapshot, LaneSpec, LogOptions, Progress, StartOptions, StopOptions, TransferResult } from '../lane-runtime.js';
 import { validateLaneSpec } from '../lane-spec.js';
 import { probeReady, waitReady } from '../readiness.js';
 import { checkStateDir } from '../state-dir.js';
@@ -371,6 +372,21 @@ export class SwarmRuntime implements LaneRuntime {
       if (!options.host || lane.host === options.host) lanes.push(lane);
     }
     return lanes.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Every node keeps state in volumes: the live state volume on its node, snapshotted there (live-snapshot.ts). */
+  async snapshotLiveState(options: { destDir: string; exclude?: readonly string[] }): Promise<LiveStateSnapshot | undefined> {
+    const byLabel = new Map(this.nodes.map((n) => [n.label, n.host]));
+    const liveLaneHosts = (await this.listLanes()).filter((l) => l.role === 'live').flatMap((l) => byLabel.get(l.host) ?? []);
+    const holders = await liveStateHolders(
+      [...new Set(this.nodes.map((n) => n.host))].map((name) => this.engines.host(name)),
+      this.project,
+      (host, error) => this.logger.warn({ host: host.name, err: (error as Error).message }, 'live state lookup skipped a node'),
+    );
+    const where = liveSnapshotHost({ liveLaneHosts, holders, volume: liveStateVolumeName(this.project) });
+    if (where === undefined) return undefined;
+    const host = this.engines.host(where);
+    return snapshotLiveVolume(host, { project: this.project, ...options }).catch((error: unknown) => Promise.reject(this.wrap(host, error)));
   }
 
   async getLane(name: string): Promise<LaneInfo | undefined> {
