@@ -1,4 +1,4 @@
-import type { MemberPlane } from '../../controller/src/fleet/index.js';
+import type { MemberPlane, ShadowRun } from '../../controller/src/fleet/index.js';
 import type { DeploymentRecord, UpgradeSummary } from '../../controller/src/promotion/index.js';
 
 /**
@@ -14,6 +14,11 @@ export class SmallOrchestrator implements MemberPlane {
   /** What each begin was given (the promotion options, as the fleet passed them). */
   readonly begun: Array<Record<string, unknown>> = [];
   image = 'img:1';
+  /** Differences its own shadow run reports (per-deployment shadow); 0: clean. */
+  shadowCount = 0;
+  /** While set, a shadow run waits on it (a controller killed mid-shadow never sees it end). */
+  shadowHold: Promise<void> | undefined;
+  readonly shadows: string[] = [];
   constructor(readonly name: string, private readonly outcome: Outcome, private readonly log: string[]) {}
   async serving(): Promise<{ lane: string | null; image: string | null }> {
     return { lane: 'blue', image: this.image };
@@ -49,6 +54,15 @@ export class SmallOrchestrator implements MemberPlane {
     this.deployments.set(id, back);
     this.image = 'img:1';
     return back;
+  }
+  async shadow(candidateImage: string, runId: string): Promise<ShadowRun> {
+    this.shadows.push(runId);
+    this.log.push(`shadow ${this.name} ${runId}`);
+    if (this.shadowHold) await this.shadowHold;
+    // As `wvo upgrade` does: the run is recorded in its own controller.db, its promotion gates on it.
+    this.recordUpgrade({ id: runId, outcome: 'passed', steps: [], baseline: { lane: 'blue', image: this.image }, candidate: { lane: 'green', image: candidateImage } });
+    const dir = `/experiments/mcp/upgrade/${runId}`;
+    return { runId, outcome: 'passed', count: this.shadowCount, artifactsDir: dir, shadowJson: `${dir}/shadow.json`, breaking: 0, error: null };
   }
   find(id: string) {
     return this.deployments.get(id);

@@ -159,4 +159,52 @@ describe('fleet runner', () => {
     await begun.done;
     f.close();
   });
+
+  it('per-deployment shadow: each deployment promoted on its own run; one whose shadow reports differences fails before any traffic moves, and the policy applies', async () => {
+    const f = fleet({ a: 'promoted', b: 'promoted', c: 'promoted' });
+    f.planes.get('b')!.shadowCount = 2;
+    const result = await f.runner().promote({ shadow: 'per-deployment', onFailure: 'rollback' });
+    expect(result.shadow).toBe('per-deployment');
+    expect(result.members.map((m) => [m.name, m.state])).toEqual([['a', 'reverted'], ['b', 'failed'], ['c', 'skipped']]);
+    expect(result.members[1]!.reason).toContain('WVO_FLEET_SHADOW_FAILED');
+    expect(result.members[1]!.reason).toContain('2 difference(s): /experiments/mcp/upgrade/up-1-b/shadow.json');
+    expect(result.members[1]!.shadow).toMatchObject({ runId: 'up-1-b', count: 2, outcome: 'passed' });
+    // b ran its shadow and never began a promotion; c never ran anything.
+    expect(f.log.filter((l) => !l.startsWith('rollback'))).toEqual(['shadow a up-1-a', 'begin a', 'promoted a', 'shadow b up-1-b']);
+    // a's promotion gated on a's own recorded run, not on the representative one.
+    expect(f.planes.get('a')!.begun[0]).toMatchObject({ upgradeId: 'up-1-a' });
+    expect(result.members[0]).toMatchObject({ upgradeId: 'up-1-a', shadow: { runId: 'up-1-a', count: 0 } });
+    expect(f.planes.get('a')!.upgrades.map((u) => u.id)).toEqual(['up-1-a']);
+    f.close();
+  });
+
+  it('per-deployment shadow from config fleet.shadow; the representative mode (default) records the representative run, no shadow', async () => {
+    const f = fleet({ a: 'promoted' });
+    expect((await f.runner().promote({})).shadow).toBe('representative');
+    expect(f.planes.get('a')!.shadows).toEqual([]);
+    const g = fleet({ a: 'promoted' });
+    const cfg = parseConfig({ ...g.edited({ size: 1 }), fleet: { ...g.edited({ size: 1 }).fleet, shadow: 'per-deployment' } });
+    expect((await g.runner(cfg).promote({})).shadow).toBe('per-deployment');
+    expect(g.planes.get('a')!.shadows).toEqual(['up-1-a']);
+    f.close();
+    g.close();
+  });
+
+  it('resume after a kill in shadowing re-runs only that shadow, under a new run id; a finished member is not touched', async () => {
+    const f = fleet({ a: 'promoted', b: 'promoted' }, { waves: { size: 2 } });
+    f.planes.get('b')!.shadowHold = new Promise<void>(() => undefined);
+    const begun = await f.runner().begin({ shadow: 'per-deployment' });
+    for (let i = 0; i < 200 && f.store.get(begun.fleet.id).members[0]!.state !== 'promoted'; i++) await new Promise((r) => setTimeout(r, 20));
+    const mid = f.store.get(begun.fleet.id);
+    expect(mid.members.map((m) => [m.name, m.state, m.shadow?.runId])).toEqual([['a', 'promoted', 'up-1-a'], ['b', 'shadowing', 'up-1-b']]);
+    // The driver is "killed" mid-shadow: its lease lapses and the shadow never returns to it.
+    const db = (f.store as unknown as { db: { prepare(s: string): { run(...a: unknown[]): unknown } } }).db;
+    db.prepare('UPDATE fleet_leases SET expires_at = 0').run();
+    f.planes.get('b')!.shadowHold = undefined;
+    const resumed = await f.runner().resume(begun.fleet.id);
+    expect(resumed?.state).toBe('promoted');
+    expect(resumed?.members.map((m) => [m.name, m.state, m.upgradeId])).toEqual([['a', 'promoted', 'up-1-a'], ['b', 'promoted', 'up-1-b-r2']]);
+    expect(f.log.filter((l) => l.startsWith('shadow') || l.startsWith('begin'))).toEqual(['shadow a up-1-a', 'shadow b up-1-b', 'begin a', 'shadow b up-1-b-r2', 'begin b']);
+    f.close();
+  });
 });

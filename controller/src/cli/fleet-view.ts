@@ -40,7 +40,7 @@ export function renderFleetRecord(record: FleetRecord): string {
   const head = `fleet ${record.id} (upgrade ${record.upgradeId} → ${record.candidateImage}): ${record.state}${record.reason ? `: ${record.reason}` : ''}`;
   const waves = renderWaves(record);
   const rows = [['DEPLOYMENT', 'WAVE', 'STATE', 'FROM', 'TO', 'DEPLOYMENT ID', 'REASON'], ...record.members.map((m) => [m.name, String(m.wave + 1), m.state, m.baselineImage ?? '-', m.candidateImage, m.deploymentId ?? '-', m.reason ?? ''])];
-  return [head, `waves: ${record.waves.length} (sizes ${record.waveSpec ?? record.waveSize}), boot limit ${record.bootLimit}, pause ${record.pauseMs / 1000} s, on failure: ${record.onFailure}`, ...waves, table(rows)].join('\n');
+  return [head, `waves: ${record.waves.length} (sizes ${record.waveSpec ?? record.waveSize}), boot limit ${record.bootLimit}, pause ${record.pauseMs / 1000} s, on failure: ${record.onFailure}, shadow: ${record.shadow ?? 'representative'}`, ...waves, table(rows)].join('\n');
 }
 
 /** `wvo status --fleet`: what each deployment serves now, and its part in the newest fleet promotion. */

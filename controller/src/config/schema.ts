@@ -111,6 +111,8 @@ export const proxySchema = z.strictObject({
 
 /** What a fleet does with deployments already promoted when a later one fails. */
 export const FLEET_FAILURE_POLICIES = ['keep', 'rollback'] as const;
+/** Whose shadow verdict a deployment's promotion gates on: the fleet controller's one run, or its own. */
+export const FLEET_SHADOW_MODES = ['representative', 'per-deployment'] as const;
 
 /**
  * A fleet (issue 14): orchestrators upgraded together in waves. Each deployment is one
@@ -147,6 +149,8 @@ export const fleetSchema = z.strictObject({
     })
     .prefault({}),
   onFailure: z.enum(FLEET_FAILURE_POLICIES).default('keep'),
+  /** `per-deployment`: each deployment runs its own shadow (`wvo upgrade` on its host) before its traffic moves. */
+  shadow: z.enum(FLEET_SHADOW_MODES).default('representative'),
 });
 
 export const configSections = {

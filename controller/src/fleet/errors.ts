@@ -15,5 +15,6 @@ export const fleetErrors = defineErrors('fleet', {
   WVO_FLEET_IN_PROGRESS: { message: 'Another fleet promotion is running', status: 409 },
   WVO_FLEET_NOT_FOUND: { message: 'No such fleet promotion', status: 404 },
   WVO_FLEET_OWNED: { message: 'A live controller drives the fleet promotion', status: 409 },
+  WVO_FLEET_SHADOW_FAILED: { message: "A deployment's own shadow run did not pass: not promoted", status: 409 },
   WVO_FLEET_DB_NEWER: { message: "controller.db's fleet tables were migrated by a newer wvo" },
 });

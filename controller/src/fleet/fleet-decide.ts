@@ -1,4 +1,4 @@
-import { SETTLED_FLEET_STATES, type FleetMember, type FleetRecord, type FleetState, type MemberState } from './fleet-record.js';
+import { INFLIGHT_MEMBER_STATES, SETTLED_FLEET_STATES, type FleetMember, type FleetRecord, type FleetState, type MemberState } from './fleet-record.js';
 
 /**
  * The fleet's reconcile step (pure, like the promotion state machine): from the record and the
@@ -25,7 +25,7 @@ export function decideFleet(record: FleetRecord, now: number): FleetAction {
   if (SETTLED_FLEET_STATES.includes(record.state)) return { kind: 'done' };
   const { members } = record;
   const names = (pick: (m: FleetMember) => boolean) => members.filter(pick).map((m) => m.name);
-  const inflight = names((m) => m.state === 'promoting');
+  const inflight = names((m) => INFLIGHT_MEMBER_STATES.includes(m.state));
   const failed = members.filter((m) => FAILED.includes(m.state));
   if (failed.length > 0) {
     // A failure stops the wave: what is in flight finishes, nothing new begins.
@@ -56,11 +56,11 @@ export function updateMember(record: FleetRecord, name: string, change: Partial<
   const member = members.find((m) => m.name === name)!;
   let waves = record.waves;
   let nextWaveAt = record.nextWaveAt;
-  if (change.state === 'promoting') {
+  if (change.state !== undefined && INFLIGHT_MEMBER_STATES.includes(change.state)) {
     waves = waves.map((w) => (w.index === member.wave && w.startedAt === null ? { ...w, startedAt: now } : w));
   }
   const waveMembers = members.filter((m) => m.wave === member.wave);
-  const settled = (m: FleetMember) => !['pending', 'promoting'].includes(m.state);
+  const settled = (m: FleetMember) => m.state !== 'pending' && !INFLIGHT_MEMBER_STATES.includes(m.state);
   if (change.state !== undefined && waveMembers.every(settled)) {
     waves = waves.map((w) => (w.index === member.wave && w.finishedAt === null ? { ...w, finishedAt: now } : w));
     if (waveMembers.every((m) => m.state === 'promoted')) nextWaveAt = now + record.pauseMs;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FLEET_FAILURE_POLICIES, type WvoConfig } from '../config/index.js';
+import { FLEET_FAILURE_POLICIES, FLEET_SHADOW_MODES, type WvoConfig } from '../config/index.js';
 import { parseDuration, parsePromotionOptions } from '../promotion/index.js';
 import { fleetErrors } from './errors.js';
 import { formatWaveSizes, parseWaveObserve, parseWaveSizes, planProgressiveWaves, waveCounts, type PlannedWave, type WaveSize } from './wave-plan.js';
@@ -20,6 +20,8 @@ export const fleetPromotionOptionsSchema = z.strictObject({
   bootLimit: z.number().optional(),
   pause: z.union([z.string(), z.number()]).optional(),
   onFailure: z.enum(FLEET_FAILURE_POLICIES).optional(),
+  /** `per-deployment`: each deployment's own shadow run gates its promotion (`--shadow`); default config `fleet.shadow`. */
+  shadow: z.enum(FLEET_SHADOW_MODES).optional(),
   promotion: z.record(z.string(), z.unknown()).default({}),
 });
 export type FleetPromotionOptions = z.output<typeof fleetPromotionOptionsSchema>;
@@ -35,6 +37,7 @@ export interface WaveSettings {
   bootLimit: number;
   pauseMs: number;
   onFailure: (typeof FLEET_FAILURE_POLICIES)[number];
+  shadow: (typeof FLEET_SHADOW_MODES)[number];
 }
 
 export function parseFleetOptions(input: unknown): FleetPromotionOptions {
@@ -92,7 +95,7 @@ export function resolveWaveSettings(config: WvoConfig, options: FleetPromotionOp
       throw fleetErrors.create('WVO_FLEET_WAVE_INVALID', `${pause.field}: ${(error as Error).message}`, { subject: pause.field, hint: 'a duration such as 30s, 2m or 0' });
     }
   }
-  return { size: sizeValue, sizes, observeMs, bootLimit, pauseMs, onFailure: options.onFailure ?? config.fleet?.onFailure ?? 'keep' };
+  return { size: sizeValue, sizes, observeMs, bootLimit, pauseMs, onFailure: options.onFailure ?? config.fleet?.onFailure ?? 'keep', shadow: options.shadow ?? config.fleet?.shadow ?? 'representative' };
 }
 
 /** Pure: the fleet's waves from its settings (fixed or progressive), each with its observe window. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FLEET_FAILURE_POLICIES } from '../config/index.js';
+import { FLEET_FAILURE_POLICIES, FLEET_SHADOW_MODES } from '../config/index.js';
 
 /** A fleet promotion as a whole. `failed`: stopped on a failure, promoted members kept (policy keep). */
 export const FLEET_STATES = ['running', 'promoted', 'failed', 'rolled_back'] as const;
@@ -7,11 +7,27 @@ export type FleetState = (typeof FLEET_STATES)[number];
 export const SETTLED_FLEET_STATES: readonly FleetState[] = ['promoted', 'failed', 'rolled_back'];
 
 /**
- * One deployment inside a fleet promotion: `pending` → `promoting` → `promoted` | `rolled_back`
- * (its own promotion rolled back) | `failed` (refused before it began); after a failure the
- * members not yet begun are `skipped`, and promoted ones become `reverted` under policy rollback.
+ * One deployment inside a fleet promotion: `pending` → (`shadowing`, with `--shadow
+ * per-deployment`: its own shadow run) → `promoting` → `promoted` | `rolled_back` (its own
+ * promotion rolled back) | `failed` (refused before it began, or its shadow failed the gate);
+ * after a failure the members not yet begun are `skipped`, and promoted ones become `reverted`
+ * under policy rollback.
  */
-export const MEMBER_STATES = ['pending', 'promoting', 'promoted', 'rolled_back', 'failed', 'skipped', 'reverted'] as const;
+export const MEMBER_STATES = ['pending', 'shadowing', 'promoting', 'promoted', 'rolled_back', 'failed', 'skipped', 'reverted'] as const;
+/** Members in flight (counted against the boot limit). */
+export const INFLIGHT_MEMBER_STATES: readonly MemberState[] = ['shadowing', 'promoting'];
+
+/** A deployment's own shadow run (per-deployment shadow): written before it runs, completed after. */
+export const memberShadowSchema = z.object({
+  /** The harness run id (its steps recorded in the deployment's controller.db). */
+  runId: z.string(),
+  outcome: z.enum(['passed', 'warnings', 'failed']).nullable(),
+  /** Differences the shadow reported (upgrade_shadow.json `count`); null until it ran. */
+  count: z.number().int().nullable(),
+  artifactsDir: z.string().nullable(),
+  shadowJson: z.string().nullable(),
+});
+export type MemberShadow = z.infer<typeof memberShadowSchema>;
 export type MemberState = (typeof MEMBER_STATES)[number];
 
 export const fleetMemberSchema = z.object({
@@ -27,6 +43,8 @@ export const fleetMemberSchema = z.object({
   reason: z.string().nullable(),
   startedAt: z.number().nullable(),
   finishedAt: z.number().nullable(),
+  /** Its own shadow run (per-deployment shadow only). */
+  shadow: memberShadowSchema.nullable().optional(),
 });
 export type FleetMember = z.infer<typeof fleetMemberSchema>;
 
@@ -42,6 +60,8 @@ export const fleetRecordSchema = z.object({
   bootLimit: z.number().int().min(1),
   pauseMs: z.number().int().min(0),
   onFailure: z.enum(FLEET_FAILURE_POLICIES),
+  /** Whose shadow gates each promotion; absent in records before per-deployment shadows (representative). */
+  shadow: z.enum(FLEET_SHADOW_MODES).optional(),
   /** What each deployment's promotion was given (parsePromotionOptions input). */
   promotion: z.record(z.string(), z.unknown()),
   members: z.array(fleetMemberSchema),

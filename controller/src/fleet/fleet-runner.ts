@@ -14,6 +14,7 @@ import type { FleetMember, FleetRecord } from './fleet-record.js';
 import type { FleetStore } from './fleet-store.js';
 import type { FleetTarget } from './fleet-targets.js';
 import type { MemberPlane } from './member-plane.js';
+import { shadowGate, shadowRunId } from './member-shadow.js';
 
 export interface FleetRunnerDeps {
   config: WvoConfig;
@@ -108,6 +109,7 @@ export class FleetRunner {
         bootLimit: Math.min(settings.bootLimit, largest),
         pauseMs: settings.pauseMs,
         onFailure: settings.onFailure,
+        shadow: settings.shadow,
         promotion: options.promotion,
         members,
         waves: waves.map((w, index) => ({ index, size: w.members.length, observeMs: w.observeMs, startedAt: null, finishedAt: null })),
@@ -193,8 +195,9 @@ export class FleetRunner {
           for (const name of action.members) {
             const wave = record.members.find((m) => m.name === name)!.wave;
             if (!record.members.some((m) => m.wave === wave && m.state !== 'pending')) this.log.info({ fleet: id, wave }, `fleet ${id}: wave ${wave + 1} begins`);
-            // Written before the promotion begins: a crash from here on is found by resume.
-            save((r) => updateMember(r, name, { state: 'promoting', startedAt: this.deps.clock.now() }, this.deps.clock.now()));
+            // Written before the shadow or promotion begins: a crash from here on is found by resume.
+            const state = record.shadow === 'per-deployment' ? 'shadowing' : 'promoting';
+            save((r) => updateMember(r, name, { state, startedAt: this.deps.clock.now() }, this.deps.clock.now()));
           }
           for (const name of action.members) tracking.set(name, this.track(id, name, save).finally(() => tracking.delete(name)));
           break;
@@ -222,13 +225,19 @@ export class FleetRunner {
         result = isSettled(existing.state) ? existing : ((await plane.resume(existing.id)) ?? plane.find(existing.id));
       } else {
         const record = this.deps.store.get(id);
-        const representative = this.deps.upgrades.getUpgrade(record.upgradeId);
         const serving = await plane.serving();
         if (!serving.lane) throw notServing(name);
-        plane.recordUpgrade(memberUpgrade(representative, member.upgradeId, serving.lane, serving.image ?? member.baselineImage ?? '(unknown)'), this.deps.clock.now());
+        let upgradeId = member.upgradeId;
+        if (record.shadow === 'per-deployment') {
+          // `promoting` without a deployment: the shadow passed and was recorded as member.upgradeId before a crash.
+          if (member.state === 'shadowing') upgradeId = await this.shadow(id, name, plane, save);
+        } else {
+          const representative = this.deps.upgrades.getUpgrade(record.upgradeId);
+          plane.recordUpgrade(memberUpgrade(representative, member.upgradeId, serving.lane, serving.image ?? member.baselineImage ?? '(unknown)'), this.deps.clock.now());
+        }
         // The wave's observe window from the persisted plan, so a resumed fleet gives the same one.
         const wave = record.waves.find((w) => w.index === member.wave);
-        const begun = await plane.begin({ ...wavePromotion(record.promotion, wave?.observeMs ?? null), upgradeId: member.upgradeId });
+        const begun = await plane.begin({ ...wavePromotion(record.promotion, wave?.observeMs ?? null), upgradeId });
         save((r) => updateMember(r, name, { deploymentId: begun.deployment.id }, this.deps.clock.now()));
         result = await begun.done;
       }
@@ -242,6 +251,33 @@ export class FleetRunner {
     }
     this.log.info({ fleet: id, member: name, ...outcome }, `${name}: ${outcome.state}${outcome.reason ? ` (${outcome.reason})` : ''}`);
     save((r) => updateMember(r, name, { ...outcome, finishedAt: this.deps.clock.now() }, this.deps.clock.now()));
+  }
+
+  /**
+   * The member's own shadow run, before any of its traffic moves: the run id is written first (a
+   * resumed fleet re-runs an interrupted shadow under a new id), then the result; a failed gate
+   * throws (the member ends `failed` naming its shadow.json); a passed one moves it to `promoting`.
+   */
+  private async shadow(id: string, name: string, plane: MemberPlane, save: (change: (r: FleetRecord) => FleetRecord) => FleetRecord): Promise<string> {
+    const record = this.deps.store.get(id);
+    const member = record.members.find((m) => m.name === name)!;
+    const runId = shadowRunId(record.upgradeId, name, member.shadow?.runId);
+    save((r) => updateMember(r, name, { shadow: { runId, outcome: null, count: null, artifactsDir: null, shadowJson: null } }, this.deps.clock.now()));
+    this.log.info({ fleet: id, member: name, run: runId }, `${name}: shadow run ${runId} of ${record.candidateImage}`);
+    const run = await plane.shadow(record.candidateImage, runId);
+    const shadow = { runId: run.runId, outcome: run.outcome, count: run.count, artifactsDir: run.artifactsDir, shadowJson: run.shadowJson };
+    const refused = shadowGate(run);
+    if (refused) {
+      save((r) => updateMember(r, name, { shadow }, this.deps.clock.now()));
+      throw fleetErrors.create('WVO_FLEET_SHADOW_FAILED', `deployment ${name}: ${refused}; no traffic moved`, {
+        subject: name,
+        hint: `read ${run.shadowJson ?? run.artifactsDir ?? 'its shadow artifacts'} (and report.html beside it); fix the candidate and promote again`,
+        details: { ...shadow, breaking: run.breaking },
+      });
+    }
+    // Its own run, recorded in its controller.db, is what its promotion gates on from here.
+    save((r) => updateMember(r, name, { shadow, upgradeId: run.runId, state: 'promoting' }, this.deps.clock.now()));
+    return run.runId;
   }
 
   private async revert(id: string, name: string, save: (change: (r: FleetRecord) => FleetRecord) => FleetRecord): Promise<void> {

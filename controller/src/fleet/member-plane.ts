@@ -1,10 +1,12 @@
 import type { Clock } from '../../../common/src/clock.js';
 import type { Logger } from '../../../common/src/logger.js';
 import type { WvoConfig } from '../config/index.js';
-import { connectProxyAdmin, openDeploy, type ControlPlane } from '../operations/index.js';
+import { parseUpgradeOptions } from '../harness/index.js';
+import { connectProxyAdmin, openDeploy, upgrade, type ControlPlane } from '../operations/index.js';
 import type { DeploymentRecord, UpgradeSummary } from '../promotion/index.js';
-import { dockerRuntimeFrom, localRuntimeFrom, swarmRuntimeFrom, type LaneRuntime } from '../runtime/index.js';
+import { dockerRuntimeFrom, imageStoreFor, localRuntimeFrom, swarmRuntimeFrom, type LaneRuntime } from '../runtime/index.js';
 import type { FleetTarget } from './fleet-targets.js';
+import type { ShadowRun } from './member-shadow.js';
 
 /**
  * What the fleet runner needs of one orchestrator: its serving version, its own controller.db
@@ -22,6 +24,12 @@ export interface MemberPlane {
   find(id: string): DeploymentRecord | undefined;
   /** Its deployment of this upgrade, when one was begun (a crash between begin and the fleet's write). */
   findByUpgrade(upgradeId: string): DeploymentRecord | undefined;
+  /**
+   * Its own shadow run of `candidateImage` (per-deployment shadow): `wvo upgrade --candidate` over
+   * this plane (snapshot of its live state where it lives, shadow lanes on its host, baseline what
+   * its proxy serves), recorded in its controller.db as `runId`.
+   */
+  shadow(candidateImage: string, runId: string): Promise<ShadowRun>;
   close(): Promise<void>;
 }
 
@@ -60,6 +68,7 @@ export async function openMemberPlane(target: FleetTarget, ctx: MemberPlaneConte
       projectRoot: ctx.baseDir,
       stateRoot: target.state,
       runtime,
+      images: imageStoreFor(runtime, config, { baseDir: ctx.baseDir }),
       proxy,
       ...(ctx.env ? { env: ctx.env } : {}),
       ...(ctx.clock ? { clock: ctx.clock } : {}),
@@ -81,6 +90,19 @@ export async function openMemberPlane(target: FleetTarget, ctx: MemberPlaneConte
     rollback: (id, reason) => plane.operations.rollback({ id, reason }),
     find: (id) => plane.store.find(id),
     findByUpgrade: (upgradeId) => plane.store.list(50).find((d) => d.upgradeId === upgradeId),
+    async shadow(candidateImage, runId) {
+      const logger = ctx.logger?.child({ deployment: target.name, shadow: runId });
+      const { result } = await upgrade(plane, { options: parseUpgradeOptions({ app: 'worker', candidate: candidateImage }), id: runId, ...(logger ? { logger } : {}) });
+      return {
+        runId: result.id,
+        outcome: result.outcome,
+        count: result.shadow?.count ?? null,
+        artifactsDir: result.artifactsDir,
+        shadowJson: result.shadow?.shadowJson ?? null,
+        breaking: result.toolSurface?.breaking ?? 0,
+        error: typeof result.error?.message === 'string' ? result.error.message : null,
+      };
+    },
     async close() {
       await plane.proxy.close().catch(() => undefined);
       await plane.close();

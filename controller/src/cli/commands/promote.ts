@@ -70,6 +70,7 @@ interface PromoteFlags extends DeployCliFlags {
   bootLimit?: string;
   pause?: string;
   onFailure?: string;
+  shadow?: string;
   observe?: string;
   interval?: string;
   flags?: string;
@@ -139,6 +140,7 @@ async function promoteFleet(id: string | undefined, flags: PromoteFlags): Promis
       ...(flags.bootLimit !== undefined ? { bootLimit: count(flags.bootLimit) } : {}),
       ...(flags.pause !== undefined ? { pause: flags.pause } : {}),
       ...(flags.onFailure !== undefined ? { onFailure: flags.onFailure } : {}),
+      ...(flags.shadow !== undefined ? { shadow: flags.shadow } : {}),
       promotion,
     });
     printResult(flags, { ok: record.state === 'promoted', fleet: record }, () => renderFleetRecord(record));
@@ -170,6 +172,7 @@ export function register(program: Command): void {
     .option('--boot-limit <n>', 'with --fleet: promotions starting at once inside a wave (default: the wave size)')
     .option('--pause <duration>', 'with --fleet: pause between waves (default fleet.waves.pause)')
     .option('--on-failure <policy>', 'with --fleet: keep | rollback the deployments already promoted when one fails')
+    .option('--shadow <mode>', "with --fleet: representative (every deployment takes the staged run's verdict) | per-deployment (each runs its own shadow on its host first; default fleet.shadow)")
     .option('--runtime <kind>', 'auto | docker | local | swarm (default: from wvo.config.json, else auto)')
     .option('--config <file>', 'wvo.config.json to use')
     .option('--json', 'print the deployment, its transitions and switch times as JSON')
