@@ -163,7 +163,7 @@ describe('fleet runner', () => {
   it('per-deployment shadow: each deployment promoted on its own run; one whose shadow reports differences fails before any traffic moves, and the policy applies', async () => {
     const f = fleet({ a: 'promoted', b: 'promoted', c: 'promoted' });
     f.planes.get('b')!.shadowCount = 2;
-    const result = await f.runner().promote({ shadow: 'per-deployment', onFailure: 'rollback' });
+    const result = await f.runner().promote({ shadow: 'per-deployment', onFailure: 'rollback', promotion: { allowContract: true } });
     expect(result.shadow).toBe('per-deployment');
     expect(result.members.map((m) => [m.name, m.state])).toEqual([['a', 'reverted'], ['b', 'failed'], ['c', 'skipped']]);
     expect(result.members[1]!.reason).toContain('WVO_FLEET_SHADOW_FAILED');
@@ -184,7 +184,11 @@ describe('fleet runner', () => {
     expect(f.planes.get('a')!.shadows).toEqual([]);
     const g = fleet({ a: 'promoted' });
     const cfg = parseConfig({ ...g.edited({ size: 1 }), fleet: { ...g.edited({ size: 1 }).fleet, shadow: 'per-deployment' } });
-    expect((await g.runner(cfg).promote({})).shadow).toBe('per-deployment');
+    // Its runs are image to image (schema-compat skipped): refused before anything without allowContract.
+    await expect(g.runner(cfg).promote({})).rejects.toMatchObject({ code: 'WVO_CONTRACT_MIGRATION' });
+    expect(g.store.list(5)).toEqual([]);
+    expect(g.planes.get('a')!.shadows).toEqual([]);
+    expect((await g.runner(cfg).promote({ promotion: { allowContract: true } })).shadow).toBe('per-deployment');
     expect(g.planes.get('a')!.shadows).toEqual(['up-1-a']);
     f.close();
     g.close();
@@ -193,7 +197,7 @@ describe('fleet runner', () => {
   it('resume after a kill in shadowing re-runs only that shadow, under a new run id; a finished member is not touched', async () => {
     const f = fleet({ a: 'promoted', b: 'promoted' }, { waves: { size: 2 } });
     f.planes.get('b')!.shadowHold = new Promise<void>(() => undefined);
-    const begun = await f.runner().begin({ shadow: 'per-deployment' });
+    const begun = await f.runner().begin({ shadow: 'per-deployment', promotion: { allowContract: true } });
     for (let i = 0; i < 200 && f.store.get(begun.fleet.id).members[0]!.state !== 'promoted'; i++) await new Promise((r) => setTimeout(r, 20));
     const mid = f.store.get(begun.fleet.id);
     expect(mid.members.map((m) => [m.name, m.state, m.shadow?.runId])).toEqual([['a', 'promoted', 'up-1-a'], ['b', 'shadowing', 'up-1-b']]);

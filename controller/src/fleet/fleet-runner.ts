@@ -14,7 +14,7 @@ import type { FleetMember, FleetRecord } from './fleet-record.js';
 import type { FleetStore } from './fleet-store.js';
 import type { FleetTarget } from './fleet-targets.js';
 import type { MemberPlane } from './member-plane.js';
-import { shadowGate, shadowRunId } from './member-shadow.js';
+import { perDeploymentRunShape, shadowGate, shadowRunId } from './member-shadow.js';
 
 export interface FleetRunnerDeps {
   config: WvoConfig;
@@ -68,7 +68,12 @@ export class FleetRunner {
     const waves = planFleetWaves(this.deps.targets.map((t) => t.name), settings);
     const upgrade = this.deps.upgrades.getUpgrade(options.upgradeId);
     // Each wave's promotion options as its members will get them (a window shorter than --interval is refused here).
-    for (const wave of waves) buildPromotionPlan(upgrade, parsePromotionOptions(wavePromotion(options.promotion, wave.observeMs))); // tests skipped, failed, contract: refused here
+    for (const wave of waves) {
+      const promotion = parsePromotionOptions(wavePromotion(options.promotion, wave.observeMs));
+      buildPromotionPlan(upgrade, promotion); // tests skipped, failed, contract: refused here
+      // Each deployment's own run will gate its promotion: refused now if no such run could pass the plan.
+      if (settings.shadow === 'per-deployment') buildPromotionPlan(perDeploymentRunShape(upgrade), promotion);
+    }
     const largest = Math.max(...waves.map((w) => w.members.length));
     const serving = await Promise.all(
       this.deps.targets.map(async (target) => {

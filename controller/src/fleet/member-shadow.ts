@@ -1,3 +1,4 @@
+import type { UpgradeSummary } from '../promotion/index.js';
 import type { MemberShadow } from './fleet-record.js';
 
 /**
@@ -36,4 +37,24 @@ export function shadowGate(run: ShadowRun): string | null {
   if ((run.count ?? 0) > 0) return `its shadow run ${run.runId} reported ${run.count} difference(s): ${where}`;
   if (run.breaking > 0) return `its shadow run ${run.runId} found ${run.breaking} breaking tool-surface change(s): ${where}`;
   return null;
+}
+
+/**
+ * The shape of every per-deployment run, checked against the promotion options at fleet begin
+ * (before any record or lane): it is image to image, so its test step is skipped by design and
+ * its schema-compat skipped for a stateful app; a plan that refuses this (no allowContract)
+ * would refuse every deployment only after its shadow ran.
+ */
+export function perDeploymentRunShape(representative: UpgradeSummary): UpgradeSummary {
+  return {
+    id: `${representative.id} (each deployment's own shadow run)`,
+    outcome: 'passed',
+    source: 'image',
+    steps: [
+      { name: 'test', status: 'skipped' },
+      { name: 'schema-compat', status: 'skipped' },
+    ],
+    baseline: representative.baseline,
+    candidate: representative.candidate,
+  };
 }
