@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { HostConfig } from '../../controller/src/config/schema.js';
@@ -117,6 +118,18 @@ describeDocker('swarm runtime: placement and config errors', () => {
       await dispatchThrough(blue.url!, 1);
       await runtime.stopLane('blue');
       expect(taken(await queueByStatus(green.url!))).toBe(before + 3);
+      expect([await volumesOn('manager'), await volumesOn('worker')]).toEqual([[`${app}-live-state`], []]);
+      // wvo upgrade's snapshot of it is taken on its node (not the stale local state root), with what green answers.
+      const snap = await runtime.snapshotLiveState({ destDir: join(work, 'live-snap') });
+      expect(snap).toMatchObject({ host: 'mgr', volume: `${app}-live-state`, image: images!.worker });
+      const db = new Database(join(work, 'live-snap', 'orchestrator.db'), { readonly: true, fileMustExist: true });
+      try {
+        expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+        expect((db.prepare("SELECT count(*) AS n FROM tasks WHERE status != 'open'").get() as { n: number }).n).toBe(before + 3);
+      } finally {
+        db.close();
+      }
+      // Its scratch volume and helpers are gone from the node.
       expect([await volumesOn('manager'), await volumesOn('worker')]).toEqual([[`${app}-live-state`], []]);
       await expect(runtime.startLane({ name: 'elsewhere', image: images!.worker, stateDir: state, host: pair!.labels.worker })).rejects.toMatchObject({
         code: 'WVO_STATE_LIVE_ELSEWHERE',
