@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -181,5 +182,36 @@ describeDocker('fleet promotion across two engines', { timeout: 300_000 }, () =>
     expect(await actives(fleet)).toEqual(['blue', 'blue']);
     await expectQuiet(traffic);
     console.log(`[fleet] failure on the second host → rolled back by policy: ${record.members.map((m) => `${m.name} ${m.state}`).join(', ')}`);
+  });
+
+  it('per-deployment shadow: east runs its own shadow on its host and is promoted on that run; west, whose candidate cannot start there, fails before any of its traffic moves', async () => {
+    const fleet = await rig();
+    await execa('docker', ['build', '-q', '-t', candidate, '-'], {
+      input: `FROM ${image}\nENTRYPOINT ["node", "-e", "console.error('candidate broken on this host'); process.exit(3)"]\n`,
+      env: { DOCKER_HOST: `unix://${engine!.socket}`, DOCKER_BUILDKIT: '0' },
+    });
+    defer(() => removeImageTag(engine!.docker, candidate));
+    const upgradeId = fleet.stage(candidate);
+    const started = Date.now();
+    const record = await fleet.control().runner.promote({ upgradeId, waveSize: 1, shadow: 'per-deployment', promotion: { ...promotion, allowContract: true } });
+    expect(record.shadow).toBe('per-deployment');
+    expect(record.members.map((m) => [m.name, m.state])).toEqual([['east', 'promoted'], ['west', 'failed']]);
+    expect(record.state).toBe('failed');
+    const [east, west] = record.members;
+    // east: its own run (not the staged one) recorded in its controller.db, clean, and what its promotion gated on.
+    expect(east!.shadow).toMatchObject({ count: 0, outcome: expect.stringMatching(/^(passed|warnings)$/) });
+    expect(existsSync(east!.shadow!.shadowJson!)).toBe(true);
+    expect(east!.upgradeId).toBe(east!.shadow!.runId);
+    const eastStore = DeploymentStore.open(fleet.members[0]!.state);
+    defer(() => eastStore.close());
+    expect(eastStore.find(east!.deploymentId!)?.upgradeId).toBe(east!.shadow!.runId);
+    expect(eastStore.getUpgrade(east!.shadow!.runId).steps.map((s) => s.name)).toContain('shadow');
+    // west: failed on its own shadow, never begun: no deployment, no green lane on hostb, blue still serves.
+    expect(west!.reason).toContain('WVO_FLEET_SHADOW_FAILED');
+    expect(west!.shadow?.outcome).toBe('failed');
+    expect(west!.deploymentId).toBeNull();
+    expect((await fleet.members[1]!.runtime.listLanes()).map((l) => l.name)).toEqual(['blue']);
+    expect(await actives(fleet)).toEqual(['green', 'blue']);
+    console.log(`[fleet] per-deployment shadow: ${record.members.map((m) => `${m.name} ${m.state}`).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
 });
