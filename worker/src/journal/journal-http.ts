@@ -90,7 +90,8 @@ export function registerJournalRoutes(app: FastifyInstance, deps: JournalHttpDep
     let page = await read();
     // Long-poll: nothing after `after` yet, so hold the request until a commit (which may append
     // or close an entry) or the deadline; a commit that moved no head waits on.
-    const deadline = Date.now() + wait;
+    const started = Date.now();
+    const deadline = started + wait;
     while (!page.error && page.entries.length === 0 && Date.now() < deadline) {
       if (!(await deps.store.commits.next(deadline - Date.now()))) break;
       if (deps.store.isClosed) return usable(reply);
@@ -109,7 +110,8 @@ export function registerJournalRoutes(app: FastifyInstance, deps: JournalHttpDep
       });
     }
     const entries = page.entries ?? [];
-    return { after, head: page.head.head, last_seq: page.head.last_seq, entries, next_after: entries.at(-1)?.seq ?? after };
+    // `waited_ms` tells a reader this worker honours `wait` (an older one answers at once without it).
+    return { after, head: page.head.head, last_seq: page.head.last_seq, entries, next_after: entries.at(-1)?.seq ?? after, waited_ms: Date.now() - started };
   });
 
   app.put('/journal/floor', async (request, reply) => {
