@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isWvoError } from '../../common/src/errors.js';
-import { checkpointThreadScript, diffCheckpointOffThread, verifyCheckpoint, type CheckpointCopies } from '../../controller/src/soak/index.js';
+import { CheckpointDiffThread, checkpointThreadScript, diffCheckpointOffThread, verifyCheckpoint, type CheckpointCopies } from '../../controller/src/soak/index.js';
 import { dbPathFor, seedState } from '../../worker/src/index.js';
 import { REPO_ROOT } from '../helpers/runtime-fixtures.js';
 
@@ -55,6 +55,22 @@ describe('soak checkpoint diff in a worker thread', () => {
     const error = await diffCheckpointOffThread(missing, database).catch((caught: unknown) => caught);
     expect(isWvoError(error)).toBe(true);
     expect(error).toMatchObject({ code: 'WVO_STATE_DB_MISSING', subject: join(missing.candidate, database) });
+  });
+
+  it('one thread serves a soak\'s checkpoints in turn (answers matched to requests); closed, the next diff starts another', async () => {
+    const a = copies();
+    const b = copies();
+    const same = { ...b.copies, candidate: b.copies.replica, sqlite: [b.copies.sqlite[0]!] };
+    const thread = new CheckpointDiffThread();
+    try {
+      const [first, second] = await Promise.all([thread.diff(a.copies, a.database), thread.diff(same, b.database)]);
+      expect(first).toEqual(verifyCheckpoint(a.copies, a.database));
+      expect(second.reported).toBe(0);
+      await thread.close();
+      expect((await thread.diff(a.copies, a.database)).reported).toBe(first.reported);
+    } finally {
+      await thread.close();
+    }
   });
 
   it('the built module (dist, no tsx) runs the diff in its thread too', async () => {

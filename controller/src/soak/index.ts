@@ -6,7 +6,7 @@
 export { soakErrors } from './errors.js';
 export { compareEntry, type EntryComparison, type ReplayOutcome } from './answer-compare.js';
 export { checkpointParity, SOAK_STATE_IGNORE, verifyCheckpoint, type CheckpointCopies } from './checkpoint-parity.js';
-export { checkpointThreadScript, diffCheckpointOffThread, type CheckpointDiff } from './checkpoint-diff.js';
+export { CheckpointDiffThread, checkpointThreadScript, diffCheckpointOffThread, type CheckpointDiff } from './checkpoint-diff.js';
 export { forkLive, readForkJournal, type Fork } from './fork.js';
 export { JournalClient, type LiveEntry } from './journal-client.js';
 export { entryIdentity, newEntries, pullAfter } from './journal-order.js';

@@ -8,7 +8,7 @@ import type { GroupableDiff } from '../shadow/index.js';
 import type { LaneRuntime } from '../runtime/index.js';
 import { compareEntry } from './answer-compare.js';
 import { restoreLaneDir, saveCheckpointCopies } from './checkpoint.js';
-import { diffCheckpointOffThread, type CheckpointDiff } from './checkpoint-diff.js';
+import { CheckpointDiffThread, type CheckpointDiff } from './checkpoint-diff.js';
 import { CheckpointInFlight } from './checkpoint-in-flight.js';
 import { soakErrors } from './errors.js';
 import { JournalClient, type LiveEntry } from './journal-client.js';
@@ -31,8 +31,11 @@ export interface SoakRunnerDeps {
   readonly maxRestarts?: number;
   /** Called after every save (progress, checkpoints): the API's events, the CLI's lines. */
   readonly onProgress?: (record: SoakRecord, what: 'progress' | 'checkpoint' | 'restart' | 'end') => void;
-  /** Each entry once both lanes answered: its lag (live write → replayed) and how long the replay took (bench/soak.ts). */
-  readonly onReplayed?: (seq: number, lagMs: number, replayMs: number) => void;
+  /**
+   * Each entry once both lanes answered: its lag (live write → replayed), how long the replay
+   * took, and its lag when its page arrived (the pull's share; bench/soak.ts splits the tail).
+   */
+  readonly onReplayed?: (seq: number, lagMs: number, replayMs: number, seenLagMs: number) => void;
   /** A checkpoint's integrity check and diff (default: in a worker thread; tests pass a slow one). */
   readonly diffCheckpoint?: CheckpointDiff;
 }
@@ -47,6 +50,7 @@ export class SoakRunner {
   private readonly journal: (url: string) => JournalClient;
   private floor: Promise<void> = Promise.resolve();
   private readonly inFlight = new CheckpointInFlight();
+  private diff: CheckpointDiff = () => Promise.reject(new Error('no soak is being driven'));
 
   constructor(private readonly deps: SoakRunnerDeps) {
     this.journal = (url) => new JournalClient(url, deps.token);
@@ -69,6 +73,8 @@ export class SoakRunner {
     let record = this.deps.store.find(id)!;
     const journal = this.journal(record.live_url);
     const pull = new PagePuller(journal);
+    const diffThread = this.deps.diffCheckpoint ? undefined : new CheckpointDiffThread();
+    this.diff = this.deps.diffCheckpoint ?? diffThread!.diff;
     try {
       record = await this.ensureLanes(record);
       let sinceCheckpoint = record.last_seq - record.checkpoint_seq;
@@ -96,6 +102,7 @@ export class SoakRunner {
           throw error;
         });
         if (!page) continue;
+        const pageAt = this.deps.clock.now();
         const fresh = newEntries(record, page.entries);
         // The next page is asked for now, while this one replays: a busy live lane answers the
         // request after its queue (or at the next commit), and that wait overlaps the replay.
@@ -133,7 +140,7 @@ export class SoakRunner {
             break;
           }
           const replayedAt = this.deps.clock.now();
-          this.deps.onReplayed?.(entry.seq, lagMs(entry, replayedAt), replayedAt - replayStart);
+          this.deps.onReplayed?.(entry.seq, lagMs(entry, replayedAt), replayedAt - replayStart, lagMs(entry, pageAt));
           const compared = compareEntry(entry, outcomes.replica, outcomes.candidate);
           if (compared.diffs.length > 0) diffs.push(answerDiff(record.id, entry, compared.diffs, compared.reported, this.deps.clock.now()));
           record = {
@@ -182,6 +189,7 @@ export class SoakRunner {
       return await this.end(journal, record, 'failed', { code: error.code, message: error.message, ...(error.subject ? { subject: error.subject } : {}) });
     } finally {
       await this.inFlight.finish();
+      await diffThread?.close();
       await pull.settle();
       await this.floor;
       await Promise.all([...this.lanes.values()].map((lane) => lane.close()));
@@ -253,7 +261,7 @@ export class SoakRunner {
     const now = this.deps.clock.now();
     const dest = join(record.dir, 'checkpoints', `${record.last_seq}-${now}`);
     const copies = await saveCheckpointCopies(laneDirs(record.dir), dest, this.deps.logger);
-    const diff = (this.deps.diffCheckpoint ?? diffCheckpointOffThread)(copies, record.database);
+    const diff = this.diff(copies, record.database);
     this.inFlight.start({ soak_id: record.id, seq: record.last_seq, entry: record.last_entry, at: now, dir: dest }, diff);
     this.deps.logger.debug({ soak: record.id, seq: record.last_seq, copy_ms: this.deps.clock.now() - now }, 'soak checkpoint copied');
     return record;
