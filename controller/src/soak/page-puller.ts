@@ -12,6 +12,9 @@ export function nextIdleWait(previous: number, pollMs: number): number {
   return Math.min(pollMs, previous * 2);
 }
 
+/** A page and when it arrived. */
+export type ReceivedPage = JournalPage & { readonly received_at: number };
+
 /** The longest an idle soak loop holds a journal read open (the worker's long-poll), in ms. */
 export const LONG_POLL_MS = 1_000;
 
@@ -30,27 +33,35 @@ export function longPollWait(endsAt: number | null, now: number): number {
  * be a long-poll (`waitMs`): the worker answers as soon as a commit brings an entry.
  */
 export class PagePuller {
-  private pending: { after: number; limit: number; page: Promise<JournalPage>; abort: AbortController } | undefined;
+  private pending: { after: number; limit: number; page: Promise<ReceivedPage>; abort: AbortController } | undefined;
 
-  constructor(private readonly journal: JournalClient) {}
+  /** `now` stamps each page's arrival (the soak's clock): lag before vs after the pull, for bench/soak.ts. */
+  constructor(
+    private readonly journal: JournalClient,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private ask(after: number, limit: number, waitMs: number, signal?: AbortSignal): Promise<ReceivedPage> {
+    return this.journal.page(after, limit, waitMs, signal).then((page) => ({ ...page, received_at: this.now() }));
+  }
 
   prefetch(after: number, limit: number, waitMs = 0): void {
     const abort = new AbortController();
-    const page = this.journal.page(after, limit, waitMs, abort.signal);
+    const page = this.ask(after, limit, waitMs, abort.signal);
     // Its failure (a gap, an unreachable lane) surfaces when it is taken, not as an unhandled rejection.
     page.catch(() => undefined);
     this.pending = { after, limit, page, abort };
   }
 
   /** `signal` (the soak's Ctrl-C) drops a held pull: the page then rejects. */
-  take(after: number, limit: number, waitMs = 0, signal?: AbortSignal): Promise<JournalPage> {
+  take(after: number, limit: number, waitMs = 0, signal?: AbortSignal): Promise<ReceivedPage> {
     const pending = this.pending;
     this.pending = undefined;
     if (pending && pending.after === after && pending.limit === limit) {
       signal?.addEventListener('abort', () => pending.abort.abort(), { once: true });
       return pending.page;
     }
-    return this.journal.page(after, limit, waitMs, signal);
+    return this.ask(after, limit, waitMs, signal);
   }
 
   /** The loop is ending: a request still in flight (perhaps held by the long-poll) is dropped. */

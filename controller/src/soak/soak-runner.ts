@@ -33,7 +33,7 @@ export interface SoakRunnerDeps {
   readonly onProgress?: (record: SoakRecord, what: 'progress' | 'checkpoint' | 'restart' | 'end') => void;
   /**
    * Each entry once both lanes answered: its lag (live write → replayed), how long the replay
-   * took, and its lag when its page arrived (the pull's share; bench/soak.ts splits the tail).
+   * took, and its lag when its page's response arrived (the pull's share; bench/soak.ts splits the tail).
    */
   readonly onReplayed?: (seq: number, lagMs: number, replayMs: number, seenLagMs: number) => void;
   /** A checkpoint's integrity check and diff (default: in a worker thread; tests pass a slow one). */
@@ -72,7 +72,7 @@ export class SoakRunner {
   async drive(id: string, signal?: AbortSignal): Promise<SoakRecord> {
     let record = this.deps.store.find(id)!;
     const journal = this.journal(record.live_url);
-    const pull = new PagePuller(journal);
+    const pull = new PagePuller(journal, () => this.deps.clock.now());
     const diffThread = this.deps.diffCheckpoint ? undefined : new CheckpointDiffThread();
     this.diff = this.deps.diffCheckpoint ?? diffThread!.diff;
     try {
@@ -102,7 +102,6 @@ export class SoakRunner {
           throw error;
         });
         if (!page) continue;
-        const pageAt = this.deps.clock.now();
         const fresh = newEntries(record, page.entries);
         // The next page is asked for now, while this one replays: a busy live lane answers the
         // request after its queue (or at the next commit), and that wait overlaps the replay.
@@ -140,7 +139,7 @@ export class SoakRunner {
             break;
           }
           const replayedAt = this.deps.clock.now();
-          this.deps.onReplayed?.(entry.seq, lagMs(entry, replayedAt), replayedAt - replayStart, lagMs(entry, pageAt));
+          this.deps.onReplayed?.(entry.seq, lagMs(entry, replayedAt), replayedAt - replayStart, lagMs(entry, page.received_at));
           const compared = compareEntry(entry, outcomes.replica, outcomes.candidate);
           if (compared.diffs.length > 0) diffs.push(answerDiff(record.id, entry, compared.diffs, compared.reported, this.deps.clock.now()));
           record = {
