@@ -1,5 +1,5 @@
 /**
- * Fleet promotion benchmark: `npx tsx bench/fleet.ts [--deployments 4] [--wave-size 2] [--pause 1s] [--observe 2s]`
+ * Fleet promotion benchmark: `npx tsx bench/fleet.ts [--deployments 4] [--wave-size 2 | --waves 1,50%,rest] [--wave-observe 4s,2s] [--pause 1s] [--observe 2s] [--keep-warm 0]`
  * (root: it starts a namespace engine, test/helpers/runtime-engine-b.ts). Deployments alternate
  * between the host engine and the second engine, each a real orchestrator (seeded live state,
  * `blue` lane, its own proxy and controller.db), under MCP SDK load on every proxy while the
@@ -23,7 +23,12 @@ usageOnHelp(import.meta.url);
 const { values } = parseArgs({
   options: {
     deployments: { type: 'string', default: '4' },
-    'wave-size': { type: 'string', default: '2' },
+    'wave-size': { type: 'string' },
+    /** Progressive sizes instead of --wave-size (`1,50%,rest`), and an observe window per wave. */
+    waves: { type: 'string' },
+    'wave-observe': { type: 'string' },
+    /** The old lane's keep-warm after each promotion (default: the promotion's, 30 s); 0 isolates the observe windows. */
+    'keep-warm': { type: 'string' },
     pause: { type: 'string', default: '1s' },
     observe: { type: 'string', default: '2s' },
   },
@@ -57,19 +62,21 @@ try {
   const started = Date.now();
   const record = await fleet.control().runner.promote({
     upgradeId,
-    waveSize: Number(values['wave-size']),
+    ...(values.waves ? { waves: values.waves } : { waveSize: Number(values['wave-size'] ?? '2') }),
+    ...(values['wave-observe'] ? { waveObserve: values['wave-observe'] } : {}),
     pause: values.pause,
-    promotion: { observeMs: values.observe, intervalMs: '500ms', maxFailedChecks: 20 },
+    promotion: { observeMs: values.observe, intervalMs: '500ms', maxFailedChecks: 20, ...(values['keep-warm'] ? { keepWarmMs: values['keep-warm'] } : {}) },
   });
   const whole = Date.now() - started;
   await new Promise((r) => setTimeout(r, 500));
   for (const t of traffic) await t.stop();
   const failed = traffic.reduce((n, t) => n + t.failed, 0);
   const sent = traffic.reduce((n, t) => n + t.sent, 0);
-  console.log(`fleet ${record.id}: ${record.state}; wave size ${record.waveSize}, boot limit ${record.bootLimit}, pause ${s(record.pauseMs)}, observe window ${values.observe}`);
+  console.log(`fleet ${record.id}: ${record.state}; waves ${record.waveSpec ?? record.waveSize}, boot limit ${record.bootLimit}, pause ${s(record.pauseMs)}, observe window ${values['wave-observe'] ?? values.observe}`);
   for (const wave of record.waves) {
     const members = record.members.filter((m) => m.wave === wave.index);
-    console.log(`  wave ${wave.index + 1}: ${s(wave.finishedAt! - wave.startedAt!)} (${members.map((m) => `${m.name} ${s(m.finishedAt! - m.startedAt!)}`).join(', ')})`);
+    const window = wave.observeMs ? `, observe ${s(wave.observeMs)}` : '';
+    console.log(`  wave ${wave.index + 1} (${members.length}${window}): ${s(wave.finishedAt! - wave.startedAt!)} (${members.map((m) => `${m.name} ${s(m.finishedAt! - m.startedAt!)}`).join(', ')})`);
   }
   // Where one deployment's promotion spends its time (write-ahead transitions in its own controller.db).
   for (const m of record.members) {

@@ -11,6 +11,8 @@ export class SmallOrchestrator implements MemberPlane {
   readonly deployments = new Map<string, DeploymentRecord>();
   readonly upgrades: UpgradeSummary[] = [];
   readonly events: string[] = [];
+  /** What each begin was given (the promotion options, as the fleet passed them). */
+  readonly begun: Array<Record<string, unknown>> = [];
   image = 'img:1';
   constructor(readonly name: string, private readonly outcome: Outcome, private readonly log: string[]) {}
   async serving(): Promise<{ lane: string | null; image: string | null }> {
@@ -22,6 +24,7 @@ export class SmallOrchestrator implements MemberPlane {
   async begin(input: Record<string, unknown>) {
     const deployment = { id: `${this.name}-d1`, upgradeId: String(input.upgradeId), state: 'shadowed', rollback: null } as unknown as DeploymentRecord;
     this.deployments.set(deployment.id, deployment);
+    this.begun.push(input);
     this.log.push(`begin ${this.name}`);
     const done = new Promise<DeploymentRecord>((resolve) =>
       setTimeout(() => {

@@ -2,6 +2,7 @@ import { execa } from 'execa';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FleetStore, type FleetRecord } from '../../controller/src/fleet/index.js';
+import { DeploymentStore } from '../../controller/src/promotion/index.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
 import { WVO_MAIN, runWvoCli } from '../helpers/cli.js';
 import { buildRepoWorkerImage } from '../helpers/deploy-rig.js';
@@ -95,19 +96,28 @@ describeDocker('fleet promotion across two engines', { timeout: 300_000 }, () =>
     ]);
   });
 
-  it('bad input is refused before anything starts; a controller killed between waves is resumed by `wvo resume --fleet`', async () => {
+  it('bad input is refused before anything starts; a controller killed between progressive waves is resumed by `wvo resume --fleet` with the persisted windows', async () => {
     const fleet = await rig({ size: 1, pause: '6s' });
     const upgradeId = fleet.stage(candidate);
-    const refused = await runWvoCli(['promote', upgradeId, '--fleet', '--wave-size', '0', '--json', '--config', fleet.configFile], { cwd: fleet.root });
-    expect(refused.code).toBe(2);
-    expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'WVO_FLEET_WAVE_INVALID', subject: 'waveSize' });
+    for (const [flags, subject] of [
+      [['--wave-size', '0'], 'waveSize'],
+      [['--waves', '1,2,2'], 'waves'], // sizes past the fleet's 2 deployments
+      [['--waves', '1,0%'], 'waves'],
+      [['--waves', '1,rest', '--wave-size', '1'], 'waves'],
+      [['--wave-observe', '3s,never'], 'waveObserve'],
+    ] as const) {
+      const refused = await runWvoCli(['promote', upgradeId, '--fleet', ...flags, '--json', '--config', fleet.configFile], { cwd: fleet.root });
+      expect(refused.code, flags.join(' ')).toBe(2);
+      expect(JSON.parse(refused.stdout).error, flags.join(' ')).toMatchObject({ code: 'WVO_FLEET_WAVE_INVALID', subject });
+    }
     const store = FleetStore.open(fleet.stateRoot);
     defer(() => store.close());
     expect(store.list()).toEqual([]);
     expect(await fleet.members[0]!.runtime.getLane('green')).toBeUndefined();
 
     const traffic = await trafficOn(fleet);
-    const controller = execa(process.execPath, [WVO_MAIN, 'promote', upgradeId, '--fleet', '--observe', '2s', '--interval', '500ms', '--max-failed-checks', '20', '--keep-warm', '0', '--json', '--config', fleet.configFile], {
+    // --waves overrides config fleet.waves.size; the first wave observed longer than the rest.
+    const controller = execa(process.execPath, [WVO_MAIN, 'promote', upgradeId, '--fleet', '--waves', '1,rest', '--wave-observe', '4s,2s', '--observe', '10m', '--interval', '500ms', '--max-failed-checks', '20', '--keep-warm', '0', '--json', '--config', fleet.configFile], {
       cwd: fleet.root,
       env: { WVO_LOG_LEVEL: 'warn', WVO_LOG_PRETTY: '0' },
       reject: false,
@@ -121,6 +131,8 @@ describeDocker('fleet promotion across two engines', { timeout: 300_000 }, () =>
       await sleep(100);
     }
     expect(mid?.members.map((m) => m.state), JSON.stringify(mid)).toEqual(['promoted', 'pending']);
+    expect(mid?.waves.map((w) => [w.size, w.observeMs])).toEqual([[1, 4000], [1, 2000]]);
+    expect(mid?.waveSpec).toBe('1,rest');
     controller.kill('SIGKILL'); // between waves: east promoted, the pause running, west not begun
     await controller;
     expect(store.running()?.id).toBe(mid!.id);
@@ -134,8 +146,21 @@ describeDocker('fleet promotion across two engines', { timeout: 300_000 }, () =>
     // The persisted pause held across the crash: west began no earlier than 6 s after east's wave ended.
     expect(record.waves[1]!.startedAt! - record.waves[0]!.finishedAt!).toBeGreaterThanOrEqual(6000);
     expect(await actives(fleet)).toEqual(['green', 'green']);
+    // Each deployment's own promotion observed its wave's window (west's begun by the resumed controller).
+    const observed = record.members.map((m, i) => {
+      const own = DeploymentStore.open(fleet.members[i]!.state);
+      try {
+        return own.get(m.deploymentId!).plan.observeMs;
+      } finally {
+        own.close();
+      }
+    });
+    expect(observed).toEqual([4000, 2000]);
+    const shown = await runWvoCli(['status', '--fleet', '--config', fleet.configFile], { cwd: fleet.root });
+    expect(shown.stdout).toContain('wave 1 (1 deployment, observe 4s): east');
+    expect(shown.stdout).toContain('wave 2 (1 deployment, observe 2s): west');
     await expectQuiet(traffic);
-    console.log(`[fleet] killed between waves, resumed: ${timings(record)}`);
+    console.log(`[fleet] progressive waves 1,rest observed 4s,2s, killed between waves, resumed: ${timings(record)}`);
   });
 
   it('a candidate that fails on the second host: that deployment rolls back, and policy rollback rolls the first one back too', async () => {

@@ -40,8 +40,8 @@ describe('wave settings and plan', () => {
   const fleet = config({ deployments: [deployment('a')], waves: { size: 2, pause: '5s' } });
 
   it('options override config; the boot limit defaults to the wave size and never exceeds it', () => {
-    expect(resolveWaveSettings(fleet, parseFleetOptions({}))).toEqual({ size: 2, bootLimit: 2, pauseMs: 5000, onFailure: 'keep' });
-    expect(resolveWaveSettings(fleet, parseFleetOptions({ waveSize: 3, bootLimit: 9, pause: 0, onFailure: 'rollback' }))).toEqual({ size: 3, bootLimit: 3, pauseMs: 0, onFailure: 'rollback' });
+    expect(resolveWaveSettings(fleet, parseFleetOptions({}))).toEqual({ size: 2, sizes: null, observeMs: [], bootLimit: 2, pauseMs: 5000, onFailure: 'keep' });
+    expect(resolveWaveSettings(fleet, parseFleetOptions({ waveSize: 3, bootLimit: 9, pause: 0, onFailure: 'rollback' }))).toEqual({ size: 3, sizes: null, observeMs: [], bootLimit: 3, pauseMs: 0, onFailure: 'rollback' });
   });
 
   it('a wave size of 0, a boot limit of 0, a bad pause: WVO_FLEET_WAVE_INVALID naming where the value came from', () => {

@@ -15,7 +15,7 @@ import { SmallOrchestrator, type Outcome } from '../helpers/fleet-fakes.js';
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function fleet(outcomes: Record<string, Outcome>, options: { waves?: Record<string, unknown>; planes?: Map<string, SmallOrchestrator> } = {}) {
+function fleet(outcomes: Record<string, Outcome>, options: { waves?: Record<string, unknown>; planes?: Map<string, SmallOrchestrator>; resumeWaves?: Record<string, unknown> } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'wvo-fleet-unit-'));
   dirs.push(root);
   const config = parseConfig({
@@ -30,9 +30,11 @@ function fleet(outcomes: Record<string, Outcome>, options: { waves?: Record<stri
   );
   const log: string[] = [];
   const planes = options.planes ?? new Map(Object.entries(outcomes).map(([name, outcome]) => [name, new SmallOrchestrator(name, outcome, log)]));
-  const runner = () =>
-    new FleetRunner({ config, targets: resolveFleetTargets(config, root), store, upgrades, open: async (t) => planes.get(t.name)!, clock: systemClock, leaseTtlMs: 300 });
-  return { store, upgrades, planes, log, runner, close: () => (store.close(), upgrades.close()) };
+  const runner = (cfg = config) =>
+    new FleetRunner({ config: cfg, targets: resolveFleetTargets(cfg, root), store, upgrades, open: async (t) => planes.get(t.name)!, clock: systemClock, leaseTtlMs: 300 });
+  // The same fleet with other wave settings in config (a resumed controller reading an edited wvo.config.json).
+  const edited = (waves: Record<string, unknown>) => parseConfig({ ...config, fleet: { ...config.fleet, waves } });
+  return { store, upgrades, planes, log, runner, edited, close: () => (store.close(), upgrades.close()) };
 }
 
 describe('fleet runner', () => {
@@ -120,6 +122,41 @@ describe('fleet runner', () => {
     const resumed = await f.runner().resume(begun.fleet.id);
     expect(resumed?.members[0]).toMatchObject({ state: 'promoted', deploymentId: 'a-d1' });
     expect(f.log.filter((l) => l.startsWith('begin') || l.startsWith('resume'))).toEqual(['begin a', 'resume a']);
+    f.close();
+  });
+
+  it('progressive waves: sizes and observe windows as planned, each member promoted with its wave\'s window, the plan in the record', async () => {
+    const f = fleet({ a: 'promoted', b: 'promoted', c: 'promoted', d: 'promoted' });
+    const result = await f.runner().promote({ waves: '1,50%,rest', waveObserve: '3s,1s', promotion: { observeMs: '10m' } });
+    expect(result.state).toBe('promoted');
+    expect(result.members.map((m) => [m.name, m.wave])).toEqual([['a', 0], ['b', 1], ['c', 1], ['d', 2]]);
+    expect(result.waves.map((w) => [w.size, w.observeMs])).toEqual([[1, 3000], [2, 1000], [1, 1000]]);
+    expect(result).toMatchObject({ waveSpec: '1,50%,rest', waveSize: 2, bootLimit: 2 });
+    expect(['a', 'b', 'd'].map((n) => f.planes.get(n)!.begun[0]!.observeMs)).toEqual([3000, 1000, 1000]);
+    // Wave 1 alone: b and c began only after a was promoted.
+    expect(f.log.indexOf('begin b')).toBeGreaterThan(f.log.indexOf('promoted a'));
+    // Sizes past the fleet: refused before any record or promotion.
+    await expect(f.runner().promote({ waves: '1,2,2' })).rejects.toMatchObject({ code: 'WVO_FLEET_WAVE_INVALID', subject: 'waves' });
+    // A window shorter than the promotion's interval is refused for that wave, before anything starts.
+    await expect(f.runner().promote({ waves: '1,rest', waveObserve: '10s,1s', promotion: { intervalMs: '5s' } })).rejects.toMatchObject({ code: 'WVO_INVALID_PROMOTION_OPTION', subject: 'intervalMs' });
+    expect(f.store.list()).toHaveLength(1);
+    f.close();
+  });
+
+  it('resume runs the persisted plan (sizes and windows), not one recomputed from an edited config', async () => {
+    const f = fleet({ a: 'promoted', b: 'promoted', c: 'promoted' }, { waves: { sizes: [1, 'rest'], observe: ['4s', '2s'], pause: '10m' } });
+    const begun = await f.runner().begin({});
+    for (let i = 0; i < 100 && f.store.get(begun.fleet.id).members[0]!.state !== 'promoted'; i++) await new Promise((r) => setTimeout(r, 20));
+    const mid = f.store.get(begun.fleet.id);
+    expect(mid.members.map((m) => m.state)).toEqual(['promoted', 'pending', 'pending']);
+    f.store.save({ ...mid, nextWaveAt: Date.now() });
+    const db = (f.store as unknown as { db: { prepare(s: string): { run(...a: unknown[]): unknown } } }).db;
+    db.prepare('UPDATE fleet_leases SET expires_at = 0').run();
+    const resumed = await f.runner(f.edited({ size: 1, observe: ['9s'] })).resume();
+    expect(resumed?.state).toBe('promoted');
+    expect(resumed?.members.map((m) => [m.name, m.wave])).toEqual([['a', 0], ['b', 1], ['c', 1]]);
+    expect(['a', 'b', 'c'].map((n) => f.planes.get(n)!.begun[0]!.observeMs)).toEqual([4000, 2000, 2000]);
+    await begun.done;
     f.close();
   });
 });

@@ -134,8 +134,12 @@ export const fleetSchema = z.strictObject({
   deployments: z.array(fleetDeploymentSchema).default([]),
   waves: z
     .strictObject({
-      /** Deployments per wave. */
-      size: z.number().int().default(1),
+      /** Deployments per wave (default 1); not with `sizes`. */
+      size: z.number().int().optional(),
+      /** Progressive wave sizes: counts, percentages of the fleet, `rest` last: `[1, "25%", "rest"]`. */
+      sizes: z.array(z.union([z.number(), z.string()])).optional(),
+      /** Observe window per wave, the last repeating: `["10m", "2m"]` (overrides the promotion's). */
+      observe: z.array(z.union([z.number(), z.string()])).optional(),
       /** Promotions starting at once inside a wave (Kamal's boot.limit); default the wave size. */
       bootLimit: z.number().int().optional(),
       /** Pause between waves (Kamal's boot.wait): `30s`, `2m` or milliseconds. */

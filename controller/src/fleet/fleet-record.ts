@@ -35,15 +35,30 @@ export const fleetRecordSchema = z.object({
   upgradeId: z.string(),
   candidateImage: z.string(),
   state: z.enum(FLEET_STATES),
+  /** The fixed wave size, or the largest progressive wave. */
   waveSize: z.number().int().min(1),
+  /** The sizes as asked: `2` (fixed) or `1,25%,rest` (progressive); absent in records before them. */
+  waveSpec: z.string().optional(),
   bootLimit: z.number().int().min(1),
   pauseMs: z.number().int().min(0),
   onFailure: z.enum(FLEET_FAILURE_POLICIES),
   /** What each deployment's promotion was given (parsePromotionOptions input). */
   promotion: z.record(z.string(), z.unknown()),
   members: z.array(fleetMemberSchema),
-  /** When each wave began and ended (ms epoch). */
-  waves: z.array(z.object({ index: z.number().int(), startedAt: z.number().nullable(), finishedAt: z.number().nullable() })),
+  /**
+   * Each wave as planned at the start (its size and observe window, persisted so a resumed fleet
+   * runs the same plan; absent in records before progressive waves) and when it began and ended (ms epoch).
+   */
+  waves: z.array(
+    z.object({
+      index: z.number().int(),
+      size: z.number().int().min(1).optional(),
+      /** Its members' observe window; null: the promotion options' own. */
+      observeMs: z.number().int().positive().nullable().optional(),
+      startedAt: z.number().nullable(),
+      finishedAt: z.number().nullable(),
+    }),
+  ),
   /** Not before this may the next wave begin (the pause, persisted so a resumed fleet keeps it). */
   nextWaveAt: z.number().nullable(),
   reason: z.string().nullable(),

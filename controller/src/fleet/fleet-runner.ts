@@ -9,7 +9,7 @@ import { pairedLane } from '../operations/index.js';
 import { LEASE_TTL_MS, buildPromotionPlan, isSettled, parsePromotionOptions, type DeploymentRecord, type LeaseHolder, type UpgradeSummary } from '../promotion/index.js';
 import { fleetErrors } from './errors.js';
 import { decideFleet, finishFleet, updateMember } from './fleet-decide.js';
-import { parseFleetOptions, planWaves, resolveWaveSettings } from './fleet-options.js';
+import { parseFleetOptions, planFleetWaves, resolveWaveSettings, waveSpec } from './fleet-options.js';
 import type { FleetMember, FleetRecord } from './fleet-record.js';
 import type { FleetStore } from './fleet-store.js';
 import type { FleetTarget } from './fleet-targets.js';
@@ -64,8 +64,11 @@ export class FleetRunner {
   async begin(input: unknown): Promise<BegunFleet> {
     const options = parseFleetOptions(input);
     const settings = resolveWaveSettings(this.deps.config, options);
+    const waves = planFleetWaves(this.deps.targets.map((t) => t.name), settings);
     const upgrade = this.deps.upgrades.getUpgrade(options.upgradeId);
-    buildPromotionPlan(upgrade, parsePromotionOptions(options.promotion)); // tests skipped, failed, contract: refused here
+    // Each wave's promotion options as its members will get them (a window shorter than --interval is refused here).
+    for (const wave of waves) buildPromotionPlan(upgrade, parsePromotionOptions(wavePromotion(options.promotion, wave.observeMs))); // tests skipped, failed, contract: refused here
+    const largest = Math.max(...waves.map((w) => w.members.length));
     const serving = await Promise.all(
       this.deps.targets.map(async (target) => {
         const now = await (await this.plane(target.name)).serving();
@@ -80,11 +83,10 @@ export class FleetRunner {
       await this.closePlanes();
       throw notServing(idle.target.name);
     }
-    const waves = planWaves(this.deps.targets.map((t) => t.name), settings.size);
     const now = this.deps.clock.now();
     const members: FleetMember[] = serving.map(({ target, image }) => ({
       name: target.name,
-      wave: waves.findIndex((w) => w.includes(target.name)),
+      wave: waves.findIndex((w) => w.members.includes(target.name)),
       state: 'pending',
       deploymentId: null,
       upgradeId: `${upgrade.id}.${target.name}`,
@@ -101,13 +103,14 @@ export class FleetRunner {
         upgradeId: upgrade.id,
         candidateImage: upgrade.candidate.image,
         state: 'running',
-        waveSize: settings.size,
-        bootLimit: settings.bootLimit,
+        waveSize: largest,
+        waveSpec: waveSpec(settings),
+        bootLimit: Math.min(settings.bootLimit, largest),
         pauseMs: settings.pauseMs,
         onFailure: settings.onFailure,
         promotion: options.promotion,
         members,
-        waves: waves.map((_, index) => ({ index, startedAt: null, finishedAt: null })),
+        waves: waves.map((w, index) => ({ index, size: w.members.length, observeMs: w.observeMs, startedAt: null, finishedAt: null })),
         nextWaveAt: null,
         reason: null,
         createdAt: now,
@@ -117,7 +120,10 @@ export class FleetRunner {
       holder,
       this.ttlMs,
     );
-    this.log.info({ fleet: fleet.id, waves: waves.length, size: settings.size, bootLimit: settings.bootLimit, pauseMs: settings.pauseMs }, `fleet ${fleet.id}: ${members.length} deployments in ${waves.length} waves`);
+    this.log.info(
+      { fleet: fleet.id, waves: waves.length, sizes: fleet.waveSpec, bootLimit: fleet.bootLimit, pauseMs: settings.pauseMs },
+      `fleet ${fleet.id}: ${members.length} deployments in ${waves.length} waves (${waves.map((w) => w.members.length).join(', ')})`,
+    );
     const done = this.driveLeased(fleet.id, holder);
     done.catch(() => undefined);
     return { fleet, done };
@@ -220,7 +226,9 @@ export class FleetRunner {
         const serving = await plane.serving();
         if (!serving.lane) throw notServing(name);
         plane.recordUpgrade(memberUpgrade(representative, member.upgradeId, serving.lane, serving.image ?? member.baselineImage ?? '(unknown)'), this.deps.clock.now());
-        const begun = await plane.begin({ ...record.promotion, upgradeId: member.upgradeId });
+        // The wave's observe window from the persisted plan, so a resumed fleet gives the same one.
+        const wave = record.waves.find((w) => w.index === member.wave);
+        const begun = await plane.begin({ ...wavePromotion(record.promotion, wave?.observeMs ?? null), upgradeId: member.upgradeId });
         save((r) => updateMember(r, name, { deploymentId: begun.deployment.id }, this.deps.clock.now()));
         result = await begun.done;
       }
@@ -276,6 +284,11 @@ export function memberUpgrade(representative: UpgradeSummary, id: string, lane: 
     baseline: { lane, image },
     candidate: { lane: pairedLane(lane), image: representative.candidate.image },
   };
+}
+
+/** A wave's promotion options: its observe window, when it has one, over the fleet's. */
+function wavePromotion(promotion: Record<string, unknown>, observeMs: number | null): Record<string, unknown> {
+  return observeMs === null ? promotion : { ...promotion, observeMs };
 }
 
 function notServing(name: string): WvoError {

@@ -5,7 +5,8 @@
  */
 export { fleetErrors } from './errors.js';
 export { resolveFleetTargets, type FleetTarget } from './fleet-targets.js';
-export { fleetPromotionOptionsSchema, parseFleetOptions, planWaves, resolveWaveSettings, type FleetPromotionOptions, type WaveSettings } from './fleet-options.js';
+export { fleetPromotionOptionsSchema, parseFleetOptions, planFleetWaves, planWaves, resolveWaveSettings, waveSpec, type FleetPromotionOptions, type WaveSettings } from './fleet-options.js';
+export { formatWaveSizes, parseWaveObserve, parseWaveSizes, planProgressiveWaves, waveCounts, type PlannedWave, type WaveSize } from './wave-plan.js';
 export { FLEET_STATES, MEMBER_STATES, SETTLED_FLEET_STATES, fleetRecordSchema, type FleetMember, type FleetRecord, type FleetState, type MemberState } from './fleet-record.js';
 export { decideFleet, finishFleet, updateMember, type FleetAction } from './fleet-decide.js';
 export { FleetStore } from './fleet-store.js';

@@ -65,6 +65,8 @@ export function reportDeployment(flags: DeployCliFlags, deploy: DeployContext, r
 interface PromoteFlags extends DeployCliFlags {
   fleet?: boolean;
   waveSize?: string;
+  waves?: string;
+  waveObserve?: string;
   bootLimit?: string;
   pause?: string;
   onFailure?: string;
@@ -132,6 +134,8 @@ async function promoteFleet(id: string | undefined, flags: PromoteFlags): Promis
     const record = await fleet.runner.promote({
       ...(upgradeId ? { upgradeId } : {}),
       ...(flags.waveSize !== undefined ? { waveSize: count(flags.waveSize) } : {}),
+      ...(flags.waves !== undefined ? { waves: flags.waves } : {}),
+      ...(flags.waveObserve !== undefined ? { waveObserve: flags.waveObserve } : {}),
       ...(flags.bootLimit !== undefined ? { bootLimit: count(flags.bootLimit) } : {}),
       ...(flags.pause !== undefined ? { pause: flags.pause } : {}),
       ...(flags.onFailure !== undefined ? { onFailure: flags.onFailure } : {}),
@@ -161,6 +165,8 @@ export function register(program: Command): void {
   canaryOptions(program.commands.at(-1)!)
     .option('--fleet', 'promote every deployment of config fleet.deployments, in waves (each as above, with these options)')
     .option('--wave-size <n>', 'with --fleet: deployments per wave (default fleet.waves.size)')
+    .option('--waves <list>', 'with --fleet: progressive wave sizes, counts, % of the fleet, `rest` last: 1,25%,rest (not with --wave-size; default fleet.waves.sizes)')
+    .option('--wave-observe <list>', 'with --fleet: observe window per wave, the last repeating: 10m,2m (overrides --observe; default fleet.waves.observe)')
     .option('--boot-limit <n>', 'with --fleet: promotions starting at once inside a wave (default: the wave size)')
     .option('--pause <duration>', 'with --fleet: pause between waves (default fleet.waves.pause)')
     .option('--on-failure <policy>', 'with --fleet: keep | rollback the deployments already promoted when one fails')
