@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { WvoError } from '../../../common/src/errors.js';
+import { reviveError } from '../../../common/src/error-catalogue.js';
 import { INSTALL_ROOT } from '../runtime/index.js';
 import type { StateSection } from '../state/index.js';
 import { verifyCheckpoint, type CheckpointCopies } from './checkpoint-parity.js';
@@ -94,11 +94,5 @@ type ThreadMessage =
 
 function revive(error: Extract<ThreadMessage, { ok: false }>['error']): Error {
   if (!error.wvo || !error.code) return new Error(error.message);
-  return new WvoError(error.code, error.message, {
-    ...(error.subject === undefined ? {} : { subject: error.subject }),
-    ...(error.hint === undefined ? {} : { hint: error.hint }),
-    ...(error.details === undefined ? {} : { details: error.details }),
-    ...(error.status === undefined ? {} : { status: error.status }),
-    ...(error.exitCode === undefined ? {} : { exitCode: error.exitCode }),
-  });
+  return reviveError({ ...error, code: error.code });
 }
