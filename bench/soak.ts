@@ -44,6 +44,8 @@ interface RunResult {
   replayed: number;
   replayBusyMs: number;
   lags: number[];
+  /** Per entry: lag, its lag when its page arrived, its replay time. */
+  parts: Array<{ lag: number; seen: number; replay: number }>;
   answerDiffs: number;
   stateDiffs: number;
   checkpoints: number;
@@ -56,13 +58,15 @@ interface RunResult {
 async function run(label: string, candidateImage?: string): Promise<RunResult> {
   const rig = await soakRig({ tasks: 500, ...(candidateImage ? { candidateImage } : {}) });
   const lags: number[] = [];
+  const parts: RunResult['parts'] = [];
   let replayBusyMs = 0;
   try {
     let lanesUp: () => void = () => undefined;
     const up = new Promise<void>((resolve) => (lanesUp = resolve));
     const ops = rig.operations({
-      onReplayed: (_seq, lag, replayMs) => {
+      onReplayed: (_seq, lag, replayMs, seen) => {
         lags.push(lag);
+        parts.push({ lag, seen, replay: replayMs });
         replayBusyMs += replayMs;
       },
       onProgress: (_record, what) => {
@@ -111,6 +115,7 @@ async function run(label: string, candidateImage?: string): Promise<RunResult> {
       replayed: ended.replayed,
       replayBusyMs,
       lags: lags.sort((a, b) => a - b),
+      parts,
       answerDiffs: ended.answer_diffs,
       stateDiffs: ended.state_diffs,
       checkpoints: ended.checkpoints,
@@ -152,5 +157,19 @@ console.log(
   `faulty candidate: first live retry report at seq ${bad.firstFault ?? '-'}, first checkpoint reporting a difference at seq ${bad.firstReported ?? '- (MISSED)'}; ` +
     `${bad.groups.length} groups, first: ${bad.groups.slice(0, 4).join('; ') || 'none'}`,
 );
+// Where the tail comes from: for the entries at or above the run's p90 lag, the share until their
+// page arrived (commit → pulled), the wait in the loop before their replay (earlier entries of the
+// page, a checkpoint's copy), and the replay on both lanes.
+for (const r of [clean, bad]) {
+  const p90 = percentile(r.lags, 90);
+  const tail = r.parts.filter((part) => part.lag >= p90);
+  const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50).toFixed(0);
+  const worst = tail.reduce((a, b) => (b.lag > a.lag ? b : a), tail[0] ?? { lag: 0, seen: 0, replay: 0 });
+  const queued = (part: { lag: number; seen: number; replay: number }) => Math.max(0, part.lag - part.seen - part.replay);
+  console.log(
+    `${r.label} lag tail (${tail.length} entries ≥ p90 ${p90} ms), medians: until pulled ${median(tail.map((t) => t.seen))} ms, queued in the loop ${median(tail.map(queued))} ms, replay ${median(tail.map((t) => t.replay))} ms; ` +
+      `worst ${worst.lag} ms = pulled ${worst.seen} + queued ${queued(worst)} + replay ${worst.replay}`,
+  );
+}
 for (const line of appendLines) console.log(line);
 console.log(`soak: replayed ${clean.replayed} calls, lag p99 ${percentile(clean.lags, 99).toFixed(0)} ms, answer diffs ${clean.answerDiffs}, state diffs ${clean.stateDiffs}`);

@@ -73,3 +73,29 @@ export function errorSpec(code: string): RegisteredError | undefined {
 export function registeredErrors(): RegisteredError[] {
   return [...REGISTRY.values()];
 }
+
+/** A WvoError as it crosses a thread or process boundary (structured clone, JSON). */
+export interface SerializedWvoError {
+  readonly code: string;
+  readonly message: string;
+  readonly subject?: string;
+  readonly hint?: string;
+  readonly details?: Record<string, unknown>;
+  readonly status?: number;
+  readonly exitCode?: 1 | 2;
+}
+
+/**
+ * The WvoError a worker thread threw, rebuilt on this side: its catalogue's status and exit code
+ * when the code is declared here, else what it carried.
+ */
+export function reviveError(error: SerializedWvoError): WvoError {
+  const spec = REGISTRY.get(error.code);
+  return new WvoError(error.code, error.message, {
+    ...(error.subject === undefined ? {} : { subject: error.subject }),
+    ...(error.hint === undefined ? {} : { hint: error.hint }),
+    ...(error.details === undefined ? {} : { details: error.details }),
+    status: spec?.status ?? error.status ?? 500,
+    exitCode: error.exitCode ?? spec?.exitCode ?? 1,
+  });
+}

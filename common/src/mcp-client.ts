@@ -36,9 +36,12 @@ export function parseToolResult(result: { content?: unknown; structuredContent?:
   return items.length === 1 ? items[0] : items;
 }
 
-/** Open an MCP session with the official SDK client over Streamable HTTP. */
-export async function connectMcp(url: string, clientName = 'wvo'): Promise<McpSession> {
-  const endpoint = new URL(url.endsWith('/mcp') ? url : `${url.replace(/\/$/, '')}/mcp`);
+/**
+ * Open an MCP session with the official SDK client over Streamable HTTP: at `url` when it already
+ * ends with /mcp, else at `mcpPath` on that origin (an app may serve MCP elsewhere, e.g. /rpc).
+ */
+export async function connectMcp(url: string, clientName = 'wvo', mcpPath = '/mcp'): Promise<McpSession> {
+  const endpoint = new URL(url.endsWith('/mcp') ? url : `${url.replace(/\/$/, '')}${mcpPath}`);
   const transport = new StreamableHTTPClientTransport(endpoint);
   const client = new Client({ name: clientName, version: '0.1.0' });
   await client.connect(transport);

@@ -14,6 +14,8 @@ import {
 import { writeUpgradeShadowSummary } from '../../controller/src/shadow/index.js';
 import { writeWorkerManagerFile } from '../../controller/src/promotion/worker-manager-file.js';
 import { seedState } from '../../worker/src/index.js';
+import { startProxy } from '../../controller/src/proxy/index.js';
+import { silentLogger } from '../../common/src/logger.js';
 
 /** `wvo status` as users run it: the built CLI in a project directory, no `wvo serve` running. */
 
@@ -99,6 +101,7 @@ describe('wvo status', () => {
       image: 'wvo-worker:up-7',
       version: '0.2.0',
       last_switch: { from: 'blue', to: 'green', at: '2026-01-02T03:10:00.000Z' },
+      source: 'worker_manager',
     });
     expect(json.deployment).toMatchObject({ id: 'dep-7', upgrade_id: 'up-7', state: 'observing', running: true });
     expect(json.deployment.step).toMatch(/^observing phase 1\/2: 0 checks, 0 failed$/);
@@ -110,6 +113,29 @@ describe('wvo status', () => {
     expect(human.stdout).toMatch(/active\s+green\s+version 0\.2\.0/);
     expect(human.stdout).toMatch(/deploy\s+dep-7 \(upgrade up-7\)\s+observing \[running\]/);
     expect(human.stdout).toMatch(/shadow\s+3 diff\(s\)/);
+  });
+
+  it('before the first switch, with a proxy configured: the active lane is what the proxy routes to', async () => {
+    const token = 'status-e2e-token';
+    const proxy = await startProxy({ listen: '127.0.0.1:0', admin: '127.0.0.1:0', token, statePath: join(dir, 'routes.json'), lanes: [{ name: 'blue', url: 'http://127.0.0.1:9' }], active: 'blue', logger: silentLogger() });
+    try {
+      writeFileSync(join(dir, 'wvo.config.json'), JSON.stringify({ proxy: { admin: proxy.adminUrl } }));
+      const out = await runWvoCli(['status', '--runtime', 'local', '--json'], { cwd: dir, env: { WVO_PROXY_TOKEN: token } });
+      expect(out.code, out.stderr).toBe(0);
+      const json = JSON.parse(out.stdout);
+      expect(json.active).toEqual({ lane: 'blue', image: null, version: null, last_switch: null, source: 'proxy' });
+      expect(json.warnings).toEqual([]);
+      const human = await runWvoCli(['status', '--runtime', 'local'], { cwd: dir, env: { WVO_PROXY_TOKEN: token } });
+      expect(human.stdout).toMatch(/active\s+blue\s+version \?\s+\(from the proxy's routes\)/);
+    } finally {
+      await proxy.close();
+    }
+    // The proxy is gone: a warning names it, and nothing else claims to serve.
+    const down = await runWvoCli(['status', '--runtime', 'local', '--json'], { cwd: dir, env: { WVO_PROXY_TOKEN: token } });
+    expect(down.code, down.stderr).toBe(0);
+    const json = JSON.parse(down.stdout);
+    expect(json.active).toBeNull();
+    expect(json.warnings).toEqual([expect.objectContaining({ source: 'proxy' })]);
   });
 
   it('a damaged file is a warning, not a failure', async () => {

@@ -12,6 +12,7 @@ import { LocalRuntime, type LaneRuntime } from '../../controller/src/runtime/ind
 import { buildImages } from '../../controller/src/runtime/images/image-build.js';
 import { seedState } from '../../worker/src/index.js';
 import { sleep } from './sleep.js';
+import { writeFrontedWorkerTree } from './fronted-worker-tree.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 export const CLI_MAIN = join(REPO_ROOT, 'dist/controller/src/cli/main.js');
@@ -24,15 +25,10 @@ export const WORKER_TOKEN = 'deploy-worker-token-0123456789';
  * real lane (the local runtime starts it like any tree), a candidate that breaks under a flag.
  */
 export function makeFlakyTree(dir: string): string {
-  mkdirSync(join(dir, 'dist/worker/src'), { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'flaky-worker', version: '0.0.1', type: 'module' }));
-  const worker = JSON.stringify(join(REPO_ROOT, 'dist/worker/src/index.js'));
-  writeFileSync(
-    join(dir, 'dist/worker/src/main.js'),
-    `import http from 'node:http';
-import { startWorker } from ${worker};
-const inner = await startWorker({ stateRoot: process.env.WVO_STATE_ROOT, port: 0, dryRun: process.env.WVO_DRY_RUN === '1' });
-let failing = false;
+  return writeFrontedWorkerTree(
+    dir,
+    'flaky-worker',
+    `let failing = false;
 let calls = 0;
 const server = http.createServer((req, res) => {
   const chunks = [];
@@ -56,16 +52,8 @@ const server = http.createServer((req, res) => {
     up.end(body);
   });
 });
-server.listen(Number(process.env.WVO_PORT ?? 0), process.env.WVO_HOST ?? '127.0.0.1', () => {
-  const port = server.address().port;
-  process.stdout.write(JSON.stringify({ event: 'listening', port, url: 'http://127.0.0.1:' + port }) + '\\n');
-});
-const stop = async () => { server.close(); server.closeAllConnections(); await inner.close(); process.exit(0); };
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
 `,
   );
-  return dir;
 }
 
 export interface DeployRig {

@@ -1,5 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFrontedWorkerTree } from './fronted-worker-tree.js';
 
 /** What the candidate gets wrong (bench/analysis.ts, the deploy tests). */
 export type Fault =
@@ -12,23 +11,16 @@ export type Fault =
   /** Results of `tool` lose the top-level `field` of their `section` (a semantic change no status code shows). */
   | { readonly kind: 'drop_field'; readonly tool: string; readonly section: string; readonly field: string };
 
-const REPO_ROOT = join(import.meta.dirname, '..', '..');
-
 /**
  * A built tree whose lane is this repo's real worker behind a small fault front in the same
  * process (like deploy-helpers' flaky tree): the local runtime starts it like any tree, so it is a
  * real candidate lane with one defect. Everything else passes through unchanged.
  */
 export function makeFaultTree(dir: string, fault: Fault): string {
-  mkdirSync(join(dir, 'dist/worker/src'), { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `fault-${fault.kind}`, version: '0.0.1', type: 'module' }));
-  const worker = JSON.stringify(join(REPO_ROOT, 'dist/worker/src/index.js'));
-  writeFileSync(
-    join(dir, 'dist/worker/src/main.js'),
-    `import http from 'node:http';
-import { startWorker } from ${worker};
-const FAULT = ${JSON.stringify(fault)};
-const inner = await startWorker({ stateRoot: process.env.WVO_STATE_ROOT, port: 0, dryRun: process.env.WVO_DRY_RUN === '1' });
+  return writeFrontedWorkerTree(
+    dir,
+    `fault-${fault.kind}`,
+    `const FAULT = ${JSON.stringify(fault)};
 let calls = 0;
 const toolOf = (body) => { try { const m = JSON.parse(body.toString()); return m && m.method === 'tools/call' ? { id: m.id, name: m.params && m.params.name } : undefined; } catch { return undefined; } };
 // SSE frames: rewrite the JSON-RPC result's text content (drop_field).
@@ -82,14 +74,6 @@ const server = http.createServer((req, res) => {
     up.end(body);
   });
 });
-server.listen(Number(process.env.WVO_PORT ?? 0), process.env.WVO_HOST ?? '127.0.0.1', () => {
-  const port = server.address().port;
-  process.stdout.write(JSON.stringify({ event: 'listening', port, url: 'http://127.0.0.1:' + port }) + '\\n');
-});
-const stop = async () => { server.close(); server.closeAllConnections(); await inner.close(); process.exit(0); };
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
 `,
   );
-  return dir;
 }

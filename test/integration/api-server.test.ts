@@ -100,6 +100,18 @@ describe('token', () => {
 });
 
 describe('routes', () => {
+  it('the 404 hint names every route family the server registered (soaks and fleets too)', async () => {
+    const missing = await http(rig.url, 'GET', '/no-such-route');
+    expect(missing.status).toBe(404);
+    const hint = missing.body.error.hint as string;
+    expect(hint.startsWith('routes: ')).toBe(true);
+    const named = hint.slice('routes: '.length).split('; ');
+    for (const route of ['GET /healthz', 'GET /metrics', 'GET /status', 'GET /lanes', 'POST /upgrades', 'GET /upgrades/:id', 'GET /deployments', 'POST /deployments/:id/promote', 'POST /deployments/:id/rollback', 'GET /events', 'GET /ui', 'GET|POST /fleets', 'POST /fleets/:id/resume', 'POST /soaks', 'GET /soaks/:id', 'POST /soaks/:id/stop']) {
+      expect(named).toContain(route);
+    }
+    expect(hint).not.toContain('HEAD');
+  });
+
   it('unknown route → 404 JSON with a code; bad JSON → 400; body over the limit → 413', async () => {
     const missing = await http(rig.url, 'GET', '/nope');
     expect(missing.status).toBe(404);

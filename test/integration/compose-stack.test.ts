@@ -1,5 +1,4 @@
 import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -16,6 +15,7 @@ import { DockerImageStore, dockerRuntimeFrom } from '../../controller/src/runtim
 import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
 import { ProxyAdminClient } from '../../controller/src/proxy/index.js';
 import { buildImages } from '../../controller/src/runtime/images/image-build.js';
+import { freeLoopbackPort as freePort, until as waitUntil } from '../helpers/wait.js';
 import { describeDocker } from '../helpers/docker.js';
 import { REPO_ROOT, cleanupProject, seedState, testId, removeImageTag } from '../helpers/runtime-fixtures.js';
 
@@ -171,31 +171,7 @@ describe('compose files', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => waitUntil(what, probe, timeoutMs, 500);
 
 /** Requests the proxy counted per lane (wvo_proxy_requests_total summed over codes). */
 function requestsByLane(metrics: string): Record<string, number> {

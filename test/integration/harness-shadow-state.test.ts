@@ -1,13 +1,12 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseUpgradeOptions, type UpgradeOptionsInput } from '../../controller/src/harness/options.js';
+import type { UpgradeOptionsInput } from '../../controller/src/harness/options.js';
 import { stepsFileSchema } from '../../controller/src/harness/steps.js';
-import { runUpgrade, type UpgradeResult } from '../../controller/src/harness/upgrade.js';
-import { LocalRuntime, localImageStore } from '../../controller/src/runtime/index.js';
+import type { UpgradeResult } from '../../controller/src/harness/upgrade.js';
 import { readShadowJson, type ShadowResult } from '../../controller/src/shadow/index.js';
-import { seedState } from '../../worker/src/index.js';
-import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
+import { startHarnessRig, type HarnessRig } from '../helpers/harness-rig.js';
+import type { TempWorkspace } from '../helpers/workspace.js';
 import { editWorkspaceFile } from '../helpers/workspace-edit.js';
 
 /**
@@ -17,14 +16,11 @@ import { editWorkspaceFile } from '../helpers/workspace-edit.js';
  * run; a baseline that cannot sandbox turns the comparison into strict DRY_RUN. One workspace
  * for the file; each test edits its working tree and restores it.
  */
+let rig: HarnessRig;
 let ws: TempWorkspace;
-let runtime: LocalRuntime;
 let stateRoot: string;
 
-async function upgrade(input: Partial<UpgradeOptionsInput> = {}): Promise<UpgradeResult> {
-  const options = parseUpgradeOptions({ workspace: ws.dir, skipTests: true, allowDirty: true, readyTimeoutMs: 60_000, ...input });
-  return runUpgrade(options, { projectRoot: ws.dir, stateRoot, runtime, images: localImageStore(ws.dir) });
-}
+const upgrade = (input: Partial<UpgradeOptionsInput> = {}): Promise<UpgradeResult> => rig.upgrade(input);
 
 /** Apply edits to the working tree for the length of `body`, then restore them (last first). */
 async function withEdits<T>(edits: ReadonlyArray<readonly [file: string, from: string | RegExp, to: string]>, body: () => Promise<T>): Promise<T> {
@@ -40,23 +36,14 @@ async function withEdits<T>(edits: ReadonlyArray<readonly [file: string, from: s
 const shadowStepOf = (result: UpgradeResult) => result.steps.find((s) => s.name === 'shadow')!;
 const reportedState = (shadow: ShadowResult) => (shadow.state?.databases ?? []).flatMap((db) => db.groups.filter((g) => g.reported).map((g) => ({ db: db.database, ...g })));
 
-async function expectNothingLeft(result: UpgradeResult): Promise<void> {
-  expect(await runtime.listLanes()).toEqual([]);
-  expect(existsSync(join(stateRoot, 'upgrade.lock'))).toBe(false);
-  expect(existsSync(join(ws.dir, 'tmp', `wv-upgrade-${result.id}`))).toBe(false);
-}
+const expectNothingLeft = (result: UpgradeResult): Promise<void> => rig.expectNothingLeft(result);
 
 beforeAll(async () => {
-  ws = await makeTempWorkspace('wvo-ws-state-');
-  stateRoot = join(ws.dir, 'state');
-  seedState({ stateRoot, tasks: 120, seed: 11 });
-  runtime = new LocalRuntime({ runDir: join(ws.root, 'run') });
+  rig = await startHarnessRig({ prefix: 'wvo-ws-state-', defaults: { allowDirty: true, readyTimeoutMs: 60_000 } });
+  ({ ws, stateRoot } = rig);
 }, 120_000);
 
-afterAll(async () => {
-  for (const lane of (await runtime?.listLanes()) ?? []) await runtime.removeLane(lane.name).catch(() => undefined);
-  ws?.cleanup();
-});
+afterAll(() => rig?.close());
 
 describe('state-aware shadow validation (local runtime)', () => {
   it('a no-op runs sandboxed, reaches the success paths, diffs state and counts 0 everywhere', async () => {

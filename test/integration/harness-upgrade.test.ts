@@ -12,14 +12,16 @@ import { CONTROLLER_DB_FILE, DeploymentStore } from '../../controller/src/promot
 import type { LaneInfo, LaneSpec, StartOptions } from '../../controller/src/runtime/lane-runtime.js';
 import { LocalRuntime } from '../../controller/src/runtime/local/local-runtime.js';
 import { readShadowJson } from '../../controller/src/shadow/index.js';
-import { MIGRATIONS, seedState } from '../../worker/src/index.js';
-import { makeTempWorkspace, type TempWorkspace } from '../helpers/workspace.js';
+import { MIGRATIONS } from '../../worker/src/index.js';
+import { startHarnessRig, type HarnessRig } from '../helpers/harness-rig.js';
+import type { TempWorkspace } from '../helpers/workspace.js';
 import { editWorkspaceFile } from '../helpers/workspace-edit.js';
 
 /**
  * The whole harness on the local runtime: a real workspace (git), a real seeded state DB, real
  * worker processes as lanes, real MCP clients. Changes are made to a temp copy by the test.
  */
+let rig: HarnessRig;
 let ws: TempWorkspace;
 let runtime: LocalRuntime;
 let stateRoot: string;
@@ -42,30 +44,18 @@ function liveStateChecksums(): Record<string, string> {
   );
 }
 
-async function upgrade(input: Partial<UpgradeOptionsInput> = {}): Promise<UpgradeResult> {
-  const options = parseUpgradeOptions({ workspace: ws.dir, skipTests: true, readyTimeoutMs: 30_000, ...input });
-  return runUpgrade(options, { projectRoot: ws.dir, stateRoot, runtime, images: localImageStore(ws.dir) });
-}
+const upgrade = (input: Partial<UpgradeOptionsInput> = {}): Promise<UpgradeResult> => rig.upgrade(input);
 
 const edit = (file: string, from: string | RegExp, to: string) => editWorkspaceFile(ws.dir, file, from, to);
 
-async function expectCleanAfter(result: UpgradeResult): Promise<void> {
-  expect(await runtime.listLanes()).toEqual([]);
-  expect(existsSync(join(stateRoot, 'upgrade.lock'))).toBe(false);
-  expect(existsSync(join(ws.dir, 'tmp', `wv-upgrade-${result.id}`))).toBe(false);
-}
+const expectCleanAfter = (result: UpgradeResult): Promise<void> => rig.expectNothingLeft(result);
 
 beforeAll(async () => {
-  ws = await makeTempWorkspace();
-  stateRoot = join(ws.dir, 'state');
-  seedState({ stateRoot, tasks: 120, seed: 11 });
-  runtime = new LocalRuntime({ runDir: join(ws.root, 'run') });
+  rig = await startHarnessRig({ defaults: { readyTimeoutMs: 30_000 } });
+  ({ ws, stateRoot, runtime } = rig);
 }, 120_000);
 
-afterAll(async () => {
-  for (const lane of (await runtime?.listLanes()) ?? []) await runtime.removeLane(lane.name).catch(() => undefined);
-  ws?.cleanup();
-});
+afterAll(() => rig?.close());
 
 describe('wvo upgrade on the local runtime', () => {
   it('reports 0 diffs for a no-op rebuild, 5 runs out of 5, and never writes the live DB', async () => {

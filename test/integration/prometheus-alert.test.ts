@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,6 +11,7 @@ import { recordHarnessRun } from '../../controller/src/operations/index.js';
 import { DeploymentStore } from '../../controller/src/promotion/index.js';
 import { startProxy, type RunningProxy } from '../../controller/src/proxy/index.js';
 import { LocalRuntime } from '../../controller/src/runtime/index.js';
+import { freeLoopbackPort as freePort, until as waitUntil } from '../helpers/wait.js';
 
 /**
  * The seed's alert, end to end in a real Prometheus (Debian's `prometheus`): it scrapes a real
@@ -28,31 +28,7 @@ const REQUIRED = process.env.WVO_REQUIRE_DOCKER === '1';
 const prometheusBin = (await execa('prometheus', ['--version'], { reject: false }).catch(() => ({ exitCode: 1 }))).exitCode === 0;
 if (REQUIRED && !prometheusBin) throw new Error('WVO_REQUIRE_DOCKER=1 but the prometheus binary is not installed (apt-get install prometheus)');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => waitUntil(what, probe, timeoutMs, 250);
 
 /** A harness run as the harness returns it (plain data): `reported` shadow differences, or a build failure. */
 function run(id: string, reported: number | 'failed'): UpgradeResult {

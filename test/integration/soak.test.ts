@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readUpgradeShadowSummary, writeShadowJson, writeUpgradeShadowSummary, type ShadowResult } from '../../controller/src/shadow/index.js';
+import { readUpgradeShadowSummary, writeShadowJson, writeUpgradeShadowSummary } from '../../controller/src/shadow/index.js';
 import { call, connect } from './worker-helpers.js';
 import { systemClock } from '../../common/src/clock.js';
 import { isWvoError } from '../../common/src/errors.js';
@@ -9,20 +9,9 @@ import { DeployOperations } from '../../controller/src/operations/index.js';
 import { DeploymentStore } from '../../controller/src/promotion/index.js';
 import { requireCleanSoak, type SoakRecord } from '../../controller/src/soak/index.js';
 import { faultyTree, liveHead, liveTraffic, replayedUpTo, REPORT_RETRY_FAILED, soakRig, type SoakRig } from '../helpers/soak-rig.js';
+import { EMPTY_SHADOW_RESULT } from '../helpers/shadow-sample.js';
 
-const SAMPLE_SHADOW: ShadowResult = {
-  version: 2,
-  started_at: '2026-11-28T20:00:00.000Z',
-  finished_at: '2026-11-28T20:00:01.000Z',
-  lanes: { baseline: 'http://b', replica: 'http://r', candidate: 'http://c' },
-  thresholds: { relative: 1, absolute: 0, proportional: 0.05, timestamp_tolerance_ms: 2000 },
-  noise: { lanes: ['replica'], repeats: 0, samples: 0, paths: [] },
-  calls: [],
-  diffs: [],
-  groups: [],
-  coverage: { tools: [], executor_gaps: [] },
-  totals: { calls: 0, diffs: 0, reported: 0, cancelled: 0, groups: 0, groups_reported: 0, state_reported: 0, count: 0 },
-};
+const SAMPLE_SHADOW = EMPTY_SHADOW_RESULT;
 
 /**
  * The dual-write soak (issue 11) with real lanes on the local runtime, real SQLite, real HTTP:

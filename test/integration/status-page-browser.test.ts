@@ -33,6 +33,7 @@ describeChromium('the live status page of `wvo serve`, in headless Chromium', ()
         stateRoot: r.stateRoot,
         runtime: r.runtime,
         images: localImageStore(r.root),
+        proxy: r.admin,
         promotion: (store) =>
           wireDeploy({ config, projectRoot: r.root, stateRoot: r.stateRoot, runtime: r.runtime, proxy: r.admin, store, env: { WVO_ADMIN_TOKEN: WORKER_TOKEN } })
             .operations.promotionFunctions(),
@@ -48,8 +49,11 @@ describeChromium('the live status page of `wvo serve`, in headless Chromium', ()
     await page.goto(`${controller.url}/ui`); // no Authorization header: the page is read-only
     await page.locator('#live.on').waitFor({ timeout: 10_000 });
     expect(await page.locator('#deployment').textContent()).toContain('No deployment yet.');
-    expect(await page.locator('#lanes tr[data-lane="blue"]').textContent()).toMatch(/^blue\s*local\s*live/);
+    expect(await page.locator('#lanes tr[data-lane="blue"]').textContent()).toMatch(/^blue \(active\)\s*local\s*live/);
     expect(await page.locator('#shadow-count').textContent()).toBe('2');
+    // Before any switch (no worker_manager.json yet) the proxy's routes say which lane serves.
+    expect(await page.locator('#active-lane').textContent()).toBe('blue');
+    expect(await page.locator('#lanes tr.active').getAttribute('data-lane')).toBe('blue');
 
     const upgrade = r.stage();
     const body = { steps: '50', observeMs: '6s', intervalMs: '1s', maxFailedChecks: 100, keepWarmMs: 0 };

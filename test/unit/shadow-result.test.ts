@@ -10,20 +10,9 @@ import {
   writeUpgradeShadowSummary,
   type ShadowResult,
 } from '../../controller/src/shadow/index.js';
+import { EMPTY_SHADOW_RESULT } from '../helpers/shadow-sample.js';
 
-const sampleResult: ShadowResult = {
-  version: 2,
-  started_at: '2026-11-28T20:00:00.000Z',
-  finished_at: '2026-11-28T20:00:01.000Z',
-  lanes: { baseline: 'http://b', replica: 'http://r', candidate: 'http://c' },
-  thresholds: { relative: 1, absolute: 0, proportional: 0.05, timestamp_tolerance_ms: 2000 },
-  noise: { lanes: ['replica'], repeats: 0, samples: 0, paths: [] },
-  calls: [],
-  diffs: [],
-  groups: [],
-  coverage: { tools: [], executor_gaps: [] },
-  totals: { calls: 0, diffs: 0, reported: 0, cancelled: 0, groups: 0, groups_reported: 0, state_reported: 0, count: 0 },
-};
+const sampleResult = EMPTY_SHADOW_RESULT;
 
 /** A shadow.json exactly as version 1 wrote it (before groups, noise model and coverage). */
 const V1_FILE = {

@@ -34,7 +34,7 @@ function page(overrides: Partial<StatusPageData> = {}): StatusPageData {
       { name: 'blue', host: 'local', role: 'live', mode: 'live', status: 'running', image: 'wvo-worker:v1', url: 'http://127.0.0.1:1', deployment: null },
       { name: 'green', host: 'edge-1', role: 'live', mode: 'live', status: 'running', image: 'wvo-worker:up-1', url: 'http://127.0.0.1:2', deployment: 'dep-1' },
     ],
-    active: { lane: 'blue', image: 'wvo-worker:v1', version: '1.0.0', last_switch: null },
+    active: { lane: 'blue', image: 'wvo-worker:v1', version: '1.0.0', last_switch: null, source: 'proxy' },
     deployment,
     shadow: { count: 2, recorded_at: '2026-12-05T01:00:00.000Z', path: 'experiments/mcp/upgrade/up-1/shadow.json', report: true },
     warnings: [],

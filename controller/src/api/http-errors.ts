@@ -1,5 +1,6 @@
 import { WvoError, isWvoError, toErrorJson } from '../../../common/src/errors.js';
 import { apiErrors } from './errors.js';
+import { routeHint, type RouteEntry } from './route-list.js';
 
 /**
  * Pure: the HTTP status an error is answered with. A WvoError carries its room catalogue's status
@@ -20,9 +21,10 @@ export function unauthorized(): WvoError {
   });
 }
 
-export function notFound(method: string, url: string): WvoError {
+/** `routes`: what the server registered (route-list.ts), named in the hint. */
+export function notFound(method: string, url: string, routes: readonly RouteEntry[]): WvoError {
   return apiErrors.create('WVO_API_NOT_FOUND', `no route ${method} ${url.split('?')[0]}`, {
     subject: url.split('?')[0],
-    hint: 'routes: /healthz /metrics /status /lanes /upgrades /upgrades/:id /deployments /deployments/:id[/promote|/rollback] /events; the status page /ui',
+    hint: routeHint(routes),
   });
 }

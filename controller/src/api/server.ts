@@ -14,6 +14,7 @@ import {
 import type { DeploymentStore } from '../promotion/index.js';
 import type { ControllerMetrics } from '../telemetry/index.js';
 import { bearerChecker } from './auth.js';
+import { collectRoutes } from './route-list.js';
 import { errorBody, httpStatusFor, notFound, unauthorized } from './http-errors.js';
 import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from './serve-options.js';
 import { SseHub } from './sse.js';
@@ -79,7 +80,8 @@ export function buildControllerApi(options: ServeOptions, deps: ControllerApiDep
     return reply.code(status).send(errorBody(coded));
   });
 
-  app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody(notFound(request.method, request.url))));
+  const routes = collectRoutes(app);
+  app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody(notFound(request.method, request.url, routes()))));
 
   // Ends SSE streams before the server waits for its connections to close.
   app.addHook('preClose', async () => sse.closeAll());

@@ -1,4 +1,6 @@
-import type { ControllerStatus } from '../operations/index.js';
+import type { ActiveSource, ControllerStatus } from '../operations/index.js';
+
+const ACTIVE_FROM: Record<ActiveSource, string> = { proxy: "the proxy's routes", runtime: 'the live lane', worker_manager: 'the last switch' };
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -24,8 +26,8 @@ export function renderStatus(s: ControllerStatus): string {
   lines.push('');
   lines.push(
     s.active
-      ? `active    ${s.active.lane}  version ${s.active.version ?? s.active.image ?? '?'}${s.active.last_switch ? `  (switched ${s.active.last_switch.from} → ${s.active.last_switch.to} at ${s.active.last_switch.at})` : ''}`
-      : 'active    (no switch recorded: state/analytics/worker_manager.json absent)',
+      ? `active    ${s.active.lane}  version ${s.active.version ?? s.active.image ?? '?'}  (from ${ACTIVE_FROM[s.active.source]})${s.active.last_switch ? `  (switched ${s.active.last_switch.from} → ${s.active.last_switch.to} at ${s.active.last_switch.at})` : ''}`
+      : 'active    (unknown: no proxy answered, no single ready live lane, no switch recorded)',
   );
   lines.push(
     s.deployment

@@ -20,3 +20,8 @@ export function resolveApp(config: Pick<WvoConfig, 'apps'>, name: string = DEFAU
     hint: 'Define it under "apps" in wvo.config.json (port, mcpPath, and an image or a command).',
   });
 }
+
+/** The proxy's health spec for an app: its `health`, with `mcp` checked at the app's own MCP path. */
+export function appHealthSpec(app: Pick<AppConfig, 'health' | 'mcpPath'>): string {
+  return app.health === 'mcp' && app.mcpPath !== '/mcp' ? `mcp:${app.mcpPath}` : app.health;
+}

@@ -4,5 +4,5 @@ export { loadConfig, parseConfig, formatJsonPath, CONFIG_FILE, ENV_OVERRIDES } f
 export type { LoadConfigOptions, LoadedConfig } from './load.js';
 export { configErrors } from './errors.js';
 export * from './app-schema.js';
-export { resolveApp, type ResolvedApp } from './apps.js';
+export { appHealthSpec, resolveApp, type ResolvedApp } from './apps.js';
 export * from './schema.js';

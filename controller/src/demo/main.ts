@@ -14,6 +14,7 @@ import { silentLogger } from '../../../common/src/logger.js';
 import { startLoad, type LoadReport } from '../../../common/src/mcp-load.js';
 import { openCliContext } from '../cli/index.js';
 import { DockerRuntime } from '../runtime/index.js';
+import { removeDemoDocker } from './docker-cleanup.js';
 import { buildStagedTree } from '../harness/index.js';
 import { parseUpgradeOptions } from '../harness/index.js';
 import { plainReporter } from '../harness/index.js';
@@ -83,11 +84,7 @@ async function main(): Promise<void> {
     // Images the demo tagged (blue, the staged candidate); layers shared with others stay.
     const demoImages: string[] = [];
     cleanups.push(async () => {
-      if (context.runtime instanceof DockerRuntime) {
-        const { docker } = context.runtime.host();
-        for (const image of demoImages) await docker.getImage(image).remove().catch(() => undefined);
-        await docker.getNetwork(context.runtime.network).remove().catch(() => undefined);
-      }
+      if (context.runtime instanceof DockerRuntime) await removeDemoDocker(context.runtime, demoImages);
       await context.runtime.close();
     });
 

@@ -11,6 +11,7 @@ import {
 import type { LaneInfo, LaneRuntime, RuntimeKind } from '../runtime/index.js';
 import { unavailablePromotion, type PromotionFunctions } from './promotion-functions.js';
 import { readUpgradeShadowSummary } from '../shadow/index.js';
+import type { ProxyLanes } from './deploy-operations.js';
 import { collectStatus, deploymentStep, type ControllerStatus } from './status.js';
 import { collectStatusPage, shadowReportFile, type StatusPageData } from './status-page-data.js';
 import type { UpgradeRunner } from './upgrade-runner.js';
@@ -69,6 +70,8 @@ export interface OperationsDeps {
   runtime: LaneRuntime;
   store: DeploymentStore;
   upgrades: UpgradeRunner;
+  /** The proxy admin client when one is configured: status reads the active lane from its routes. */
+  proxy?: ProxyLanes;
   promotion?: PromotionFunctions;
   /** A background promotion ended in an error (logged and published by the caller). */
   onPromotionError?: (deploymentId: string, error: unknown) => void;
@@ -187,11 +190,11 @@ export function createControllerOperations(deps: OperationsDeps): ControllerOper
     },
 
     status() {
-      return collectStatus({ stateRoot: deps.stateRoot, runtime: deps.runtime, store });
+      return collectStatus({ stateRoot: deps.stateRoot, runtime: deps.runtime, store, ...(deps.proxy ? { proxy: deps.proxy } : {}) });
     },
 
     statusPage() {
-      return collectStatusPage({ projectRoot: deps.projectRoot, stateRoot: deps.stateRoot, runtime: deps.runtime, store });
+      return collectStatusPage({ projectRoot: deps.projectRoot, stateRoot: deps.stateRoot, runtime: deps.runtime, store, ...(deps.proxy ? { proxy: deps.proxy } : {}) });
     },
 
     async lastShadowReport() {

@@ -93,6 +93,7 @@ export function openController(context: ControllerContext, loops: ControllerLoop
     runtime: context.runtime,
     store,
     upgrades,
+    ...(context.proxy ? { proxy: context.proxy } : {}),
     ...(promotion ? { promotion } : {}),
     onPromotionError: (id, error) => {
       logger.error({ err: error, deployment: id }, 'promotion ended in an error');

@@ -29,6 +29,7 @@ export { chooseLanes, pairedLane, upgradeSummaryFromResult } from './upgrade-rec
 export { progressLine, progressLogger } from './progress-logger.js';
 export { putWorkerFlag, type FlagWriteResult } from './worker-flags-client.js';
 export { readOrchestratorStatus } from './lane-status.js';
+export { ACTIVE_SOURCES, resolveActiveLane, type ActiveLane, type ActiveSource } from './active-lane.js';
 export { collectStatus, deploymentStep, type ControllerStatus, type StatusSources } from './status.js';
 export { PAGE_INTERVALS, collectStatusPage, deploymentPageView, shadowReportFile, type StatusPageData, type StatusPageSources } from './status-page-data.js';
 export { unavailablePromotion, type PromotionAccepted, type PromotionFunctions } from './promotion-functions.js';

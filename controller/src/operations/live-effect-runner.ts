@@ -1,5 +1,6 @@
 import type { Clock } from '../../../common/src/clock.js';
 import { silentLogger, type Logger } from '../../../common/src/logger.js';
+import { appHealthSpec } from '../config/index.js';
 import { artifactWriters, type DeploymentRecord, type Effect, type EffectRunner, type MetricsSnapshot, type ProbeResult } from '../promotion/index.js';
 import type { ProxyAdminClient, SwitchResult } from '../proxy/index.js';
 import type { LaneApp, LaneHealth, LaneInfo, LaneRuntime } from '../runtime/index.js';
@@ -115,9 +116,9 @@ export class LiveEffectRunner implements EffectRunner {
         details: { status: health.status, ...(health.httpStatus ? { http_status: health.httpStatus } : {}) },
       });
     }
-    const url = (await this.o.runtime.getLane(lane).catch(() => undefined))?.url;
-    if (!url) return; // the runtime cannot say where it is: the proxy's own health check guards it
-    const mcp = await this.confirmMcp(lane, url);
+    const info = await this.o.runtime.getLane(lane).catch(() => undefined);
+    if (!info?.url) return; // the runtime cannot say where it is: the proxy's own health check guards it
+    const mcp = await this.confirmMcp(lane, info.url, info.mcpPath);
     if (!mcp.ok) {
       throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${lane} does not answer MCP (${mcp.detail}); ${what} refused`, {
         subject: lane,
@@ -129,12 +130,12 @@ export class LiveEffectRunner implements EffectRunner {
   }
 
   /** Like confirmReady: a busy lane gets up to SWITCH_READY_ATTEMPTS tries. */
-  private async confirmMcp(lane: string, url: string): Promise<Awaited<ReturnType<typeof checkMcp>>> {
-    let last = await checkMcp(url, this.o.mcpGateTimeoutMs ?? 5_000);
+  private async confirmMcp(lane: string, url: string, mcpPath?: string): Promise<Awaited<ReturnType<typeof checkMcp>>> {
+    let last = await checkMcp(url, this.o.mcpGateTimeoutMs ?? 5_000, mcpPath);
     for (let attempt = 2; !last.ok && attempt <= SWITCH_READY_ATTEMPTS; attempt++) {
       this.log.warn({ lane, attempt, detail: last.detail }, `lane ${lane} did not answer MCP before taking traffic (try ${attempt - 1} of ${SWITCH_READY_ATTEMPTS})`);
       await this.o.clock.sleep(250);
-      last = await checkMcp(url, this.o.mcpGateTimeoutMs ?? 5_000);
+      last = await checkMcp(url, this.o.mcpGateTimeoutMs ?? 5_000, mcpPath);
     }
     return last;
   }
@@ -312,7 +313,8 @@ export class LiveEffectRunner implements EffectRunner {
     const url = this.o.laneUrl?.(info) ?? info.url;
     if (!url) throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `lane ${info.name} has no URL (${info.status})`, { subject: info.name });
     // A lane of another app than our worker is checked the way its app says (e.g. MCP-native).
-    await this.o.proxy.registerLane({ name: info.name, url, ...(info.health ? { health: info.health } : {}) });
+    // An MCP check goes to the app's own MCP path (`mcp:/rpc`), as `wvo proxy --app` does.
+    await this.o.proxy.registerLane({ name: info.name, url, ...(info.health ? { health: appHealthSpec({ health: info.health, mcpPath: info.mcpPath ?? '/mcp' }) } : {}) });
     const healthy = await this.poll(async () => (await this.o.proxy.lanes()).lanes.find((l) => l.name === info.name)?.healthy === true);
     if (!healthy) {
       throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `the proxy does not see ${info.name} (${url}) healthy`, {

@@ -4,14 +4,14 @@ export type McpGateResult = { readonly ok: true; readonly tools: number } | { re
 
 /**
  * Does the lane speak MCP? `initialize` (the SDK client's connect), `ping` and `tools/list`, each
- * answered within `timeoutMs` in all. Asked of a lane before it takes traffic: /readyz says the
+ * answered within `timeoutMs` in all, at the lane's MCP path. Asked of a lane before it takes traffic: /readyz says the
  * process and its database are up, this says clients will get answers.
  */
-export async function checkMcp(laneUrl: string, timeoutMs = 5_000): Promise<McpGateResult> {
+export async function checkMcp(laneUrl: string, timeoutMs = 5_000, mcpPath = '/mcp'): Promise<McpGateResult> {
   let session: McpSession | undefined;
   let step = 'initialize';
   const attempt = (async (): Promise<McpGateResult> => {
-    session = await connectMcp(laneUrl, 'wvo-switch-gate');
+    session = await connectMcp(laneUrl, 'wvo-switch-gate', mcpPath);
     step = 'ping';
     await session.client.ping();
     step = 'tools/list';

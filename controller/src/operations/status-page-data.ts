@@ -4,6 +4,7 @@ import { toErrorJson } from '../../../common/src/errors.js';
 import type { DeploymentRecord, DeploymentState, DeploymentStore, IntervalRecord } from '../promotion/index.js';
 import type { LaneRuntime, RuntimeKind } from '../runtime/index.js';
 import { REPORT_HTML } from '../shadow/index.js';
+import type { ProxyLanes } from './deploy-operations.js';
 import { collectStatus, deploymentStep, type ControllerStatus } from './status.js';
 
 /** Intervals the page charts (the newest): enough for a 10-minute window at 6 s. */
@@ -62,6 +63,8 @@ export interface StatusPageSources {
   stateRoot: string;
   runtime: LaneRuntime;
   store: DeploymentStore;
+  /** The proxy admin client when a proxy is configured (the active lane comes from its routes). */
+  proxy?: ProxyLanes;
 }
 
 /** The last shadow report's file: next to the shadow.json upgrade_shadow.json names; undefined when absent. */
@@ -72,7 +75,7 @@ export function shadowReportFile(projectRoot: string, shadowJsonPath: string): s
 
 /** Read what the page shows: `wvo status`'s sources, the lanes with their hosts, the deployment's intervals. */
 export async function collectStatusPage(sources: StatusPageSources): Promise<StatusPageData> {
-  const status = await collectStatus({ stateRoot: sources.stateRoot, runtime: sources.runtime, store: sources.store });
+  const status = await collectStatus({ stateRoot: sources.stateRoot, runtime: sources.runtime, store: sources.store, ...(sources.proxy ? { proxy: sources.proxy } : {}) });
   const warnings = [...status.warnings];
   let lanes: StatusPageData['lanes'] = [];
   try {

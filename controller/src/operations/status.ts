@@ -6,6 +6,8 @@ import { CONTROLLER_DB_FILE, DeploymentStore, formatDuration, type DeploymentRec
 import type { LaneRuntime, LaneStatus, RuntimeKind } from '../runtime/index.js';
 import { readUpgradeShadowSummary } from '../shadow/index.js';
 import { readWorkerManagerFile } from '../promotion/index.js';
+import { resolveActiveLane, type ActiveLane } from './active-lane.js';
+import type { ProxyLanes } from './deploy-operations.js';
 import { cleanSoakMs, SoakStore, soakSummaryLine, type SoakRecord } from '../soak/index.js';
 
 /** `wvo status` and `GET /status`: one shape for both (snake_case, like the other persisted files). */
@@ -13,8 +15,8 @@ export interface ControllerStatus {
   runtime: RuntimeKind;
   state_root: string;
   lanes: Array<{ name: string; role: string; image: string; status: LaneStatus; url: string | null }>;
-  /** From state/analytics/worker_manager.json (written by promotion); null before the first switch. */
-  active: { lane: string; image: string | null; version: string | null; last_switch: { from: string; to: string; at: string } | null } | null;
+  /** The serving lane: the proxy's routes when a proxy is configured, else the runtime's live lane (active-lane.ts); null when neither says. */
+  active: ActiveLane | null;
   /** The running deployment, else the newest one; null when controller.db holds none. */
   deployment: {
     id: string;
@@ -51,6 +53,8 @@ export interface StatusSources {
   runtime: LaneRuntime;
   /** An open store (the server's); otherwise controller.db is opened only if it exists. */
   store?: DeploymentStore;
+  /** The proxy admin client when a proxy is configured: its routes say which lane is active. */
+  proxy?: ProxyLanes;
 }
 
 const RUNNING_STEP: Partial<Record<DeploymentState, (d: DeploymentRecord) => string>> = {
@@ -105,23 +109,26 @@ export async function collectStatus(sources: StatusSources): Promise<ControllerS
   const warnings: ControllerStatus['warnings'] = [];
 
   let lanes: ControllerStatus['lanes'] = [];
+  let listed = false;
   try {
     lanes = (await runtime.listLanes()).map((l) => ({ name: l.name, role: l.role, image: l.image, status: l.status, url: l.url ?? null }));
+    listed = true;
   } catch (error) {
     const json = toErrorJson(error);
     warnings.push({ source: 'runtime', code: String(json.code), message: String(json.message) });
   }
 
   const manager = attempt(warnings, 'worker_manager.json', () => readWorkerManagerFile(stateRoot));
-  const activeLane = manager?.lanes.find((l) => l.name === manager.active_lane);
-  const active: ControllerStatus['active'] = manager
-    ? {
-        lane: manager.active_lane,
-        image: activeLane?.image ?? null,
-        version: activeLane?.version ?? manager.versions[manager.active_lane] ?? null,
-        last_switch: manager.last_switch ? { from: manager.last_switch.from, to: manager.last_switch.to, at: manager.last_switch.at } : null,
-      }
-    : null;
+  let routes: Awaited<ReturnType<ProxyLanes['lanes']>> | undefined;
+  if (sources.proxy) {
+    try {
+      routes = await sources.proxy.lanes();
+    } catch (error) {
+      const json = toErrorJson(error);
+      warnings.push({ source: 'proxy', code: String(json.code), message: String(json.message) });
+    }
+  }
+  const active = resolveActiveLane({ ...(routes ? { proxy: routes } : {}), ...(listed ? { lanes } : {}), ...(manager ? { manager } : {}) });
 
   let deployment: ControllerStatus['deployment'] = null;
   const dbExists = existsSync(join(stateRoot, CONTROLLER_DB_FILE));

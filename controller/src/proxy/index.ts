@@ -1,5 +1,5 @@
 export { startProxy, type RunningProxy } from './proxy.js';
-export { ProxyAdminClient, type AdminClientOptions } from './admin-client.js';
+export { ProxyAdminClient, type AdminClientOptions, type LanesResponse } from './admin-client.js';
 export {
   PROXY_DEFAULTS,
   SESSION_POLICIES,

@@ -1,5 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { LATENCY_BUCKETS_SECONDS } from '../../../common/src/latency-buckets.js';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { metricsOn } from '../../../common/src/metric-factory.js';
 import type { ToolOutcome } from './tool-call.js';
 
 /** Distinct tool labels kept per lane; tool names come from clients, so the rest share one label. */
@@ -77,85 +77,22 @@ export class ProxyMetrics {
   private readonly meters = new Map<string, LaneMeter>();
 
   constructor(source: LaneMetricsSource) {
-    const registers = [this.registry];
-    this.requests = new Counter({
-      name: 'wvo_proxy_requests_total',
-      help: 'Requests forwarded, by lane and response status (0 = no response).',
-      labelNames: ['lane', 'code'],
-      registers,
-    });
-    this.latency = new Histogram({
-      name: 'wvo_proxy_request_duration_seconds',
-      help: 'Time from request received to response end (POST/DELETE; GET streams excluded), by lane.',
-      labelNames: ['lane'],
-      buckets: LATENCY_BUCKETS_SECONDS,
-      registers,
-    });
-    this.switches = new Counter({
-      name: 'wvo_proxy_switches_total',
-      help: 'Active lane switches.',
-      labelNames: ['from', 'to', 'mode'],
-      registers,
-    });
-    this.sessionMoves = new Counter({
-      name: 'wvo_proxy_session_moves_total',
-      help: 'Sessions re-initialized on another lane.',
-      labelNames: ['from', 'to', 'result'],
-      registers,
-    });
-    this.sessionExpiries = new Counter({
-      name: 'wvo_proxy_session_expiries_total',
-      help: 'Sessions answered 404 because their lane stopped serving them (policy expire).',
-      labelNames: ['lane'],
-      registers,
-    });
-    this.movesDeferred = new Counter({
-      name: 'wvo_proxy_session_moves_deferred_total',
-      help: 'Sessions due to leave a lane that waited for a quiet moment (POST or server request in flight), by the lane left.',
-      labelNames: ['lane'],
-      registers,
-    });
-    this.movesForced = new Counter({
-      name: 'wvo_proxy_session_moves_forced_total',
-      help: 'Sessions moved (or expired) with work still in flight: the move grace ran out (cap) or their lane was unhealthy.',
-      labelNames: ['lane', 'reason'],
-      registers,
-    });
-    this.upstreamErrors = new Counter({
-      name: 'wvo_proxy_upstream_errors_total',
-      help: 'Upstream failures (connect, timeout, reset), by lane.',
-      labelNames: ['lane', 'kind'],
-      registers,
-    });
-    this.clientAborts = new Counter({
-      name: 'wvo_proxy_client_aborts_total',
-      help: 'Requests whose client went away before the response ended (upstream aborted).',
-      labelNames: ['lane'],
-      registers,
-    });
-    this.toolCalls = new Counter({
-      name: 'wvo_proxy_tool_calls_total',
-      help: 'Finished tools/call requests by lane, tool and outcome (ok, tool_error = result.isError, rpc_error = JSON-RPC error, http_error, aborted, unknown).',
-      labelNames: ['lane', 'tool', 'outcome'],
-      registers,
-    });
-    this.toolLatency = new Histogram({
-      name: 'wvo_proxy_tool_call_duration_seconds',
-      help: 'tools/call time from request received to response end, by lane and tool (client aborts excluded).',
-      labelNames: ['lane', 'tool'],
-      buckets: LATENCY_BUCKETS_SECONDS,
-      registers,
-    });
+    const metric = metricsOn(this.registry);
+    this.requests = metric.counter('wvo_proxy_requests_total', 'Requests forwarded, by lane and response status (0 = no response).', ['lane', 'code']);
+    this.latency = metric.histogram('wvo_proxy_request_duration_seconds', 'Time from request received to response end (POST/DELETE; GET streams excluded), by lane.', ['lane']);
+    this.switches = metric.counter('wvo_proxy_switches_total', 'Active lane switches.', ['from', 'to', 'mode']);
+    this.sessionMoves = metric.counter('wvo_proxy_session_moves_total', 'Sessions re-initialized on another lane.', ['from', 'to', 'result']);
+    this.sessionExpiries = metric.counter('wvo_proxy_session_expiries_total', 'Sessions answered 404 because their lane stopped serving them (policy expire).', ['lane']);
+    this.movesDeferred = metric.counter('wvo_proxy_session_moves_deferred_total', 'Sessions due to leave a lane that waited for a quiet moment (POST or server request in flight), by the lane left.', ['lane']);
+    this.movesForced = metric.counter('wvo_proxy_session_moves_forced_total', 'Sessions moved (or expired) with work still in flight: the move grace ran out (cap) or their lane was unhealthy.', ['lane', 'reason']);
+    this.upstreamErrors = metric.counter('wvo_proxy_upstream_errors_total', 'Upstream failures (connect, timeout, reset), by lane.', ['lane', 'kind']);
+    this.clientAborts = metric.counter('wvo_proxy_client_aborts_total', 'Requests whose client went away before the response ended (upstream aborted).', ['lane']);
+    this.toolCalls = metric.counter('wvo_proxy_tool_calls_total', 'Finished tools/call requests by lane, tool and outcome (ok, tool_error = result.isError, rpc_error = JSON-RPC error, http_error, aborted, unknown).', ['lane', 'tool', 'outcome']);
+    this.toolLatency = metric.histogram('wvo_proxy_tool_call_duration_seconds', 'tools/call time from request received to response end, by lane and tool (client aborts excluded).', ['lane', 'tool']);
     const lanesGauge = (name: string, help: string, pick: (l: ReturnType<LaneMetricsSource['lanes']>[number]) => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['lane'],
-        registers,
-        collect() {
-          this.reset();
-          for (const lane of source.lanes()) this.labels(lane.name).set(pick(lane));
-        },
+      metric.gauge(name, help, ['lane'], function () {
+        this.reset();
+        for (const lane of source.lanes()) this.labels(lane.name).set(pick(lane));
       });
     lanesGauge('wvo_proxy_sessions_open', 'Sessions pinned to each lane.', (l) => l.sessions);
     lanesGauge('wvo_proxy_inflight', 'Requests and streams in flight to each lane.', (l) => l.inflight);

@@ -3,44 +3,24 @@ import { join } from 'node:path';
 import type { Logger } from '../../../common/src/logger.js';
 import { isWvoError } from '../../../common/src/errors.js';
 import { SNAPSHOT_EXCLUDE } from '../harness/index.js';
-import { diffLaneStates, stateSection, takeSnapshot, type StateSection } from '../state/index.js';
+import { takeSnapshot } from '../state/index.js';
+import type { CheckpointCopies, LaneDirs } from './checkpoint-parity.js';
 import { soakErrors } from './errors.js';
 
 /**
- * Never compared at a checkpoint: the migration ledger (a candidate's migration adds its row), and
- * the lanes' own bookkeeping: each fork's journal records its own answer digests (answer
- * differences are counted once, as answers), the floor, the live executor's records, and SQLite's
- * AUTOINCREMENT counters (a missing row shows in its own table).
+ * Consistent copies of both lanes' state (the state room's snapshot), which a crashed lane
+ * restarts from. Not integrity-checked here: `verifyCheckpoint` does it off the event loop, and a
+ * checkpoint is recorded (so restarted from) only once that passed.
  */
-export const SOAK_STATE_IGNORE = ['schema_meta.*', 'journal.*', 'journal_floor.*', 'executor_runs.*', 'sqlite_sequence.*'] as const;
-
-/** The two lanes' directories (or a checkpoint's copies of them). */
-export interface LaneDirs {
-  readonly replica: string;
-  readonly candidate: string;
-}
-
-/**
- * Parity at a checkpoint, on the copies both lanes left at the same seq (the runner copies them
- * while idle, then replays on while this reads), table by table, candidate against the baseline
- * replica. The replica reproduces live byte for byte, so there are no noise samples: every
- * difference is reported, with its rows.
- */
-export function checkpointParity(dirs: LaneDirs, database: string): StateSection {
-  const diff = diffLaneStates(
-    { baseline: join(dirs.replica, database), replicas: [], candidate: join(dirs.candidate, database) },
-    { database, ignore: SOAK_STATE_IGNORE },
-  );
-  return stateSection([diff]);
-}
-
-/** Consistent copies of both lanes' state (the state room's snapshot), which a crashed lane restarts from. */
-export async function saveCheckpointCopies(dirs: LaneDirs, dest: string, logger: Logger): Promise<LaneDirs> {
+export async function saveCheckpointCopies(dirs: LaneDirs, dest: string, logger: Logger): Promise<CheckpointCopies> {
   const out = { replica: join(dest, 'replica'), candidate: join(dest, 'candidate') };
+  const sqlite: string[] = [];
   try {
     await mkdir(dest, { recursive: true });
-    await takeSnapshot({ sourceRoot: dirs.replica, destRoot: out.replica, exclude: SNAPSHOT_EXCLUDE, logger });
-    await takeSnapshot({ sourceRoot: dirs.candidate, destRoot: out.candidate, exclude: SNAPSHOT_EXCLUDE, logger });
+    for (const key of ['replica', 'candidate'] as const) {
+      const taken = await takeSnapshot({ sourceRoot: dirs[key], destRoot: out[key], exclude: SNAPSHOT_EXCLUDE, logger, checkIntegrity: false });
+      sqlite.push(...taken.manifest.files.filter((file) => file.kind === 'sqlite').map((file) => join(out[key], file.path)));
+    }
   } catch (error) {
     await rm(dest, { recursive: true, force: true });
     if (isWvoError(error) && error.code === 'WVO_SNAPSHOT_DISK_FULL') {
@@ -52,7 +32,7 @@ export async function saveCheckpointCopies(dirs: LaneDirs, dest: string, logger:
     }
     throw error;
   }
-  return out;
+  return { ...out, sqlite };
 }
 
 /** A lane's directory back to a checkpoint's copy. */

@@ -5,11 +5,12 @@
  */
 export { soakErrors } from './errors.js';
 export { compareEntry, type EntryComparison, type ReplayOutcome } from './answer-compare.js';
-export { checkpointParity, SOAK_STATE_IGNORE } from './checkpoint.js';
+export { checkpointParity, SOAK_STATE_IGNORE, verifyCheckpoint, type CheckpointCopies } from './checkpoint-parity.js';
+export { CheckpointDiffThread, checkpointThreadScript, diffCheckpointOffThread, type CheckpointDiff } from './checkpoint-diff.js';
 export { forkLive, readForkJournal, type Fork } from './fork.js';
 export { JournalClient, type LiveEntry } from './journal-client.js';
 export { entryIdentity, newEntries, pullAfter } from './journal-order.js';
-export { IDLE_SAVE_MS, nextIdleWait, PagePuller } from './page-puller.js';
+export { IDLE_SAVE_MS, LONG_POLL_MS, longPollWait, nextIdleWait, PagePuller } from './page-puller.js';
 export { registerSoakMetrics } from './soak-metrics.js';
 export { OWNER_STALE_MS, ownerAlive, requireCleanSoak, SoakOperations, type SoakOperationsDeps, type SoakStatus } from './soak-operations.js';
 export { DEFAULT_SOAK_SETTINGS, parseSoakStart, SoakStartInputSchema, type SoakStartInput, type SoakStartOptions } from './soak-options.js';

@@ -1,3 +1,4 @@
+import { isWvoError } from '../../../common/src/errors.js';
 import { soakErrors } from './errors.js';
 
 /** A journal entry as `GET /journal` returns it (the worker's shape; sent back as `wvo/replay` unchanged). */
@@ -26,6 +27,8 @@ export interface JournalPage {
   readonly head: number;
   readonly last_seq: number;
   readonly entries: readonly LiveEntry[];
+  /** How long the worker held the request (`wait`); absent from a worker without the long-poll. */
+  readonly waited_ms?: number;
 }
 
 /**
@@ -43,8 +46,24 @@ export class JournalClient {
     return this.request<JournalHeadView>('/journal/head');
   }
 
-  page(after: number, limit: number): Promise<JournalPage> {
-    return this.request<JournalPage>(`/journal?after=${after}&limit=${limit}`);
+  /** False once the worker refused `wait` (older than the long-poll): pages are asked for without it. */
+  private longPoll = true;
+
+  /**
+   * Entries after `after`. With `waitMs`, a worker with the long-poll holds an empty page until a
+   * commit brings an entry (or the wait ends); an older one answers at once, or refuses the
+   * parameter, and is asked again without it from then on.
+   */
+  async page(after: number, limit: number, waitMs = 0, signal?: AbortSignal): Promise<JournalPage> {
+    const path = `/journal?after=${after}&limit=${limit}`;
+    if (waitMs <= 0 || !this.longPoll) return this.request<JournalPage>(path, { ...(signal ? { signal } : {}) });
+    try {
+      return await this.request<JournalPage>(`${path}&wait=${Math.round(waitMs)}`, { extraMs: waitMs, ...(signal ? { signal } : {}) });
+    } catch (error) {
+      if (!(isWvoError(error) && error.details?.['refused'] === 'wait')) throw error;
+      this.longPoll = false;
+      return this.request<JournalPage>(path, { ...(signal ? { signal } : {}) });
+    }
   }
 
   /** Retention never prunes seq >= floor (null clears it). */
@@ -52,7 +71,7 @@ export class JournalClient {
     await this.request('/journal/floor', { method: 'PUT', body: JSON.stringify({ seq }) });
   }
 
-  private async request<T>(path: string, init: { method?: string; body?: string } = {}): Promise<T> {
+  private async request<T>(path: string, init: { method?: string; body?: string; extraMs?: number; signal?: AbortSignal } = {}): Promise<T> {
     const where = `${this.url}${path.split('?')[0]}`;
     let response: Response;
     try {
@@ -60,7 +79,7 @@ export class JournalClient {
         method: init.method ?? 'GET',
         headers: { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}) },
         ...(init.body ? { body: init.body } : {}),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(this.timeoutMs + (init.extraMs ?? 0))]) : AbortSignal.timeout(this.timeoutMs + (init.extraMs ?? 0)),
       });
     } catch (error) {
       throw soakErrors.create('WVO_SOAK_JOURNAL_UNREACHABLE', `${where}: ${(error as Error).message}`, {
@@ -79,6 +98,9 @@ export class JournalClient {
     if (response.ok) return body as T;
     const code = body.error?.code;
     const message = body.error?.message ?? `HTTP ${response.status}`;
+    if (code === 'WVO_JOURNAL_PARAM_INVALID' && (body.error as { subject?: string }).subject === 'wait') {
+      throw soakErrors.create('WVO_SOAK_JOURNAL_UNREACHABLE', `${where}: this worker has no long-poll (${message})`, { subject: where, details: { refused: 'wait' } });
+    }
     if (code === 'WVO_JOURNAL_PRUNED') {
       throw soakErrors.create('WVO_SOAK_JOURNAL_GAP', `${where}: ${message}`, { subject: 'journal', details: body.error?.details as Record<string, unknown> | undefined, hint: 'The soak must fork again (`wvo soak start`).' });
     }

@@ -1,7 +1,7 @@
 import type { LaneRole, LaneRuntime } from '../runtime/index.js';
 import { reportedMode } from '../harness/index.js';
 import { soakErrors } from './errors.js';
-import type { LaneDirs } from './checkpoint.js';
+import type { LaneDirs } from './checkpoint-parity.js';
 import type { SoakRecord } from './soak-record.js';
 
 export const SOAK_LANE_KEYS = ['replica', 'candidate'] as const;

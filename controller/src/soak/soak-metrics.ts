@@ -1,4 +1,5 @@
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { metricsOn } from '../../../common/src/metric-factory.js';
 import type { SoakRecord } from './soak-record.js';
 
 /**
@@ -7,16 +8,11 @@ import type { SoakRecord } from './soak-record.js';
  * the newest soak's when none runs; `wvo_soak_running` tells which.
  */
 export function registerSoakMetrics(registry: Registry, read: () => SoakRecord | undefined): void {
-  const registers = [registry];
+  const metric = metricsOn(registry);
   const gauge = (name: string, help: string, value: (soak: SoakRecord) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        const soak = read();
-        this.set(soak ? value(soak) : 0);
-      },
+    metric.gauge(name, help, [], function () {
+      const soak = read();
+      this.set(soak ? value(soak) : 0);
     });
   gauge('wvo_soak_running', '1 while a soak replays the live journal', (soak) => (soak.state === 'running' ? 1 : 0));
   gauge('wvo_soak_replayed_calls', 'Journal entries replayed to both soak lanes and compared', (soak) => soak.replayed);

@@ -7,11 +7,13 @@ import type { Logger } from '../../../common/src/logger.js';
 import type { GroupableDiff } from '../shadow/index.js';
 import type { LaneRuntime } from '../runtime/index.js';
 import { compareEntry } from './answer-compare.js';
-import { checkpointParity, restoreLaneDir, saveCheckpointCopies } from './checkpoint.js';
+import { restoreLaneDir, saveCheckpointCopies } from './checkpoint.js';
+import { CheckpointDiffThread, type CheckpointDiff } from './checkpoint-diff.js';
+import { CheckpointInFlight } from './checkpoint-in-flight.js';
 import { soakErrors } from './errors.js';
 import { JournalClient, type LiveEntry } from './journal-client.js';
 import { entryIdentity, newEntries, pullAfter } from './journal-order.js';
-import { IDLE_SAVE_MS, nextIdleWait, PagePuller } from './page-puller.js';
+import { IDLE_SAVE_MS, longPollWait, nextIdleWait, PagePuller } from './page-puller.js';
 import { LaneDown, ReplayLane } from './replay-lane.js';
 import { laneDirs, laneHead, SOAK_LANE_KEYS, startSoakLane, type SoakLaneKey } from './soak-lanes.js';
 import type { SoakAnswerDiff, SoakCheckpoint, SoakRecord, SoakState } from './soak-record.js';
@@ -29,8 +31,13 @@ export interface SoakRunnerDeps {
   readonly maxRestarts?: number;
   /** Called after every save (progress, checkpoints): the API's events, the CLI's lines. */
   readonly onProgress?: (record: SoakRecord, what: 'progress' | 'checkpoint' | 'restart' | 'end') => void;
-  /** Each entry once both lanes answered: its lag (live write → replayed) and how long the replay took (bench/soak.ts). */
-  readonly onReplayed?: (seq: number, lagMs: number, replayMs: number) => void;
+  /**
+   * Each entry once both lanes answered: its lag (live write → replayed), how long the replay
+   * took, and its lag when its page's response arrived (the pull's share; bench/soak.ts splits the tail).
+   */
+  readonly onReplayed?: (seq: number, lagMs: number, replayMs: number, seenLagMs: number) => void;
+  /** A checkpoint's integrity check and diff (default: in a worker thread; tests pass a slow one). */
+  readonly diffCheckpoint?: CheckpointDiff;
 }
 
 /**
@@ -42,6 +49,8 @@ export class SoakRunner {
   private readonly lanes = new Map<SoakLaneKey, ReplayLane>();
   private readonly journal: (url: string) => JournalClient;
   private floor: Promise<void> = Promise.resolve();
+  private readonly inFlight = new CheckpointInFlight();
+  private diff: CheckpointDiff = () => Promise.reject(new Error('no soak is being driven'));
 
   constructor(private readonly deps: SoakRunnerDeps) {
     this.journal = (url) => new JournalClient(url, deps.token);
@@ -63,7 +72,9 @@ export class SoakRunner {
   async drive(id: string, signal?: AbortSignal): Promise<SoakRecord> {
     let record = this.deps.store.find(id)!;
     const journal = this.journal(record.live_url);
-    const pull = new PagePuller(journal);
+    const pull = new PagePuller(journal, () => this.deps.clock.now());
+    const diffThread = this.deps.diffCheckpoint ? undefined : new CheckpointDiffThread();
+    this.diff = this.deps.diffCheckpoint ?? diffThread!.diff;
     try {
       record = await this.ensureLanes(record);
       let sinceCheckpoint = record.last_seq - record.checkpoint_seq;
@@ -72,16 +83,30 @@ export class SoakRunner {
       // The first loop saves (its 'progress' says the lanes are up); idle ones after it, every IDLE_SAVE_MS.
       let savedAt = Number.NEGATIVE_INFINITY;
       for (;;) {
-        if (signal?.aborted) return this.save(record);
+        record = await this.recordCheckpoint(record);
+        if (signal?.aborted) return this.save(await this.finishCheckpoint(record));
         const now = this.deps.clock.now();
         if (this.deps.store.stopRequested(id)) return await this.end(journal, await this.checkpoint(record, sinceCheckpoint > 0), 'stopped');
         if (record.ends_at !== null && now >= record.ends_at) return await this.end(journal, await this.checkpoint(record, true), 'finished');
-        const page = await pull.take(pullAfter(record), record.settings.pageSize);
+        // A long-poll: an idle live lane answers as soon as a commit brings an entry.
+        const wait = longPollWait(record.ends_at, now);
+        const pulled = pull.take(pullAfter(record), record.settings.pageSize, wait, signal);
+        pulled.catch(() => undefined);
+        if (this.inFlight.running) {
+          // A checkpoint's diff that ends while the pull is held is recorded at once.
+          await Promise.race([pulled.then(() => undefined, () => undefined), this.inFlight.done]);
+          record = await this.recordCheckpoint(record);
+        }
+        const page = await pulled.catch((error: unknown) => {
+          if (signal?.aborted) return undefined;
+          throw error;
+        });
+        if (!page) continue;
         const fresh = newEntries(record, page.entries);
         // The next page is asked for now, while this one replays: a busy live lane answers the
-        // request after its queue, and that wait overlaps the replay (or a checkpoint's diff).
-        if (fresh.length > 0) pull.prefetch(pullAfter({ last_seq: fresh.at(-1)!.seq, last_entry: entryIdentity(fresh.at(-1)!) }), record.settings.pageSize);
-        record = { ...record, lag_calls: Math.max(0, page.head - record.last_seq), lag_ms: lagMs(fresh[0], now) };
+        // request after its queue (or at the next commit), and that wait overlaps the replay.
+        if (fresh.length > 0) pull.prefetch(pullAfter({ last_seq: fresh.at(-1)!.seq, last_entry: entryIdentity(fresh.at(-1)!) }), record.settings.pageSize, wait);
+        record = { ...record, lag_calls: Math.max(0, page.head - record.last_seq), lag_ms: lagMs(fresh[0], this.deps.clock.now()) };
         if (record.lag_calls > record.settings.maxLagCalls) {
           throw soakErrors.create('WVO_SOAK_LAGGING', `the soak is ${record.lag_calls} calls behind the live journal (limit ${record.settings.maxLagCalls})`, {
             subject: 'maxLagCalls',
@@ -106,13 +131,15 @@ export class SoakRunner {
             }
             this.deps.logger.warn({ lane: error.lane, seq: entry.seq }, 'soak lane down: restarting both lanes from the last checkpoint');
             record = this.save(record, { diffs: diffs.splice(0) });
+            // Copies taken before the crash are good: their diff is recorded, then the newest restarts both.
+            record = await this.finishCheckpoint(record);
             record = await this.restoreFromCheckpoint({ ...record, lane_restarts: record.lane_restarts + 1 });
             this.deps.onProgress?.(record, 'restart');
             sinceCheckpoint = 0;
             break;
           }
           const replayedAt = this.deps.clock.now();
-          this.deps.onReplayed?.(entry.seq, lagMs(entry, replayedAt), replayedAt - replayStart);
+          this.deps.onReplayed?.(entry.seq, lagMs(entry, replayedAt), replayedAt - replayStart, lagMs(entry, page.received_at));
           const compared = compareEntry(entry, outcomes.replica, outcomes.candidate);
           if (compared.diffs.length > 0) diffs.push(answerDiff(record.id, entry, compared.diffs, compared.reported, this.deps.clock.now()));
           record = {
@@ -127,9 +154,10 @@ export class SoakRunner {
           sinceCheckpoint += 1;
           if (sinceCheckpoint >= record.settings.checkpointCalls) {
             record = this.save(record, { diffs: diffs.splice(0) });
-            record = await this.checkpoint(record, true);
+            record = await this.startCheckpoint(record);
             sinceCheckpoint = 0;
           }
+          record = await this.recordCheckpoint(record);
         }
         // An idle loop saves only as often as its heartbeat needs (each save is a synchronous=FULL
         // write to controller.db); progress is saved as soon as there is some.
@@ -138,23 +166,29 @@ export class SoakRunner {
           savedAt = this.deps.clock.now();
           this.deps.onProgress?.(record, 'progress');
         }
-        if (this.deps.clock.now() - record.checkpoint_at >= record.settings.checkpointMs) {
-          record = await this.checkpoint(record, true);
-          savedAt = this.deps.clock.now();
+        // A timed checkpoint is due once the previous one is recorded (its time is its copy's).
+        if (!this.inFlight.busy && this.deps.clock.now() - record.checkpoint_at >= record.settings.checkpointMs) {
+          record = await this.startCheckpoint(record);
           sinceCheckpoint = 0;
         }
-        // Entries keep coming: pull again at once. Idle: back off from a short wait up to pollMs,
-        // so a call after a quiet spell is seen soon without polling a quiet live lane hard.
-        if (fresh.length === 0) {
+        // Entries keep coming: pull again at once. Idle, against a worker that held the pull
+        // (long-poll): pull again at once too. An older worker answers at once: back off from a
+        // short wait up to pollMs, so a call after a quiet spell is seen soon without polling hard.
+        if (fresh.length === 0 && page.waited_ms !== undefined && wait > 0) idleMs = 0;
+        else if (fresh.length === 0) {
           idleMs = nextIdleWait(idleMs, record.settings.pollMs);
           await this.deps.clock.sleep(idleMs, signal).catch(() => undefined);
         } else idleMs = 0;
       }
     } catch (error) {
+      // A diff still reading the copies finishes before end() deletes them; its outcome is dropped.
+      await this.inFlight.finish();
       if (!isWvoError(error)) throw error;
       this.deps.logger.error({ code: error.code, soak: id }, `soak failed: ${error.message}`);
       return await this.end(journal, record, 'failed', { code: error.code, message: error.message, ...(error.subject ? { subject: error.subject } : {}) });
     } finally {
+      await this.inFlight.finish();
+      await diffThread?.close();
       await pull.settle();
       await this.floor;
       await Promise.all([...this.lanes.values()].map((lane) => lane.close()));
@@ -208,33 +242,61 @@ export class SoakRunner {
     return this.save({ ...record, last_seq: checkpoint.seq, last_entry: checkpoint.entry, replayed: checkpoint.seq - record.fork_seq });
   }
 
+  /** A checkpoint now, recorded before returning (the soak's stop and end). */
+  private async checkpoint(record: SoakRecord, due: boolean): Promise<SoakRecord> {
+    record = await this.finishCheckpoint(record);
+    if (!due) return record;
+    return this.finishCheckpoint(await this.startCheckpoint(record));
+  }
+
   /**
    * Copies of both lanes at `record.last_seq` (they are idle: the loop replays one entry at a
-   * time), then parity on those copies: the same seq on both sides, and exactly what a crashed
-   * lane would restart from. The live floor moves up in the background (a busy live lane answers
-   * late; the replay does not wait for it).
+   * time), then their integrity check and parity off the event loop (a worker thread) while the
+   * loop replays on: the same seq on both sides, and exactly what a crashed lane would restart
+   * from once recorded. A checkpoint still in flight is recorded first.
    */
-  private async checkpoint(record: SoakRecord, due: boolean): Promise<SoakRecord> {
-    if (!due) return record;
+  private async startCheckpoint(record: SoakRecord): Promise<SoakRecord> {
+    record = await this.finishCheckpoint(record);
     const now = this.deps.clock.now();
     const dest = join(record.dir, 'checkpoints', `${record.last_seq}-${now}`);
     const copies = await saveCheckpointCopies(laneDirs(record.dir), dest, this.deps.logger);
-    const section = checkpointParity(copies, record.database);
-    const checkpoint: SoakCheckpoint = { soak_id: record.id, seq: record.last_seq, entry: record.last_entry, at: now, reported: section.reported, state: section, dir: dest };
+    const diff = this.diff(copies, record.database);
+    this.inFlight.start({ soak_id: record.id, seq: record.last_seq, entry: record.last_entry, at: now, dir: dest }, diff);
+    this.deps.logger.debug({ soak: record.id, seq: record.last_seq, copy_ms: this.deps.clock.now() - now }, 'soak checkpoint copied');
+    return record;
+  }
+
+  private async finishCheckpoint(record: SoakRecord): Promise<SoakRecord> {
+    await this.inFlight.done;
+    return this.recordCheckpoint(record);
+  }
+
+  /**
+   * A finished diff's checkpoint row and counts (nothing while it runs). Then older copies go
+   * (a restart takes the newest recorded checkpoint) and the live floor moves up in the
+   * background (a busy live lane answers late; the replay does not wait for it). A failed
+   * integrity check or diff fails the soak, as it did inline; that checkpoint is never recorded.
+   */
+  private async recordCheckpoint(record: SoakRecord): Promise<SoakRecord> {
+    const outcome = this.inFlight.take();
+    if (!outcome) return record;
+    if ('error' in outcome) throw outcome.error;
+    const { checkpoint: copied, section } = outcome;
+    const checkpoint: SoakCheckpoint = { ...copied, reported: section.reported, state: section };
     const next = this.save(
       {
         ...record,
         state_diffs: section.reported,
-        first_diff_at: record.first_diff_at ?? (section.reported > 0 ? now : null),
+        first_diff_at: record.first_diff_at ?? (section.reported > 0 ? this.deps.clock.now() : null),
         checkpoints: record.checkpoints + 1,
-        checkpoint_seq: record.last_seq,
-        checkpoint_at: now,
+        checkpoint_seq: copied.seq,
+        checkpoint_at: copied.at,
       },
       { checkpoint },
     );
-    await this.pruneCheckpoints(record.dir, dest);
-    this.deps.logger.debug({ soak: record.id, seq: record.last_seq, took_ms: this.deps.clock.now() - now }, 'soak checkpoint');
-    this.setFloor(record.live_url, record.last_seq + 1);
+    await this.pruneCheckpoints(record.dir, copied.dir);
+    this.deps.logger.debug({ soak: record.id, seq: copied.seq, took_ms: this.deps.clock.now() - copied.at }, 'soak checkpoint');
+    this.setFloor(record.live_url, copied.seq + 1);
     this.deps.onProgress?.(next, 'checkpoint');
     return next;
   }

@@ -14,6 +14,7 @@ export {
 export {
   DEFAULT_SNAPSHOT_EXCLUDE,
   DEFAULT_SNAPSHOT_METHOD,
+  checkCopyIntegrity,
   sha256File,
   snapshotCopies,
   takeSnapshot,

@@ -109,19 +109,31 @@ async function listSource(root: string, exclude: readonly string[], logger: Logg
  * Check a copied database and read its facts. Opened read-write because the copy is ours: closing
  * the last connection removes the -wal/-shm a WAL-mode file needs while open, leaving one file.
  */
+function assertIntegrity(db: Database.Database, path: string): void {
+  const problems = (db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check);
+  if (problems.length !== 1 || problems[0] !== 'ok') {
+    throw stateErrors.create('WVO_SNAPSHOT_VERIFY_FAILED', `snapshot copy failed integrity_check: ${path}`, {
+      subject: path,
+      hint: 'The source database may be damaged: run `PRAGMA integrity_check` on it.',
+      details: { problems: problems.slice(0, 5) },
+    });
+  }
+}
+
+/** `PRAGMA integrity_check` on a copy taken with `checkIntegrity: false` (the soak runs it off the event loop). */
+export function checkCopyIntegrity(path: string): void {
+  const db = new Database(path, { fileMustExist: true, readonly: true });
+  try {
+    assertIntegrity(db, path);
+  } finally {
+    db.close();
+  }
+}
+
 function verifySqliteCopy(path: string, checkIntegrity: boolean): SqliteFacts {
   const db = new Database(path, { fileMustExist: true });
   try {
-    const problems = !checkIntegrity
-      ? ['ok']
-      : (db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check);
-    if (problems.length !== 1 || problems[0] !== 'ok') {
-      throw stateErrors.create('WVO_SNAPSHOT_VERIFY_FAILED', `snapshot copy failed integrity_check: ${path}`, {
-        subject: path,
-        hint: 'The source database may be damaged: run `PRAGMA integrity_check` on it.',
-        details: { problems: problems.slice(0, 5) },
-      });
-    }
+    if (checkIntegrity) assertIntegrity(db, path);
     return {
       page_count: db.pragma('page_count', { simple: true }) as number,
       page_size: db.pragma('page_size', { simple: true }) as number,

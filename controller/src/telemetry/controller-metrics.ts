@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Registry, type Counter, type Gauge, type Histogram } from 'prom-client';
+import { metricsOn } from '../../../common/src/metric-factory.js';
 import { DEPLOYMENT_STATES, type DeploymentState } from '../promotion/index.js';
 
 /** Where the deployments-by-state gauge reads from at scrape time (the controller database). */
@@ -27,62 +28,22 @@ export class ControllerMetrics {
     shadowDiffCount: ShadowDiffCount = async () => undefined,
     shadowDiffStreak: ShadowDiffStreak = () => 0,
   ) {
-    const registers = [this.registry];
-    this.upgrades = new Counter({
-      name: 'wvo_controller_upgrades_total',
-      help: 'Upgrades run by this controller, by outcome (passed, warnings, failed)',
-      labelNames: ['outcome'],
-      registers,
+    const metric = metricsOn(this.registry);
+    this.upgrades = metric.counter('wvo_controller_upgrades_total', 'Upgrades run by this controller, by outcome (passed, warnings, failed)', ['outcome']);
+    this.upgradeRunning = metric.gauge('wvo_controller_upgrade_running', '1 while an upgrade started through the API is running');
+    metric.gauge('wvo_controller_deployments', 'Deployments in controller.db by state', ['state'], function () {
+      const counts = deploymentCounts();
+      for (const state of DEPLOYMENT_STATES) this.set({ state }, counts[state] ?? 0);
     });
-    this.upgradeRunning = new Gauge({
-      name: 'wvo_controller_upgrade_running',
-      help: '1 while an upgrade started through the API is running',
-      registers,
+    metric.gauge('wvo_controller_shadow_diffs', 'Shadow differences reported by the last upgrade run (upgrade_shadow.json count; -1 before any run)', [], async function () {
+      this.set((await shadowDiffCount()) ?? -1);
     });
-    new Gauge({
-      name: 'wvo_controller_deployments',
-      help: 'Deployments in controller.db by state',
-      labelNames: ['state'],
-      registers,
-      collect() {
-        const counts = deploymentCounts();
-        for (const state of DEPLOYMENT_STATES) this.set({ state }, counts[state] ?? 0);
-      },
+    metric.gauge('wvo_shadow_diff_consecutive_runs', 'Recorded upgrade runs in a row (newest first; CLI and API alike, from controller.db) that ended with shadow differences', [], function () {
+      this.set(shadowDiffStreak());
     });
-    new Gauge({
-      name: 'wvo_controller_shadow_diffs',
-      help: 'Shadow differences reported by the last upgrade run (upgrade_shadow.json count; -1 before any run)',
-      registers,
-      async collect() {
-        this.set((await shadowDiffCount()) ?? -1);
-      },
-    });
-    new Gauge({
-      name: 'wvo_shadow_diff_consecutive_runs',
-      help: 'Recorded upgrade runs in a row (newest first; CLI and API alike, from controller.db) that ended with shadow differences',
-      registers,
-      collect() {
-        this.set(shadowDiffStreak());
-      },
-    });
-    this.requests = new Counter({
-      name: 'wvo_controller_api_requests_total',
-      help: 'Controller API requests by method, route pattern and status code',
-      labelNames: ['method', 'route', 'code'],
-      registers,
-    });
-    this.requestDuration = new Histogram({
-      name: 'wvo_controller_api_request_duration_seconds',
-      help: 'Controller API request latency by route pattern',
-      labelNames: ['route'],
-      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
-      registers,
-    });
-    this.sseClients = new Gauge({
-      name: 'wvo_controller_sse_clients',
-      help: 'Open GET /events streams',
-      registers,
-    });
+    this.requests = metric.counter('wvo_controller_api_requests_total', 'Controller API requests by method, route pattern and status code', ['method', 'route', 'code']);
+    this.requestDuration = metric.histogram('wvo_controller_api_request_duration_seconds', 'Controller API request latency by route pattern', ['route'], [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]);
+    this.sseClients = metric.gauge('wvo_controller_sse_clients', 'Open GET /events streams');
   }
 
   text(): Promise<string> {

@@ -5,6 +5,7 @@ import { openDryRunDatabase, openLiveDatabase, dbPathFor, type Db } from './data
 import { migrate, schemaStatus, tooNewError, type MigrationResult, type SchemaStatus } from './migrate.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { logicalStart } from '../journal/logical-clock.js';
+import { CommitSignal } from './commit-signal.js';
 
 export interface StoreOptions {
   readonly stateRoot: string;
@@ -47,6 +48,8 @@ export class Store {
   private closed = false;
   private readonly mutex = new Mutex();
   private readonly migrations: readonly Migration[];
+  /** Woken after each committed write transaction (the journal's long-poll waits on it). */
+  readonly commits = new CommitSignal();
 
   private constructor(db: Db, options: StoreOptions, migration: MigrationResult | undefined) {
     this.db = db;
@@ -122,7 +125,10 @@ export class Store {
 
   /** A write transaction (IMMEDIATE, so concurrent lanes on one file queue instead of failing). */
   tx<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    const result = this.db.transaction(fn).immediate();
+    // A nested tx is a savepoint: only the outermost one commits (DRY_RUN never does: rolled back).
+    if (!this.db.inTransaction) this.commits.committed();
+    return result;
   }
 
   /**
@@ -147,6 +153,7 @@ export class Store {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.commits.close();
     if (!this.dryRun) {
       try {
         this.db.pragma('wal_checkpoint(TRUNCATE)');

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { createLogger } from '../../../../common/src/logger.js';
+import { isWvoError } from '../../../../common/src/errors.js';
+import { appHealthSpec, configErrors, loadConfig, resolveApp } from '../../config/index.js';
 import { action } from '../output.js';
 import {
   PROXY_DEFAULTS,
@@ -24,7 +26,10 @@ interface ProxyFlags {
   moveGrace: string;
   lane: LaneSpec[];
   active?: string;
-  health: string;
+  /** Unset: the `--app`'s health from config, else PROXY_DEFAULTS.health. */
+  health?: string;
+  app?: string;
+  config?: string;
   healthInterval: string;
   connections: string;
 }
@@ -43,6 +48,18 @@ async function readToken(flags: ProxyFlags): Promise<string> {
   return process.env.WVO_PROXY_TOKEN?.trim() ?? '';
 }
 
+/** `--app NAME`: that app's health check from wvo.config.json (`apps.NAME.health`); unknown → WVO_APP_UNKNOWN naming --app. */
+function appHealth(flags: ProxyFlags): string | undefined {
+  if (!flags.app) return undefined;
+  const { config } = loadConfig(flags.config ? { file: flags.config } : {});
+  try {
+    return appHealthSpec(resolveApp(config, flags.app).config);
+  } catch (error) {
+    if (!isWvoError(error) || error.code !== 'WVO_APP_UNKNOWN') throw error;
+    throw configErrors.create('WVO_APP_UNKNOWN', `--app: ${error.message}`, { subject: '--app', ...(error.hint ? { hint: error.hint } : {}), cause: error });
+  }
+}
+
 /** Flags → the same ProxyOptions `startProxy` takes from tests and the controller. */
 export async function proxyOptionsFromFlags(flags: ProxyFlags): Promise<ProxyOptions> {
   return {
@@ -56,7 +73,7 @@ export async function proxyOptionsFromFlags(flags: ProxyFlags): Promise<ProxyOpt
     moveGraceMs: parseDuration(flags.moveGrace, '--move-grace'),
     lanes: flags.lane,
     ...(flags.active ? { active: flags.active } : {}),
-    health: flags.health,
+    health: flags.health ?? appHealth(flags) ?? PROXY_DEFAULTS.health,
     healthIntervalMs: parseDuration(flags.healthInterval, '--health-interval'),
     connectionsPerLane: Number(flags.connections),
   };
@@ -76,7 +93,9 @@ export function register(program: Command): void {
     .option('--move-grace <duration>', 'after the drain deadline, how long a session with work in flight may wait for a quiet moment', '30s')
     .option('--lane <name=url>', 'register a lane (repeatable)', (value: string, acc: LaneSpec[]) => [...acc, parseLaneFlag(value)], [])
     .option('--active <name>', 'active lane when the route table names none')
-    .option('--health <spec>', 'lane health check: /path (HTTP GET, 2xx), http:/path, mcp (initialize + ping + tools/list at /mcp) or mcp:/path', PROXY_DEFAULTS.health)
+    .option('--health <spec>', `lane health check: /path (HTTP GET, 2xx), http:/path, mcp (initialize + ping + tools/list at /mcp) or mcp:/path (default: the --app's health, else ${PROXY_DEFAULTS.health})`)
+    .option('--app <name>', "an app from wvo.config.json `apps`: its health check (apps.NAME.health, at its mcpPath) is the default of --health")
+    .option('--config <file>', 'wvo.config.json to read --app from')
     .option('--health-interval <duration>', 'health check interval per lane', '1s')
     .option('--connections <n>', 'upstream keep-alive connections per lane', String(PROXY_DEFAULTS.connectionsPerLane))
     .action(

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { collectStatus } from '../../operations/index.js';
+import { collectStatus, connectProxyAdmin } from '../../operations/index.js';
 import { openCliContext, type RuntimeFlags } from '../context.js';
 import { action, printResult } from '../output.js';
 import { renderStatus } from '../status-view.js';
@@ -32,10 +32,13 @@ export function register(program: Command): void {
           return;
         }
         const context = await openCliContext(flags, 'wvo-status');
+        // A proxy is configured when its admin token is (env or proxy.tokenFile); without one the runtime's live lane says.
+        const proxy = await connectProxyAdmin(context.loaded.config, context.projectRoot).catch(() => undefined);
         try {
-          const status = await collectStatus({ stateRoot: context.stateRoot, runtime: context.runtime });
+          const status = await collectStatus({ stateRoot: context.stateRoot, runtime: context.runtime, ...(proxy ? { proxy } : {}) });
           printResult(flags, { ok: true, ...status }, () => renderStatus(status));
         } finally {
+          await proxy?.close();
           await context.runtime.close();
         }
       }),

@@ -42,6 +42,7 @@ import { prepareRemoteState, removeRemoteState } from './remote-state.js';
 import { liveSnapshotHost, placeLiveLane } from '../live-placement.js';
 import { snapshotLiveVolume } from './live-snapshot.js';
 import { transferImage } from './transfer.js';
+import { removeNetwork } from './network-removal.js';
 
 export interface DockerRuntimeOptions {
   project: string;
@@ -397,6 +398,20 @@ export class DockerRuntime implements LaneRuntime {
     for (const duplicate of all.slice(1)) await host.docker.getNetwork(duplicate.Id).remove().catch(() => undefined);
     if (!all[0]) throw new RuntimeError('WVO_ENGINE_UNREACHABLE', `network ${this.network} vanished on host "${host.name}"`, { subject: this.network });
     return all[0].Id;
+  }
+
+  /**
+   * Remove the project network on `host` (default host), disconnecting what is still attached;
+   * a network that stays is logged as a warning naming it. True when it is gone.
+   */
+  async removeNetwork(hostName?: string): Promise<boolean> {
+    const host = this.host(hostName);
+    const result = await removeNetwork(host.docker, this.network, this.clock);
+    this.networks.delete(host.name);
+    if (!result.removed) {
+      this.logger.warn({ network: this.network, host: host.name, attempts: result.attempts, error: result.error }, `network ${this.network} could not be removed; remove it with \`docker network rm ${this.network}\``);
+    }
+    return result.removed;
   }
 
   /** A port for a host-network lane: not used by another lane of ours on that host. */
