@@ -192,4 +192,36 @@ describe('soak: replay the live journal to a replica and the candidate', () => {
       deployments.close();
     }
   });
+  it('the fork waits for a quiet moment: a dispatch between its transactions (running `sleep`) delays it, one open past --fork-timeout is WVO_SOAK_FORK_OPEN and starts nothing', async () => {
+    const r = await rig();
+    const agent = await connect(r.liveUrl, 'slow-agent');
+    cleanups.push(() => void agent.close());
+    const openCalls = async () =>
+      ((await (await fetch(`${r.liveUrl}/journal/head`, { headers: { authorization: 'Bearer soak-test-token' } })).json()) as { open: unknown[] }).open.length;
+    const dispatchSlow = async (seconds: string) => {
+      const pending = call(agent, 'dispatch', { agent: 'slow', command: { kind: 'exec', program: 'sleep', args: [seconds] } });
+      for (let i = 0; i < 200 && (await openCalls()) === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(await openCalls()).toBe(1);
+      return pending;
+    };
+    const ops = r.operations();
+
+    // Open longer than the fork may wait: refused, no record, no fork left on disk.
+    const long = dispatchSlow('3');
+    const refused = await ops.begin({ forkTimeout: '500ms' }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isWvoError(refused) && refused.code).toBe('WVO_SOAK_FORK_OPEN');
+    expect(r.store.list()).toEqual([]);
+    const head = (await (await fetch(`${r.liveUrl}/journal/head`, { headers: { authorization: 'Bearer soak-test-token' } })).json()) as { floor: number | null };
+    expect(head.floor).toBeNull();
+    expect((await long).isError).toBe(false);
+
+    // Open for 1.5 s, well inside the default wait: the fork holds the dispatch, closed.
+    const slow = dispatchSlow('1.5');
+    const { record } = await ops.begin({ checkpointEvery: '1h' });
+    expect((await slow).isError).toBe(false);
+    expect(record.fork_seq).toBe(await liveHead(r.liveUrl));
+  });
 });

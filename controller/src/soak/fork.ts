@@ -54,22 +54,42 @@ export interface ForkInput {
   readonly dests: readonly string[];
   readonly logger: Logger;
   readonly clock: Clock;
-  /** Snapshots taken while a live call was between its transactions are retried this often. */
-  readonly attempts?: number;
+  /**
+   * How long to keep trying for a moment with no call between its transactions (default 30 s):
+   * under writer load some dispatch is nearly always running its command, so a blind retry
+   * rarely lands; the fork waits for the live head to list none open, then copies at once.
+   */
+  readonly timeoutMs?: number;
 }
+
+const DEFAULT_FORK_TIMEOUT_MS = 30_000;
+/** Between head reads while a call is open: short, since a quiet moment may last milliseconds. */
+const QUIET_POLL_MS = 5;
 
 /**
  * Fork the live state at a journal seq: a consistent snapshot (the state room's copies), then the
  * proof that it corresponds to a seq: the copy's own journal has no open entry (a call half
  * inside the fork would be replayed twice), and the live journal holds the copy's last entry,
- * identical. The floor is set first so retention cannot prune what the soak is about to replay.
+ * identical. The floor is set first so retention cannot prune what the soak is about to replay;
+ * a fork that fails clears it again (no soak holds retention back).
  */
 export async function forkLive(input: ForkInput): Promise<Fork> {
   const before = await input.journal.head(); // WVO_SOAK_NO_JOURNAL for an older worker, before any copying
   await input.journal.setFloor(before.head + 1);
-  const attempts = input.attempts ?? 5;
+  try {
+    return await forkAtQuietMoment(input);
+  } catch (error) {
+    await input.journal.setFloor(null).catch((cleared: unknown) => input.logger.warn({ err: cleared }, 'could not clear the live journal floor after a failed fork'));
+    throw error;
+  }
+}
+
+async function forkAtQuietMoment(input: ForkInput): Promise<Fork> {
+  const deadline = input.clock.now() + (input.timeoutMs ?? DEFAULT_FORK_TIMEOUT_MS);
   let open: readonly number[] = [];
-  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+  let attempts = 0;
+  for (;;) {
+    attempts += 1;
     const snap = await snapshotCopies({ sourceRoot: input.liveStateDir, destRoots: input.dests, exclude: SNAPSHOT_EXCLUDE, logger: input.logger, clock: input.clock });
     const journal = readForkJournal(input.dests[0]!, snap.manifest);
     if (!journal) {
@@ -86,13 +106,22 @@ export async function forkLive(input: ForkInput): Promise<Fork> {
     }
     open = journal.open;
     await removeAll(input.dests);
-    await input.clock.sleep(20 * attempt);
+    if (!(await quietMoment(input.journal, input.clock, deadline))) break;
   }
-  throw soakErrors.create('WVO_SOAK_FORK_OPEN', `every fork (${attempts}) caught a live call between its transactions (open entries ${open.join(', ')})`, {
+  throw soakErrors.create('WVO_SOAK_FORK_OPEN', `every fork (${attempts} in ${Math.round((input.timeoutMs ?? DEFAULT_FORK_TIMEOUT_MS) / 1000)} s) caught a live call between its transactions (open entries ${open.join(', ')})`, {
     subject: 'fork',
-    details: { open },
-    hint: 'A call (dispatch runs its command between two transactions) was in flight each time: retry when the live lane is less busy.',
+    details: { open, attempts },
+    hint: 'A call (dispatch runs its command between two transactions) was in flight at every try: start the soak with a longer --fork-timeout, or when the live lane is less busy.',
   });
+}
+
+/** Until the live journal lists no open call (true), or the deadline passes (false). Reads only. */
+async function quietMoment(journal: JournalClient, clock: Clock, deadline: number): Promise<boolean> {
+  while (clock.now() < deadline) {
+    if ((await journal.head()).open.length === 0) return true;
+    await clock.sleep(QUIET_POLL_MS);
+  }
+  return false;
 }
 
 async function verifyAgainstLive(client: JournalClient, journal: ForkJournal, dests: readonly string[]): Promise<void> {

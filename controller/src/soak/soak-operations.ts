@@ -105,6 +105,7 @@ export class SoakOperations {
       dests: [join(ck0, 'replica'), join(ck0, 'candidate')],
       logger: this.deps.logger,
       clock: this.deps.clock,
+      ...(options.forkTimeoutMs !== undefined ? { timeoutMs: options.forkTimeoutMs } : {}),
     });
     const record: SoakRecord = {
       id,

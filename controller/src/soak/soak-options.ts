@@ -26,12 +26,15 @@ export const SoakStartInputSchema = z.strictObject({
   maxLag: count.optional(),
   pageSize: count.pipe(z.number().max(1_000)).optional(),
   poll: duration.optional(),
+  forkTimeout: duration.optional(),
 });
 export type SoakStartInput = z.input<typeof SoakStartInputSchema>;
 
 export interface SoakStartOptions {
   readonly upgradeId?: string;
   readonly settings: SoakSettings;
+  /** How long the fork may wait for a moment with no live call between its transactions. */
+  readonly forkTimeoutMs?: number;
 }
 
 /** Validates once for both adapters; a bad field is WVO_SOAK_OPTION_INVALID naming it. */
@@ -53,8 +56,10 @@ export function parseSoakStart(input: unknown): SoakStartOptions {
     }
   };
   const d = DEFAULT_SOAK_SETTINGS;
+  const forkTimeoutMs = ms(data.forkTimeout, 'forkTimeout');
   return {
     ...(data.upgradeId && data.upgradeId !== 'latest' ? { upgradeId: data.upgradeId } : {}),
+    ...(forkTimeoutMs !== undefined ? { forkTimeoutMs } : {}),
     settings: {
       forMs: ms(data.for, 'for') ?? d.forMs,
       checkpointCalls: data.checkpointCalls ?? d.checkpointCalls,

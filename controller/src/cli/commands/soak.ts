@@ -10,6 +10,7 @@ interface SoakFlags extends RuntimeFlags {
   checkpointCalls?: string;
   checkpointEvery?: string;
   maxLag?: string;
+  forkTimeout?: string;
 }
 
 async function withSoak<T>(flags: SoakFlags, body: (soak: ReturnType<typeof openSoak>, say: (line: string) => void) => Promise<T>): Promise<T> {
@@ -57,6 +58,7 @@ export function register(program: Command): void {
       .option('--checkpoint-calls <n>', 'parity checkpoint every N replayed calls', '500')
       .option('--checkpoint-every <duration>', 'parity checkpoint at least this often', '60s')
       .option('--max-lag <n>', 'fail when more than N calls behind the live journal', '10000')
+      .option('--fork-timeout <duration>', 'how long the fork may wait for a moment with no live call open', '30s')
       .addHelpText(
         'after',
         '\n<upgrade> is the staged upgrade whose candidate image soaks (default: the newest); its baseline lane is the live lane.\n' +
@@ -72,6 +74,7 @@ export function register(program: Command): void {
           ...(flags.checkpointCalls ? { checkpointCalls: flags.checkpointCalls } : {}),
           ...(flags.checkpointEvery ? { checkpointEvery: flags.checkpointEvery } : {}),
           ...(flags.maxLag ? { maxLag: flags.maxLag } : {}),
+          ...(flags.forkTimeout ? { forkTimeout: flags.forkTimeout } : {}),
         });
         say(`${resumed ? 'resuming' : 'forked'} soak ${record.id} at seq ${resumed ? record.last_seq : record.fork_seq} (live ${record.live_lane}, candidate ${record.candidate_image})`);
         // Ctrl-C stops it cleanly (a last checkpoint, lanes removed); a killed driver leaves it to be resumed.
