@@ -200,7 +200,7 @@ describe('soak: replay the live journal to a replica and the candidate', () => {
       ((await (await fetch(`${r.liveUrl}/journal/head`, { headers: { authorization: 'Bearer soak-test-token' } })).json()) as { open: unknown[] }).open.length;
     const dispatchSlow = async (seconds: string) => {
       const pending = call(agent, 'dispatch', { agent: 'slow', command: { kind: 'exec', program: 'sleep', args: [seconds] } });
-      for (let i = 0; i < 200 && (await openCalls()) === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (let i = 0; i < 1_000 && (await openCalls()) === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
       expect(await openCalls()).toBe(1);
       return pending;
     };
