@@ -52,6 +52,15 @@ async function expectQuiet(traffic: Traffic[]): Promise<void> {
   }
 }
 
+/** On the second engine the candidate tag is an image that cannot start (as a node holding a bad image would). */
+async function breakCandidateOnEngineB(): Promise<void> {
+  await execa('docker', ['build', '-q', '-t', candidate, '-'], {
+    input: `FROM ${image}\nENTRYPOINT ["node", "-e", "console.error('candidate broken on this host'); process.exit(3)"]\n`,
+    env: { DOCKER_HOST: `unix://${engine!.socket}`, DOCKER_BUILDKIT: '0' },
+  });
+  defer(() => removeImageTag(engine!.docker, candidate));
+}
+
 const actives = (fleet: FleetRig) => Promise.all(fleet.members.map(async (m) => (await m.admin.lanes()).active));
 const timings = (record: FleetRecord) => record.waves.map((w) => `wave ${w.index + 1} ${((w.finishedAt! - w.startedAt!) / 1000).toFixed(1)} s`).join(', ');
 
@@ -166,12 +175,7 @@ describeDocker('fleet promotion across two engines', { timeout: 300_000 }, () =>
 
   it('a candidate that fails on the second host: that deployment rolls back, and policy rollback rolls the first one back too', async () => {
     const fleet = await rig();
-    // On the second engine the candidate tag is an image that cannot start (as a node holding a bad image would).
-    await execa('docker', ['build', '-q', '-t', candidate, '-'], {
-      input: `FROM ${image}\nENTRYPOINT ["node", "-e", "console.error('candidate broken on this host'); process.exit(3)"]\n`,
-      env: { DOCKER_HOST: `unix://${engine!.socket}`, DOCKER_BUILDKIT: '0' },
-    });
-    defer(() => removeImageTag(engine!.docker, candidate));
+    await breakCandidateOnEngineB();
     const upgradeId = fleet.stage(candidate);
     const traffic = await trafficOn(fleet);
     const record = await fleet.control().runner.promote({ upgradeId, waveSize: 1, onFailure: 'rollback', promotion });
@@ -186,11 +190,7 @@ describeDocker('fleet promotion across two engines', { timeout: 300_000 }, () =>
 
   it('per-deployment shadow: east runs its own shadow on its host and is promoted on that run; west, whose candidate cannot start there, fails before any of its traffic moves', async () => {
     const fleet = await rig();
-    await execa('docker', ['build', '-q', '-t', candidate, '-'], {
-      input: `FROM ${image}\nENTRYPOINT ["node", "-e", "console.error('candidate broken on this host'); process.exit(3)"]\n`,
-      env: { DOCKER_HOST: `unix://${engine!.socket}`, DOCKER_BUILDKIT: '0' },
-    });
-    defer(() => removeImageTag(engine!.docker, candidate));
+    await breakCandidateOnEngineB();
     const upgradeId = fleet.stage(candidate);
     const started = Date.now();
     const record = await fleet.control().runner.promote({ upgradeId, waveSize: 1, shadow: 'per-deployment', promotion: { ...promotion, allowContract: true } });
