@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { waitFor } from '../../common/src/clock.js';
 import { parseConfig } from '../../controller/src/config/index.js';
-import { ProxyAdminClient, startProxy, type RunningProxy } from '../../controller/src/proxy/index.js';
+import type { ProxyAdminClient, RunningProxy } from '../../controller/src/proxy/index.js';
 import { dockerRuntimeFrom, laneAppFrom, LocalRuntime, type LaneRuntime } from '../../controller/src/runtime/index.js';
-import { CLI_MAIN, PROXY_TOKEN } from './deploy-rig.js';
+import { PROXY_TOKEN, startBlueProxy } from './blue-proxy.js';
+import { CLI_MAIN } from './deploy-rig.js';
 import { everythingAppConfig } from './everything.js';
 
 export interface AppRig {
@@ -53,19 +54,13 @@ export async function startAppRig(options: { runtime: 'local' | 'docker'; baseli
     const { mkdirSync } = await import('node:fs');
     mkdirSync(stateRoot, { recursive: true });
     const blue = await runtime.startLane({ name: 'blue', image: options.baseline, stateDir: stateRoot, dryRun: false, role: 'live', app: laneAppFrom('everything', app, root) });
-    const proxy = await startProxy({
-      listen: '127.0.0.1:0',
-      admin: '127.0.0.1:0',
-      token: PROXY_TOKEN,
+    const { proxy, admin } = await startBlueProxy({
       statePath: join(root, 'routes.json'),
-      lanes: [{ name: 'blue', url: blue.url!, health: 'mcp' }],
-      active: 'blue',
-      healthIntervalMs: 100,
-      drainTimeoutMs: options.drainTimeoutMs ?? 500,
+      blueUrl: blue.url!,
+      health: 'mcp',
+      ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
+      cleanups,
     });
-    cleanups.push(() => proxy.close());
-    const admin = new ProxyAdminClient({ url: proxy.adminUrl, token: PROXY_TOKEN });
-    cleanups.push(() => admin.close());
     // The proxy's first MCP probe (initialize, ping, tools/list) can take seconds on a loaded
     // machine; an operator waits for a healthy live lane before upgrading, and so does the rig.
     let last: unknown;

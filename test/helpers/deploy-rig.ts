@@ -7,16 +7,17 @@ import { systemClock } from '../../common/src/clock.js';
 import { parseConfig } from '../../controller/src/config/index.js';
 import { openDeploy, progressLogger, type DeployContext } from '../../controller/src/operations/index.js';
 import { DeploymentStore, type DeploymentRecord, type DeploymentState, type UpgradeSummary } from '../../controller/src/promotion/index.js';
-import { ProxyAdminClient, startProxy, type RunningProxy } from '../../controller/src/proxy/index.js';
+import type { ProxyAdminClient, RunningProxy } from '../../controller/src/proxy/index.js';
 import { LocalRuntime, type LaneRuntime } from '../../controller/src/runtime/index.js';
 import { buildImages } from '../../controller/src/runtime/images/image-build.js';
 import { seedState } from '../../worker/src/index.js';
+import { PROXY_TOKEN, startBlueProxy } from './blue-proxy.js';
 import { sleep } from './sleep.js';
 import { writeFrontedWorkerTree } from './fronted-worker-tree.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 export const CLI_MAIN = join(REPO_ROOT, 'dist/controller/src/cli/main.js');
-export const PROXY_TOKEN = 'deploy-proxy-token-0123456789';
+export { PROXY_TOKEN };
 export const WORKER_TOKEN = 'deploy-worker-token-0123456789';
 
 /**
@@ -112,19 +113,12 @@ export async function startDeployRig(
       role: 'live',
       env: { WVO_ADMIN_TOKEN: WORKER_TOKEN },
     });
-    const proxy = await startProxy({
-      listen: '127.0.0.1:0',
-      admin: '127.0.0.1:0',
-      token: PROXY_TOKEN,
+    const { proxy, admin } = await startBlueProxy({
       statePath: join(root, 'routes.json'),
-      lanes: [{ name: 'blue', url: blue.url! }],
-      active: 'blue',
-      healthIntervalMs: 100,
-      drainTimeoutMs: options.drainTimeoutMs ?? 500,
+      blueUrl: blue.url!,
+      ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
+      cleanups,
     });
-    cleanups.push(() => proxy.close());
-    const admin = new ProxyAdminClient({ url: proxy.adminUrl, token: PROXY_TOKEN });
-    cleanups.push(() => admin.close());
     const store = DeploymentStore.open(stateRoot);
     cleanups.push(() => store.close());
     const config = parseConfig({ runtime: 'local', stateRoot: './state', proxy: { admin: proxy.adminUrl }, lanes: { readyTimeoutMs: 20_000, stopTimeoutMs: 5_000 } });

@@ -7,10 +7,11 @@ import { parseConfig, type WvoConfig } from '../../controller/src/config/index.j
 import { FleetControl, type FleetContextInput } from '../../controller/src/fleet/index.js';
 import { progressLogger } from '../../controller/src/operations/index.js';
 import { DeploymentStore } from '../../controller/src/promotion/index.js';
-import { ProxyAdminClient, startProxy, type RunningProxy } from '../../controller/src/proxy/index.js';
+import type { ProxyAdminClient, RunningProxy } from '../../controller/src/proxy/index.js';
 import { DockerRuntime, SwarmRuntime, type LaneRuntime } from '../../controller/src/runtime/index.js';
 import { seedState } from '../../worker/src/index.js';
-import { chownTree, PROXY_TOKEN } from './deploy-rig.js';
+import { PROXY_TOKEN, startBlueProxy } from './blue-proxy.js';
+import { chownTree } from './deploy-rig.js';
 import type { EngineB, SwarmPair } from './runtime-engine-b.js';
 import { cleanupProject } from './runtime-fixtures.js';
 
@@ -119,19 +120,7 @@ export async function startFleetRig(options: { id: string; docker: Docker; engin
         cleanups.push(() => runtime.close());
         cleanups.push(() => placement.cleanup(app, host, runtime));
         const blue = await runtime.startLane({ name: 'blue', image: options.image, stateDir: state, dryRun: false, role: 'live' });
-        const proxy = await startProxy({
-          listen: '127.0.0.1:0',
-          admin: '127.0.0.1:0',
-          token: PROXY_TOKEN,
-          statePath: join(root, `${name}-routes.json`),
-          lanes: [{ name: 'blue', url: blue.url! }],
-          active: 'blue',
-          healthIntervalMs: 100,
-          drainTimeoutMs: 500,
-        });
-        cleanups.push(() => proxy.close());
-        const admin = new ProxyAdminClient({ url: proxy.adminUrl, token: PROXY_TOKEN });
-        cleanups.push(() => admin.close());
+        const { proxy, admin } = await startBlueProxy({ statePath: join(root, `${name}-routes.json`), blueUrl: blue.url!, cleanups });
         writeFileSync(join(root, `${name}.token`), PROXY_TOKEN);
         return { name, host, app, state, runtime, proxy, admin };
       }),
