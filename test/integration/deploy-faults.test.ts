@@ -105,17 +105,20 @@ describe('deploy: switch to an unhealthy lane', () => {
     expect(rig.deploy.runner.switches).toEqual([]);
   });
 
-  it('a candidate that stalls for 1.5 s right before the switch (one probe times out) is still promoted', async () => {
+  it('a candidate that stalls for 4 s right before the switch (its first two readiness probes time out) is still promoted', async () => {
     const rig = await rigs.rig();
     const { runtime } = rig;
     const runner = delegate(rig.deploy.runner);
     let resumed: Promise<void> | undefined;
-    runner.startCanary = async (effect, deployment) => {
-      await rig.deploy.runner.startCanary(effect, deployment);
-      // A busy machine, not a dead lane: the process answers nothing for 1.5 s, then serves on.
-      const pid = Number((await runtime.getLane(effect.lane))!.id);
-      process.kill(pid, 'SIGSTOP');
-      resumed = sleep(1500).then(() => void process.kill(pid, 'SIGCONT'));
+    runner.switchProxy = async (effect, deployment) => {
+      if (!resumed) {
+        // A busy machine, not a dead lane: the process answers nothing for 4 s, then serves on.
+        // The switch gate waits longer after each silent probe (1 s, then 3 s), so it sees it recover.
+        const pid = Number((await runtime.getLane(effect.to))!.id);
+        process.kill(pid, 'SIGSTOP');
+        resumed = sleep(4000).then(() => void process.kill(pid, 'SIGCONT'));
+      }
+      await rig.deploy.runner.switchProxy(effect, deployment);
     };
     const operations = new DeployOperations({ store: rig.store, runner, proxy: rig.admin, runtime, clock: systemClock, workerToken: WORKER_TOKEN });
     const traffic = await rigs.traffic(rig.proxy.url, { sessions: 10, intervalMs: 20, maxMs: 30_000 });

@@ -54,6 +54,8 @@ export interface SwitchRecord {
 const RUNNING = new Set(['ready', 'starting', 'unhealthy']);
 /** Probes of the target lane before a forward switch; all must fail to refuse it. */
 const SWITCH_READY_ATTEMPTS = 3;
+/** The probe timeout of each try; a lane that did not answer the last try is waited for longer. */
+const SWITCH_PROBE_TIMEOUTS_MS = [1000, 3000, 6000] as const;
 
 /**
  * The promotion executor (DESIGN §5): the `EffectRunner` the reconciler drives, over the lanes
@@ -171,16 +173,20 @@ export class LiveEffectRunner implements EffectRunner {
 
   /**
    * The lane's own /readyz, asked up to `SWITCH_READY_ATTEMPTS` times: one probe that times out on
-   * a busy machine (a lane taking all traffic, a disk stalled by an image build) is no reason to
-   * roll back; a lane that is stopped, or not ready on every try, is. Undefined: the runtime could
-   * not say (the proxy's own health check still guards the switch).
+   * a busy machine (a lane taking all traffic, a disk stalled by an image build or a WAL
+   * checkpoint) is no reason to roll back, so a lane that did not answer at all is given a longer
+   * wait on the next try (`SWITCH_PROBE_TIMEOUTS_MS`). A lane that is stopped, answers "not ready",
+   * or stays silent on every try is refused. Undefined: the runtime could not say (the proxy's own
+   * health check still guards the switch).
    */
   private async confirmReady(lane: string): Promise<LaneHealth | undefined> {
     let last: LaneHealth | undefined;
     for (let attempt = 1; attempt <= SWITCH_READY_ATTEMPTS; attempt++) {
-      last = await this.o.runtime.health(lane).catch(() => undefined);
+      const silent = last !== undefined && last.httpStatus === undefined;
+      const probeTimeoutMs = SWITCH_PROBE_TIMEOUTS_MS[silent ? attempt - 1 : 0]!;
+      last = await this.o.runtime.health(lane, { probeTimeoutMs }).catch(() => undefined);
       if (!last || last.ready || last.status === 'stopped') return last;
-      this.log.warn({ lane, attempt, status: last.status, detail: last.detail }, `lane ${lane} not ready before the switch (try ${attempt} of ${SWITCH_READY_ATTEMPTS})`);
+      this.log.warn({ lane, attempt, status: last.status, detail: last.detail, probeTimeoutMs }, `lane ${lane} not ready before the switch (try ${attempt} of ${SWITCH_READY_ATTEMPTS})`);
       if (attempt < SWITCH_READY_ATTEMPTS) await this.o.clock.sleep(250);
     }
     return last;

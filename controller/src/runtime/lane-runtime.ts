@@ -93,6 +93,11 @@ export interface LaneHealth {
   detail?: string;
 }
 
+export interface HealthOptions {
+  /** How long the probe waits for an answer (default 1000 ms). */
+  probeTimeoutMs?: number;
+}
+
 export interface Progress {
   (event: { phase: string; message?: string; current?: number; total?: number }): void;
 }
@@ -154,7 +159,8 @@ export interface LaneRuntime {
   stopLane(name: string, options?: StopOptions): Promise<LaneInfo>;
   /** Stop if running, then forget the lane (container removed). Idempotent. */
   removeLane(name: string, options?: StopOptions): Promise<void>;
-  health(name: string): Promise<LaneHealth>;
+  /** One readiness probe of the lane (default timeout 1 s; a gate that can wait longer passes `probeTimeoutMs`). */
+  health(name: string, options?: HealthOptions): Promise<LaneHealth>;
   logs(name: string, options?: LogOptions): Promise<string>;
   /** Stream an image from the local engine to `host` (save → load), checked by image id. */
   transferImage(image: string, host: string, options?: { onProgress?: Progress }): Promise<TransferResult>;

@@ -8,6 +8,7 @@ import type { HostConfig } from '../../config/index.js';
 import { RuntimeError, laneNotFound, logExcerpt } from '../errors.js';
 import type {
   EnsureImageResult,
+  HealthOptions,
   LaneHealth,
   LaneInfo,
   LaneRuntime,
@@ -465,11 +466,11 @@ export class DockerRuntime implements LaneRuntime {
     if (volume && found.container.Labels?.[LABELS.role] !== 'live') await removeRemoteState(found.host, volume).catch((error: unknown) => Promise.reject(this.wrap(found.host, error)));
   }
 
-  async health(name: string): Promise<LaneHealth> {
+  async health(name: string, options: HealthOptions = {}): Promise<LaneHealth> {
     const lane = await this.getLane(name);
     if (!lane) throw laneNotFound(name, this.project);
     if (!lane.url) return { name, ready: false, status: lane.status, detail: 'not running' };
-    const probe = await probeReady(lane.url, 1000, lane.health, lane.mcpPath);
+    const probe = await probeReady(lane.url, options.probeTimeoutMs ?? 1000, lane.health, lane.mcpPath);
     return { name, ready: probe.ready, status: probe.ready ? 'ready' : lane.status === 'ready' ? 'unhealthy' : lane.status, ...(probe.httpStatus ? { httpStatus: probe.httpStatus } : {}), ...(probe.detail ? { detail: probe.detail } : {}) };
   }
 

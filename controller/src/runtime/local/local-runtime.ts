@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from '../../../../common/src/logger.js';
 import { RuntimeError, laneNotFound, logExcerpt } from '../errors.js';
 import type {
   EnsureImageResult,
+  HealthOptions,
   LaneHealth,
   LaneInfo,
   LaneRuntime,
@@ -289,11 +290,11 @@ export class LocalRuntime implements LaneRuntime {
     await this.table.remove(name);
   }
 
-  async health(name: string): Promise<LaneHealth> {
+  async health(name: string, options: HealthOptions = {}): Promise<LaneHealth> {
     const record = await this.require(name);
     if (record.stoppedAt || !isAlive(record.pid, record.main)) return { name, ready: false, status: 'stopped', detail: 'not running' };
     if (record.starting) return { name, ready: false, status: 'starting', detail: 'never reported ready (its starter stopped waiting)' };
-    const probe = await probeReady(record.url, 1000, record.health, record.mcpPath);
+    const probe = await probeReady(record.url, options.probeTimeoutMs ?? 1000, record.health, record.mcpPath);
     return { name, ready: probe.ready, status: probe.ready ? 'ready' : 'unhealthy', ...(probe.httpStatus ? { httpStatus: probe.httpStatus } : {}), ...(probe.detail ? { detail: probe.detail } : {}) };
   }
 

@@ -11,7 +11,7 @@ import { prepareRemoteState, removeRemoteState } from '../docker/remote-state.js
 import { liveSnapshotHost, placeLiveLane } from '../live-placement.js';
 import { snapshotLiveVolume } from '../docker/live-snapshot.js';
 import { RuntimeError, laneNotFound, logExcerpt } from '../errors.js';
-import type { EnsureImageResult, LaneHealth, LaneInfo, LaneRuntime, LiveStateSnapshot, LaneSpec, LogOptions, Progress, StartOptions, StopOptions, TransferResult } from '../lane-runtime.js';
+import type { EnsureImageResult, HealthOptions, LaneHealth, LaneInfo, LaneRuntime, LiveStateSnapshot, LaneSpec, LogOptions, Progress, StartOptions, StopOptions, TransferResult } from '../lane-runtime.js';
 import { validateLaneSpec } from '../lane-spec.js';
 import { probeReady, waitReady } from '../readiness.js';
 import { checkStateDir } from '../state-dir.js';
@@ -350,11 +350,11 @@ export class SwarmRuntime implements LaneRuntime {
     await this.teardown(service.ID, name, this.nodeOf(service), volume);
   }
 
-  async health(name: string): Promise<LaneHealth> {
+  async health(name: string, options: HealthOptions = {}): Promise<LaneHealth> {
     const lane = await this.getLane(name);
     if (!lane) throw laneNotFound(name, this.project);
     if (!lane.url) return { name, ready: false, status: lane.status, detail: 'not running' };
-    const probe = await probeReady(lane.url);
+    const probe = await probeReady(lane.url, options.probeTimeoutMs ?? 1000, lane.health, lane.mcpPath);
     return { name, ready: probe.ready, status: probe.ready ? 'ready' : lane.status === 'ready' ? 'unhealthy' : lane.status, ...(probe.httpStatus ? { httpStatus: probe.httpStatus } : {}), ...(probe.detail ? { detail: probe.detail } : {}) };
   }
 
