@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../../../common/src/clock.js';
 import { RuntimeError, logExcerpt } from './errors.js';
+import type { HealthOptions, LaneHealth, LaneInfo } from './lane-runtime.js';
 import { httpHealthPath, mcpHealthPath, probeMcpReady } from './mcp-ready.js';
 
 export interface ReadyProbeResult {
@@ -29,6 +30,18 @@ export async function probeReady(baseUrl: string, timeoutMs = 1000, health = '/r
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * `LaneRuntime.health` for a runtime that lists lanes with their URL (docker, swarm): a lane with
+ * no URL is not running; one listed ready that fails the probe is `unhealthy`.
+ */
+export async function probeListedLane(lane: LaneInfo, options: HealthOptions = {}): Promise<LaneHealth> {
+  const name = lane.name;
+  if (!lane.url) return { name, ready: false, status: lane.status, detail: 'not running' };
+  const probe = await probeReady(lane.url, options.probeTimeoutMs ?? 1000, lane.health, lane.mcpPath);
+  const status = probe.ready ? 'ready' : lane.status === 'ready' ? 'unhealthy' : lane.status;
+  return { name, ready: probe.ready, status, ...(probe.httpStatus ? { httpStatus: probe.httpStatus } : {}), ...(probe.detail ? { detail: probe.detail } : {}) };
 }
 
 export interface WaitReadyOptions {

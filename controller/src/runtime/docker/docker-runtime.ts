@@ -21,7 +21,7 @@ import type {
   TransferResult,
 } from '../lane-runtime.js';
 import { validateLaneSpec } from '../lane-spec.js';
-import { probeReady, waitReady } from '../readiness.js';
+import { probeListedLane, probeReady, waitReady } from '../readiness.js';
 import { checkStateDir, chownTree, planContainerUser } from '../state-dir.js';
 import {
   IMAGE_USER,
@@ -469,9 +469,7 @@ export class DockerRuntime implements LaneRuntime {
   async health(name: string, options: HealthOptions = {}): Promise<LaneHealth> {
     const lane = await this.getLane(name);
     if (!lane) throw laneNotFound(name, this.project);
-    if (!lane.url) return { name, ready: false, status: lane.status, detail: 'not running' };
-    const probe = await probeReady(lane.url, options.probeTimeoutMs ?? 1000, lane.health, lane.mcpPath);
-    return { name, ready: probe.ready, status: probe.ready ? 'ready' : lane.status === 'ready' ? 'unhealthy' : lane.status, ...(probe.httpStatus ? { httpStatus: probe.httpStatus } : {}), ...(probe.detail ? { detail: probe.detail } : {}) };
+    return probeListedLane(lane, options);
   }
 
   async logs(name: string, options: LogOptions = {}): Promise<string> {

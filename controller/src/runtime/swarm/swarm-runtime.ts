@@ -13,7 +13,7 @@ import { snapshotLiveVolume } from '../docker/live-snapshot.js';
 import { RuntimeError, laneNotFound, logExcerpt } from '../errors.js';
 import type { EnsureImageResult, HealthOptions, LaneHealth, LaneInfo, LaneRuntime, LiveStateSnapshot, LaneSpec, LogOptions, Progress, StartOptions, StopOptions, TransferResult } from '../lane-runtime.js';
 import { validateLaneSpec } from '../lane-spec.js';
-import { probeReady, waitReady } from '../readiness.js';
+import { probeListedLane, waitReady } from '../readiness.js';
 import { checkStateDir } from '../state-dir.js';
 import { NODE_LABEL, TERMINAL_TASK_STATES, currentTask, laneInfoFromService, publishedPort, serviceCreateSpec, serviceFilters, type ServiceView, type TaskView } from './service-spec.js';
 
@@ -353,9 +353,7 @@ export class SwarmRuntime implements LaneRuntime {
   async health(name: string, options: HealthOptions = {}): Promise<LaneHealth> {
     const lane = await this.getLane(name);
     if (!lane) throw laneNotFound(name, this.project);
-    if (!lane.url) return { name, ready: false, status: lane.status, detail: 'not running' };
-    const probe = await probeReady(lane.url, options.probeTimeoutMs ?? 1000, lane.health, lane.mcpPath);
-    return { name, ready: probe.ready, status: probe.ready ? 'ready' : lane.status === 'ready' ? 'unhealthy' : lane.status, ...(probe.httpStatus ? { httpStatus: probe.httpStatus } : {}), ...(probe.detail ? { detail: probe.detail } : {}) };
+    return probeListedLane(lane, options);
   }
 
   async logs(name: string, options: LogOptions = {}): Promise<string> {
