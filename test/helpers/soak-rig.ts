@@ -51,9 +51,10 @@ export interface SoakRig {
 
 /**
  * A project dir with a seeded live state, a live lane `blue` (this checkout's worker, journaling)
- * on the local runtime, and a staged upgrade whose candidate is `candidateImage` (a tree).
+ * on the local runtime (or `runtime`, on its `host`), and a staged upgrade whose candidate is
+ * `candidateImage` (a tree).
  */
-export async function soakRig(options: { candidateImage?: string; tasks?: number; runtime?: LaneRuntime; baselineImage?: string } = {}): Promise<SoakRig> {
+export async function soakRig(options: { candidateImage?: string; tasks?: number; runtime?: LaneRuntime; baselineImage?: string; host?: string } = {}): Promise<SoakRig> {
   const root = mkdtempSync(join(tmpdir(), 'wvo-soak-test-'));
   const stateRoot = join(root, 'state');
   mkdirSync(stateRoot, { recursive: true });
@@ -63,7 +64,7 @@ export async function soakRig(options: { candidateImage?: string; tasks?: number
   const baselineImage = options.baselineImage ?? REPO_ROOT;
   const stores: SoakStore[] = [];
   const live = await runtime.startLane(
-    { name: `blue-${root.slice(-6).toLowerCase().replace(/[^a-z0-9]/g, '')}`, image: baselineImage, stateDir: stateRoot, mode: 'live', role: 'live', env: { WVO_ADMIN_TOKEN: SOAK_TOKEN } },
+    { name: `blue-${root.slice(-6).toLowerCase().replace(/[^a-z0-9]/g, '')}`, image: baselineImage, stateDir: stateRoot, mode: 'live', role: 'live', env: { WVO_ADMIN_TOKEN: SOAK_TOKEN }, ...(options.host ? { host: options.host } : {}) },
     { readyTimeoutMs: 60_000 },
   );
   const deployments = DeploymentStore.open(stateRoot);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,8 @@ import { describeDocker } from '../helpers/docker.js';
 import { dispatchThrough, queueByStatus, taken } from '../helpers/live-state-probe.js';
 import { startEngineB, type EngineB } from '../helpers/runtime-engine-b.js';
 import { REPO_ROOT, buildTestImages, cleanupProject, seedState, testId, type TestImages } from '../helpers/runtime-fixtures.js';
+import { runWvoCli } from '../helpers/cli.js';
+import { liveHead, liveTraffic, replayedUpTo, SOAK_TOKEN, soakRig } from '../helpers/soak-rig.js';
 
 const docker = new Docker();
 const project = testId('rt-remote');
@@ -181,6 +183,46 @@ describeDocker('docker runtime on a second engine (network namespace)', () => {
     }
     expect(await leftovers()).toEqual({ volumes: [], helpers: 0 });
   });
+
+  it('a soak of a live lane on a volume-mode host forks from the volume there (at the live head), replays with 0 differences, leaves nothing behind', async () => {
+    const app = `${project}-soak`;
+    const shared = new DockerRuntime({ project: app, hosts: [{ name: 'hostb', docker: engine!.url, network: 'auto' }], readyTimeoutMs: 30_000, stopTimeoutMs: 5000 });
+    const leftovers = async () => ({
+      volumes: (await engine!.docker.listVolumes({ filters: { label: [`wvo.project=${app}`] } })).Volumes.map((v) => v.Name).sort(),
+      hostb: (await engine!.docker.listContainers({ all: true, filters: { label: [`wvo.project=${app}`] } })).length,
+      local: (await docker.listContainers({ all: true, filters: { label: [`wvo.project=${app}`] } })).length,
+    });
+    const r = await soakRig({ runtime: shared, baselineImage: images!.worker, host: 'hostb' });
+    try {
+      // Writes through the live lane land in its volume on hostb; the local state root (the seed) never sees them.
+      const before = await liveTraffic(r.liveUrl, 1, 2);
+      const head = await liveHead(r.liveUrl);
+      expect(head).toBe(before);
+      const ops = r.operations();
+      const { record } = await ops.begin({ checkpointCalls: 10, checkpointEvery: '1h' });
+      expect(record.fork_seq).toBe(head);
+      expect(record.fork_source).toMatchObject({ kind: 'live-volume', host: 'hostb', volume: `${app}-live-state`, image: images!.worker });
+      // The snapshot's scratch copy is gone once the forks are made.
+      expect(existsSync(join(record.dir, 'live-snapshot'))).toBe(false);
+      const status = await runWvoCli(['soak', 'status', '--runtime', 'local', '--json'], { cwd: r.root, env: { WVO_ADMIN_TOKEN: SOAK_TOKEN, WVO_LOG_LEVEL: 'warn' } });
+      expect(status.code, status.stderr).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ soak: { id: record.id, fork_seq: head, fork_source: { kind: 'live-volume', host: 'hostb', volume: `${app}-live-state` } } });
+      const driving = ops.drive(record.id);
+      const writes = await liveTraffic(r.liveUrl, 2, 2);
+      const end = await liveHead(r.liveUrl);
+      expect(end - head).toBe(writes);
+      await replayedUpTo(r.store, record.id, end, 120_000);
+      await ops.stop(record.id);
+      const ended = await driving;
+      expect(ended.error).toBeNull();
+      expect(ended).toMatchObject({ state: 'stopped', fork_seq: head, replayed: writes, answer_diffs: 0, state_diffs: 0 });
+    } finally {
+      await r.cleanup();
+      await engine!.docker.getVolume(`${app}-live-state`).remove().catch(() => undefined);
+      await shared.close();
+    }
+    expect(await leftovers()).toEqual({ volumes: [], hostb: 0, local: 0 });
+  }, 300_000);
 
   it('a remote host without an image the local engine lacks too: WVO_IMAGE_NOT_FOUND, nothing started', async () => {
     await expect(runtime.startLane({ name: 'ghost', image: 'wvo-no-such-image:0', stateDir: work, host: 'hostb' })).rejects.toMatchObject({ code: 'WVO_IMAGE_NOT_FOUND' });

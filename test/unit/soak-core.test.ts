@@ -1,11 +1,20 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../common/src/clock.js';
 import { isWvoError } from '../../common/src/errors.js';
+import { silentLogger } from '../../common/src/logger.js';
+import type { LaneRuntime } from '../../controller/src/runtime/index.js';
+import { snapshotCopies } from '../../controller/src/state/index.js';
+import { seedState } from '../../worker/src/index.js';
 import {
   cleanSoakMs,
   compareEntry,
   entryIdentity,
+  forkLive,
   JournalClient,
   newEntries,
   nextIdleWait,
@@ -190,5 +199,42 @@ describe('journal client against real HTTP servers', () => {
     const down = new PagePuller(new JournalClient('http://127.0.0.1:1', 't'));
     down.prefetch(0, 10);
     expect(await code(down.take(0, 10))).toBe('WVO_SOAK_JOURNAL_UNREACHABLE');
+  });
+
+  it('a fork takes its moment where the live state lives: from the runtime\'s live snapshot when there is one (scratch removed), else the local dir', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'wvo-fork-source-'));
+    try {
+      // The "volume" holds the journaled state; the local dir is empty (what forking it would find: no journal).
+      const volume = join(work, 'volume');
+      seedState({ stateRoot: volume, tasks: 3, seed: 1 });
+      const local = join(work, 'local');
+      mkdirSync(local);
+      const url = await serve(200, { head: 0, last_seq: 0, oldest: null, open: [], floor: null });
+      const taken: string[] = [];
+      const runtime: Pick<LaneRuntime, 'snapshotLiveState'> = {
+        // A real copy, as the helper's is: the volume's moment into the dir it is given.
+        async snapshotLiveState({ destDir, exclude }) {
+          taken.push(destDir);
+          const snap = await snapshotCopies({ sourceRoot: volume, destRoots: [destDir], ...(exclude ? { exclude } : {}), logger: silentLogger(), clock: systemClock });
+          return { host: 'hostb', volume: 'p-live-state', image: 'img:1', root: destDir, files: snap.manifest.files.length, bytes: 1, durationMs: 7 };
+        },
+      };
+      const base = { liveStateDir: local, journal: new JournalClient(url, 't'), logger: silentLogger(), clock: systemClock };
+      const liveDir = join(work, 'scratch');
+      const dests = [join(work, 'a'), join(work, 'b')];
+      const fork = await forkLive({ ...base, live: { runtime, liveDir }, dests });
+      expect(taken).toEqual([liveDir]);
+      expect(fork.source).toEqual({ kind: 'live-volume', host: 'hostb', volume: 'p-live-state', image: 'img:1', duration_ms: 7 });
+      expect(fork.database).toBe('orchestrator.db');
+      expect(dests.map((dest) => existsSync(join(dest, 'orchestrator.db')))).toEqual([true, true]);
+      expect(existsSync(liveDir)).toBe(false);
+      // A runtime whose live state is this machine's (no snapshot): the local dir, as before.
+      const none: Pick<LaneRuntime, 'snapshotLiveState'> = { snapshotLiveState: async () => undefined };
+      expect(await code(forkLive({ ...base, live: { runtime: none, liveDir }, dests: [join(work, 'c')] }))).toBe('WVO_SOAK_NO_JOURNAL');
+      const plain = await forkLive({ ...base, liveStateDir: volume, live: { runtime: none, liveDir }, dests: [join(work, 'd')] });
+      expect(plain.source).toEqual({ kind: 'state-root', root: volume });
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });

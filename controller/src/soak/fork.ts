@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import type { Clock } from '../../../common/src/clock.js';
 import type { Logger } from '../../../common/src/logger.js';
 import { SNAPSHOT_EXCLUDE } from '../harness/index.js';
+import type { LaneRuntime } from '../runtime/index.js';
 import { openReadOnly, snapshotCopies, type SnapshotManifest } from '../state/index.js';
 import { soakErrors } from './errors.js';
+import type { ForkSource } from './soak-record.js';
 import type { JournalClient, LiveEntry } from './journal-client.js';
 import { entryIdentity } from './journal-order.js';
 
@@ -16,6 +18,8 @@ export interface Fork {
   /** The database file (relative) that holds the journal. */
   readonly database: string;
   readonly manifest: SnapshotManifest;
+  /** Where the moment was taken: the live volume on its host, or this machine's state dir. */
+  readonly source: ForkSource;
 }
 
 /** What a fork's own journal says (read from the copy, never from the live lane). */
@@ -49,6 +53,13 @@ export function readForkJournal(root: string, manifest: Pick<SnapshotManifest, '
 
 export interface ForkInput {
   readonly liveStateDir: string;
+  /**
+   * The runtime and a local scratch dir: when the live state is a volume on its host, each try's
+   * moment is taken there (LaneRuntime.snapshotLiveState) into `liveDir` and the forks are copied
+   * from that (`liveStateDir` then holds only what the volume was seeded from), as the upgrade's
+   * snapshot step does.
+   */
+  readonly live?: { runtime: Pick<LaneRuntime, 'snapshotLiveState'>; liveDir: string };
   readonly journal: JournalClient;
   /** One directory per lane; all receive the same moment. */
   readonly dests: readonly string[];
@@ -90,19 +101,20 @@ async function forkAtQuietMoment(input: ForkInput): Promise<Fork> {
   let attempts = 0;
   for (;;) {
     attempts += 1;
-    const snap = await snapshotCopies({ sourceRoot: input.liveStateDir, destRoots: input.dests, exclude: SNAPSHOT_EXCLUDE, logger: input.logger, clock: input.clock });
-    const journal = readForkJournal(input.dests[0]!, snap.manifest);
+    const { manifest, source } = await takeMoment(input);
+    const journal = readForkJournal(input.dests[0]!, manifest);
     if (!journal) {
       await removeAll(input.dests);
-      throw soakErrors.create('WVO_SOAK_NO_JOURNAL', `no database under ${input.liveStateDir} has a journal table`, {
-        subject: input.liveStateDir,
+      const where = source.kind === 'live-volume' ? `volume ${source.volume} on host "${source.host}"` : input.liveStateDir;
+      throw soakErrors.create('WVO_SOAK_NO_JOURNAL', `no database under ${where} has a journal table`, {
+        subject: source.kind === 'live-volume' ? source.volume : input.liveStateDir,
         hint: 'The live state was written by a worker older than the call journal (migration 005): upgrade the live worker first.',
       });
     }
     if (journal.open.length === 0) {
       await verifyAgainstLive(input.journal, journal, input.dests);
       const entry = journal.last ? entryIdentity(journal.last) : null;
-      return { seq: journal.last_seq, entry, database: journal.database, manifest: snap.manifest };
+      return { seq: journal.last_seq, entry, database: journal.database, manifest, source };
     }
     open = journal.open;
     await removeAll(input.dests);
@@ -113,6 +125,23 @@ async function forkAtQuietMoment(input: ForkInput): Promise<Fork> {
     details: { open, attempts },
     hint: 'A call (dispatch runs its command between two transactions) was in flight at every try: start the soak with a longer --fork-timeout, or when the live lane is less busy.',
   });
+}
+
+/**
+ * One consistent moment copied into every dest: from a fresh snapshot of the live volume where it
+ * lives (its scratch dir removed once copied), else from the local state dir.
+ */
+async function takeMoment(input: ForkInput): Promise<{ manifest: SnapshotManifest; source: ForkSource }> {
+  const remote = await input.live?.runtime.snapshotLiveState?.({ destDir: input.live.liveDir, exclude: SNAPSHOT_EXCLUDE });
+  try {
+    const snap = await snapshotCopies({ sourceRoot: remote?.root ?? input.liveStateDir, destRoots: input.dests, exclude: SNAPSHOT_EXCLUDE, logger: input.logger, clock: input.clock });
+    const source: ForkSource = remote
+      ? { kind: 'live-volume', host: remote.host, volume: remote.volume, image: remote.image, duration_ms: remote.durationMs }
+      : { kind: 'state-root', root: input.liveStateDir };
+    return { manifest: snap.manifest, source };
+  } finally {
+    if (remote) await rm(remote.root, { recursive: true, force: true });
+  }
 }
 
 /** Until the live journal lists no open call (true), or the deadline passes (false). Reads only. */

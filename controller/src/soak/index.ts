@@ -14,7 +14,7 @@ export { IDLE_SAVE_MS, LONG_POLL_MS, longPollWait, nextIdleWait, PagePuller } fr
 export { registerSoakMetrics } from './soak-metrics.js';
 export { OWNER_STALE_MS, ownerAlive, requireCleanSoak, SoakOperations, type SoakOperationsDeps, type SoakStatus } from './soak-operations.js';
 export { DEFAULT_SOAK_SETTINGS, parseSoakStart, SoakStartInputSchema, type SoakStartInput, type SoakStartOptions } from './soak-options.js';
-export { cleanSoakMs, SOAK_STATES, SoakRecordSchema, type SoakCheckpoint, type SoakRecord, type SoakSettings, type SoakState } from './soak-record.js';
+export { cleanSoakMs, ForkSourceSchema, SOAK_STATES, SoakRecordSchema, type ForkSource, type SoakCheckpoint, type SoakRecord, type SoakSettings, type SoakState } from './soak-record.js';
 export { SoakRunner, type SoakRunnerDeps } from './soak-runner.js';
 export { SoakStore } from './soak-store.js';
 export { soakSummaryLine, soakReportHtml } from './soak-view.js';

@@ -101,6 +101,8 @@ export class SoakOperations {
     const journal = new JournalClient(live.url, this.deps.token);
     const fork = await forkLive({
       liveStateDir: live.stateDir,
+      // A volume-mode live state is forked where it lives; its scratch copy sits beside checkpoint 0.
+      live: { runtime: this.deps.runtime, liveDir: join(dir, 'live-snapshot') },
       journal,
       dests: [join(ck0, 'replica'), join(ck0, 'candidate')],
       logger: this.deps.logger,
@@ -120,6 +122,7 @@ export class SoakOperations {
       settings: options.settings,
       database: fork.database,
       fork_seq: fork.seq,
+      fork_source: fork.source,
       last_seq: fork.seq,
       last_entry: fork.entry,
       replayed: 0,

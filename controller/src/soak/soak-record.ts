@@ -26,6 +26,13 @@ export const SoakErrorSchema = z.strictObject({ code: z.string(), message: z.str
 /** Who drives a running soak: a dead owner's soak is resumed by the next `wvo soak start` or `wvo serve`. */
 export const SoakOwnerSchema = z.strictObject({ pid: z.number().int(), host: z.string(), heartbeat_at: z.number().int() });
 
+/** Where the fork's moment was taken: the live state volume on its host (volume mode), or this machine's state dir. */
+export const ForkSourceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('live-volume'), host: z.string(), volume: z.string(), image: z.string(), duration_ms: z.number().int().min(0) }),
+  z.strictObject({ kind: z.literal('state-root'), root: z.string() }),
+]);
+export type ForkSource = z.infer<typeof ForkSourceSchema>;
+
 export const SoakRecordSchema = z.strictObject({
   id: z.string(),
   upgrade_id: z.string(),
@@ -43,6 +50,8 @@ export const SoakRecordSchema = z.strictObject({
   database: z.string(),
   /** The journal seq the fork holds (every entry up to it is in the fork). */
   fork_seq: z.number().int().min(0),
+  /** Where the fork came from (absent in records written before it was kept). */
+  fork_source: ForkSourceSchema.optional(),
   /** The last entry both lanes replayed and whose answers were compared. */
   last_seq: z.number().int().min(0),
   /** Identity (seq + sha256 of the entry) of the last replayed entry: a different one at that seq = a rewrite. */
