@@ -201,6 +201,22 @@ describe('journal client against real HTTP servers', () => {
     expect(await code(down.take(0, 10))).toBe('WVO_SOAK_JOURNAL_UNREACHABLE');
   });
 
+  it('a fork that ends before the live head it read first is a stale state: WVO_SOAK_FORK_MISMATCH, nothing left', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'wvo-fork-stale-'));
+    try {
+      // A state dir with an empty journal (a seed, not the live lane's state), while the live journal is at 5.
+      const stale = join(work, 'stale');
+      seedState({ stateRoot: stale, tasks: 3, seed: 1 });
+      const url = await serve(200, { head: 5, last_seq: 5, oldest: 1, open: [], floor: null });
+      const dests = [join(work, 'a'), join(work, 'b')];
+      const error = await forkLive({ liveStateDir: stale, journal: new JournalClient(url, 't'), logger: silentLogger(), clock: systemClock, dests }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'WVO_SOAK_FORK_MISMATCH', details: { fork_seq: 0, live_head: 5 } });
+      expect(dests.map((dest) => existsSync(dest))).toEqual([false, false]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
   it('a fork takes its moment where the live state lives: from the runtime\'s live snapshot when there is one (scratch removed), else the local dir', async () => {
     const work = mkdtempSync(join(tmpdir(), 'wvo-fork-source-'));
     try {

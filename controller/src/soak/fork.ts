@@ -88,14 +88,15 @@ export async function forkLive(input: ForkInput): Promise<Fork> {
   const before = await input.journal.head(); // WVO_SOAK_NO_JOURNAL for an older worker, before any copying
   await input.journal.setFloor(before.head + 1);
   try {
-    return await forkAtQuietMoment(input);
+    return await forkAtQuietMoment(input, before.head);
   } catch (error) {
     await input.journal.setFloor(null).catch((cleared: unknown) => input.logger.warn({ err: cleared }, 'could not clear the live journal floor after a failed fork'));
     throw error;
   }
 }
 
-async function forkAtQuietMoment(input: ForkInput): Promise<Fork> {
+/** `liveHead`: the live journal's head before the first copy; a copy that ends before it is not of the live state. */
+async function forkAtQuietMoment(input: ForkInput, liveHead: number): Promise<Fork> {
   const deadline = input.clock.now() + (input.timeoutMs ?? DEFAULT_FORK_TIMEOUT_MS);
   let open: readonly number[] = [];
   let attempts = 0;
@@ -112,7 +113,7 @@ async function forkAtQuietMoment(input: ForkInput): Promise<Fork> {
       });
     }
     if (journal.open.length === 0) {
-      await verifyAgainstLive(input.journal, journal, input.dests);
+      await verifyAgainstLive(input.journal, journal, input.dests, liveHead);
       const entry = journal.last ? entryIdentity(journal.last) : null;
       return { seq: journal.last_seq, entry, database: journal.database, manifest, source };
     }
@@ -153,7 +154,17 @@ async function quietMoment(journal: JournalClient, clock: Clock, deadline: numbe
   return false;
 }
 
-async function verifyAgainstLive(client: JournalClient, journal: ForkJournal, dests: readonly string[]): Promise<void> {
+async function verifyAgainstLive(client: JournalClient, journal: ForkJournal, dests: readonly string[], liveHead: number): Promise<void> {
+  // The live head only grows and retention always keeps it, so a copy taken after it was read
+  // holds at least that seq: one that ends earlier (an empty journal included) is a stale state.
+  if (journal.last_seq < liveHead) {
+    await removeAll(dests);
+    throw soakErrors.create('WVO_SOAK_FORK_MISMATCH', `the fork's journal ends at ${journal.last_seq}, but the live journal had reached ${liveHead} before the copy was taken`, {
+      subject: 'fork',
+      details: { fork_seq: journal.last_seq, live_head: liveHead },
+      hint: 'The state directory is not the live lane\'s (or it is an older copy of it): check `wvo lanes` and fork again.',
+    });
+  }
   if (journal.last_seq === 0) return;
   const page = await client.page(journal.last_seq - 1, 1);
   const live = page.entries[0];
