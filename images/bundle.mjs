@@ -2,7 +2,9 @@
 // launchers load when fresh (common/src/bundle-entry.ts):
 //   dist/worker/src/cli.js           → dist/worker/bundle/main.mjs      (wvo-worker)
 //   dist/controller/src/cli/program.js → dist/controller/bundle/main.mjs (wvo)
-// Run by `npm run build` after tsc. Left outside the bundles, loaded from node_modules:
+// Run by `npm run build` after tsc; `node images/bundle.mjs worker` (npm run build:worker, what
+// `wvo upgrade` builds a staged worker with) bundles only the worker. Left outside the bundles,
+// loaded from node_modules:
 // - better-sqlite3, and ssh2 / cpu-features (dockerode's SSH transport): native addons;
 // - pino, pino-pretty: pino starts transports (pino-pretty on a TTY) in worker threads by module
 //   path, which only resolves from node_modules;
@@ -14,11 +16,12 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ENTRIES = [
-  { entry: 'dist/worker/src/cli.js', outfile: 'dist/worker/bundle/main.mjs' },
-  { entry: 'dist/controller/src/cli/program.js', outfile: 'dist/controller/bundle/main.mjs' },
+  { name: 'worker', entry: 'dist/worker/src/cli.js', outfile: 'dist/worker/bundle/main.mjs' },
+  { name: 'controller', entry: 'dist/controller/src/cli/program.js', outfile: 'dist/controller/bundle/main.mjs' },
 ];
+const only = process.argv.slice(2);
 await Promise.all(
-  ENTRIES.map(async ({ entry, outfile }) => {
+  ENTRIES.filter(({ name }) => only.length === 0 || only.includes(name)).map(async ({ entry, outfile }) => {
     rmSync(dirname(join(root, outfile)), { recursive: true, force: true });
     await build({
       entryPoints: [join(root, entry)],

@@ -29,7 +29,16 @@ export const appSchema = z
     /** Where the baseline image comes from when no lane runs it (`--baseline` overrides). */
     image: z.string().min(1).optional(),
     /** Built by `wvo upgrade` from a workspace (our worker). */
-    workspace: z.strictObject({ dockerfile: z.string().min(1) }).optional(),
+    workspace: z
+      .strictObject({
+        dockerfile: z.string().min(1),
+        /**
+         * The npm script that builds what the lane runs in the staged tree (default `build`); a
+         * staged tree without it (an older commit) is built with `build`.
+         */
+        buildScript: z.string().min(1).default('build'),
+      })
+      .optional(),
     /** Local runtime: the argv that starts the server; `{image}` is replaced by the version's image name. */
     command: z.array(z.string().min(1)).min(1).optional(),
     /** Working directory of `command`, relative to the config's directory. */
@@ -62,7 +71,8 @@ export type AppConfig = z.output<typeof appSchema>;
 
 /** Our worker, as an app (the default, and what `wvo upgrade` without --app upgrades). */
 export const WORKER_APP_CONFIG: AppConfig = {
-  workspace: { dockerfile: 'images/worker.Dockerfile' },
+  // The lane runs dist/{common,worker}: compiling the controller too would double the build.
+  workspace: { dockerfile: 'images/worker.Dockerfile', buildScript: 'build:worker' },
   port: 8080,
   mcpPath: '/mcp',
   health: '/readyz',

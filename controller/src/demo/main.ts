@@ -15,11 +15,8 @@ import { startLoad, type LoadReport } from '../../../common/src/mcp-load.js';
 import { openCliContext } from '../cli/index.js';
 import { DockerRuntime } from '../runtime/index.js';
 import { removeDemoDocker } from './docker-cleanup.js';
-import { buildStagedTree } from '../harness/index.js';
-import { parseUpgradeOptions } from '../harness/index.js';
-import { plainReporter } from '../harness/index.js';
-import { stageGitRef } from '../harness/index.js';
-import { copyWorkspaceToGitRepo } from '../harness/index.js';
+import { WORKER_APP_CONFIG } from '../config/index.js';
+import { buildStagedTree, copyWorkspaceToGitRepo, parseUpgradeOptions, plainReporter, stageGitRef } from '../harness/index.js';
 import { ControlPlane, upgrade as upgradeAndRecord, WORKER_TOKEN_ENV } from '../operations/index.js';
 import type { DeploymentRecord } from '../promotion/index.js';
 import { ProxyAdminClient, startProxy, type RunningProxy } from '../proxy/index.js';
@@ -107,7 +104,7 @@ async function main(): Promise<void> {
       depsCacheRoot: join(ws.dir, 'tmp', 'wv-deps'),
       logger: silentLogger(),
     });
-    await buildStagedTree(blueStage.dir, join(ws.dir, 'tmp', 'wv-build'), silentLogger());
+    await buildStagedTree(blueStage.dir, join(ws.dir, 'tmp', 'wv-build'), silentLogger(), WORKER_APP_CONFIG.workspace?.buildScript);
     const blueImage = await context.images.build(blueStage.dir, 'wvo-worker:demo-blue', (message) => {
       if (!/Step \d+\/\d+/.test(message)) say(`  ${message}`);
     });

@@ -24,33 +24,51 @@ export async function sourceHash(stageDir: string): Promise<string> {
 export interface BuildResult {
   sourceHash: string;
   dist: 'cache-hit' | 'built';
+  /** The npm script that built it (the app's, or `build` for a tree that lacks it). */
+  script: string;
 }
 
+/** `wanted` if the staged package.json defines it, else `build` (a stage from an older commit). */
+export function stagedBuildScript(stageDir: string, wanted: string): string {
+  if (wanted === DEFAULT_BUILD_SCRIPT) return wanted;
+  try {
+    const pkg = JSON.parse(readFileSync(join(stageDir, 'package.json'), 'utf8')) as { scripts?: Record<string, unknown> };
+    return typeof pkg.scripts?.[wanted] === 'string' ? wanted : DEFAULT_BUILD_SCRIPT;
+  } catch {
+    return DEFAULT_BUILD_SCRIPT; // npm run build then names what is wrong with package.json
+  }
+}
+
+const DEFAULT_BUILD_SCRIPT = 'build';
+
 /**
- * `npm run build` in the stage, skipped when an identical source tree was built before
- * (the compiled tree is cached by source hash and hard-linked back).
+ * `npm run <script>` in the stage (the app's build script, default `build`), skipped when an
+ * identical source tree was built by the same script before (the compiled tree is cached by
+ * source hash and script, and hard-linked back).
  */
-export async function buildStagedTree(stageDir: string, buildCacheRoot: string, logger: Logger): Promise<BuildResult> {
+export async function buildStagedTree(stageDir: string, buildCacheRoot: string, logger: Logger, wantedScript = DEFAULT_BUILD_SCRIPT): Promise<BuildResult> {
   const hash = await sourceHash(stageDir);
-  const cached = join(buildCacheRoot, hash, 'dist');
+  const script = stagedBuildScript(stageDir, wantedScript);
+  const key = script === DEFAULT_BUILD_SCRIPT ? hash : `${hash}-${script.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const cached = join(buildCacheRoot, key, 'dist');
   if (existsSync(cached)) {
     rmSync(join(stageDir, 'dist'), { recursive: true, force: true });
     await execa('cp', ['-al', cached, join(stageDir, 'dist')]);
-    return { sourceHash: hash, dist: 'cache-hit' };
+    return { sourceHash: hash, dist: 'cache-hit', script };
   }
-  logger.info({ stageDir }, 'building the staged tree');
-  const result = await execa('npm', ['run', 'build'], { cwd: stageDir, reject: false, all: true });
+  logger.info({ stageDir, script }, 'building the staged tree');
+  const result = await execa('npm', ['run', script], { cwd: stageDir, reject: false, all: true });
   if (result.exitCode !== 0) {
-    throw harnessErrors.create('WVO_BUILD_FAILED', `npm run build failed in the stage (exit ${result.exitCode})`, {
+    throw harnessErrors.create('WVO_BUILD_FAILED', `npm run ${script} failed in the stage (exit ${result.exitCode})`, {
       subject: stageDir,
       hint: 'fix the build errors below (rerun with --keep-stage to inspect the staged copy)',
-      details: { output: tailLines(result.all ?? '') },
+      details: { output: tailLines(result.all ?? ''), script },
     });
   }
-  rmSync(join(buildCacheRoot, hash), { recursive: true, force: true });
-  mkdirSync(join(buildCacheRoot, hash), { recursive: true });
+  rmSync(join(buildCacheRoot, key), { recursive: true, force: true });
+  mkdirSync(join(buildCacheRoot, key), { recursive: true });
   await execa('cp', ['-al', join(stageDir, 'dist'), cached]);
-  return { sourceHash: hash, dist: 'built' };
+  return { sourceHash: hash, dist: 'built', script };
 }
 
 /** Run the staged copy's tests; a failure names the command and shows its last lines. */

@@ -62,7 +62,8 @@ export async function runUpgrade(options: UpgradeOptions, context: UpgradeContex
     const { suite, suiteSource } = await runner.run(preflightStep, { options, runtime, tmpRoot: layout.tmpRoot });
     await runner.run(lockStep, { id, stateRoot, projectRoot, clock, hold: (lock) => held.holdLock(lock) });
     const { candidate, baseline } = await runner.run(stageStep, { options, layout, projectRoot, runtime, images, logger });
-    const built = await runner.run(buildStep, { id, candidate, baseline, buildCache: layout.buildCache, images, logger });
+    const buildScript = (context.app?.config ?? WORKER_APP_CONFIG).workspace?.buildScript;
+    const built = await runner.run(buildStep, { id, candidate, baseline, buildCache: layout.buildCache, ...(buildScript ? { buildScript } : {}), images, logger });
     result.candidateImage = built.candidateImage;
     result.baselineImage = built.baselineImage;
     await runner.run(testStep, { options, candidate });
