@@ -131,6 +131,34 @@ describe('deploy: switch to an unhealthy lane', () => {
     expectNoFailedRequests(traffic);
   });
 
+  it('a switch the proxy refuses because its last health check failed waits for the proxy to see the lane healthy, then switches: promoted', async () => {
+    const rig = await rigs.rig();
+    const runner = delegate(rig.deploy.runner);
+    let restored: Promise<unknown> | undefined;
+    const proxyView = async (lane: string) => (await rig.admin.lanes()).lanes.find((l) => l.name === lane);
+    runner.switchProxy = async (effect, deployment) => {
+      if (!restored) {
+        // The proxy checks a path the lane does not serve, so it sees the lane unhealthy while the
+        // lane's own /readyz and MCP answer (one proxy check timing out on a busy machine looks so).
+        const { url } = (await proxyView(effect.to))!;
+        await rig.admin.registerLane({ name: effect.to, url, health: '/no-such-path' });
+        for (let i = 0; i < 100 && (await proxyView(effect.to))?.healthy !== false; i++) await sleep(50);
+        expect((await proxyView(effect.to))?.healthy).toBe(false);
+        restored = sleep(600).then(() => rig.admin.registerLane({ name: effect.to, url, health: '/readyz' }));
+      }
+      await rig.deploy.runner.switchProxy(effect, deployment);
+    };
+    const operations = new DeployOperations({ store: rig.store, runner, proxy: rig.admin, runtime: rig.runtime, clock: systemClock, workerToken: WORKER_TOKEN });
+    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 10, intervalMs: 20, maxMs: 30_000 });
+    const upgrade = rig.stage();
+    const record = await operations.promote({ upgradeId: upgrade.id, observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20, keepWarmMs: 0 });
+    await restored;
+    await traffic.stop();
+    expect(record.state, JSON.stringify(record.rollback)).toBe('promoted');
+    expect((await rig.admin.lanes()).active).toBe('green');
+    expectNoFailedRequests(traffic);
+  });
+
   it('a candidate that dies between ready and the switch: switch refused, rolled back, 0 failed requests', async () => {
     const rig = await rigs.rig();
     const { runtime } = rig;

@@ -56,6 +56,8 @@ const RUNNING = new Set(['ready', 'starting', 'unhealthy']);
 const SWITCH_READY_ATTEMPTS = 3;
 /** The probe timeout of each try; a lane that did not answer the last try is waited for longer. */
 const SWITCH_PROBE_TIMEOUTS_MS = [1000, 3000, 6000] as const;
+/** How long a switch the proxy refused for a failed health check waits for its next checks (its defaults: 2 s timeout, 1 s interval). */
+const PROXY_RECHECK_WAIT_MS = 5_000;
 
 /**
  * The promotion executor (DESIGN §5): the `EffectRunner` the reconciler drives, over the lanes
@@ -155,7 +157,7 @@ export class LiveEffectRunner implements EffectRunner {
     const rollback = deployment.state === 'rolling_back';
     if (!rollback) await this.gateTraffic(effect.to, 'switch');
     // Rollback moves the candidate's sessions at once: nobody should wait on a lane being abandoned.
-    const result: SwitchResult = await this.o.proxy.switchTo(effect.to, rollback ? { rollback: true } : {});
+    const result: SwitchResult = await this.switchWhenProxySeesHealthy(effect.to, rollback);
     const record: SwitchRecord = {
       deployment: deployment.id,
       from: result.previous,
@@ -169,6 +171,26 @@ export class LiveEffectRunner implements EffectRunner {
       { effect: 'switch_proxy', ...record, noop: result.noop },
       result.noop ? `proxy already routes to ${effect.to}` : `proxy switched ${result.previous ?? '-'} → ${effect.to} in ${result.took_ms} ms`,
     );
+  }
+
+  /**
+   * The proxy refuses a switch to a lane its last health check failed. Our gate has just seen the
+   * lane ready and answering MCP, so such a refusal is one check that timed out on a busy machine:
+   * wait (up to PROXY_RECHECK_WAIT_MS) for the proxy's next checks to see it healthy, then switch once more.
+   * A lane the proxy never sees healthy again is refused as before (→ rollback).
+   */
+  private async switchWhenProxySeesHealthy(lane: string, rollback: boolean): Promise<SwitchResult> {
+    const options = rollback ? { rollback: true } : {};
+    try {
+      return await this.o.proxy.switchTo(lane, options);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'WVO_PROXY_LANE_UNHEALTHY') throw error;
+      this.log.warn({ lane, err: (error as Error).message }, `the proxy's last health check of ${lane} failed; waiting for it to see the lane healthy`);
+      const waitMs = Math.min(this.o.proxyWaitMs ?? 10_000, PROXY_RECHECK_WAIT_MS);
+      const healthy = await this.poll(async () => (await this.o.proxy.lanes()).lanes.find((l) => l.name === lane)?.healthy === true, waitMs);
+      if (!healthy) throw error;
+      return this.o.proxy.switchTo(lane, options);
+    }
   }
 
   /**
@@ -387,8 +409,8 @@ export class LiveEffectRunner implements EffectRunner {
     return readOrchestratorStatus(info.url, this.o.statusTimeoutMs);
   }
 
-  private async poll(check: () => Promise<boolean>): Promise<boolean> {
-    const deadline = this.o.clock.now() + (this.o.proxyWaitMs ?? 10_000);
+  private async poll(check: () => Promise<boolean>, waitMs = this.o.proxyWaitMs ?? 10_000): Promise<boolean> {
+    const deadline = this.o.clock.now() + waitMs;
     for (;;) {
       if (await check()) return true;
       if (this.o.clock.now() >= deadline) return false;
