@@ -5,7 +5,7 @@ import { systemClock } from '../../common/src/clock.js';
 import { isWvoError } from '../../common/src/errors.js';
 import { DeployOperations, type LiveEffectRunner } from '../../controller/src/operations/index.js';
 import type { EffectRunner } from '../../controller/src/promotion/index.js';
-import { WORKER_TOKEN, runWvo } from '../helpers/deploy-rig.js';
+import { WORKER_TOKEN, runWvo, type DeployRig } from '../helpers/deploy-rig.js';
 import { sleep } from '../helpers/sleep.js';
 import { deployPerTest } from '../helpers/deploy-per-test.js';
 import { expectNoFailedRequests } from '../helpers/no-failed-requests.js';
@@ -37,6 +37,23 @@ function delegate(runner: LiveEffectRunner): EffectRunner {
     writePlan: (d, t) => runner.writePlan(d, t),
     writeWorkerManager: (d, t) => runner.writeWorkerManager(d, t),
   };
+}
+
+/**
+ * A promotion through `runner` (a wrapped LiveEffectRunner) under `sessions` MCP sessions: a busy
+ * lane's stall is the fault, not a gate, so up to 20 failed checks are allowed. `settled` is
+ * awaited before the traffic stops (the fault's own clean-up).
+ */
+async function promoteThroughFault(rig: DeployRig, runner: EffectRunner, settled: () => Promise<unknown> = async () => undefined) {
+  const operations = new DeployOperations({ store: rig.store, runner, proxy: rig.admin, runtime: rig.runtime, clock: systemClock, workerToken: WORKER_TOKEN });
+  const traffic = await rigs.traffic(rig.proxy.url, { sessions: 10, intervalMs: 20, maxMs: 30_000 });
+  const upgrade = rig.stage();
+  const record = await operations.promote({ upgradeId: upgrade.id, observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20, keepWarmMs: 0 });
+  await settled();
+  await traffic.stop();
+  expect(record.state, JSON.stringify(record.rollback)).toBe('promoted');
+  expect((await rig.admin.lanes()).active).toBe('green');
+  expectNoFailedRequests(traffic);
 }
 
 describe('deploy: refusals change nothing', () => {
@@ -120,15 +137,7 @@ describe('deploy: switch to an unhealthy lane', () => {
       }
       await rig.deploy.runner.switchProxy(effect, deployment);
     };
-    const operations = new DeployOperations({ store: rig.store, runner, proxy: rig.admin, runtime, clock: systemClock, workerToken: WORKER_TOKEN });
-    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 10, intervalMs: 20, maxMs: 30_000 });
-    const upgrade = rig.stage();
-    const record = await operations.promote({ upgradeId: upgrade.id, observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20, keepWarmMs: 0 });
-    await resumed;
-    await traffic.stop();
-    expect(record.state, JSON.stringify(record.rollback)).toBe('promoted');
-    expect((await rig.admin.lanes()).active).toBe('green');
-    expectNoFailedRequests(traffic);
+    await promoteThroughFault(rig, runner, () => resumed ?? Promise.resolve());
   });
 
   it('a switch the proxy refuses because its last health check failed waits for the proxy to see the lane healthy, then switches: promoted', async () => {
@@ -148,15 +157,7 @@ describe('deploy: switch to an unhealthy lane', () => {
       }
       await rig.deploy.runner.switchProxy(effect, deployment);
     };
-    const operations = new DeployOperations({ store: rig.store, runner, proxy: rig.admin, runtime: rig.runtime, clock: systemClock, workerToken: WORKER_TOKEN });
-    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 10, intervalMs: 20, maxMs: 30_000 });
-    const upgrade = rig.stage();
-    const record = await operations.promote({ upgradeId: upgrade.id, observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20, keepWarmMs: 0 });
-    await restored;
-    await traffic.stop();
-    expect(record.state, JSON.stringify(record.rollback)).toBe('promoted');
-    expect((await rig.admin.lanes()).active).toBe('green');
-    expectNoFailedRequests(traffic);
+    await promoteThroughFault(rig, runner, () => restored ?? Promise.resolve());
   });
 
   it('a candidate that dies between ready and the switch: switch refused, rolled back, 0 failed requests', async () => {
