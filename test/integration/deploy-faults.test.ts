@@ -160,6 +160,37 @@ describe('deploy: switch to an unhealthy lane', () => {
     await promoteThroughFault(rig, runner, () => restored ?? Promise.resolve());
   });
 
+  it('a rollback reuses the warm blue although its listing probe times out (busy): the same process takes the traffic back', async () => {
+    const rig = await rigs.rig();
+    const runner = delegate(rig.deploy.runner);
+    let frozen: Promise<void> | undefined;
+    runner.startLane = async (effect, deployment) => {
+      const kept = await rig.runtime.getLane(effect.lane);
+      if (kept && !frozen) {
+        // Busy for 1.5 s: the listing's 500 ms probe calls it unhealthy; it is not dead.
+        const pid = Number(kept.id);
+        process.kill(pid, 'SIGSTOP');
+        frozen = sleep(1500).then(() => void process.kill(pid, 'SIGCONT'));
+      }
+      await rig.deploy.runner.startLane(effect, deployment);
+    };
+    const operations = new DeployOperations({ store: rig.store, runner, proxy: rig.admin, runtime: rig.runtime, clock: systemClock, workerToken: WORKER_TOKEN });
+    const traffic = await rigs.traffic(rig.proxy.url, { sessions: 10, intervalMs: 20, maxMs: 40_000 });
+    const bluePid = (await rig.runtime.getLane('blue'))!.id;
+    const upgrade = rig.stage();
+    const { deployment, done } = await operations.begin({ upgradeId: upgrade.id, observeMs: '1s', intervalMs: '500ms', maxFailedChecks: 20, keepWarmMs: '30s', retentionMs: '1h' });
+    await rig.waitForState(deployment.id, ['promoted'], 40_000);
+    const rolled = await operations.rollback({ id: deployment.id, reason: 'test: blue busy while the rollback starts it' });
+    await done;
+    await frozen;
+    await traffic.stop();
+    expect(frozen).toBeDefined();
+    expect(rolled.state).toBe('rolled_back');
+    expect((await rig.admin.lanes()).active).toBe('blue');
+    expect((await rig.runtime.getLane('blue'))?.id).toBe(bluePid); // reused, never restarted
+    expectNoFailedRequests(traffic);
+  });
+
   it('a candidate that dies between ready and the switch: switch refused, rolled back, 0 failed requests', async () => {
     const rig = await rigs.rig();
     const { runtime } = rig;

@@ -97,13 +97,25 @@ export class LiveEffectRunner implements EffectRunner {
     const { lane, image } = effect;
     const existing = await this.o.runtime.getLane(lane);
     let info: LaneInfo;
-    if (existing && existing.status === 'ready') info = existing;
+    if (existing && (await this.stillServes(existing))) info = existing;
     else {
       const stateDir = existing?.stateDir ?? (await this.liveStateDir(deployment));
       if (existing) await this.o.runtime.removeLane(lane, { timeoutMs: this.stopTimeout });
       info = await this.startLive(lane, image, deployment, stateDir, existing?.app);
     }
     await this.register(info);
+  }
+
+  /**
+   * A kept lane is reused, not restarted: the listing's short probe may call a busy lane
+   * `unhealthy`, so a running one is asked once more, patiently, before it is replaced (a restart
+   * would throw away the warm lane a rollback is meant to be instant with).
+   */
+  private async stillServes(lane: LaneInfo): Promise<boolean> {
+    if (lane.status === 'ready') return true;
+    if (!RUNNING.has(lane.status)) return false;
+    const health = await this.o.runtime.health(lane.name, { probeTimeoutMs: SWITCH_PROBE_TIMEOUTS_MS[1] }).catch(() => undefined);
+    return health?.ready === true;
   }
 
   /**
