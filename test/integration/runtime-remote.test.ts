@@ -191,6 +191,7 @@ describeDocker('docker runtime on a second engine (network namespace)', () => {
       volumes: (await engine!.docker.listVolumes({ filters: { label: [`wvo.project=${app}`] } })).Volumes.map((v) => v.Name).sort(),
       hostb: (await engine!.docker.listContainers({ all: true, filters: { label: [`wvo.project=${app}`] } })).length,
       local: (await docker.listContainers({ all: true, filters: { label: [`wvo.project=${app}`] } })).length,
+      networks: (await docker.listNetworks({ filters: { label: [`wvo.project=${app}`] } })).length + (await engine!.docker.listNetworks({ filters: { label: [`wvo.project=${app}`] } })).length,
     });
     const r = await soakRig({ runtime: shared, baselineImage: images!.worker, host: 'hostb' });
     try {
@@ -220,8 +221,11 @@ describeDocker('docker runtime on a second engine (network namespace)', () => {
       await r.cleanup();
       await engine!.docker.getVolume(`${app}-live-state`).remove().catch(() => undefined);
       await shared.close();
+      // The soak's project network (made on each engine its lanes ran on) goes with the test.
+      await cleanupProject(docker, app);
+      await cleanupProject(engine!.docker, app);
     }
-    expect(await leftovers()).toEqual({ volumes: [], hostb: 0, local: 0 });
+    expect(await leftovers()).toEqual({ volumes: [], hostb: 0, local: 0, networks: 0 });
   }, 300_000);
 
   it('a remote host without an image the local engine lacks too: WVO_IMAGE_NOT_FOUND, nothing started', async () => {
