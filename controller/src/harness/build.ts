@@ -28,6 +28,8 @@ export interface BuildResult {
   script: string;
 }
 
+const DEFAULT_BUILD_SCRIPT = 'build';
+
 /** `wanted` if the staged package.json defines it, else `build` (a stage from an older commit). */
 export function stagedBuildScript(stageDir: string, wanted: string): string {
   if (wanted === DEFAULT_BUILD_SCRIPT) return wanted;
@@ -38,8 +40,6 @@ export function stagedBuildScript(stageDir: string, wanted: string): string {
     return DEFAULT_BUILD_SCRIPT; // npm run build then names what is wrong with package.json
   }
 }
-
-const DEFAULT_BUILD_SCRIPT = 'build';
 
 /**
  * `npm run <script>` in the stage (the app's build script, default `build`), skipped when an
