@@ -14,22 +14,28 @@ import { sleep, waitUntil } from '../helpers/proxy-harness.js';
 const defer = cleanupAfterEach();
 const TOKEN = 'apps-inflight-token-0123456789';
 
-/** An SDK client that answers the server's sampling and elicitation requests after `answerAfterMs`. */
-async function openAsker(url: string, answerAfterMs: number) {
+/**
+ * An SDK client that answers the server's sampling and elicitation requests only when the test
+ * releases it: the answer comes strictly after the forced move, however slow the machine is
+ * (a fixed delay raced the move's grace on loaded cores and tested another window).
+ */
+async function openAsker(url: string) {
   const client = new Client({ name: 'asker', version: '1.0.0' }, { capabilities: { sampling: {}, elicitation: {} } });
   const transport = new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
     reconnectionOptions: { initialReconnectionDelay: 20, maxReconnectionDelay: 100, reconnectionDelayGrowFactor: 1.5, maxRetries: 100 },
   });
   let signal: () => void = () => undefined;
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
   const answer = async <T>(value: T): Promise<T> => {
     signal();
-    await sleep(answerAfterMs);
+    await released;
     return value;
   };
   client.setRequestHandler(CreateMessageRequestSchema, () => answer({ role: 'assistant' as const, model: 'fake', content: { type: 'text' as const, text: 'sampled-by-client' } }));
   client.setRequestHandler(ElicitRequestSchema, () => answer({ action: 'accept' as const, content: { name: 'Ada Lovelace' } }));
   await client.connect(transport);
-  return { client, transport, asked: () => new Promise<void>((resolve) => (signal = resolve)) };
+  return { client, transport, asked: () => new Promise<void>((resolve) => (signal = resolve)), release };
 }
 
 function counter(metrics: string, name: string): number {
@@ -77,7 +83,7 @@ describe('apps: a forced move while server-everything waits for the client', () 
     for (let run = 0; run < 6; run++) {
       const [from, to] = [lanes[run % 2]!, lanes[(run + 1) % 2]!];
       const sampling = run % 2 === 0;
-      const asker = await openAsker(proxy.url, 800);
+      const asker = await openAsker(proxy.url);
       const asked = asker.asked();
       const pending = sampling
         ? asker.client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: `run ${run}`, maxTokens: 5 } }, undefined, { timeout: 10_000 })
@@ -85,8 +91,9 @@ describe('apps: a forced move while server-everything waits for the client', () 
       await asked;
       expect((await admin.sessions()).sessions.find((s) => s.id === asker.transport.sessionId)?.lane).toBe(from);
       await admin.switchTo(to);
-      // Moved by force (drain 50 ms + grace 200 ms) while the client is still answering (800 ms).
+      // Moved by force (drain 50 ms + grace 200 ms) while the client has not answered yet; it answers now.
       await waitUntil(async () => (await admin.sessions()).sessions.find((s) => s.id === asker.transport.sessionId)?.lane === to, 3_000);
+      asker.release();
       const result = (await pending) as { isError?: boolean; content: Array<{ text?: string }> };
       expect(result.isError, `run ${run}`).not.toBe(true);
       expect(JSON.stringify(result.content), `run ${run}`).toContain(sampling ? 'sampled-by-client' : 'Ada Lovelace');
