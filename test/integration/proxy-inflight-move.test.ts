@@ -108,4 +108,22 @@ describe('proxy: in-flight-aware session moves', () => {
     expect(counter(metrics, 'wvo_proxy_session_moves_deferred_total')).toBe(1);
     expect(metrics).toMatch(/wvo_proxy_session_moves_forced_total\{lane="blue",reason="cap"\} 1/);
   });
+  it('a forced move after the client answered lets the call finish on the lane it runs on: its result arrives, then the old upstream session is closed', async () => {
+    rig = await startRig({ drainTimeoutMs: 50, moveGraceMs: 200 });
+    const asker = await openAsker(rig.proxy.url, 0); // answers at once
+    await streamOpen(rig, asker.transport.sessionId);
+    const asked = asker.asked();
+    // After the answer the call works 1.5 s more on blue: its POST is open when the move is forced.
+    const pending = asker.client.callTool({ name: 'ask', arguments: { via: 'post', then_ms: 1_500 } }, undefined, { timeout: 5_000 });
+    await asked;
+    await rig.admin.switchTo('green');
+    await waitUntil(async () => (await rig!.admin.sessions()).sessions[0]?.lane === 'green', 3_000);
+    expect(rig.blue.stats.deletes).toBe(0); // not while the call runs there
+    const result = await pending;
+    expect(result.isError, JSON.stringify(result)).not.toBe(true);
+    expect(parseToolResult(result as { content?: unknown })).toMatchObject({ lane: 'blue', kind: 'elicitation', answer: { action: 'accept' } });
+    await waitUntil(async () => rig!.blue.stats.deletes === 1, 3_000); // freed once the call ended
+    expect(await call(asker.client, 'whoami')).toMatchObject({ lane: 'green' });
+    expect(await rig.admin.metrics()).toMatch(/wvo_proxy_session_moves_forced_total\{lane="blue",reason="cap"\} 1/);
+  });
 });

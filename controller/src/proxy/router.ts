@@ -305,6 +305,7 @@ export class Router {
       onDone: (outcome) => {
         watcher?.end();
         if (isPost) flight.posts -= 1;
+        if (isPost && flight.posts === 0) for (const run of session.afterPosts.splice(0)) run();
         if (isStream) session.streams.delete(handler);
         // DELETE drops the pin once the lane confirms the session is gone.
         if (isDelete && outcome.status >= 200 && outcome.status < 300) this.sessions.remove(session.clientId);

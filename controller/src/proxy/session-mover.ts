@@ -97,9 +97,15 @@ export class SessionMover {
       );
       // Best effort: free the session on the lane it left (that lane may already be gone) — unless
       // that lane still waits for the client's answers (a forced move): those go there, and the
-      // upstream session ends with its call (or with the lane).
+      // upstream session ends with its call (or with the lane). A call still answering there (its
+      // POST open: a forced move after the client answered) finishes first: closing the upstream
+      // session now would abort it and lose its result.
       const owed = [...session.leftBehind.values()].some((left) => left.upstreamId === oldUpstreamId);
-      if (from && from !== to && !owed) void this.closeUpstream(from, session, oldUpstreamId);
+      if (from && from !== to && !owed) {
+        const close = () => void this.closeUpstream(from, session, oldUpstreamId);
+        if (session.flight.posts > 0) session.afterPosts.push(close);
+        else close();
+      }
     } catch (error) {
       this.options.metrics.sessionMoves.labels(fromLane, to.name, 'failed').inc();
       this.options.logger.warn({ session: session.clientId, from: fromLane, to: to.name, err: error }, 'session move failed');

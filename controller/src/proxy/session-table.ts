@@ -44,6 +44,8 @@ export interface Session {
    * go back to that lane and upstream session (its tool call is still waiting for them there).
    */
   readonly leftBehind: Map<string, { lane: string; upstreamId: string }>;
+  /** Run once no POST of the session is being forwarded (closing an upstream session a move left). */
+  readonly afterPosts: Array<() => void>;
 }
 
 /** A session due to move, held back while work is in flight, up to the move grace. */
@@ -119,6 +121,7 @@ export class SessionTable {
       notices: new Set(),
       due: undefined,
       leftBehind: new Map(),
+      afterPosts: [],
     };
     this.sessions.set(init.clientId, session);
     this.onChange?.();
