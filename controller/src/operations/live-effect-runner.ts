@@ -199,8 +199,7 @@ export class LiveEffectRunner implements EffectRunner {
       if ((error as { code?: string }).code !== 'WVO_PROXY_LANE_UNHEALTHY') throw error;
       this.log.warn({ lane, err: (error as Error).message }, `the proxy's last health check of ${lane} failed; waiting for it to see the lane healthy`);
       const waitMs = Math.min(this.o.proxyWaitMs ?? 10_000, PROXY_RECHECK_WAIT_MS);
-      const healthy = await this.poll(async () => (await this.o.proxy.lanes()).lanes.find((l) => l.name === lane)?.healthy === true, waitMs);
-      if (!healthy) throw error;
+      if (!(await this.proxySeesHealthy(lane, waitMs))) throw error;
       return this.o.proxy.switchTo(lane, options);
     }
   }
@@ -355,8 +354,7 @@ export class LiveEffectRunner implements EffectRunner {
     // A lane of another app than our worker is checked the way its app says (e.g. MCP-native).
     // An MCP check goes to the app's own MCP path (`mcp:/rpc`), as `wvo proxy --app` does.
     await this.o.proxy.registerLane({ name: info.name, url, ...(info.health ? { health: appHealthSpec({ health: info.health, mcpPath: info.mcpPath ?? '/mcp' }) } : {}) });
-    const healthy = await this.poll(async () => (await this.o.proxy.lanes()).lanes.find((l) => l.name === info.name)?.healthy === true);
-    if (!healthy) {
+    if (!(await this.proxySeesHealthy(info.name))) {
       throw operationsErrors.create('WVO_DEPLOY_LANE_UNHEALTHY', `the proxy does not see ${info.name} (${url}) healthy`, {
         subject: info.name,
         hint: 'can the proxy reach the lane at that URL? (`wvo proxy` logs, lane logs)',
@@ -419,6 +417,11 @@ export class LiveEffectRunner implements EffectRunner {
     const info = await this.o.runtime.getLane(lane).catch(() => undefined);
     if (!info?.url || !RUNNING.has(info.status)) return undefined;
     return readOrchestratorStatus(info.url, this.o.statusTimeoutMs);
+  }
+
+  /** Until the proxy's health check sees `lane` healthy (true), or the wait ends (false). */
+  private proxySeesHealthy(lane: string, waitMs?: number): Promise<boolean> {
+    return this.poll(async () => (await this.o.proxy.lanes()).lanes.find((l) => l.name === lane)?.healthy === true, waitMs);
   }
 
   private async poll(check: () => Promise<boolean>, waitMs = this.o.proxyWaitMs ?? 10_000): Promise<boolean> {
